@@ -1,0 +1,165 @@
+"""One function that checks every money invariant of PRODUCT.md section 2.
+
+It takes a full snapshot (from the in-memory store or read from a live
+database by ``bellwether audit``) and returns a list of problems, empty when
+everything holds:
+
+- stored balances equal what the ledger says, account by account;
+- the total over all accounts except the issuer equals what the issuer issued;
+- nothing is negative;
+- reserved cents equal what resting BUY orders hold (price * remaining), and
+  reserved shares equal what resting SELL orders need;
+- every share held is accounted for by the outcome's ``shares_outstanding``,
+  and shares in existence beyond the AMM's are whole complete sets;
+- each market's pool covers the most it can owe (100 cents per share of the
+  outcome with the most shares held).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domain import ledger
+from domain.ledger import AccountId, AccountKind, LedgerEntry
+from domain.model import (
+    SHARE_PAYOUT_CENTS,
+    Market,
+    MarketType,
+    Order,
+    Platform,
+    Position,
+    Side,
+    User,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    users: list[User]
+    markets: list[Market]
+    orders: list[Order]
+    positions: list[Position]
+    entries: Iterable[LedgerEntry]
+    platform: Platform
+
+
+def ledger_balances(entries: Iterable[LedgerEntry]) -> dict[AccountId, int]:
+    """Each account's balance by replaying the ledger; the issuer's is what it issued."""
+    balances: dict[AccountId, int] = defaultdict(int)
+    for entry in entries:
+        if entry.amount_cents <= 0:
+            balances[AccountId(AccountKind.ISSUER, "non-positive-entry")] += 1
+        balances[entry.source] -= entry.amount_cents
+        balances[entry.destination] += entry.amount_cents
+    balances[ledger.ISSUER] = -balances.get(ledger.ISSUER, 0)
+    return balances
+
+
+def stored_balances(snapshot: Snapshot) -> dict[AccountId, int]:
+    stored: dict[AccountId, int] = {ledger.ISSUER: snapshot.platform.issued_cents}
+    for user in snapshot.users:
+        stored[ledger.cash(user.id)] = user.cash_cents
+        stored[ledger.bonus(user.id)] = user.bonus_cents
+        stored[ledger.reserved(user.id)] = user.reserved_cents
+    for market in snapshot.markets:
+        stored[ledger.pool(market.id)] = market.pool_cents
+        stored[ledger.fees(market.id)] = market.fees_cents
+    return stored
+
+
+def check(snapshot: Snapshot) -> list[str]:
+    """Every broken invariant, as a human-readable line; empty when all hold."""
+    return [
+        *_check_ledger(snapshot),
+        *_check_reservations(snapshot),
+        *_check_shares(snapshot),
+    ]
+
+
+def _check_ledger(snapshot: Snapshot) -> list[str]:
+    problems = []
+    from_ledger = ledger_balances(snapshot.entries)
+    stored = stored_balances(snapshot)
+    for account in sorted(set(from_ledger) | set(stored), key=str):
+        want, have = from_ledger.get(account, 0), stored.get(account)
+        if have is None:
+            problems.append(f"ledger names {account} ({want} cents) but no such balance is stored")
+        elif have != want:
+            problems.append(f"{account} stores {have} cents but the ledger says {want}")
+        elif have < 0:
+            problems.append(f"{account} is negative: {have} cents")
+    held = sum(v for k, v in stored.items() if k.kind is not AccountKind.ISSUER)
+    if held != snapshot.platform.issued_cents:
+        problems.append(
+            f"accounts hold {held} cents but the issuer issued {snapshot.platform.issued_cents}"
+        )
+    return problems
+
+
+def _check_reservations(snapshot: Snapshot) -> list[str]:
+    problems = []
+    cents: dict[str, int] = defaultdict(int)
+    wanted_shares: dict[tuple[str, str], int] = defaultdict(int)
+    for order in snapshot.orders:
+        if not order.is_resting:
+            if order.reserved_cents:
+                problems.append(
+                    f"order {order.id} is {order.status} but holds {order.reserved_cents} cents"
+                )
+            continue
+        if order.remaining_quantity <= 0:
+            problems.append(f"resting order {order.id} has nothing remaining")
+        if order.side is Side.BUY:
+            need = (order.price_cents or 0) * order.remaining_quantity
+            if order.reserved_cents != need:
+                problems.append(
+                    f"order {order.id} reserves {order.reserved_cents} cents, needs {need}"
+                )
+            cents[order.user_id] += order.reserved_cents
+        else:
+            wanted_shares[(order.user_id, order.outcome_id)] += order.remaining_quantity
+    for user in snapshot.users:
+        if user.reserved_cents != cents[user.id]:
+            problems.append(
+                f"user {user.id} has {user.reserved_cents} reserved cents; orders hold {cents[user.id]}"
+            )
+    for position in snapshot.positions:
+        key = (position.user_id, position.outcome_id)
+        if position.reserved_shares != wanted_shares.pop(key, 0):
+            problems.append(f"position {key} reserves {position.reserved_shares} shares wrongly")
+        if min(position.shares, position.reserved_shares, position.cost_cents) < 0:
+            problems.append(f"position {key} is negative")
+        if position.reserved_shares > position.shares:
+            problems.append(f"position {key} reserves more shares than it holds")
+    problems.extend(
+        f"orders reserve shares of {key} that no position holds" for key in wanted_shares
+    )
+    return problems
+
+
+def _check_shares(snapshot: Snapshot) -> list[str]:
+    problems = []
+    held: dict[str, int] = defaultdict(int)
+    for position in snapshot.positions:
+        held[position.outcome_id] += position.shares
+    for market in snapshot.markets:
+        for outcome in market.outcomes:
+            if held[outcome.id] != outcome.shares_outstanding:
+                problems.append(
+                    f"outcome {outcome.id} has {outcome.shares_outstanding} shares outstanding "
+                    f"but positions hold {held[outcome.id]}"
+                )
+        sets = {o.shares_outstanding - o.amm_shares for o in market.outcomes}
+        if market.market_type is MarketType.ORDER_BOOK:
+            sets |= {o.shares_outstanding for o in market.outcomes}
+        if len(sets) > 1 and any(o.shares_outstanding for o in market.outcomes):
+            problems.append(f"market {market.id}: shares beyond the AMM's are not whole sets")
+        owed = max((o.shares_outstanding for o in market.outcomes), default=0)
+        if market.pool_cents < owed * SHARE_PAYOUT_CENTS:
+            problems.append(
+                f"market {market.id} pool {market.pool_cents} cannot pay "
+                f"{owed * SHARE_PAYOUT_CENTS} to a winning outcome"
+            )
+    return problems

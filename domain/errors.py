@@ -1,0 +1,94 @@
+"""The one tree of expected failures.
+
+Every error a client can cause is a :class:`DomainError` carrying its contract
+code (PRODUCT.md section 6). The API edge turns them into GraphQL errors with
+``extensions.code``. A command that raises one changes nothing.
+
+:class:`InvariantViolation` is not a ``DomainError``: it means a bug (for
+example a pool that would go negative) and must surface as an internal error.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """Base of every client-caused failure; ``code`` is the contract code."""
+
+    code: ClassVar[str] = "BAD_USER_INPUT"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class BadUserInput(DomainError):
+    code = "BAD_USER_INPUT"
+
+
+class InvalidAmount(DomainError):
+    code = "INVALID_AMOUNT"
+
+
+class InsufficientBalance(DomainError):
+    code = "INSUFFICIENT_BALANCE"
+
+
+class InsufficientShares(DomainError):
+    code = "INSUFFICIENT_SHARES"
+
+
+class MarketPaused(DomainError):
+    code = "MARKET_PAUSED"
+
+
+class MarketClosed(DomainError):
+    code = "MARKET_CLOSED"
+
+
+class MarketResolved(DomainError):
+    code = "MARKET_RESOLVED"
+
+
+class WrongMarketType(DomainError):
+    code = "WRONG_MARKET_TYPE"
+
+
+class PriceLimitExceeded(DomainError):
+    code = "PRICE_LIMIT_EXCEEDED"
+
+
+class OrderNotCancellable(DomainError):
+    code = "ORDER_NOT_CANCELLABLE"
+
+
+class UsernameTaken(DomainError):
+    code = "USERNAME_TAKEN"
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"
+
+
+class QueryTooComplex(DomainError):
+    code = "QUERY_TOO_COMPLEX"
+
+
+class InvariantViolation(AssertionError):
+    """A broken money invariant: a bug, never a client error. Fails loudly."""
+
+
+ERROR_CODES: frozenset[str] = frozenset(cls.code for cls in DomainError.__subclasses__())

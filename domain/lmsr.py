@@ -1,0 +1,330 @@
+"""Hanson's logarithmic market scoring rule (LMSR): pure float64 math.
+
+Units: ``q`` holds the whole shares the market maker has sold of each outcome
+(it may go negative; holdings are the service's business); ``b`` is the
+liquidity in shares, finite and > 0; costs are in dollars (a winning share pays
+$1 = 100 cents); prices are probabilities. Every amount that moves money is an
+integer number of cents rounded against the trader (:class:`LmsrFill`).
+The derivations are in docs/LMSR.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from domain.errors import BadUserInput, InvalidAmount
+from domain.model import MAX_AMOUNT
+
+CENT_TOLERANCE = 1e-6
+"""Float noise, in cents, forgiven when rounding to cents (see :func:`ceil_cents`)."""
+
+MAX_FEE_BPS = 1000
+"""Highest fee, in basis points (10%)."""
+
+_BPS = 10_000
+_STABLE_SPAN = 30.0
+"""Largest ``|d / b|`` for the ``log1p``/``expm1`` form; beyond it, a direct difference."""
+_TOP = MAX_AMOUNT - 1
+
+
+@dataclass(frozen=True, slots=True)
+class LmsrFill:
+    """A priced trade; every cents figure is an integer rounded against the trader.
+
+    ``amm_cents`` moves between trader and pool (in on a buy, out on a sell);
+    ``fee_cents`` goes to the fee account; ``trader_cents`` is what the trader
+    pays (buy: amm + fee) or receives (sell: amm - fee); ``prices_after`` are
+    probabilities; ``average_price`` is ``trader_cents / shares / 100``.
+    """
+
+    shares: int
+    amm_cents: int
+    fee_cents: int
+    trader_cents: int
+    prices_after: tuple[float, ...]
+    average_price: float
+
+
+def cost(q: Sequence[int], b: float) -> float:
+    """``C(q) = b * ln(sum_i exp(q_i / b))`` in dollars."""
+    _check_liquidity(b)
+    _check_outcome_count(len(q))
+    return b * _lse([qi / b for qi in q])
+
+
+def prices(q: Sequence[int], b: float) -> list[float]:
+    """``p_i = softmax(q / b)_i``: probabilities that sum to 1."""
+    _check_liquidity(b)
+    _check_outcome_count(len(q))
+    xs = [qi / b for qi in q]
+    total = _lse(xs)
+    return [math.exp(x - total) for x in xs]
+
+
+def trade_cost(q: Sequence[int], b: float, outcome: int, shares: int, yes: bool) -> float:
+    """Dollars the trader pays the AMM to change their position by ``shares``.
+
+    ``shares > 0`` buys, ``< 0`` sells; a negative result is a payout. YES moves
+    ``q[outcome]``; NO is the bundle of every other outcome and moves all of them.
+    """
+    moved, still = _split(q, b, outcome, yes)
+    return b * _move(moved, still, shares / b)
+
+
+def apply_trade(q: Sequence[int], outcome: int, shares: int, yes: bool) -> list[int]:
+    """The AMM's new ``q`` after a trader's position changes by ``shares`` (signed)."""
+    _check_outcome(q, outcome)
+    return [qi + shares if (i == outcome) == yes else qi for i, qi in enumerate(q)]
+
+
+def inverse_buy_shares(
+    q: Sequence[int], b: float, outcome: int, dollars: float, yes: bool
+) -> float:
+    """Fractional shares whose buy costs exactly ``dollars``: the closed-form inverse."""
+    moved, still = _split(q, b, outcome, yes)
+    if dollars <= 0:
+        return 0.0
+    log_p = moved - _logaddexp(moved, still)
+    return b * (_logaddexp(log_p, _log_expm1(dollars / b)) - log_p)
+
+
+def inverse_sell_shares(
+    q: Sequence[int], b: float, outcome: int, dollars: float, yes: bool
+) -> float:
+    """Fractional shares whose sale pays exactly ``dollars``; ``inf`` if none can
+    (even infinitely many shares pay only ``-b * ln(1 - p)``)."""
+    moved, still = _split(q, b, outcome, yes)
+    if dollars <= 0:
+        return 0.0
+    total = _logaddexp(moved, still)
+    gap = still - total + dollars / b
+    if gap >= 0:
+        return math.inf
+    return b * (moved - total + dollars / b - math.log1p(-math.exp(gap)))
+
+
+def ceil_cents(cents: float) -> int:
+    """Round a float amount of cents the trader pays up, forgiving float noise.
+
+    ``ceil(x - 1e-6)``: a mathematically whole amount computed as 1000.0000000001
+    must stay 1000. The house gives up less than 1e-6 cent per trade; since the
+    pool and its liabilities are whole cents, that cannot short the pool before a
+    million trades, and the subsidy (rounded up) adds further cover.
+    """
+    return math.ceil(cents - CENT_TOLERANCE)
+
+
+def floor_cents(cents: float) -> int:
+    """Round a float amount of cents the trader receives down, forgiving float noise."""
+    return math.floor(cents + CENT_TOLERANCE)
+
+
+def fee_cents(amm_cents: int, fee_bps: int) -> int:
+    """``ceil(amm_cents * fee_bps / 10000)`` in exact integers."""
+    return -(-amm_cents * fee_bps // _BPS)
+
+
+def quote_shares(
+    q: Sequence[int], b: float, outcome: int, shares: int, yes: bool, buy: bool, fee_bps: int
+) -> LmsrFill:
+    """Price a buy or sell of exactly ``shares`` (1..MAX_AMOUNT-1) of YES or NO."""
+    _check_amount(shares)
+    _check_fee(fee_bps)
+    return _fill(q, b, outcome, shares, yes, buy, fee_bps)
+
+
+def quote_spend(
+    q: Sequence[int], b: float, outcome: int, cents: int, yes: bool, buy: bool, fee_bps: int
+) -> LmsrFill:
+    """Buy: the most shares costing at most ``cents`` with fee. Sell: the fewest
+    shares paying at least ``cents`` after fee.
+
+    Raises :class:`InvalidAmount` when ``cents`` buys no share, or when no sale
+    below MAX_AMOUNT shares reaches ``cents``.
+    """
+    _check_amount(cents)
+    _check_fee(fee_bps)
+    find = _spend_buy if buy else _spend_sell
+    shares = find(q, b, outcome, cents, yes, fee_bps)
+    return _fill(q, b, outcome, shares, yes, buy, fee_bps)
+
+
+def subsidy_cents(b: float, n: int) -> int:
+    """Cents that pre-fund the worst-case loss of ``n`` outcomes: ``ceil(100 b ln n)``."""
+    return math.ceil(_max_loss_cents(b, n))
+
+
+def max_loss_dollars(b: float, n: int) -> float:
+    """The AMM's worst-case loss, ``b * ln(n)`` dollars."""
+    _check_liquidity(b)
+    _check_outcome_count(n)
+    return b * math.log(n)
+
+
+def liquidity_for_subsidy(subsidy_cents: int, n: int) -> float:
+    """The largest ``b`` (shares) whose worst-case loss fits in ``subsidy_cents``."""
+    _check_amount(subsidy_cents)
+    _check_outcome_count(n)
+    b = subsidy_cents / 100 / math.log(n)
+    while _max_loss_cents(b, n) > subsidy_cents:
+        b = math.nextafter(b, 0.0)
+    return b
+
+
+def _max_loss_cents(b: float, n: int) -> float:
+    return 100 * max_loss_dollars(b, n)
+
+
+def _fill(
+    q: Sequence[int], b: float, outcome: int, shares: int, yes: bool, buy: bool, fee_bps: int
+) -> LmsrFill:
+    amm, fee, trader = _cents(q, b, outcome, shares, yes, buy, fee_bps)
+    after = prices(apply_trade(q, outcome, shares if buy else -shares, yes), b)
+    return LmsrFill(shares, amm, fee, trader, tuple(after), trader / shares / 100)
+
+
+def _cents(
+    q: Sequence[int], b: float, outcome: int, shares: int, yes: bool, buy: bool, fee_bps: int
+) -> tuple[int, int, int]:
+    """(amm, fee, trader) cents for ``shares`` (> 0) bought or sold."""
+    dollars = trade_cost(q, b, outcome, shares if buy else -shares, yes)
+    if buy:
+        amm = max(0, ceil_cents(100 * dollars))
+        fee = fee_cents(amm, fee_bps)
+        return amm, fee, amm + fee
+    amm = max(0, floor_cents(-100 * dollars))
+    fee = fee_cents(amm, fee_bps)
+    return amm, fee, amm - fee
+
+
+def _spend_buy(
+    q: Sequence[int], b: float, outcome: int, cents: int, yes: bool, fee_bps: int
+) -> int:
+    """The most shares whose total cost (amm + fee) is at most ``cents``."""
+    budget = cents / (1 + fee_bps / _BPS) / 100
+    guess = inverse_buy_shares(q, b, outcome, budget, yes)
+
+    def affordable(k: int) -> bool:
+        return _cents(q, b, outcome, k, yes, True, fee_bps)[2] <= cents
+
+    shares = _last_true(affordable, guess)
+    if shares == 0:
+        raise InvalidAmount(f"{cents} cents is too little for one share")
+    return shares
+
+
+def _spend_sell(
+    q: Sequence[int], b: float, outcome: int, cents: int, yes: bool, fee_bps: int
+) -> int:
+    """The fewest shares whose payout after fee is at least ``cents``."""
+    target = cents / (1 - fee_bps / _BPS) / 100
+    guess = inverse_sell_shares(q, b, outcome, target, yes)
+
+    def short(k: int) -> bool:
+        return _cents(q, b, outcome, k, yes, False, fee_bps)[2] < cents
+
+    shares = _last_true(short, guess) + 1
+    if shares > _TOP:
+        raise InvalidAmount(f"no sale of fewer than {MAX_AMOUNT} shares pays {cents} cents")
+    return shares
+
+
+def _last_true(pred: Callable[[int], bool], guess: float) -> int:
+    """Largest ``k`` in ``0.._TOP`` with ``pred(k)``, for ``pred`` true then false.
+
+    ``pred(0)`` is taken as true. Gallops from ``guess``, then bisects.
+    """
+    start = min(max(int(guess), 1), _TOP) if math.isfinite(guess) else _TOP
+    lo, hi = _gallop_up(pred, start) if pred(start) else _gallop_down(pred, start)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if pred(mid) else (lo, mid)
+    return lo
+
+
+def _gallop_up(pred: Callable[[int], bool], lo: int) -> tuple[int, int]:
+    """From a true ``lo``: a bracket (true, false-or-_TOP+1)."""
+    step = 1
+    while lo + step <= _TOP and pred(lo + step):
+        lo += step
+        step *= 2
+    return lo, min(lo + step, _TOP + 1)
+
+
+def _gallop_down(pred: Callable[[int], bool], hi: int) -> tuple[int, int]:
+    """From a false ``hi``: a bracket (true-or-0, false)."""
+    step = 1
+    while hi - step >= 1 and not pred(hi - step):
+        hi -= step
+        step *= 2
+    return max(hi - step, 0), hi
+
+
+def _split(q: Sequence[int], b: float, outcome: int, yes: bool) -> tuple[float, float]:
+    """Log-sum-exp of ``q / b`` over the coordinates the trade moves, and over the rest."""
+    _check_liquidity(b)
+    _check_outcome(q, outcome)
+    xs = [qi / b for qi in q]
+    own = xs[outcome]
+    others = _lse(xs[:outcome] + xs[outcome + 1 :])
+    return (own, others) if yes else (others, own)
+
+
+def _move(moved: float, still: float, x: float) -> float:
+    """``ΔC / b`` when the coordinates summarised by ``moved`` all rise by ``x = d / b``.
+
+    Stable form ``log1p(p * expm1(x))``; when ``expm1`` could overflow or ``1 + z``
+    loses its small part (``z`` near -1), the direct log-sum-exp difference.
+    """
+    if x == 0:
+        return 0.0
+    total = _logaddexp(moved, still)
+    if abs(x) <= _STABLE_SPAN:
+        z = math.exp(moved - total) * math.expm1(x)
+        if z > -0.5:
+            return math.log1p(z)
+    return _logaddexp(moved + x, still) - total
+
+
+def _lse(xs: Sequence[float]) -> float:
+    """``ln(sum exp(x))`` with the max offset, so nothing overflows."""
+    top = max(xs)
+    return top + math.log(math.fsum(math.exp(x - top) for x in xs))
+
+
+def _logaddexp(a: float, c: float) -> float:
+    hi, lo = (a, c) if a >= c else (c, a)
+    return hi + math.log1p(math.exp(lo - hi))
+
+
+def _log_expm1(s: float) -> float:
+    """``ln(exp(s) - 1)`` for ``s > 0``, without overflow."""
+    return s + math.log(-math.expm1(-s))
+
+
+def _check_amount(amount: int) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount < MAX_AMOUNT:
+        raise InvalidAmount(f"amount must be an integer in 1..{MAX_AMOUNT - 1}")
+
+
+def _check_fee(fee_bps: int) -> None:
+    if not 0 <= fee_bps <= MAX_FEE_BPS:
+        raise ValueError(f"fee_bps must be in 0..{MAX_FEE_BPS}, got {fee_bps}")
+
+
+def _check_liquidity(b: float) -> None:
+    if not (math.isfinite(b) and b > 0):
+        raise ValueError(f"liquidity b must be finite and > 0, got {b}")
+
+
+def _check_outcome_count(n: int) -> None:
+    if n < 2:
+        raise ValueError(f"an LMSR market needs at least 2 outcomes, got {n}")
+
+
+def _check_outcome(q: Sequence[int], outcome: int) -> None:
+    _check_outcome_count(len(q))
+    if not 0 <= outcome < len(q):
+        raise BadUserInput(f"outcome must be in 0..{len(q) - 1}, got {outcome}")

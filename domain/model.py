@@ -1,0 +1,246 @@
+"""Entities and values of the platform.
+
+Units: every ``*_cents`` is an integer number of cents; shares and quantities
+are whole numbers; order-book prices are integer cents per share, 1..99.
+Entities are plain mutable dataclasses changed only by the domain's functions;
+values and events are frozen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import NotFound
+
+MAX_AMOUNT = 1_000_000_000
+"""Ceiling for any amount of cents or quantity of shares a client sends (exclusive).
+
+It keeps every figure well inside GraphQL's 32-bit ``Int``."""
+
+SHARE_PAYOUT_CENTS = 100
+"""What one share of the winning outcome pays."""
+
+MIN_PRICE_CENTS = 1
+MAX_PRICE_CENTS = 99
+
+
+class MarketType(StrEnum):
+    ORDER_BOOK = "ORDER_BOOK"
+    LMSR = "LMSR"
+
+
+class MarketStatus(StrEnum):
+    OPEN = "OPEN"
+    PAUSED = "PAUSED"
+    CLOSED = "CLOSED"
+    RESOLVED = "RESOLVED"
+    VOIDED = "VOIDED"
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class OrderType(StrEnum):
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+
+
+class TimeInForce(StrEnum):
+    GTC = "GTC"
+    GTD = "GTD"
+    IOC = "IOC"
+    FOK = "FOK"
+
+
+class OrderStatus(StrEnum):
+    OPEN = "OPEN"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+RESTING_STATUSES = frozenset({OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED})
+
+
+class LmsrSide(StrEnum):
+    BUY_YES = "BUY_YES"
+    SELL_YES = "SELL_YES"
+    BUY_NO = "BUY_NO"
+    SELL_NO = "SELL_NO"
+
+
+class AmountType(StrEnum):
+    SPEND = "SPEND"
+    SHARES = "SHARES"
+
+
+@dataclass(slots=True)
+class User:
+    """A trader. ``cash_cents``, ``bonus_cents`` and ``reserved_cents`` are ledger accounts."""
+
+    id: str
+    username: str
+    email: str
+    password_hash: str
+    created_at: datetime
+    cash_cents: int = 0
+    bonus_cents: int = 0
+    reserved_cents: int = 0
+    is_admin: bool = False
+    is_active: bool = True
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One outcome of a market.
+
+    ``amm_shares`` is the LMSR state q_i (shares the market maker has sold);
+    ``shares_outstanding`` is every share of this outcome held by anyone
+    (AMM sales plus minted complete sets). ``best_bid_cents``/``best_ask_cents``
+    mirror the top of this outcome's book after every command that changes it;
+    ``book_sequence`` increases with every change of that book.
+    """
+
+    id: str
+    market_id: str
+    name: str
+    index: int
+    amm_shares: int = 0
+    shares_outstanding: int = 0
+    last_trade_cents: int | None = None
+    best_bid_cents: int | None = None
+    best_ask_cents: int | None = None
+    book_sequence: int = 0
+
+
+@dataclass(slots=True)
+class Market:
+    """A market. ``pool_cents`` and ``fees_cents`` are ledger accounts.
+
+    ``fees_cents`` is this market's share of the platform fee account: fees are
+    kept per market so that trades in different markets never contend on one row.
+    ``order_sequence`` numbers orders for time priority; ``price_sequence``
+    numbers price updates so that a subscriber can see a gap.
+    """
+
+    id: str
+    title: str
+    description: str
+    market_type: MarketType
+    status: MarketStatus
+    creator_id: str
+    outcomes: list[Outcome]
+    liquidity: float | None
+    fee_bps: int
+    resolution_source: str
+    closes_at: datetime
+    created_at: datetime
+    resolved_at: datetime | None = None
+    winning_outcome_id: str | None = None
+    volume_cents: int = 0
+    pool_cents: int = 0
+    fees_cents: int = 0
+    order_sequence: int = 0
+    price_sequence: int = 0
+
+    def outcome(self, outcome_id: str) -> Outcome:
+        for outcome in self.outcomes:
+            if outcome.id == outcome_id:
+                return outcome
+        raise NotFound(f"market {self.id} has no outcome {outcome_id}")
+
+
+@dataclass(slots=True)
+class Position:
+    """A user's shares of one outcome.
+
+    ``reserved_shares`` are held for resting sell orders; ``cost_cents`` is the
+    average-cost basis of the ``shares`` held (what void refunds).
+    """
+
+    user_id: str
+    market_id: str
+    outcome_id: str
+    shares: int = 0
+    reserved_shares: int = 0
+    cost_cents: int = 0
+
+    @property
+    def free_shares(self) -> int:
+        return self.shares - self.reserved_shares
+
+
+@dataclass(slots=True)
+class Order:
+    """An order-book order. ``reserved_cents`` is what its resting BUY holds."""
+
+    id: str
+    user_id: str
+    market_id: str
+    outcome_id: str
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce
+    price_cents: int | None
+    quantity: int
+    created_at: datetime
+    sequence: int
+    filled_quantity: int = 0
+    status: OrderStatus = OrderStatus.OPEN
+    post_only: bool = False
+    expires_at: datetime | None = None
+    client_order_id: str | None = None
+    reserved_cents: int = 0
+    updated_at: datetime | None = None
+
+    @property
+    def remaining_quantity(self) -> int:
+        if self.status not in RESTING_STATUSES:
+            return 0
+        return self.quantity - self.filled_quantity
+
+    @property
+    def is_resting(self) -> bool:
+        return self.status in RESTING_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """An execution. ``price_cents`` is the maker's price, or the rounded AMM average."""
+
+    id: str
+    market_id: str
+    outcome_id: str
+    price_cents: int
+    quantity: int
+    is_amm: bool
+    taker_side: Side
+    taker_user_id: str
+    executed_at: datetime
+    notional_cents: int
+    fee_cents: int = 0
+    maker_user_id: str | None = None
+    taker_order_id: str | None = None
+    maker_order_id: str | None = None
+    lmsr_side: LmsrSide | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    """The market's prices (probabilities, same order as outcomes) at a moment."""
+
+    market_id: str
+    at: datetime
+    prices: tuple[float, ...]
+
+
+@dataclass(slots=True)
+class Platform:
+    """The platform-wide accounts: what the issuer has issued (signup, grants)."""
+
+    issued_cents: int = 0

@@ -1,0 +1,148 @@
+"""The ports the services are written against.
+
+Each is a small Protocol with a maintained in-memory adapter in
+``persistence.memory`` and a database adapter in ``persistence.tortoise``.
+Repositories return copies: a change reaches storage only through ``save``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from domain.events import DomainEvent
+from domain.ledger import LedgerEntry
+from domain.model import Market, Order, Platform, Position, PricePoint, Trade, User
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password: str, password_hash: str) -> bool: ...
+
+
+class EventPublisher(Protocol):
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
+        """Deliver events that a committed transaction produced."""
+        ...
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def get_by_username(self, username: str) -> User | None: ...
+
+    async def is_taken(self, username: str, email: str) -> bool: ...
+
+    async def add(self, user: User) -> None: ...
+
+    async def save(self, user: User) -> None: ...
+
+
+class MarketRepository(Protocol):
+    async def get(self, market_id: str) -> Market | None: ...
+
+    async def get_for_update(self, market_id: str) -> Market | None:
+        """Load and lock the market: trading in one market is serialized."""
+        ...
+
+    async def add(self, market: Market) -> None: ...
+
+    async def save(self, market: Market) -> None: ...
+
+    async def due_to_close(self, now: datetime) -> list[str]:
+        """Ids of OPEN or PAUSED markets whose ``closes_at`` has passed."""
+        ...
+
+
+class OrderRepository(Protocol):
+    async def get(self, order_id: str) -> Order | None: ...
+
+    async def get_by_client_id(self, user_id: str, client_order_id: str) -> Order | None: ...
+
+    async def add(self, order: Order) -> None: ...
+
+    async def save(self, order: Order) -> None: ...
+
+    async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
+        """Resting orders of a market (or one outcome's book), by sequence."""
+        ...
+
+    async def resting_for_user(self, user_id: str) -> list[Order]: ...
+
+    async def markets_with_expired(self, now: datetime) -> list[str]:
+        """Ids of markets holding a resting GTD order whose ``expires_at`` has passed."""
+        ...
+
+
+class PositionRepository(Protocol):
+    async def get(self, user_id: str, outcome_id: str) -> Position | None: ...
+
+    async def for_market(self, market_id: str) -> list[Position]: ...
+
+    async def for_user(self, user_id: str, market_id: str | None = None) -> list[Position]: ...
+
+    async def save(self, position: Position) -> None: ...
+
+
+class TradeRepository(Protocol):
+    async def add(self, trade: Trade) -> None: ...
+
+
+class LedgerRepository(Protocol):
+    async def add(self, entries: Sequence[LedgerEntry]) -> None: ...
+
+
+class PriceHistoryRepository(Protocol):
+    async def add(self, point: PricePoint) -> None: ...
+
+
+class PlatformRepository(Protocol):
+    async def get(self) -> Platform: ...
+
+    async def save(self, platform: Platform) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving without ``commit`` rolls everything back.
+
+    Events recorded with ``emit`` are published only after a commit succeeds.
+    """
+
+    users: UserRepository
+    markets: MarketRepository
+    orders: OrderRepository
+    positions: PositionRepository
+    trades: TradeRepository
+    ledger: LedgerRepository
+    price_history: PriceHistoryRepository
+    platform: PlatformRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    def emit(self, event: DomainEvent) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,107 @@
+"""Users: registering, signing in, bonus grants and deactivation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain import ledger, validation
+from domain.errors import Forbidden, Unauthenticated, UsernameTaken
+from domain.ledger import Reason
+from domain.model import MarketStatus, OrderStatus, User
+from domain.services.books import end_order, load_book
+from domain.services.context import ServiceContext
+from domain.services.work import Work
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    username: str
+    email: str
+    password: str
+
+
+async def register(ctx: ServiceContext, registration: Registration) -> User:
+    """Create a user credited with the starting balance from the issuer."""
+    username = validation.username(registration.username)
+    email = validation.email(registration.email)
+    password = validation.password(registration.password)
+    async with ctx.uow() as uow:
+        work = Work(ctx, uow)
+        if await uow.users.is_taken(username, email):
+            raise UsernameTaken("that username or email is already registered")
+        user = User(
+            id=work.new_id(),
+            username=username,
+            email=email,
+            password_hash=ctx.hasher.hash(password),
+            created_at=work.now,
+        )
+        work.attach_user(user, new=True)
+        await work.platform()
+        work.journal.move(
+            ledger.ISSUER, ledger.cash(user.id), ctx.settings.starting_balance_cents, Reason.SIGNUP
+        )
+        await work.commit()
+        return user
+
+
+async def authenticate(ctx: ServiceContext, username: str, password: str) -> User:
+    """The active user with these credentials, or UNAUTHENTICATED."""
+    async with ctx.uow() as uow:
+        user = await uow.users.get_by_username(username)
+    if user is None or not ctx.hasher.verify(password, user.password_hash):
+        raise Unauthenticated("wrong username or password")
+    if not user.is_active:
+        raise Unauthenticated("this account is deactivated")
+    return user
+
+
+async def _admin(work: Work, actor_id: str) -> User:
+    actor = await work.actor(actor_id)
+    if not actor.is_admin:
+        raise Forbidden("only an admin may do that")
+    return actor
+
+
+async def grant_bonus(ctx: ServiceContext, actor_id: str, user_id: str, cents: int) -> User:
+    """Credit promotional bonus cents, usable only where a trade says useBonus."""
+    validation.positive_amount(cents, "amountCents")
+    async with ctx.uow() as uow:
+        work = Work(ctx, uow)
+        await _admin(work, actor_id)
+        user = await work.user(user_id)
+        await work.platform()
+        work.journal.move(ledger.ISSUER, ledger.bonus(user.id), cents, Reason.GRANT)
+        await work.commit()
+        return user
+
+
+async def deactivate_user(ctx: ServiceContext, actor_id: str, user_id: str) -> User:
+    """The user can no longer sign in or trade; their resting orders are cancelled.
+
+    Their positions still settle at resolution and payouts still reach them.
+    """
+    async with ctx.uow() as uow:
+        work = Work(ctx, uow)
+        await _admin(work, actor_id)
+        user = await work.user(user_id)
+        user.is_active = False
+        resting = await uow.orders.resting_for_user(user.id)
+        for market_id in sorted({order.market_id for order in resting}):
+            await _cancel_users_orders(work, market_id, user.id)
+        await work.commit()
+        return user
+
+
+async def _cancel_users_orders(work: Work, market_id: str, user_id: str) -> None:
+    market = await work.market(market_id)
+    for outcome in market.outcomes:
+        loaded = await load_book(work, market, outcome)
+        mine = [order for order in loaded.orders.values() if order.user_id == user_id]
+        for order in mine:
+            loaded.book.cancel(order.id)
+            await end_order(work, order, OrderStatus.CANCELLED)
+        if mine:
+            loaded.refresh_top(work)
+    if market.status is MarketStatus.OPEN:
+        work.prices_changed(market)

@@ -1,0 +1,158 @@
+"""One command's working set: the entities it loaded, its journal, its events.
+
+``Work`` is an identity map over a unit of work. Every user, market, position
+and order a command touches is loaded through it once, and ``commit`` saves
+them all, writes the journal's ledger entries and hands the events to the unit
+of work, which publishes them only after the transaction commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from domain import markets as market_rules
+from domain.errors import NotFound, Unauthenticated
+from domain.events import DomainEvent, OrderChanged, PricesChanged
+from domain.ledger import Journal
+from domain.model import Market, Order, Platform, Position, PricePoint, Trade, User
+from domain.ports import UnitOfWork
+from domain.services.context import ServiceContext
+
+
+class Work:
+    def __init__(self, ctx: ServiceContext, uow: UnitOfWork) -> None:
+        self.ctx = ctx
+        self.uow = uow
+        self.now: datetime = ctx.clock.now()
+        self.journal = Journal(self.now, ctx.ids.new_id)
+        self._users: dict[str, User] = {}
+        self._markets: dict[str, Market] = {}
+        self._positions: dict[tuple[str, str], Position] = {}
+        self._orders: dict[str, Order] = {}
+        self._trades: list[Trade] = []
+        self._platform: Platform | None = None
+        self._events: list[DomainEvent] = []
+        self._points: list[PricePoint] = []
+        self._created: set[str] = set()
+
+    def new_id(self) -> str:
+        return self.ctx.ids.new_id()
+
+    async def user(self, user_id: str) -> User:
+        if user_id not in self._users:
+            user = await self.uow.users.get(user_id)
+            if user is None:
+                raise NotFound(f"no user {user_id}")
+            self.attach_user(user)
+        return self._users[user_id]
+
+    def attach_user(self, user: User, *, new: bool = False) -> None:
+        if new:
+            self._created.add(user.id)
+        self._users[user.id] = user
+        self.journal.attach_user(user)
+
+    async def actor(self, user_id: str) -> User:
+        """The signed-in user making the command; must exist and be active."""
+        try:
+            user = await self.user(user_id)
+        except NotFound:
+            raise Unauthenticated("the signed-in user no longer exists") from None
+        if not user.is_active:
+            raise Unauthenticated("this account is deactivated")
+        return user
+
+    async def market(self, market_id: str) -> Market:
+        """The market, locked for the rest of the transaction."""
+        if market_id not in self._markets:
+            market = await self.uow.markets.get_for_update(market_id)
+            if market is None:
+                raise NotFound(f"no market {market_id}")
+            self.attach_market(market)
+        return self._markets[market_id]
+
+    def attach_market(self, market: Market, *, new: bool = False) -> None:
+        if new:
+            self._created.add(market.id)
+        self._markets[market.id] = market
+        self.journal.attach_market(market)
+
+    async def platform(self) -> Platform:
+        if self._platform is None:
+            self._platform = await self.uow.platform.get()
+            self.journal.attach_platform(self._platform)
+        return self._platform
+
+    async def position(self, user_id: str, market_id: str, outcome_id: str) -> Position:
+        key = (user_id, outcome_id)
+        if key not in self._positions:
+            found = await self.uow.positions.get(user_id, outcome_id)
+            self._positions[key] = found or Position(user_id, market_id, outcome_id)
+        return self._positions[key]
+
+    def track_position(self, position: Position) -> Position:
+        key = (position.user_id, position.outcome_id)
+        return self._positions.setdefault(key, position)
+
+    def track_order(self, order: Order, *, new: bool = False) -> Order:
+        tracked = self._orders.setdefault(order.id, order)
+        if new:
+            self._created.add(order.id)
+        return tracked
+
+    def order_changed(self, order: Order) -> None:
+        order.updated_at = self.now
+        self.track_order(order)
+        self.emit(OrderChanged(replace(order)))
+
+    def add_trade(self, trade: Trade) -> None:
+        self._trades.append(trade)
+
+    def emit(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
+    def prices_changed(self, market: Market, last_trade_cents: int | None = None) -> None:
+        """Record a price point and announce the market's new prices."""
+        prices = market_rules.current_prices(market)
+        market.price_sequence += 1
+        self._points.append(PricePoint(market.id, self.now, prices))
+        self.emit(
+            PricesChanged(
+                market_id=market.id,
+                prices=prices,
+                last_trade_cents=last_trade_cents,
+                volume_cents=market.volume_cents,
+                sequence=market.price_sequence,
+                at=self.now,
+            )
+        )
+
+    async def commit(self) -> None:
+        await self._flush()
+        for event in self._events:
+            self.uow.emit(event)
+        await self.uow.commit()
+
+    async def _flush(self) -> None:
+        uow = self.uow
+        for user_id in sorted(self._users):
+            user = self._users[user_id]
+            await (uow.users.add if user_id in self._created else uow.users.save)(user)
+        for market_id in sorted(self._markets):
+            market = self._markets[market_id]
+            await (uow.markets.add if market_id in self._created else uow.markets.save)(market)
+        if self._platform is not None:
+            await uow.platform.save(self._platform)
+        for key in sorted(self._positions):
+            await uow.positions.save(self._positions[key])
+        for order_id, order in self._orders.items():
+            if order_id in self._created:
+                await uow.orders.add(order)
+            else:
+                await uow.orders.save(order)
+        for trade in self._trades:
+            await uow.trades.add(trade)
+        for point in self._points:
+            await uow.price_history.add(point)
+        await uow.ledger.add(self.journal.entries)

@@ -1,0 +1,53 @@
+"""Checks of client input that raise the contract's error codes."""
+
+from __future__ import annotations
+
+import re
+
+from domain.errors import BadUserInput, InvalidAmount
+from domain.model import MAX_AMOUNT, MAX_PRICE_CENTS, MIN_PRICE_CENTS
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,50}")
+EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+
+
+def positive_amount(value: int, what: str) -> int:
+    """An amount of cents or shares: an int in 1..MAX_AMOUNT-1."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_AMOUNT:
+        raise InvalidAmount(f"{what} must be a whole number from 1 to {MAX_AMOUNT - 1}")
+    return value
+
+
+def price_cents(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidAmount("priceCents must be a whole number of cents")
+    if not MIN_PRICE_CENTS <= value <= MAX_PRICE_CENTS:
+        raise InvalidAmount(f"priceCents must be from {MIN_PRICE_CENTS} to {MAX_PRICE_CENTS}")
+    return value
+
+
+def text(value: str, what: str, low: int, high: int) -> str:
+    """Stripped text whose length is within low..high."""
+    stripped = value.strip()
+    if not low <= len(stripped) <= high:
+        raise BadUserInput(f"{what} must be {low} to {high} characters long")
+    return stripped
+
+
+def username(value: str) -> str:
+    if not USERNAME_PATTERN.fullmatch(value):
+        raise BadUserInput("username must be 3 to 50 characters of letters, digits, _ . -")
+    return value
+
+
+def email(value: str) -> str:
+    stripped = value.strip()
+    if len(stripped) > 254 or not EMAIL_PATTERN.fullmatch(stripped):
+        raise BadUserInput("email is not a valid address")
+    return stripped.lower()
+
+
+def password(value: str) -> str:
+    if not 8 <= len(value) <= 128:
+        raise BadUserInput("password must be 8 to 128 characters long")
+    return value
