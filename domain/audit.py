@@ -49,8 +49,6 @@ def ledger_balances(entries: Iterable[LedgerEntry]) -> dict[AccountId, int]:
     """Each account's balance by replaying the ledger; the issuer's is what it issued."""
     balances: dict[AccountId, int] = defaultdict(int)
     for entry in entries:
-        if entry.amount_cents <= 0:
-            balances[AccountId(AccountKind.ISSUER, "non-positive-entry")] += 1
         balances[entry.source] -= entry.amount_cents
         balances[entry.destination] += entry.amount_cents
     balances[ledger.ISSUER] = -balances.get(ledger.ISSUER, 0)
@@ -79,8 +77,11 @@ def check(snapshot: Snapshot) -> list[str]:
 
 
 def _check_ledger(snapshot: Snapshot) -> list[str]:
-    problems = []
-    from_ledger = ledger_balances(snapshot.entries)
+    entries = list(snapshot.entries)
+    problems = [
+        f"ledger entry {e.id} moves {e.amount_cents} cents" for e in entries if e.amount_cents <= 0
+    ]
+    from_ledger = ledger_balances(entries)
     stored = stored_balances(snapshot)
     for account in sorted(set(from_ledger) | set(stored), key=str):
         want, have = from_ledger.get(account, 0), stored.get(account)
@@ -122,8 +123,9 @@ def _check_reservations(snapshot: Snapshot) -> list[str]:
             wanted_shares[(order.user_id, order.outcome_id)] += order.remaining_quantity
     for user in snapshot.users:
         if user.reserved_cents != cents[user.id]:
+            held = cents[user.id]
             problems.append(
-                f"user {user.id} has {user.reserved_cents} reserved cents; orders hold {cents[user.id]}"
+                f"user {user.id} reserves {user.reserved_cents} cents; orders hold {held}"
             )
     for position in snapshot.positions:
         key = (position.user_id, position.outcome_id)

@@ -10,6 +10,7 @@ from pathlib import Path
 from domain.services.context import DEFAULT_STARTING_BALANCE_CENTS
 
 DEFAULT_DATABASE_PATH = Path("bellwether.db")
+DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_DATABASE_PATH.resolve()}"
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -24,7 +25,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class AppSettings:
-    database_url: str = f"sqlite:///{DEFAULT_DATABASE_PATH.resolve()}"
+    database_url: str = DEFAULT_DATABASE_URL
     env: str = "dev"
     jwt_secret: str | None = None
     starting_balance_cents: int = DEFAULT_STARTING_BALANCE_CENTS
@@ -38,7 +39,7 @@ class AppSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> AppSettings:
         env = os.environ if env is None else env
         return cls(
-            database_url=env.get("BELLWETHER_DATABASE_URL") or cls.database_url,
+            database_url=env.get("BELLWETHER_DATABASE_URL") or DEFAULT_DATABASE_URL,
             env=env.get("BELLWETHER_ENV", "dev"),
             jwt_secret=env.get("BELLWETHER_JWT_SECRET") or None,
             starting_balance_cents=_int(

@@ -10,7 +10,9 @@ from domain.services import accounts, amm, markets
 from tests.harness import Harness
 
 
-def buy(market_id: str, amount: int, side: LmsrSide = LmsrSide.BUY_YES, **kw: object) -> amm.LmsrOrder:
+def buy(
+    market_id: str, amount: int, side: LmsrSide = LmsrSide.BUY_YES, **kw: object
+) -> amm.LmsrOrder:
     return amm.LmsrOrder(market_id, side, AmountType.SHARES, amount, **kw)  # type: ignore[arg-type]
 
 
@@ -22,7 +24,9 @@ async def test_creator_pays_the_subsidy_into_the_pool(harness: Harness) -> None:
     await harness.assert_invariants()
 
 
-async def test_creator_who_cannot_fund_the_subsidy_gets_insufficient_balance(harness: Harness) -> None:
+async def test_creator_who_cannot_fund_the_subsidy_gets_insufficient_balance(
+    harness: Harness,
+) -> None:
     alice = await harness.user("alice")
     with pytest.raises(errors.InsufficientBalance):
         await harness.market(alice, liquidity=10_000.0)
