@@ -1,0 +1,110 @@
+"""The read model over the in-memory store (committed state only)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from domain.model import Market, MarketStatus, Order, OrderStatus, Position, PricePoint, Trade, User
+from domain.queries import Cursor, Page
+from persistence.memory import MemoryStore
+
+T = TypeVar("T")
+
+
+def _page(
+    rows: Iterable[T], key: Callable[[T], tuple[datetime, str]], first: int, after: Cursor | None
+) -> Page[T]:
+    ordered = sorted(rows, key=key, reverse=True)
+    total = len(ordered)
+    if after is not None:
+        ordered = [row for row in ordered if key(row) < (after.at, after.id)]
+    items = ordered[:first]
+    return Page([copy.deepcopy(row) for row in items], len(ordered) > first, total)
+
+
+class InMemoryReadModel:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def users_by_ids(self, ids: Sequence[str]) -> list[User]:
+        users = self._store.state.users
+        return [copy.copy(users[i]) for i in ids if i in users]
+
+    async def markets_by_ids(self, ids: Sequence[str]) -> list[Market]:
+        found = self._store.state.markets
+        return [copy.deepcopy(found[i]) for i in ids if i in found]
+
+    async def markets_page(
+        self, status: MarketStatus | None, first: int, after: Cursor | None
+    ) -> Page[Market]:
+        rows = [m for m in self._store.state.markets.values() if status in (None, m.status)]
+        return _page(rows, lambda m: (m.created_at, m.id), first, after)
+
+    async def orders_page(
+        self,
+        user_id: str,
+        status: OrderStatus | None,
+        market_id: str | None,
+        first: int,
+        after: Cursor | None,
+    ) -> Page[Order]:
+        rows = [
+            o
+            for o in self._store.state.orders.values()
+            if o.user_id == user_id
+            and status in (None, o.status)
+            and market_id in (None, o.market_id)
+        ]
+        return _page(rows, lambda o: (o.created_at, o.id), first, after)
+
+    async def trades_page(
+        self, user_id: str, market_id: str | None, first: int, after: Cursor | None
+    ) -> Page[Trade]:
+        rows = [
+            t
+            for t in self._store.state.trades
+            if user_id in (t.taker_user_id, t.maker_user_id) and market_id in (None, t.market_id)
+        ]
+        return _page(rows, lambda t: (t.executed_at, t.id), first, after)
+
+    async def trades_for_orders(self, order_ids: Sequence[str]) -> dict[str, list[Trade]]:
+        wanted = set(order_ids)
+        result: dict[str, list[Trade]] = {i: [] for i in order_ids}
+        for trade in self._store.state.trades:
+            for order_id in (trade.taker_order_id, trade.maker_order_id):
+                if order_id in wanted:
+                    result[order_id].append(trade)
+        return result
+
+    async def recent_trades(self, market_id: str, limit: int) -> list[Trade]:
+        rows = [t for t in self._store.state.trades if t.market_id == market_id]
+        return rows[::-1][:limit]
+
+    async def orders_by_ids(self, ids: Sequence[str]) -> list[Order]:
+        found = self._store.state.orders
+        return [copy.copy(found[i]) for i in ids if i in found]
+
+    async def resting_orders(self, market_id: str, outcome_id: str) -> list[Order]:
+        rows = [
+            o
+            for o in self._store.state.orders.values()
+            if o.is_resting and o.market_id == market_id and o.outcome_id == outcome_id
+        ]
+        return sorted((copy.copy(o) for o in rows), key=lambda o: o.sequence)
+
+    async def positions(self, user_id: str, market_id: str | None) -> list[Position]:
+        return [
+            copy.copy(p)
+            for p in self._store.state.positions.values()
+            if p.user_id == user_id and p.shares and market_id in (None, p.market_id)
+        ]
+
+    async def price_history(self, market_id: str, since: datetime | None) -> list[PricePoint]:
+        return [
+            p
+            for p in self._store.state.price_history
+            if p.market_id == market_id and (since is None or p.at >= since)
+        ]
