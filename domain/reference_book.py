@@ -13,20 +13,41 @@ from dataclasses import replace
 from datetime import datetime
 
 from domain.errors import InvariantViolation, NotFound, PriceLimitExceeded
-from domain.model import MAX_PRICE_CENTS, MIN_PRICE_CENTS, Side, TimeInForce
+from domain.model import (
+    MAX_PRICE_CENTS,
+    MIN_PRICE_CENTS,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
 from domain.orderbook import (
     Fill,
     IncomingOrder,
     MatchResult,
     PriceLevel,
     RestingOrder,
-    final_status,
-    rests,
     taker_fee,
     validate_fee_bps,
     validate_incoming,
     validate_resting,
 )
+
+
+def rests(order: IncomingOrder) -> bool:
+    """Whether an unfilled remainder of ``order`` rests on the book."""
+    return order.order_type is OrderType.LIMIT and (
+        order.time_in_force is TimeInForce.GTC or order.time_in_force is TimeInForce.GTD
+    )
+
+
+def final_status(quantity: int, filled: int, rested: bool) -> OrderStatus:
+    """The incoming order's status once matching is over."""
+    if filled == quantity:
+        return OrderStatus.FILLED
+    if rested:
+        return OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN
+    return OrderStatus.CANCELLED
 
 
 def _expired(order: RestingOrder, now: datetime) -> bool:
