@@ -1,4 +1,4 @@
-"""Configuration from ``BELLWETHER_*`` environment variables (documented in the README)."""
+"""Configuration from ``BELLWETHER_*`` environment variables (documented in docs/API.md)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,52 @@ from domain.services.context import DEFAULT_STARTING_BALANCE_CENTS
 
 DEFAULT_DATABASE_PATH = Path("bellwether.db")
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_DATABASE_PATH.resolve()}"
+MEMORY_DATABASE_URL = "memory://"
+"""No database at all: the in-memory adapters (tests, demos; lost on exit)."""
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    raw = env.get(f"BELLWETHER_{name}")
+    return None if raw is None or raw.strip() == "" else raw.strip()
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(f"BELLWETHER_{name}")
-    if raw is None or raw == "":
+    raw = _raw(env, name)
+    if raw is None:
         return default
     try:
         return int(raw)
     except ValueError:
         raise SystemExit(f"BELLWETHER_{name} must be an integer, got {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _raw(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise SystemExit(f"BELLWETHER_{name} must be 1/0 (true/false), got {raw!r}")
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = _raw(env, name) or ""
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    """What one GraphQL request may ask for; over a limit is QUERY_TOO_COMPLEX."""
+
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_body_bytes: int = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,20 +66,59 @@ class AppSettings:
     jwt_secret: str | None = None
     starting_balance_cents: int = DEFAULT_STARTING_BALANCE_CENTS
     default_fee_bps: int = 0
+    jwt_ttl_minutes: int = 60
+    limits: QueryLimits = QueryLimits()
+    introspection: bool = True
+    graphiql: bool = True
+    allowed_origins: tuple[str, ...] = ()
+    demo: bool = True
+    login_limit_per_username: int = 10
+    login_limit_per_address: int = 60
+    login_window_seconds: int = 60
+    sweep_interval_seconds: int = 5
+    log_level: str = "INFO"
 
     @property
     def is_production(self) -> bool:
         return self.env == "prod"
 
+    @property
+    def is_memory(self) -> bool:
+        return self.database_url.startswith("memory:")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite:")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AppSettings:
         env = os.environ if env is None else env
+        mode = _raw(env, "ENV") or "dev"
+        if mode not in ("dev", "prod"):
+            raise SystemExit(f"BELLWETHER_ENV must be dev or prod, got {mode!r}")
+        dev = mode == "dev"
         return cls(
-            database_url=env.get("BELLWETHER_DATABASE_URL") or DEFAULT_DATABASE_URL,
-            env=env.get("BELLWETHER_ENV", "dev"),
-            jwt_secret=env.get("BELLWETHER_JWT_SECRET") or None,
+            database_url=_raw(env, "DATABASE_URL") or DEFAULT_DATABASE_URL,
+            env=mode,
+            jwt_secret=_raw(env, "JWT_SECRET"),
             starting_balance_cents=_int(
                 env, "STARTING_BALANCE_CENTS", DEFAULT_STARTING_BALANCE_CENTS
             ),
             default_fee_bps=_int(env, "DEFAULT_FEE_BPS", 0),
+            jwt_ttl_minutes=_int(env, "JWT_TTL_MINUTES", 60),
+            limits=QueryLimits(
+                max_depth=_int(env, "MAX_QUERY_DEPTH", 10),
+                max_aliases=_int(env, "MAX_ALIASES", 15),
+                max_tokens=_int(env, "MAX_TOKENS", 2000),
+                max_body_bytes=_int(env, "MAX_BODY_BYTES", 100_000),
+            ),
+            introspection=_bool(env, "INTROSPECTION", dev),
+            graphiql=_bool(env, "GRAPHIQL", dev),
+            allowed_origins=_list(env, "ALLOWED_ORIGINS"),
+            demo=_bool(env, "DEMO", dev),
+            login_limit_per_username=_int(env, "LOGIN_LIMIT_PER_USERNAME", 10),
+            login_limit_per_address=_int(env, "LOGIN_LIMIT_PER_ADDRESS", 60),
+            login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", 60),
+            sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 5),
+            log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
         )

@@ -1,0 +1,107 @@
+"""Access tokens: HS256 JWTs whose ``sub`` is the user id.
+
+Authentication answers "who is calling?" with a :class:`Principal` or None
+(anonymous). It raises only when the caller presented a credential that is
+forged, tampered with, malformed or expired: that is ``UNAUTHENTICATED``, never
+silently anonymous. A token of a user who was deactivated or deleted since it
+was issued authenticates nobody.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from domain.errors import Unauthenticated
+from domain.model import User
+
+ALGORITHM = "HS256"
+MIN_SECRET_BYTES = 32
+"""HS256 keys shorter than the hash output (32 bytes) are weak; pyjwt warns about them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in, active user a request acts for."""
+
+    user_id: str
+    is_admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+def generate_secret() -> str:
+    """A random signing secret (development mode makes one when none is configured)."""
+    return secrets.token_urlsafe(48)
+
+
+class TokenService:
+    """Issues and verifies access tokens valid for ``ttl`` from the moment of issue."""
+
+    def __init__(self, secret: str, ttl: timedelta) -> None:
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"the JWT secret must be at least {MIN_SECRET_BYTES} bytes long")
+        self._secret = secret
+        self.ttl = ttl
+
+    def issue(self, user_id: str) -> IssuedToken:
+        # pyjwt checks exp and iat against the system clock, so tokens use it too.
+        now = datetime.now(UTC).replace(microsecond=0)
+        expires = now + self.ttl
+        claims = {"sub": user_id, "iat": now, "exp": expires}
+        return IssuedToken(jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires)
+
+    def user_id(self, token: str) -> str:
+        """The ``sub`` of a valid token; UNAUTHENTICATED if forged, malformed or expired."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["sub", "exp", "iat"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the access token has expired; log in again") from None
+        except jwt.InvalidTokenError:
+            raise Unauthenticated("the access token is invalid") from None
+        subject = claims["sub"]
+        if not isinstance(subject, str) or not subject:
+            raise Unauthenticated("the access token is invalid")
+        return subject
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value; None when absent."""
+    if authorization is None or not authorization.strip():
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send the token as 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+UserLookup = Callable[[str], Awaitable[User | None]]
+
+
+async def authenticate(
+    tokens: TokenService, authorization: str | None, lookup: UserLookup
+) -> Principal | None:
+    """The principal behind an Authorization value, or None when there is none.
+
+    A valid token of a deactivated or deleted user authenticates nobody (None).
+    """
+    token = bearer_token(authorization)
+    if token is None:
+        return None
+    user = await lookup(tokens.user_id(token))
+    if user is None or not user.is_active:
+        return None
+    return Principal(user.id, user.is_admin)
