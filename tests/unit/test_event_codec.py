@@ -1,0 +1,56 @@
+"""Events survive the trip through a NOTIFY payload, and payloads stay small."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from domain.events import (
+    BookChanged,
+    DomainEvent,
+    MarketStatusChanged,
+    OrderChanged,
+    PricesChanged,
+    TradeExecuted,
+)
+from domain.model import (
+    LmsrSide,
+    MarketStatus,
+    Order,
+    OrderType,
+    Side,
+    TimeInForce,
+    Trade,
+)
+from web.event_codec import MAX_PAYLOAD_BYTES, pack, unpack
+
+AT = datetime(2030, 1, 1, 12, 30, tzinfo=UTC)
+ORDER = Order(
+    "o" * 32, "u" * 32, "m" * 32, "x" * 32, Side.BUY, OrderType.LIMIT, TimeInForce.GTD, 42, 10,
+    AT, 7, filled_quantity=3, post_only=True, expires_at=AT, client_order_id="k",
+    reserved_cents=294,
+)  # fmt: skip
+TRADE = Trade(
+    "t" * 32, "m" * 32, "x" * 32, 42, 3, True, Side.SELL, "u" * 32, AT, 126, fee_cents=2,
+    lmsr_side=LmsrSide.SELL_NO,
+)  # fmt: skip
+EVENTS: list[DomainEvent] = [
+    PricesChanged("m" * 32, (0.25, 0.75), 42, 1000, 9, AT),
+    BookChanged("m" * 32, "x" * 32, 4, AT),
+    TradeExecuted(TRADE),
+    OrderChanged(ORDER),
+    MarketStatusChanged("m" * 32, MarketStatus.PAUSED, AT),
+]
+
+
+def test_every_event_kind_round_trips() -> None:
+    payloads = list(pack(EVENTS))
+    assert [event for payload in payloads for event in unpack(payload)] == EVENTS
+
+
+def test_many_events_are_split_into_payloads_under_the_notify_limit() -> None:
+    events = [OrderChanged(replace(ORDER, sequence=i)) for i in range(200)]
+    payloads = list(pack(events))
+    assert len(payloads) > 1
+    assert all(len(p.encode()) <= MAX_PAYLOAD_BYTES for p in payloads)
+    assert [e for p in payloads for e in unpack(p)] == events
