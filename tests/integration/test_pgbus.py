@@ -1,0 +1,91 @@
+"""The LISTEN/NOTIFY bus against a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from domain.events import BookChanged, DomainEvent, PricesChanged
+from web.pgbus import PostgresEventBus
+
+pytestmark = pytest.mark.postgres
+AT = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+async def _dsn() -> str:
+    dsn = os.environ.get(
+        "BELLWETHER_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+    )
+    try:
+        conn = await asyncpg.connect(dsn, timeout=3)
+    except (OSError, asyncpg.PostgresError) as error:
+        if os.environ.get("BELLWETHER_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required but unreachable: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    await conn.close()
+    return dsn
+
+
+@pytest.fixture
+async def bus() -> AsyncIterator[tuple[PostgresEventBus, list[DomainEvent]]]:
+    channel = f"test_{os.getpid()}_{id(object())}"
+    bus = PostgresEventBus(await _dsn(), channel=channel, health_interval=0.1)
+    received: list[DomainEvent] = []
+
+    async def listener(events: Sequence[DomainEvent]) -> None:
+        received.extend(events)
+
+    bus.add_listener(listener)
+    await bus.start()
+    yield bus, received
+    await bus.stop()
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110 - polling a plain list
+            await asyncio.sleep(0.02)
+
+
+async def test_published_events_reach_listeners_in_order(
+    bus: tuple[PostgresEventBus, list[DomainEvent]],
+) -> None:
+    publisher, received = bus
+    events: list[DomainEvent] = [
+        PricesChanged("m", (0.5, 0.5), None, 0, i, AT) for i in range(1, 50)
+    ]
+    await publisher.publish(events)
+    await _until(lambda: len(received) == len(events))
+    assert received == events
+
+
+async def test_listener_reconnects_after_its_connection_is_killed(
+    bus: tuple[PostgresEventBus, list[DomainEvent]],
+) -> None:
+    publisher, received = bus
+    reconnected = asyncio.Event()
+
+    async def on_reconnect() -> None:
+        reconnected.set()
+
+    publisher.on_reconnect(on_reconnect)
+    conn = await asyncpg.connect(await _dsn())
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE query = $1 AND pid <> pg_backend_pid()",
+            f'LISTEN "{publisher.channel}"',
+        )
+    finally:
+        await conn.close()
+    async with asyncio.timeout(10):
+        await reconnected.wait()
+    event = BookChanged("m", "o", 1, AT)
+    await publisher.publish([event])
+    await _until(lambda: event in received)
+    assert publisher.reconnects >= 1

@@ -1,0 +1,174 @@
+"""An event bus on PostgreSQL LISTEN/NOTIFY: a trade through any worker reaches all.
+
+Publishing sends ``pg_notify`` after the command's transaction committed (the
+unit of work calls ``publish`` only then). Every process listens on one
+dedicated asyncpg connection, never a pooled one, and hands what arrives to its
+listeners, its own notifications included, so delivery has one path. When the
+listening connection drops, the bus reconnects with exponential backoff and
+tells its listeners (``on_reconnect``) so that subscriptions can resend their
+current state; sequence numbers show subscribers the gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+
+from domain.events import DomainEvent
+from web.event_codec import pack, unpack
+
+log = logging.getLogger("bellwether.bus")
+
+EventListener = Callable[[Sequence[DomainEvent]], Awaitable[None]]
+ReconnectListener = Callable[[], Awaitable[None]]
+CHANNEL = "bellwether_events"
+
+
+class PostgresEventBus:
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        channel: str = CHANNEL,
+        health_interval: float = 1.0,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._dsn = dsn
+        self._channel = channel
+        self._health_interval = health_interval
+        self._max_backoff = max_backoff
+        self._listeners: list[EventListener] = []
+        self._reconnect_listeners: list[ReconnectListener] = []
+        self._listen_conn: asyncpg.Connection | None = None
+        self._publish_conn: asyncpg.Connection | None = None
+        self._publish_lock = asyncio.Lock()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._inbox: asyncio.Queue[list[DomainEvent]] = asyncio.Queue()
+        self._connected = asyncio.Event()
+        self.reconnects = 0
+        self.dropped_publishes = 0
+
+    def add_listener(self, listener: EventListener) -> None:
+        self._listeners.append(listener)
+
+    def on_reconnect(self, listener: ReconnectListener) -> None:
+        self._reconnect_listeners.append(listener)
+
+    @property
+    def channel(self) -> str:
+        return self._channel
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def start(self) -> None:
+        """Listen, and keep listening across connection losses until ``stop``."""
+        await self._listen()
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="pgbus-dispatch")
+        self._supervisor = asyncio.create_task(self._supervise(), name="pgbus-supervisor")
+
+    async def stop(self) -> None:
+        for task in (self._supervisor, self._dispatcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        for conn in (self._listen_conn, self._publish_conn):
+            if conn is not None and not conn.is_closed():
+                await conn.close(timeout=2)
+        self._connected.clear()
+
+    async def wait_connected(self) -> None:
+        await self._connected.wait()
+
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
+        """NOTIFY committed events; if PostgreSQL is unreachable they are dropped and
+        logged (the commit stands; subscribers see the gap in sequence numbers)."""
+        if not events:
+            return
+        async with self._publish_lock:
+            try:
+                conn = await self._publisher()
+                for payload in pack(events):
+                    await conn.execute("SELECT pg_notify($1, $2)", self._channel, payload)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                self.dropped_publishes += 1
+                log.warning("event publish dropped: %s", error)
+                await self._discard_publisher()
+
+    async def _publisher(self) -> asyncpg.Connection:
+        if self._publish_conn is None or self._publish_conn.is_closed():
+            self._publish_conn = await asyncpg.connect(self._dsn, timeout=5)
+        return self._publish_conn
+
+    async def _discard_publisher(self) -> None:
+        conn, self._publish_conn = self._publish_conn, None
+        if conn is not None:
+            conn.terminate()
+
+    async def _listen(self) -> None:
+        conn = await asyncpg.connect(self._dsn, timeout=5)
+        await conn.add_listener(self._channel, self._on_notify)
+        self._listen_conn = conn
+        self._connected.set()
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            events = unpack(payload)
+        except (ValueError, KeyError, TypeError, IndexError):
+            log.exception("undecodable notification ignored")
+            return
+        self._inbox.put_nowait(events)
+
+    async def _dispatch(self) -> None:
+        """Deliver notifications one batch at a time, in the order they arrived."""
+        while True:
+            events = await self._inbox.get()
+            for listener in self._listeners:
+                try:
+                    await listener(events)
+                except Exception:
+                    log.exception("event listener failed")
+
+    async def _supervise(self) -> None:
+        while True:
+            await asyncio.sleep(self._health_interval)
+            if await self._healthy():
+                continue
+            self._connected.clear()
+            await self._reconnect()
+
+    async def _healthy(self) -> bool:
+        conn = self._listen_conn
+        if conn is None or conn.is_closed():
+            return False
+        try:
+            await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=self._health_interval * 3)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+        return True
+
+    async def _reconnect(self) -> None:
+        if self._listen_conn is not None:
+            self._listen_conn.terminate()
+        delay = 0.05
+        while True:
+            try:
+                await self._listen()
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                log.warning("event bus reconnect failed (%s); retrying in %.2fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_backoff)
+                continue
+            self.reconnects += 1
+            log.info("event bus reconnected")
+            for listener in self._reconnect_listeners:
+                await listener()
+            return
