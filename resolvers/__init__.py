@@ -1,0 +1,1 @@
+"""Thin resolvers: input -> one service or read-model call -> schema type."""

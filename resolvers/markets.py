@@ -1,0 +1,68 @@
+"""Reading markets and moving them through their lifecycle."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain import model
+from domain.services import markets, resolution
+from schema.context import Info
+from schema.enums import MarketStatus
+from schema.inputs import CreateMarketInput
+from schema.pagination import decode_cursor, page_size
+from schema.types.markets import Market, Resolution
+from schema.types.pages import MarketConnection
+
+
+async def market(info: Info, id: strawberry.ID) -> Market | None:
+    found = await info.context.loaders.markets.load(id)
+    return Market.from_domain(found) if found is not None else None
+
+
+async def market_list(
+    info: Info,
+    status: MarketStatus | None = None,
+    first: int | None = 20,
+    after: str | None = None,
+) -> MarketConnection:
+    wanted = model.MarketStatus(status.value) if status is not None else None
+    page = await info.context.reads.markets_page(wanted, page_size(first, 20), decode_cursor(after))
+    return MarketConnection.from_domain(page)
+
+
+async def create_market(info: Info, input: CreateMarketInput) -> Market:
+    actor = await info.context.require_principal()
+    created = await markets.create_market(info.context.services, actor.user_id, input.to_domain())
+    return Market.from_domain(created)
+
+
+async def pause_market(info: Info, id: strawberry.ID) -> Market:
+    actor = await info.context.require_principal()
+    return Market.from_domain(await markets.pause_market(info.context.services, actor.user_id, id))
+
+
+async def resume_market(info: Info, id: strawberry.ID) -> Market:
+    actor = await info.context.require_principal()
+    resumed = await markets.resume_market(info.context.services, actor.user_id, id)
+    return Market.from_domain(resumed)
+
+
+async def close_market(info: Info, id: strawberry.ID) -> Market:
+    actor = await info.context.require_principal()
+    return Market.from_domain(await markets.close_market(info.context.services, actor.user_id, id))
+
+
+async def resolve_market(
+    info: Info, id: strawberry.ID, winning_outcome_id: strawberry.ID
+) -> Resolution:
+    actor = await info.context.require_principal()
+    result = await resolution.resolve_market(
+        info.context.services, actor.user_id, id, winning_outcome_id
+    )
+    return Resolution.from_domain(result)
+
+
+async def void_market(info: Info, id: strawberry.ID) -> Resolution:
+    actor = await info.context.require_principal()
+    result = await resolution.void_market(info.context.services, actor.user_id, id)
+    return Resolution.from_domain(result)

@@ -1,0 +1,121 @@
+"""Order books, orders, AMM trades, complete sets and the caller's holdings."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain import model
+from domain.errors import BadUserInput, QueryTooComplex
+from domain.markets import ensure_type
+from domain.queries import MAX_PAGE_SIZE
+from domain.services import amm, complete_sets, orders
+from schema.context import Info
+from schema.enums import OrderStatus
+from schema.inputs import LmsrTradeInput, PlaceOrderInput
+from schema.pagination import decode_cursor, page_size
+from schema.types.pages import OrderConnection, TradeConnection
+from schema.types.trading import (
+    CompleteSetResult,
+    LmsrQuote,
+    LmsrTradeResult,
+    Order,
+    OrderBook,
+    Position,
+)
+
+
+def book_depth(depth: int | None) -> int:
+    if depth is None:
+        return 10
+    if depth < 0:
+        raise BadUserInput("depth must not be negative")
+    if depth > MAX_PAGE_SIZE:
+        raise QueryTooComplex(f"depth may be at most {MAX_PAGE_SIZE}")
+    return depth
+
+
+async def order_book(
+    info: Info, market_id: strawberry.ID, outcome_id: strawberry.ID, depth: int | None = 10
+) -> OrderBook:
+    """An ORDER_BOOK market's depth for one outcome (WRONG_MARKET_TYPE for LMSR)."""
+    market = await info.context.market(market_id)
+    ensure_type(market, model.MarketType.ORDER_BOOK)
+    outcome = market.outcome(outcome_id)
+    resting = await info.context.reads.resting_orders(market.id, outcome.id)
+    return OrderBook.from_domain(outcome, resting, book_depth(depth))
+
+
+async def my_positions(info: Info, market_id: strawberry.ID | None = None) -> list[Position]:
+    actor = await info.context.require_principal()
+    held = await info.context.reads.positions(actor.user_id, market_id)
+    markets = await info.context.loaders.markets.load_many([p.market_id for p in held])
+    return [Position.from_domain(p, m) for p, m in zip(held, markets, strict=True) if m]
+
+
+async def my_orders(
+    info: Info,
+    status: OrderStatus | None = None,
+    market_id: strawberry.ID | None = None,
+    first: int | None = 50,
+    after: str | None = None,
+) -> OrderConnection:
+    actor = await info.context.require_principal()
+    wanted = model.OrderStatus(status.value) if status is not None else None
+    page = await info.context.reads.orders_page(
+        actor.user_id, wanted, market_id, page_size(first, 50), decode_cursor(after)
+    )
+    return OrderConnection.from_domain(page)
+
+
+async def my_trades(
+    info: Info,
+    market_id: strawberry.ID | None = None,
+    first: int | None = 50,
+    after: str | None = None,
+) -> TradeConnection:
+    actor = await info.context.require_principal()
+    page = await info.context.reads.trades_page(
+        actor.user_id, market_id, page_size(first, 50), decode_cursor(after)
+    )
+    return TradeConnection.from_domain(page)
+
+
+async def quote_lmsr(info: Info, input: LmsrTradeInput) -> LmsrQuote:
+    return LmsrQuote.from_domain(await amm.quote(info.context.services, input.to_domain()))
+
+
+async def place_order(info: Info, input: PlaceOrderInput) -> Order:
+    actor = await info.context.require_principal()
+    placed = await orders.place_order(info.context.services, actor.user_id, input.to_domain())
+    return Order.from_domain(placed)
+
+
+async def cancel_order(info: Info, id: strawberry.ID) -> Order:
+    actor = await info.context.require_principal()
+    return Order.from_domain(await orders.cancel_order(info.context.services, actor.user_id, id))
+
+
+async def lmsr_trade(info: Info, input: LmsrTradeInput) -> LmsrTradeResult:
+    actor = await info.context.require_principal()
+    result = await amm.trade(info.context.services, actor.user_id, input.to_domain())
+    return LmsrTradeResult.from_domain(result)
+
+
+async def mint_complete_set(
+    info: Info, market_id: strawberry.ID, quantity: int
+) -> CompleteSetResult:
+    actor = await info.context.require_principal()
+    result = await complete_sets.mint_complete_set(
+        info.context.services, actor.user_id, market_id, quantity
+    )
+    return CompleteSetResult.from_domain(result)
+
+
+async def redeem_complete_set(
+    info: Info, market_id: strawberry.ID, quantity: int
+) -> CompleteSetResult:
+    actor = await info.context.require_principal()
+    result = await complete_sets.redeem_complete_set(
+        info.context.services, actor.user_id, market_id, quantity
+    )
+    return CompleteSetResult.from_domain(result)

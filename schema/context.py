@@ -1,0 +1,128 @@
+"""The typed per-request context and the ``Info`` alias every resolver takes.
+
+One :class:`Context` is made per HTTP request and per WebSocket connection.
+It holds the application's ports (services, read model, tokens, live feed),
+the caller's credentials, and per-request DataLoaders so nested fields
+(``market.creator``, ``order.market``, ``order.trades``...) batch their reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from auth.ratelimit import LoginGuard
+from auth.tokens import Principal, TokenService, authenticate
+from domain.errors import NotFound, Unauthenticated
+from domain.model import Market, Trade, User
+from domain.queries import ReadModel
+from domain.services.context import ServiceContext
+from schema.live import LiveFeed
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+class Loaders:
+    """Per-request batch loaders over the read model (one query per kind and tick)."""
+
+    def __init__(self, reads: ReadModel) -> None:
+        self._reads = reads
+        self.users = DataLoader[str, User | None](load_fn=self._users)
+        self.markets = DataLoader[str, Market | None](load_fn=self._markets)
+        self.trades_by_order = DataLoader[str, list[Trade]](load_fn=self._trades)
+
+    async def _users(self, ids: Sequence[str]) -> list[User | None]:
+        found = {user.id: user for user in await self._reads.users_by_ids(list(ids))}
+        return [found.get(i) for i in ids]
+
+    async def _markets(self, ids: Sequence[str]) -> list[Market | None]:
+        found = {market.id: market for market in await self._reads.markets_by_ids(list(ids))}
+        return [found.get(i) for i in ids]
+
+    async def _trades(self, ids: Sequence[str]) -> list[list[Trade]]:
+        found = await self._reads.trades_for_orders(list(ids))
+        return [found.get(i, []) for i in ids]
+
+    def clear(self) -> None:
+        """Forget cached rows (a long-lived WebSocket context between events)."""
+        self.users.clear_all()
+        self.markets.clear_all()
+        self.trades_by_order.clear_all()
+
+
+@dataclass
+class Context:
+    services: ServiceContext
+    reads: ReadModel
+    tokens: TokenService
+    login_guard: LoginGuard
+    live: LiveFeed
+    authorization: str | None = None
+    client_address: str = "unknown"
+    request_id: str = field(default_factory=new_request_id)
+    connection_params: dict[str, Any] | None = None
+    """The WebSocket ``connection_init`` payload (Strawberry sets it)."""
+    loaders: Loaders = field(init=False)
+    _principal: asyncio.Future[Principal | None] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.reads)
+
+    def _credentials(self) -> str | None:
+        if self.connection_params is not None:
+            value = self.connection_params.get("authorization")
+            if value is None:
+                value = self.connection_params.get("Authorization")
+            if value is not None and not isinstance(value, str):
+                raise Unauthenticated("connection_init authorization must be a string")
+            return value
+        return self.authorization
+
+    async def principal(self) -> Principal | None:
+        """Who is calling, checked once per request (the user must still be active).
+
+        None for anonymous callers and for tokens of deactivated or deleted users;
+        UNAUTHENTICATED for forged, tampered or expired tokens.
+        """
+        if self._principal is None:
+            self._principal = asyncio.ensure_future(
+                authenticate(self.tokens, self._credentials(), self.loaders.users.load)
+            )
+        return await asyncio.shield(self._principal)
+
+    async def require_principal(self) -> Principal:
+        principal = await self.principal()
+        if principal is None:
+            raise Unauthenticated("sign in first: send 'Authorization: Bearer <token>'")
+        return principal
+
+    async def may_see_private(self, user_id: str) -> bool:
+        """Private user fields are for the user themself and for admins."""
+        try:
+            principal = await self.principal()
+        except Unauthenticated:
+            return False
+        return principal is not None and (principal.user_id == user_id or principal.is_admin)
+
+    async def market(self, market_id: str) -> Market:
+        market = await self.loaders.markets.load(market_id)
+        if market is None:
+            raise NotFound(f"no market {market_id}")
+        return market
+
+    async def user(self, user_id: str) -> User:
+        user = await self.loaders.users.load(user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        return user
+
+
+Info: TypeAlias = strawberry.Info[Context, None]

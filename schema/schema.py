@@ -1,0 +1,163 @@
+"""The root schema, assembled from the resolvers and the limits.
+
+``build_schema`` is the one place that decides what a request may cost:
+depth, aliases and tokens (QUERY_TOO_COMPLEX), cached parsing and
+validation, the error edge, and whether introspection is on.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.permission import BasePermission
+from strawberry.types.execution import ExecutionContext
+
+from resolvers import accounts, live, markets, trading
+from schema.errors import ErrorCodes
+from schema.permissions import IsAdmin, IsAuthenticated
+from schema.types.accounts import AuthPayload, User
+from schema.types.markets import Market, PriceUpdate, Resolution
+from schema.types.pages import MarketConnection, OrderConnection, TradeConnection
+from schema.types.trading import (
+    CompleteSetResult,
+    LmsrQuote,
+    LmsrTradeResult,
+    Order,
+    OrderBook,
+    Position,
+    Trade,
+)
+
+SIGNED_IN: list[type[BasePermission]] = [IsAuthenticated]
+ADMIN: list[type[BasePermission]] = [IsAuthenticated, IsAdmin]
+
+
+@strawberry.type
+class Query:
+    me: User | None = strawberry.field(
+        resolver=accounts.me, description="The signed-in user, or null when anonymous."
+    )
+    market: Market | None = strawberry.field(resolver=markets.market)
+    markets: MarketConnection = strawberry.field(
+        resolver=markets.market_list, description="Newest first; `first` at most 100."
+    )
+    order_book: OrderBook = strawberry.field(resolver=trading.order_book)
+    my_positions: list[Position] = strawberry.field(
+        resolver=trading.my_positions, permission_classes=SIGNED_IN
+    )
+    my_orders: OrderConnection = strawberry.field(
+        resolver=trading.my_orders, permission_classes=SIGNED_IN
+    )
+    my_trades: TradeConnection = strawberry.field(
+        resolver=trading.my_trades, permission_classes=SIGNED_IN
+    )
+    quote_lmsr: LmsrQuote = strawberry.field(resolver=trading.quote_lmsr)
+
+
+@strawberry.type
+class Mutation:
+    register: User = strawberry.mutation(resolver=accounts.register)
+    login: AuthPayload = strawberry.mutation(resolver=accounts.login)
+    create_market: Market = strawberry.mutation(
+        resolver=markets.create_market, permission_classes=SIGNED_IN
+    )
+    place_order: Order = strawberry.mutation(
+        resolver=trading.place_order, permission_classes=SIGNED_IN
+    )
+    cancel_order: Order = strawberry.mutation(
+        resolver=trading.cancel_order, permission_classes=SIGNED_IN
+    )
+    lmsr_trade: LmsrTradeResult = strawberry.mutation(
+        resolver=trading.lmsr_trade, permission_classes=SIGNED_IN
+    )
+    mint_complete_set: CompleteSetResult = strawberry.mutation(
+        resolver=trading.mint_complete_set, permission_classes=SIGNED_IN
+    )
+    redeem_complete_set: CompleteSetResult = strawberry.mutation(
+        resolver=trading.redeem_complete_set, permission_classes=SIGNED_IN
+    )
+    pause_market: Market = strawberry.mutation(
+        resolver=markets.pause_market, permission_classes=SIGNED_IN
+    )
+    resume_market: Market = strawberry.mutation(
+        resolver=markets.resume_market, permission_classes=SIGNED_IN
+    )
+    close_market: Market = strawberry.mutation(
+        resolver=markets.close_market, permission_classes=SIGNED_IN
+    )
+    resolve_market: Resolution = strawberry.mutation(
+        resolver=markets.resolve_market, permission_classes=SIGNED_IN
+    )
+    void_market: Resolution = strawberry.mutation(
+        resolver=markets.void_market, permission_classes=SIGNED_IN
+    )
+    grant_bonus: User = strawberry.mutation(resolver=accounts.grant_bonus, permission_classes=ADMIN)
+    deactivate_user: User = strawberry.mutation(
+        resolver=accounts.deactivate_user, permission_classes=ADMIN
+    )
+
+
+@strawberry.type
+class Subscription:
+    market_prices: AsyncGenerator[PriceUpdate, None] = strawberry.subscription(
+        resolver=live.market_prices,
+        description="The market's prices now, then every change (sequence shows gaps).",
+    )
+    order_book_updates: AsyncGenerator[OrderBook, None] = strawberry.subscription(
+        resolver=live.order_book_updates,
+        description="The outcome's book now, then after every change.",
+    )
+    market_trades: AsyncGenerator[Trade, None] = strawberry.subscription(
+        resolver=live.market_trades, description="Every trade of the market from now on."
+    )
+    my_order_updates: AsyncGenerator[Order, None] = strawberry.subscription(
+        resolver=live.my_order_updates,
+        permission_classes=SIGNED_IN,
+        description="Every change of the caller's orders from now on. Authenticate with "
+        'the connection_init payload {"authorization": "Bearer <token>"}.',
+    )
+
+
+class BellwetherSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Logging happens at the error edge (:mod:`schema.errors`), once, with a request id."""
+
+
+def build_schema(
+    *,
+    max_depth: int = 10,
+    max_aliases: int = 15,
+    max_tokens: int = 2000,
+    introspection: bool = True,
+    observers: tuple[type[SchemaExtension], ...] = (),
+) -> strawberry.Schema:
+    """``observers`` (metrics) run outside the error edge and see final error codes."""
+    extensions: list[type[SchemaExtension] | Any] = [
+        *observers,
+        ErrorCodes,
+        functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
+        functools.partial(ParserCache, maxsize=512),
+        functools.partial(QueryDepthLimiter, max_depth=max_depth),
+        functools.partial(MaxAliasesLimiter, max_alias_count=max_aliases),
+        functools.partial(ValidationCache, maxsize=512),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return BellwetherSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )

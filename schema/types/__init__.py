@@ -1,0 +1,1 @@
+"""Strawberry object types, each built from a domain object by ``from_domain``."""

@@ -1,0 +1,259 @@
+"""Orders, trades, positions, order books and AMM results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import strawberry
+
+from domain import model
+from domain import orderbook as engine
+from domain.markets import current_prices
+from domain.services import amm, complete_sets
+from domain.services.books import as_resting
+from schema.context import Info
+from schema.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from schema.types.markets import Market, Outcome, outcomes_of
+
+
+async def _outcome(info: Info, market_id: str, outcome_id: str) -> Outcome:
+    market = await info.context.market(market_id)
+    return next(o for o in outcomes_of(market) if o.id == outcome_id)
+
+
+@strawberry.type(
+    description="An execution. Order book: at the maker's price, `takerSide` is the incoming "
+    "order's side. LMSR: against the market maker."
+)
+class Trade:
+    id: strawberry.ID
+    price_cents: int = strawberry.field(
+        description="Cents per share: the maker's price, or the AMM average price rounded."
+    )
+    quantity: int = strawberry.field(description="Shares.")
+    is_amm_trade: bool
+    taker_side: OrderSide
+    executed_at: datetime
+    market_id: strawberry.Private[str]
+    outcome_id: strawberry.Private[str]
+
+    @classmethod
+    def from_domain(cls, trade: model.Trade) -> Trade:
+        return cls(
+            id=strawberry.ID(trade.id),
+            price_cents=trade.price_cents,
+            quantity=trade.quantity,
+            is_amm_trade=trade.is_amm,
+            taker_side=OrderSide(trade.taker_side.value),
+            executed_at=trade.executed_at,
+            market_id=trade.market_id,
+            outcome_id=trade.outcome_id,
+        )
+
+    @strawberry.field
+    async def market(self, info: Info) -> Market:
+        return Market.from_domain(await info.context.market(self.market_id))
+
+    @strawberry.field
+    async def outcome(self, info: Info) -> Outcome:
+        return await _outcome(info, self.market_id, self.outcome_id)
+
+
+@strawberry.type(description="An order-book order. Prices are cents per share, 1..99.")
+class Order:
+    id: strawberry.ID
+    side: OrderSide
+    order_type: OrderType
+    time_in_force: TimeInForce
+    price_cents: int | None = strawberry.field(description="Null for MARKET orders.")
+    quantity: int
+    filled_quantity: int
+    remaining_quantity: int = strawberry.field(description="0 once the order stopped resting.")
+    status: OrderStatus
+    post_only: bool
+    expires_at: datetime | None = strawberry.field(description="GTD orders only.")
+    client_order_id: str | None
+    created_at: datetime
+    market_id: strawberry.Private[str]
+    outcome_id: strawberry.Private[str]
+
+    @classmethod
+    def from_domain(cls, order: model.Order) -> Order:
+        return cls(
+            id=strawberry.ID(order.id),
+            side=OrderSide(order.side.value),
+            order_type=OrderType(order.order_type.value),
+            time_in_force=TimeInForce(order.time_in_force.value),
+            price_cents=order.price_cents,
+            quantity=order.quantity,
+            filled_quantity=order.filled_quantity,
+            remaining_quantity=order.remaining_quantity,
+            status=OrderStatus(order.status.value),
+            post_only=order.post_only,
+            expires_at=order.expires_at,
+            client_order_id=order.client_order_id,
+            created_at=order.created_at,
+            market_id=order.market_id,
+            outcome_id=order.outcome_id,
+        )
+
+    @strawberry.field
+    async def market(self, info: Info) -> Market:
+        return Market.from_domain(await info.context.market(self.market_id))
+
+    @strawberry.field
+    async def outcome(self, info: Info) -> Outcome:
+        return await _outcome(info, self.market_id, self.outcome_id)
+
+    @strawberry.field(description="Fills of this order, as taker or maker, oldest first.")
+    async def trades(self, info: Info) -> list[Trade]:
+        trades = await info.context.loaders.trades_by_order.load(self.id)
+        return [Trade.from_domain(t) for t in sorted(trades, key=lambda t: t.executed_at)]
+
+
+@strawberry.type(description="A user's shares of one outcome, valued at the current price.")
+class Position:
+    market: Market
+    outcome: Outcome
+    shares: int
+    reserved_shares: int = strawberry.field(description="Held for resting sell orders.")
+    average_cost_cents: float = strawberry.field(
+        description="Average cost per share in cents (fees excluded); what a void refunds."
+    )
+    current_price: float = strawberry.field(description="The outcome's probability now.")
+    unrealized_pnl_cents: float = strawberry.field(
+        description="(currentPrice * 100 - averageCostCents) * shares."
+    )
+
+    @classmethod
+    def from_domain(cls, position: model.Position, market: model.Market) -> Position:
+        prices = current_prices(market)
+        outcome = market.outcome(position.outcome_id)
+        average = position.cost_cents / position.shares if position.shares else 0.0
+        price = prices[outcome.index]
+        return cls(
+            market=Market.from_domain(market),
+            outcome=Outcome.from_domain(
+                outcome, price, lmsr=market.market_type is model.MarketType.LMSR
+            ),
+            shares=position.shares,
+            reserved_shares=position.reserved_shares,
+            average_cost_cents=average,
+            current_price=price,
+            unrealized_pnl_cents=(price * 100 - average) * position.shares,
+        )
+
+
+@strawberry.type(description="Resting quantity at one price.")
+class PriceLevel:
+    price_cents: int
+    quantity: int = strawberry.field(description="Shares resting at this price.")
+    orders: int = strawberry.field(description="Number of resting orders.")
+
+    @classmethod
+    def from_domain(cls, level: engine.PriceLevel) -> PriceLevel:
+        return cls(price_cents=level.price_cents, quantity=level.quantity, orders=level.orders)
+
+
+@strawberry.type(description="Depth of one outcome's order book. Prices in cents, 1..99.")
+class OrderBook:
+    market_id: strawberry.ID
+    outcome_id: strawberry.ID
+    bids: list[PriceLevel] = strawberry.field(description="Best (highest) first.")
+    asks: list[PriceLevel] = strawberry.field(description="Best (lowest) first.")
+    best_bid_cents: int | None
+    best_ask_cents: int | None
+    spread_cents: int | None
+    last_trade_cents: int | None
+    sequence: int = strawberry.field(description="Increases with every change of this book.")
+
+    @classmethod
+    def from_domain(
+        cls, outcome: model.Outcome, resting: Sequence[model.Order], depth: int
+    ) -> OrderBook:
+        book = engine.OrderBook()
+        for order in resting:
+            book.add_resting(as_resting(order))
+        bids, asks = book.depth(depth)
+        bid, ask = book.best_bid(), book.best_ask()
+        return cls(
+            market_id=strawberry.ID(outcome.market_id),
+            outcome_id=strawberry.ID(outcome.id),
+            bids=[PriceLevel.from_domain(level) for level in bids],
+            asks=[PriceLevel.from_domain(level) for level in asks],
+            best_bid_cents=bid,
+            best_ask_cents=ask,
+            spread_cents=ask - bid if bid is not None and ask is not None else None,
+            last_trade_cents=outcome.last_trade_cents,
+            sequence=outcome.book_sequence,
+        )
+
+
+@strawberry.type(description="What an LMSR trade would do now, fee included; nothing trades.")
+class LmsrQuote:
+    cost_or_payout_cents: int = strawberry.field(
+        description="Buys: what it would cost (rounded up); sells: what it would pay "
+        "(rounded down)."
+    )
+    shares_delta: int = strawberry.field(
+        description="Shares the trader would gain (buy, > 0) or give (sell, < 0)."
+    )
+    fee_cents: int
+    average_price: float = strawberry.field(description="costOrPayoutCents / shares / 100.")
+    prices_after: list[float]
+
+    @classmethod
+    def from_domain(cls, quote: amm.LmsrQuote) -> LmsrQuote:
+        fill = quote.fill
+        return cls(
+            cost_or_payout_cents=fill.trader_cents,
+            shares_delta=fill.shares if quote.buy else -fill.shares,
+            fee_cents=fill.fee_cents,
+            average_price=fill.average_price,
+            prices_after=list(fill.prices_after),
+        )
+
+
+@strawberry.type(description="An executed LMSR trade.")
+class LmsrTradeResult:
+    cost_or_payout_cents: int = strawberry.field(
+        description="Buys: what it cost, fee included; sells: what it paid, after the fee."
+    )
+    shares_delta: int
+    fee_cents: int
+    new_position_yes: int = strawberry.field(description="The trader's shares of the outcome.")
+    new_position_no: int = strawberry.field(
+        description="The trader's shares of 'not the outcome': the fewest they hold among "
+        "the other outcomes."
+    )
+    prices: list[float]
+    trade: Trade
+
+    @classmethod
+    def from_domain(cls, result: amm.LmsrTradeResult) -> LmsrTradeResult:
+        quote = LmsrQuote.from_domain(result.quote)
+        return cls(
+            cost_or_payout_cents=quote.cost_or_payout_cents,
+            shares_delta=quote.shares_delta,
+            fee_cents=quote.fee_cents,
+            new_position_yes=result.position_yes,
+            new_position_no=result.position_no,
+            prices=list(result.prices),
+            trade=Trade.from_domain(result.trade),
+        )
+
+
+@strawberry.type(description="Minted or redeemed complete sets (one share of every outcome).")
+class CompleteSetResult:
+    quantity: int
+    cents: int = strawberry.field(description="Paid for a mint, received for a redeem (100/set).")
+    positions: list[Position]
+
+    @classmethod
+    def from_domain(cls, result: complete_sets.CompleteSetResult) -> CompleteSetResult:
+        return cls(
+            quantity=result.quantity,
+            cents=result.cents,
+            positions=[Position.from_domain(p, result.market) for p in result.positions],
+        )

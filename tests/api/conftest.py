@@ -1,0 +1,170 @@
+"""Fixtures for the API tests: the app over httpx (in process) or a real uvicorn server.
+
+``BELLWETHER_TEST_API_DATABASE`` picks the storage: ``sqlite`` (default: a
+fresh file per test) or ``memory``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+
+from tests.harness import FakeHasher
+from web.app import create_app
+from web.settings import AppSettings
+
+SECRET = "test-secret-" + "x" * 40
+PASSWORD = "correct horse battery"
+
+
+def database_url(tmp_path: Path) -> str:
+    kind = os.environ.get("BELLWETHER_TEST_API_DATABASE", "sqlite")
+    if kind == "memory":
+        return "memory://"
+    return f"sqlite:///{tmp_path / 'api.db'}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> AppSettings:
+    return AppSettings(
+        database_url=database_url(tmp_path),
+        jwt_secret=SECRET,
+        demo=False,
+        login_limit_per_username=5,
+        login_limit_per_address=1000,
+    )
+
+
+class Api:
+    """A small GraphQL client over an httpx client."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = {"query": query, "variables": variables or {}}
+        return await self.client.post("/graphql", json=body, headers=headers)
+
+    async def run(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, token)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
+        result = await self.run(query, variables, token)
+        assert "errors" not in result, result["errors"]
+        data: dict[str, Any] = result["data"]
+        return data
+
+    async def error_code(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> str:
+        result = await self.run(query, variables, token)
+        assert result.get("errors"), result
+        code: str = result["errors"][0]["extensions"]["code"]
+        return code
+
+    async def user(self, name: str, *, admin_of: Starlette | None = None) -> tuple[str, str]:
+        """Register and log in ``name``; returns (user id, token)."""
+        registered = await self.data(
+            "mutation($i: RegisterInput!) { register(input: $i) { id } }",
+            {"i": {"username": name, "email": f"{name}@example.com", "password": PASSWORD}},
+        )
+        user_id = registered["register"]["id"]
+        if admin_of is not None:
+            await make_admin(admin_of, user_id)
+        return user_id, await self.login(name)
+
+    async def login(self, name: str) -> str:
+        data = await self.data(
+            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) "
+            "{ accessToken } }",
+            {"u": name, "p": PASSWORD},
+        )
+        token: str = data["login"]["accessToken"]
+        return token
+
+
+async def make_admin(app: Starlette, user_id: str) -> None:
+    services = app.state.bellwether.backend.services
+    async with services.uow() as uow:
+        user = await uow.users.get(user_id)
+        assert user is not None
+        user.is_admin = True
+        await uow.users.save(user)
+        await uow.commit()
+
+
+@pytest.fixture
+async def app(settings: AppSettings) -> AsyncIterator[Starlette]:
+    application = create_app(settings, hasher=FakeHasher())
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def api(app: Starlette) -> AsyncIterator[Api]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield Api(client)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    def __init__(self, app: Starlette, port: int) -> None:
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.ws_url = f"ws://127.0.0.1:{port}/graphql"
+
+
+@pytest.fixture
+async def server(settings: AppSettings) -> AsyncIterator[LiveServer]:
+    """The app under a real uvicorn server on a free port, in this event loop."""
+    application = create_app(replace(settings), hasher=FakeHasher())
+    port = free_port()
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+    )
+    uv = uvicorn.Server(config)
+    task = asyncio.create_task(uv.serve())
+    for _ in range(500):
+        if uv.started:
+            break
+        await asyncio.sleep(0.01)
+    assert uv.started, "uvicorn did not start"
+    try:
+        yield LiveServer(application, port)
+    finally:
+        uv.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def live_api(server: LiveServer) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        yield Api(client)

@@ -1,0 +1,235 @@
+"""The Starlette application: ``/graphql`` (HTTP, WebSocket, GraphiQL), ``/healthz``, ``/metrics``.
+
+``create_app`` is the composition root: it wires settings, the storage
+backend, the live hub, metrics and the schema. Storage opens in the
+``lifespan`` (migrations in development, demo data on a first start, the
+sweeper that closes due markets and expires GTD orders).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry import UNSET
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
+
+from auth.ratelimit import LoginGuard, LoginLimits
+from auth.tokens import TokenService, generate_secret
+from domain.errors import Unauthenticated
+from domain.ports import PasswordHasher
+from domain.services import markets
+from schema.context import Context, new_request_id
+from schema.schema import build_schema
+from web.backends import Backend, default_hasher, open_backend
+from web.live import FanOutPublisher, LiveHub
+from web.metrics import Metrics
+from web.middleware import BodyLimit, RequestLog, configure_logging, graphql_error_body
+from web.settings import AppSettings
+
+log = logging.getLogger("bellwether.app")
+
+
+def signing_secret(settings: AppSettings) -> str:
+    """The configured secret; production refuses to start without one."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    if settings.is_production:
+        raise SystemExit("BELLWETHER_JWT_SECRET is required when BELLWETHER_ENV=prod")
+    log.warning(
+        "BELLWETHER_JWT_SECRET is not set: generated a random signing secret for this "
+        "process (development mode); tokens stop working when it restarts"
+    )
+    return generate_secret()
+
+
+@dataclass
+class AppState:
+    settings: AppSettings
+    tokens: TokenService
+    guard: LoginGuard
+    hub: LiveHub
+    metrics: Metrics
+    backend: Backend | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def context(self, authorization: str | None, address: str, request_id: str) -> Context:
+        if self.backend is None:
+            raise RuntimeError("the app has not started (lifespan not run)")
+        return Context(
+            services=self.backend.services,
+            reads=self.backend.reads,
+            tokens=self.tokens,
+            login_guard=self.guard,
+            live=self.hub,
+            authorization=authorization,
+            client_address=address,
+            request_id=request_id,
+        )
+
+
+class BellwetherGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view with our context, WebSocket auth and JSON error bodies."""
+
+    def __init__(self, state: AppState, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.state = state
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        address = request.client.host if request.client else "unknown"
+        request_id = request.scope.get("state", {}).get("request_id") or new_request_id()
+        authorization = (
+            None if isinstance(request, WebSocket) else request.headers.get("authorization")
+        )
+        context = self.state.context(authorization, address, request_id)
+        if isinstance(request, WebSocket):
+            context.connection_params = {}
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A forged or expired token in ``connection_init`` closes the socket (4403)."""
+        try:
+            await context.principal()
+        except Unauthenticated as error:
+            payload: dict[str, object] = {"code": error.code, "message": error.message}
+            raise ConnectionRejectionError(payload) from None
+        unset: UnsetType = UNSET
+        return unset
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as error:
+            response = Response(
+                graphql_error_body(error.reason, "BAD_USER_INPUT"),
+                status_code=error.status_code,
+                media_type="application/json",
+            )
+        await response(scope, receive, send)
+
+
+async def _sweep_forever(backend: Backend, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await markets.close_due_markets(backend.services)
+            await markets.expire_due_orders(backend.services)
+        except Exception:
+            log.exception("sweeper pass failed")
+
+
+def create_app(
+    settings: AppSettings | None = None, *, hasher: PasswordHasher | None = None
+) -> Starlette:
+    settings = settings or AppSettings.from_env()
+    metrics = Metrics()
+    hub = LiveHub(on_dropped=metrics.dropped.inc)
+    metrics.watch_subscriptions(lambda: hub.subscriber_count)
+    limits = LoginLimits(
+        settings.login_limit_per_username,
+        settings.login_limit_per_address,
+        settings.login_window_seconds,
+    )
+    state = AppState(
+        settings=settings,
+        tokens=TokenService(signing_secret(settings), timedelta(minutes=settings.jwt_ttl_minutes)),
+        guard=LoginGuard(limits),
+        hub=hub,
+        metrics=metrics,
+    )
+    schema = build_schema(
+        max_depth=settings.limits.max_depth,
+        max_aliases=settings.limits.max_aliases,
+        max_tokens=settings.limits.max_tokens,
+        introspection=settings.introspection,
+        observers=(metrics.extension(),),
+    )
+    graphql = BellwetherGraphQL(
+        state,
+        schema=schema,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allowed_origins=settings.allowed_origins,
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        publisher = FanOutPublisher(hub.publish, metrics.publish)
+        backend = await open_backend(settings, publisher, hasher or default_hasher())
+        state.backend = backend
+        if settings.demo and not settings.is_production:
+            from web.seed import seed_if_empty
+
+            await seed_if_empty(backend)
+        sweeper = asyncio.create_task(_sweep_forever(backend, settings.sweep_interval_seconds))
+        state.ready.set()
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await backend.close()
+
+    async def healthz(request: Request) -> JSONResponse:
+        ok = state.backend is not None
+        return JSONResponse({"status": "ok" if ok else "starting"}, status_code=200 if ok else 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def index(request: Request) -> Response:
+        if settings.graphiql:
+            return RedirectResponse("/graphql")
+        return JSONResponse({"graphql": "/graphql"})
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/healthz", healthz),
+            Route("/metrics", metrics_endpoint),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        middleware=[
+            Middleware(RequestLog, metrics=metrics),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.allowed_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type"],
+                expose_headers=["x-request-id"],
+            ),
+            Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.bellwether = state
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The uvicorn factory (``bellwether serve``)."""
+    settings = AppSettings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

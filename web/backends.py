@@ -1,0 +1,93 @@
+"""Storage backends for the app: the in-memory adapters or Tortoise (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import cast
+
+from domain.ports import EventPublisher, PasswordHasher, UnitOfWorkFactory
+from domain.queries import ReadModel
+from domain.services.context import ServiceContext, Settings
+from persistence.system import SystemClock, UuidIds
+from web.settings import AppSettings
+
+log = logging.getLogger("bellwether.app")
+
+
+@dataclass
+class Backend:
+    services: ServiceContext
+    reads: ReadModel
+    close: Callable[[], Awaitable[None]]
+
+
+def domain_settings(settings: AppSettings) -> Settings:
+    return Settings(
+        starting_balance_cents=settings.starting_balance_cents,
+        default_fee_bps=settings.default_fee_bps,
+    )
+
+
+async def _nothing() -> None:
+    return None
+
+
+def open_memory(
+    settings: AppSettings, publisher: EventPublisher, hasher: PasswordHasher
+) -> Backend:
+    from persistence.memory import MemoryStore
+    from persistence.memory_queries import InMemoryReadModel
+
+    store = MemoryStore(publisher)
+    services = ServiceContext(
+        uow=cast(UnitOfWorkFactory, store.unit_of_work),
+        clock=SystemClock(),
+        ids=UuidIds(),
+        hasher=hasher,
+        settings=domain_settings(settings),
+    )
+    return Backend(services, InMemoryReadModel(store), _nothing)
+
+
+async def open_tortoise(
+    settings: AppSettings, publisher: EventPublisher, hasher: PasswordHasher
+) -> Backend:
+    from persistence.tortoise.queries import TortoiseReadModel
+
+    from persistence.tortoise.database import Database
+    from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
+
+    database = await Database.open(settings.database_url)
+    if not settings.is_production:
+        applied = await database.migrate()
+        if applied:
+            log.info("applied migrations: %s", ", ".join(applied))
+
+    def unit_of_work() -> TortoiseUnitOfWork:
+        return TortoiseUnitOfWork(database, publisher)
+
+    services = ServiceContext(
+        uow=cast(UnitOfWorkFactory, unit_of_work),
+        clock=SystemClock(),
+        ids=UuidIds(),
+        hasher=hasher,
+        settings=domain_settings(settings),
+    )
+    return Backend(services, TortoiseReadModel(database), database.close)
+
+
+async def open_backend(
+    settings: AppSettings, publisher: EventPublisher, hasher: PasswordHasher
+) -> Backend:
+    if settings.is_memory:
+        return open_memory(settings, publisher, hasher)
+    return await open_tortoise(settings, publisher, hasher)
+
+
+def default_hasher() -> PasswordHasher:
+    from auth.passwords import PasslibHasher
+
+    hasher: PasswordHasher = PasslibHasher()
+    return hasher

@@ -1,0 +1,105 @@
+"""Prometheus metrics: GraphQL operations by result, latency, trades, subscriptions.
+
+Every app has its own registry (no global state), rendered at ``/metrics``.
+Operation labels are ``<type>:<first root field>`` (bounded by the schema),
+or ``invalid`` when the document did not validate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from graphql import FieldNode, OperationDefinitionNode
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from strawberry.extensions import SchemaExtension
+
+from domain.events import DomainEvent, TradeExecuted
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.operations = Counter(
+            "bellwether_graphql_operations",
+            "GraphQL operations by operation and result (ok or the first error code).",
+            ["operation", "result"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "bellwether_graphql_operation_seconds",
+            "GraphQL operation latency (subscriptions: their lifetime).",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.http = Histogram(
+            "bellwether_http_request_seconds",
+            "HTTP request latency by path and status.",
+            ["path", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.trades = Counter(
+            "bellwether_trades", "Trades executed.", ["kind"], registry=self.registry
+        )
+        self.subscriptions = Gauge(
+            "bellwether_open_subscriptions", "Open live subscriptions.", registry=self.registry
+        )
+        self.dropped = Counter(
+            "bellwether_live_events_dropped",
+            "Events dropped for subscribers that fell behind.",
+            registry=self.registry,
+        )
+
+    def watch_subscriptions(self, count: Callable[[], int]) -> None:
+        self.subscriptions.set_function(count)
+
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
+        for event in events:
+            if isinstance(event, TradeExecuted):
+                self.trades.labels("amm" if event.trade.is_amm else "book").inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def extension(self) -> type[SchemaExtension]:
+        metrics = self
+
+        class OperationMetrics(SchemaExtension):
+            def on_operation(self) -> Iterator[None]:
+                started = time.perf_counter()
+                yield
+                name = _operation_label(self.execution_context)
+                metrics.latency.labels(name).observe(time.perf_counter() - started)
+                metrics.operations.labels(name, _result(self.execution_context)).inc()
+
+        return OperationMetrics
+
+
+def _operation_label(execution_context: Any) -> str:
+    document = execution_context.graphql_document
+    if document is None:
+        return "invalid"
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            root = execution_context.schema._schema.get_root_type(definition.operation)
+            first = next(
+                (s for s in definition.selection_set.selections if isinstance(s, FieldNode)),
+                None,
+            )
+            if root is None or first is None or first.name.value not in root.fields:
+                return "invalid"
+            return f"{definition.operation.value}:{first.name.value}"
+    return "invalid"
+
+
+def _result(execution_context: Any) -> str:
+    result = execution_context.result
+    errors = getattr(result, "errors", None)
+    if not errors:
+        return "ok"
+    return str((errors[0].extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))

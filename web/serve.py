@@ -1,0 +1,72 @@
+"""``bellwether serve`` and ``bellwether export-schema`` (registered by ``web.cli``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from auth.tokens import generate_secret
+from web.settings import AppSettings
+
+SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="serve the GraphQL API (uvicorn)")
+    serve.add_argument("--host", default=os.environ.get("BELLWETHER_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("BELLWETHER_PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=serve_command)
+    export = sub.add_parser("export-schema", help="write the SDL to schema/schema.graphql")
+    export.add_argument("--output", type=Path, default=SCHEMA_FILE)
+    export.set_defaults(run=export_command)
+
+
+def single_worker_problem(settings: AppSettings, workers: int) -> str | None:
+    """Why ``workers`` processes cannot share this database, or None."""
+    if workers <= 1:
+        return None
+    if settings.is_sqlite:
+        return (
+            "SQLite serves from one worker (one writer, an in-process market lock): "
+            "use --workers 1, or set BELLWETHER_DATABASE_URL=postgres://... for several"
+        )
+    if settings.is_memory:
+        return "the in-memory store lives in one process: use --workers 1"
+    return None
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = AppSettings.from_env()
+    problem = single_worker_problem(settings, args.workers)
+    if problem is not None:
+        print(f"bellwether serve: {problem}")
+        return 2
+    if settings.is_production and not settings.jwt_secret:
+        print("bellwether serve: BELLWETHER_JWT_SECRET is required when BELLWETHER_ENV=prod")
+        return 2
+    if args.workers > 1 and not settings.jwt_secret:
+        # Every worker must sign with the same secret.
+        os.environ["BELLWETHER_JWT_SECRET"] = generate_secret()
+    uvicorn.run(
+        "web.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        log_level="warning",
+        ws="websockets-sansio",
+    )
+    return 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    from schema.schema import build_schema
+
+    args.output.write_text(str(build_schema()) + "\n")
+    print(f"wrote {args.output}")
+    return 0
