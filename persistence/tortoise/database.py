@@ -1,0 +1,189 @@
+"""The database URL, Tortoise start-up and tear-down, and migrations.
+
+One URL, ``BELLWETHER_DATABASE_URL``, names the database:
+
+- ``sqlite:///absolute/path.db`` (three slashes then an absolute path),
+- ``sqlite://relative/path.db`` or ``sqlite:relative.db`` (relative to the
+  working directory), ``sqlite://:memory:`` (tests only),
+- ``postgres://user:pass@host:port/db`` (also ``postgresql://``), through asyncpg.
+
+A :class:`Database` owns one Tortoise context (its own connection pool). It
+never touches Tortoise's global state, so two of them in one process behave as
+two workers would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.context import TortoiseContext, _current_context
+from tortoise.migrations.executor import MigrationExecutor
+
+from persistence.tortoise.errors import PersistenceError, translate_errors
+
+APP_LABEL = "models"
+CONNECTION = "default"
+MODELS_MODULE = "persistence.tortoise.models"
+MIGRATIONS_MODULE = "persistence.migrations"
+DEFAULT_POOL_SIZE = 20
+
+
+class Dialect(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRES = "postgres"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseUrl:
+    dialect: Dialect
+    credentials: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, url: str) -> DatabaseUrl:
+        scheme, _, rest = url.partition(":")
+        if scheme == "sqlite":
+            path = rest[2:] if rest.startswith("//") else rest
+            if not path:
+                raise PersistenceError(f"no file in database URL {url!r}")
+            return cls(Dialect.SQLITE, {"file_path": path})
+        if scheme in ("postgres", "postgresql", "asyncpg"):
+            return cls(Dialect.POSTGRES, _postgres_credentials(url))
+        raise PersistenceError(
+            f"unsupported database URL {url!r}: use sqlite:///path.db or postgres://..."
+        )
+
+    @property
+    def engine(self) -> str:
+        if self.dialect is Dialect.SQLITE:
+            return "tortoise.backends.sqlite"
+        return "tortoise.backends.asyncpg"
+
+
+def _postgres_credentials(url: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    return {
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 5432,
+        "user": unquote(parts.username or "postgres"),
+        "password": unquote(parts.password or ""),
+        "database": parts.path.lstrip("/") or "postgres",
+        "minsize": int(query.pop("minsize", 1)),
+        "maxsize": int(query.pop("maxsize", DEFAULT_POOL_SIZE)),
+        **query,
+    }
+
+
+def tortoise_config(url: str) -> dict[str, Any]:
+    """The Tortoise configuration for a database URL (also read by ``tortoise`` CLI)."""
+    parsed = DatabaseUrl.parse(url)
+    credentials = dict(parsed.credentials)
+    if parsed.dialect is Dialect.SQLITE:
+        # WAL + NORMAL: durable at every checkpoint, fast commits (one writer anyway).
+        credentials.setdefault("synchronous", "NORMAL")
+    return {
+        "connections": {CONNECTION: {"engine": parsed.engine, "credentials": credentials}},
+        "apps": {
+            APP_LABEL: {
+                "models": [MODELS_MODULE],
+                "default_connection": CONNECTION,
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+class Database:
+    """One initialized Tortoise context: a connection (SQLite) or a pool (PostgreSQL).
+
+    SQLite has one writer: in SQLite mode the process is the only worker and
+    every unit of work holds :attr:`write_lock` for its whole life, so write
+    transactions are serialized in process (``select_for_update`` does nothing
+    on SQLite). On PostgreSQL ``write_lock`` is None: the market row lock and
+    guarded balance updates do the work.
+    """
+
+    def __init__(self, url: str, context: TortoiseContext) -> None:
+        self.url = url
+        self.dialect = DatabaseUrl.parse(url).dialect
+        self.context = context
+        self.write_lock: asyncio.Lock | None = (
+            asyncio.Lock() if self.dialect is Dialect.SQLITE else None
+        )
+
+    @classmethod
+    @translate_errors
+    async def open(cls, url: str) -> Database:
+        context = TortoiseContext()
+        token = _current_context.set(context)
+        try:
+            await context.init(config=tortoise_config(url))
+        finally:
+            _current_context.reset(token)
+        return cls(url, context)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect is Dialect.SQLITE
+
+    def connection(self) -> BaseDBAsyncClient:
+        return self.context.connections.get(CONNECTION)
+
+    def activate(self) -> contextvars.Token[TortoiseContext | None]:
+        """Make this database current for the calling task (Tortoise resolves through it)."""
+        return _current_context.set(self.context)
+
+    @staticmethod
+    def deactivate(token: contextvars.Token[TortoiseContext | None]) -> None:
+        _current_context.reset(token)
+
+    @translate_errors
+    async def generate_schema(self) -> None:
+        """Create every table directly (tests); production uses :func:`migrate`."""
+        token = self.activate()
+        try:
+            await self.context.generate_schemas(safe=True)
+        finally:
+            self.deactivate(token)
+
+    @translate_errors
+    async def migrate(self) -> list[str]:
+        """Apply every pending migration; returns the names applied."""
+        applied: list[str] = []
+
+        def progress(event: str, app_label: str, name: str) -> None:
+            if event == "apply_done":
+                applied.append(f"{app_label}.{name}")
+
+        token = self.activate()
+        try:
+            apps = tortoise_config(self.url)["apps"]
+            executor = MigrationExecutor(self.connection(), apps)
+            await executor.migrate(None, progress=progress)
+        finally:
+            self.deactivate(token)
+        return applied
+
+    async def close(self) -> None:
+        token = self.activate()
+        try:
+            await self.context.close_connections()
+        finally:
+            self.deactivate(token)
+
+
+async def migrate(url: str) -> list[str]:
+    """Apply pending migrations to the database at ``url`` (``bellwether migrate``, serve)."""
+    database = await Database.open(url)
+    try:
+        return await database.migrate()
+    finally:
+        await database.close()

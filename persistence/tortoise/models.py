@@ -1,0 +1,215 @@
+"""Tortoise ORM tables (``…Record``) for the platform's entities.
+
+Money and quantities are ``BigIntField`` (cents, shares); ids are the domain's
+32-hex-character strings. Rows are converted to domain objects and back only
+by ``persistence.tortoise.mapping``; nothing outside ``persistence`` sees them.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.indexes import Index
+from tortoise.models import Model
+
+ID_LENGTH = 32
+
+
+def _id() -> fields.CharField:
+    return fields.CharField(max_length=ID_LENGTH, primary_key=True)
+
+
+class UserRecord(Model):
+    id = _id()
+    username = fields.CharField(max_length=64, db_index=True)
+    username_key = fields.CharField(max_length=64, unique=True)  # casefolded: one per spelling
+    email = fields.CharField(max_length=254, unique=True)
+    password_hash = fields.CharField(max_length=255)
+    created_at = fields.DatetimeField()
+    cash_cents = fields.BigIntField(default=0)
+    bonus_cents = fields.BigIntField(default=0)
+    reserved_cents = fields.BigIntField(default=0)
+    is_admin = fields.BooleanField(default=False)
+    is_active = fields.BooleanField(default=True)
+
+    class Meta:
+        table = "users"
+
+
+class MarketRecord(Model):
+    id = _id()
+    title = fields.CharField(max_length=200)
+    description = fields.TextField()
+    market_type = fields.CharField(max_length=16)
+    status = fields.CharField(max_length=16, db_index=True)
+    creator: fields.ForeignKeyRelation[UserRecord] = fields.ForeignKeyField(
+        "models.UserRecord", related_name=False, on_delete=fields.RESTRICT
+    )
+    creator_id: str
+    liquidity = fields.FloatField(null=True)  # LMSR b in shares: a parameter, not money
+    fee_bps = fields.IntField()
+    resolution_source = fields.TextField()
+    closes_at = fields.DatetimeField(db_index=True)
+    created_at = fields.DatetimeField()
+    resolved_at = fields.DatetimeField(null=True)
+    winning_outcome_id = fields.CharField(max_length=ID_LENGTH, null=True)
+    volume_cents = fields.BigIntField(default=0)
+    pool_cents = fields.BigIntField(default=0)
+    fees_cents = fields.BigIntField(default=0)
+    order_sequence = fields.BigIntField(default=0)
+    price_sequence = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "markets"
+
+
+class OutcomeRecord(Model):
+    id = _id()
+    market: fields.ForeignKeyRelation[MarketRecord] = fields.ForeignKeyField(
+        "models.MarketRecord", related_name=False, on_delete=fields.CASCADE
+    )
+    market_id: str
+    name = fields.CharField(max_length=100)
+    ordinal = fields.IntField()
+    amm_shares = fields.BigIntField(default=0)
+    shares_outstanding = fields.BigIntField(default=0)
+    last_trade_cents = fields.IntField(null=True)
+    best_bid_cents = fields.IntField(null=True)
+    best_ask_cents = fields.IntField(null=True)
+    book_sequence = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "outcomes"
+        unique_together = (("market", "ordinal"),)
+
+
+class OrderRecord(Model):
+    id = _id()
+    user: fields.ForeignKeyRelation[UserRecord] = fields.ForeignKeyField(
+        "models.UserRecord", related_name=False, on_delete=fields.RESTRICT
+    )
+    user_id: str
+    market: fields.ForeignKeyRelation[MarketRecord] = fields.ForeignKeyField(
+        "models.MarketRecord", related_name=False, on_delete=fields.CASCADE
+    )
+    market_id: str
+    outcome: fields.ForeignKeyRelation[OutcomeRecord] = fields.ForeignKeyField(
+        "models.OutcomeRecord", related_name=False, on_delete=fields.CASCADE
+    )
+    outcome_id: str
+    side = fields.CharField(max_length=4)
+    order_type = fields.CharField(max_length=8)
+    time_in_force = fields.CharField(max_length=4)
+    price_cents = fields.IntField(null=True)
+    quantity = fields.BigIntField()
+    filled_quantity = fields.BigIntField(default=0)
+    status = fields.CharField(max_length=16)
+    post_only = fields.BooleanField(default=False)
+    expires_at = fields.DatetimeField(null=True)
+    client_order_id = fields.CharField(max_length=64, null=True)
+    reserved_cents = fields.BigIntField(default=0)
+    sequence = fields.BigIntField()
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "orders"
+        # NULL client ids never collide: the key is optional.
+        unique_together = (("user", "client_order_id"),)
+        indexes = (
+            Index(fields=("market_id", "outcome_id", "status", "side", "price_cents", "sequence")),
+            Index(fields=("user_id", "status")),
+            Index(fields=("status", "time_in_force", "expires_at")),
+        )
+
+
+class PositionRecord(Model):
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[UserRecord] = fields.ForeignKeyField(
+        "models.UserRecord", related_name=False, on_delete=fields.RESTRICT
+    )
+    user_id: str
+    market: fields.ForeignKeyRelation[MarketRecord] = fields.ForeignKeyField(
+        "models.MarketRecord", related_name=False, on_delete=fields.CASCADE
+    )
+    market_id: str
+    outcome: fields.ForeignKeyRelation[OutcomeRecord] = fields.ForeignKeyField(
+        "models.OutcomeRecord", related_name=False, on_delete=fields.CASCADE
+    )
+    outcome_id: str
+    shares = fields.BigIntField(default=0)
+    reserved_shares = fields.BigIntField(default=0)
+    cost_cents = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "positions"
+        unique_together = (("user", "outcome"),)
+        indexes = (Index(fields=("user_id", "market_id")), Index(fields=("market_id",)))
+
+
+class TradeRecord(Model):
+    id = _id()
+    market: fields.ForeignKeyRelation[MarketRecord] = fields.ForeignKeyField(
+        "models.MarketRecord", related_name=False, on_delete=fields.CASCADE
+    )
+    market_id: str
+    outcome: fields.ForeignKeyRelation[OutcomeRecord] = fields.ForeignKeyField(
+        "models.OutcomeRecord", related_name=False, on_delete=fields.CASCADE
+    )
+    outcome_id: str
+    price_cents = fields.IntField()
+    quantity = fields.BigIntField()
+    is_amm = fields.BooleanField()
+    taker_side = fields.CharField(max_length=4)
+    taker_user_id = fields.CharField(max_length=ID_LENGTH, db_index=True)
+    maker_user_id = fields.CharField(max_length=ID_LENGTH, null=True, db_index=True)
+    taker_order_id = fields.CharField(max_length=ID_LENGTH, null=True)
+    maker_order_id = fields.CharField(max_length=ID_LENGTH, null=True, db_index=True)
+    lmsr_side = fields.CharField(max_length=8, null=True)
+    notional_cents = fields.BigIntField()
+    fee_cents = fields.BigIntField(default=0)
+    executed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "trades"
+        indexes = (Index(fields=("market_id", "executed_at")),)
+
+
+class LedgerEntryRecord(Model):
+    """One movement of money (append-only). Accounts are ``kind:owner`` strings."""
+
+    id = _id()
+    source = fields.CharField(max_length=48, db_index=True)
+    destination = fields.CharField(max_length=48, db_index=True)
+    amount_cents = fields.BigIntField()
+    reason = fields.CharField(max_length=16)
+    at = fields.DatetimeField()
+    market_id = fields.CharField(max_length=ID_LENGTH, null=True)
+    order_id = fields.CharField(max_length=ID_LENGTH, null=True)
+    trade_id = fields.CharField(max_length=ID_LENGTH, null=True)
+
+    class Meta:
+        table = "ledger_entries"
+
+
+class PricePointRecord(Model):
+    id = fields.BigIntField(primary_key=True)
+    market: fields.ForeignKeyRelation[MarketRecord] = fields.ForeignKeyField(
+        "models.MarketRecord", related_name=False, on_delete=fields.CASCADE
+    )
+    market_id: str
+    at = fields.DatetimeField()
+    prices = fields.JSONField()
+
+    class Meta:
+        table = "price_points"
+        indexes = (Index(fields=("market_id", "at")),)
+
+
+class PlatformRecord(Model):
+    """The single platform row (``id`` = 1): what the issuer has issued."""
+
+    id = fields.IntField(primary_key=True, generated=False)
+    issued_cents = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "platform"

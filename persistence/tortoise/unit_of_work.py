@@ -1,0 +1,179 @@
+"""The Tortoise unit of work: one database transaction per command.
+
+Trades, price points and ledger entries are append-only: they are collected
+and written with one bulk insert each just before the commit. Events recorded
+with ``emit`` go to the :class:`EventPublisher` only after the commit
+succeeded; a rolled-back unit of work publishes nothing.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+from tortoise.backends.base.client import TransactionalDBClient, TransactionContext
+from tortoise.context import TortoiseContext
+
+from domain.events import DomainEvent
+from domain.ledger import LedgerEntry
+from domain.model import PricePoint, Trade
+from domain.ports import EventPublisher
+from persistence.tortoise import mapping
+from persistence.tortoise.accounts import TortoisePlatformRepository, TortoiseUserRepository
+from persistence.tortoise.database import Database
+from persistence.tortoise.errors import PersistenceError, translate_errors
+from persistence.tortoise.markets import TortoiseMarketRepository
+from persistence.tortoise.models import LedgerEntryRecord, PricePointRecord, TradeRecord
+from persistence.tortoise.orders import TortoiseOrderRepository, TortoisePositionRepository
+
+
+class TortoiseTradeRepository:
+    def __init__(self, uow: TortoiseUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, trade: Trade) -> None:
+        self._uow.pending_trades.append(mapping.trade_record(trade))
+
+
+class TortoiseLedgerRepository:
+    def __init__(self, uow: TortoiseUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, entries: Sequence[LedgerEntry]) -> None:
+        self._uow.pending_entries.extend(mapping.entry_record(e) for e in entries)
+
+
+class TortoisePriceHistoryRepository:
+    def __init__(self, uow: TortoiseUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, point: PricePoint) -> None:
+        self._uow.pending_points.append(mapping.price_point_record(point))
+
+
+class TortoiseUnitOfWork:
+    """Leaving without ``commit`` rolls back. On SQLite it holds the write lock throughout."""
+
+    def __init__(self, database: Database, publisher: EventPublisher) -> None:
+        self.database = database
+        self.publisher = publisher
+        self.pending_trades: list[TradeRecord] = []
+        self.pending_entries: list[LedgerEntryRecord] = []
+        self.pending_points: list[PricePointRecord] = []
+        self._events: list[DomainEvent] = []
+        self._transaction: TransactionContext | None = None
+        self._client: TransactionalDBClient | None = None
+        self._token: contextvars.Token[TortoiseContext | None] | None = None
+        self._locked = False
+        self.users = TortoiseUserRepository(self)
+        self.markets = TortoiseMarketRepository(self)
+        self.orders = TortoiseOrderRepository(self)
+        self.positions = TortoisePositionRepository(self)
+        self.trades = TortoiseTradeRepository(self)
+        self.ledger = TortoiseLedgerRepository(self)
+        self.price_history = TortoisePriceHistoryRepository(self)
+        self.platform = TortoisePlatformRepository(self)
+
+    @property
+    def db(self) -> TransactionalDBClient:
+        if self._client is None:
+            raise PersistenceError("the unit of work is not open")
+        return self._client
+
+    async def __aenter__(self) -> Self:
+        lock = self.database.write_lock
+        if lock is not None:
+            await lock.acquire()
+            self._locked = True
+        self._token = self.database.activate()
+        try:
+            await self._begin()
+        except BaseException:
+            await self._end()
+            raise
+        return self
+
+    @translate_errors
+    async def _begin(self) -> None:
+        self._transaction = self.database.connection()._in_transaction()
+        self._client = await self._transaction.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self._rollback()
+        except PersistenceError:
+            if exc is None:
+                raise
+        finally:
+            await self._end()
+
+    @translate_errors
+    async def _rollback(self) -> None:
+        client = self._client
+        if client is not None and not client._finalized:
+            await client.rollback()
+
+    async def _end(self) -> None:
+        """Give back the connection, the Tortoise context and the write lock (once)."""
+        transaction, self._transaction, self._client = self._transaction, None, None
+        try:
+            if transaction is not None:
+                await translate_errors(transaction.__aexit__)(None, None, None)
+        finally:
+            if self._token is not None:
+                self.database.deactivate(self._token)
+                self._token = None
+            if self._locked and self.database.write_lock is not None:
+                self._locked = False
+                self.database.write_lock.release()
+
+    async def commit(self) -> None:
+        await self._write_pending()
+        await translate_errors(self.db.commit)()
+        await self._end()
+        events, self._events = self._events, []
+        if events:
+            await self.publisher.publish(events)
+
+    @translate_errors
+    async def _write_pending(self) -> None:
+        db = self.db
+        if self.pending_trades:
+            await TradeRecord.bulk_create(self.pending_trades, using_db=db)
+        if self.pending_points:
+            await PricePointRecord.bulk_create(self.pending_points, using_db=db)
+        if self.pending_entries:
+            await LedgerEntryRecord.bulk_create(self.pending_entries, using_db=db)
+        self.pending_trades, self.pending_points, self.pending_entries = [], [], []
+
+    def emit(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
+    @translate_errors
+    async def lock_key(self, key: str) -> None:
+        """Hold a transaction-scoped lock on ``key`` (PostgreSQL advisory lock).
+
+        SQLite needs none: the write lock already serializes units of work.
+        """
+        if not self.database.is_sqlite:
+            await self.db.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [key])
+
+
+class TortoiseUnitOfWorkFactory:
+    """``ServiceContext.uow``: a fresh unit of work on ``database`` per call."""
+
+    def __init__(self, database: Database, publisher: EventPublisher) -> None:
+        self.database = database
+        self.publisher = publisher
+
+    def __call__(self) -> TortoiseUnitOfWork:
+        return TortoiseUnitOfWork(self.database, self.publisher)
+
+
