@@ -6,18 +6,18 @@
   or QUERY_TOO_COMPLEX when a depth, alias or token limit refused the query.
 - Anything else is a bug: the client gets ``INTERNAL_SERVER_ERROR`` with the
   request id, the log gets the stack trace under the same id.
+
+Strawberry hands every result's errors, on every path (parse, validation,
+execution, each subscription event), to ``Schema.process_errors`` before the
+result leaves; the schema calls :func:`classify_all` there.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
-from strawberry.types.execution import ExecutionResult
 
 from domain.errors import DomainError
 
@@ -69,7 +69,7 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
     if isinstance(original, DomainError):
         return _with_code(error, original.message, original.code)
     code = (error.extensions or {}).get("code")
-    if code in CONTRACT_CODES:
+    if code in CONTRACT_CODES or code == INTERNAL:
         return error
     if error.path is None and (original is None or isinstance(original, CLIENT_INPUT_ERRORS)):
         limited = any(text in error.message for text in LIMIT_MESSAGES)
@@ -88,24 +88,6 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
     return _with_code(error, "Internal server error", INTERNAL, requestId=request_id)
 
 
-class ErrorCodes(SchemaExtension):
-    """Rewrites every result's errors through :func:`classify` (also for subscriptions)."""
-
-    def _request_id(self) -> str:
-        return str(getattr(self.execution_context.context, "request_id", "-"))
-
-    def _process(self, result: object) -> None:
-        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
-            request_id = self._request_id()
-            result.errors = [classify(e, request_id) for e in result.errors]
-
-    def on_operation(self) -> Iterator[None]:
-        self._streamed = False
-        yield
-        if not self._streamed:
-            self._process(self.execution_context.result)
-
-    def on_stream_result(self, result: Any) -> Iterator[None]:
-        self._streamed = True
-        self._process(result)
-        yield None
+def classify_all(errors: list[GraphQLError], request_id: str) -> None:
+    """Replace, in place, every error of a result by what the client may see."""
+    errors[:] = [classify(error, request_id) for error in errors]

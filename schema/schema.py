@@ -23,10 +23,11 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.permission import BasePermission
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
 
 from resolvers import accounts, live, markets, trading
-from schema.errors import ErrorCodes
+from schema.errors import classify_all
 from schema.permissions import IsAdmin, IsAuthenticated
 from schema.types.accounts import AuthPayload, User
 from schema.types.markets import Market, PriceUpdate, Resolution
@@ -135,7 +136,9 @@ class BellwetherSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Logging happens at the error edge (:mod:`schema.errors`), once, with a request id."""
+        """The error edge (:mod:`schema.errors`): codes, masking, one log line per bug."""
+        context = execution_context.context if execution_context is not None else None
+        classify_all(errors, str(getattr(context, "request_id", "-")))
 
 
 def build_schema(
@@ -146,10 +149,9 @@ def build_schema(
     introspection: bool = True,
     observers: tuple[type[SchemaExtension], ...] = (),
 ) -> strawberry.Schema:
-    """``observers`` (metrics) run outside the error edge and see final error codes."""
+    """``observers`` (metrics) are extensions that see each result with its final codes."""
     extensions: list[type[SchemaExtension] | Any] = [
         *observers,
-        ErrorCodes,
         functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
         functools.partial(ParserCache, maxsize=512),
         functools.partial(QueryDepthLimiter, max_depth=max_depth),
@@ -159,5 +161,9 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     return BellwetherSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not introspection),
     )

@@ -72,10 +72,12 @@ class Metrics:
         class OperationMetrics(SchemaExtension):
             def on_operation(self) -> Iterator[None]:
                 started = time.perf_counter()
-                yield
-                name = _operation_label(self.execution_context)
-                metrics.latency.labels(name).observe(time.perf_counter() - started)
-                metrics.operations.labels(name, _result(self.execution_context)).inc()
+                try:
+                    yield
+                finally:
+                    name = _operation_label(self.execution_context)
+                    metrics.latency.labels(name).observe(time.perf_counter() - started)
+                    metrics.operations.labels(name, _result(self.execution_context)).inc()
 
         return OperationMetrics
 
@@ -99,6 +101,8 @@ def _operation_label(execution_context: Any) -> str:
 
 def _result(execution_context: Any) -> str:
     result = execution_context.result
+    if result is None:
+        return "BAD_USER_INPUT"  # refused before a result existed (parse errors)
     errors = getattr(result, "errors", None)
     if not errors:
         return "ok"

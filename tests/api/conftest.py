@@ -148,7 +148,12 @@ async def server(settings: AppSettings) -> AsyncIterator[LiveServer]:
     application = create_app(replace(settings), hasher=FakeHasher())
     port = free_port()
     config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        application,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        ws="websockets-sansio",
     )
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())

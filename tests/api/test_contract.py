@@ -76,8 +76,14 @@ def _field_differences(name: str, wanted: object, got: object) -> list[str]:
                     f"{name}.{field_name}({arg_name}): {served_arg.type} instead of {arg.type}"
                 )
         if hasattr(field, "args"):
-            extra = [a for a, v in served.args.items() if a not in field.args and v.type and
-                     str(v.type).endswith("!") and v.default_value is None]
+            extra = [
+                a
+                for a, v in served.args.items()
+                if a not in field.args
+                and v.type
+                and str(v.type).endswith("!")
+                and v.default_value is None
+            ]
             problems += [f"{name}.{field_name}({a}) is a new required argument" for a in extra]
     return problems
 
