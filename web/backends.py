@@ -54,28 +54,32 @@ def open_memory(
 async def open_tortoise(
     settings: AppSettings, publisher: EventPublisher, hasher: PasswordHasher
 ) -> Backend:
-    from persistence.tortoise.queries import TortoiseReadModel
-
+    """Commands on one Database; reads on a second one when SQLite (its own connection,
+    so a read never sees a command's uncommitted writes on the shared connection)."""
     from persistence.tortoise.database import Database
-    from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
+    from persistence.tortoise.queries import TortoiseReadModel
+    from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 
     database = await Database.open(settings.database_url)
     if not settings.is_production:
         applied = await database.migrate()
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
-
-    def unit_of_work() -> TortoiseUnitOfWork:
-        return TortoiseUnitOfWork(database, publisher)
-
+    reader = await Database.open(settings.database_url) if database.is_sqlite else database
     services = ServiceContext(
-        uow=cast(UnitOfWorkFactory, unit_of_work),
+        uow=cast(UnitOfWorkFactory, TortoiseUnitOfWorkFactory(database, publisher)),
         clock=SystemClock(),
         ids=UuidIds(),
         hasher=hasher,
         settings=domain_settings(settings),
     )
-    return Backend(services, TortoiseReadModel(database), database.close)
+
+    async def close() -> None:
+        if reader is not database:
+            await reader.close()
+        await database.close()
+
+    return Backend(services, TortoiseReadModel(reader), close)
 
 
 async def open_backend(
