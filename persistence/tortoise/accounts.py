@@ -104,9 +104,8 @@ class TortoisePlatformRepository:
 
     @translate_errors
     async def get(self) -> Platform:
-        query = PlatformRecord.filter(id=PLATFORM_ROW).using_db(self._uow.db)
-        issued = await query.values_list("issued_cents", flat=True)
-        self._loaded = int(issued[0]) if issued else 0
+        row = await PlatformRecord.filter(id=PLATFORM_ROW).using_db(self._uow.db).first()
+        self._loaded = row.issued_cents if row is not None else 0
         return Platform(issued_cents=self._loaded)
 
     @translate_errors

@@ -28,7 +28,6 @@ from tortoise.migrations.executor import MigrationExecutor
 from persistence.tortoise.errors import PersistenceError, translate_errors
 
 APP_LABEL = "models"
-CONNECTION = "default"
 MODELS_MODULE = "persistence.tortoise.models"
 MIGRATIONS_MODULE = "persistence.migrations"
 DEFAULT_POOL_SIZE = 20
@@ -83,16 +82,19 @@ def _postgres_credentials(url: str) -> dict[str, Any]:
 def tortoise_config(url: str) -> dict[str, Any]:
     """The Tortoise configuration for a database URL (also read by ``tortoise`` CLI)."""
     parsed = DatabaseUrl.parse(url)
+    # Tortoise caches compiled SQL per connection *name*, process-wide: naming the
+    # connection after its dialect keeps SQLite and PostgreSQL apart in one process.
+    connection = parsed.dialect.value
     credentials = dict(parsed.credentials)
     if parsed.dialect is Dialect.SQLITE:
         # WAL + NORMAL: durable at every checkpoint, fast commits (one writer anyway).
         credentials.setdefault("synchronous", "NORMAL")
     return {
-        "connections": {CONNECTION: {"engine": parsed.engine, "credentials": credentials}},
+        "connections": {connection: {"engine": parsed.engine, "credentials": credentials}},
         "apps": {
             APP_LABEL: {
                 "models": [MODELS_MODULE],
-                "default_connection": CONNECTION,
+                "default_connection": connection,
                 "migrations": MIGRATIONS_MODULE,
             }
         },
@@ -135,7 +137,7 @@ class Database:
         return self.dialect is Dialect.SQLITE
 
     def connection(self) -> BaseDBAsyncClient:
-        return self.context.connections.get(CONNECTION)
+        return self.context.connections.get(self.dialect.value)
 
     def activate(self) -> contextvars.Token[TortoiseContext | None]:
         """Make this database current for the calling task (Tortoise resolves through it)."""

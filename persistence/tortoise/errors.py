@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 import asyncpg
 from tortoise.exceptions import BaseORMException
@@ -32,7 +32,7 @@ class PersistenceError(Exception):
     """The database failed in a way no client caused; reported as an internal error."""
 
 
-def translate_errors(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+def translate_errors(func: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
     """Re-raise any driver or ORM exception from ``func`` as :class:`PersistenceError`."""
 
     @functools.wraps(func)

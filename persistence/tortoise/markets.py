@@ -60,7 +60,9 @@ class TortoiseMarketRepository:
         changed = {k: v for k, v in mapping.market_columns(market).items() if old.get(k) != v}
         if changed:
             await MarketRecord.filter(id=market.id).using_db(db).update(**changed)
-        old_outcomes = {o.id: mapping.outcome_columns(o) for o in (before.outcomes if before else [])}
+        old_outcomes = {
+            o.id: mapping.outcome_columns(o) for o in (before.outcomes if before else [])
+        }
         for outcome in market.outcomes:
             columns = mapping.outcome_columns(outcome)
             if old_outcomes.get(outcome.id) != columns:

@@ -14,7 +14,7 @@ from tortoise.models import Model
 ID_LENGTH = 32
 
 
-def _id() -> fields.CharField:
+def _id() -> fields.CharField[str]:
     return fields.CharField(max_length=ID_LENGTH, primary_key=True)
 
 
@@ -198,7 +198,7 @@ class PricePointRecord(Model):
     )
     market_id: str
     at = fields.DatetimeField()
-    prices = fields.JSONField()
+    prices: fields.JSONField[list[float]] = fields.JSONField()
 
     class Meta:
         table = "price_points"

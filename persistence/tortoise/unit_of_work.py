@@ -175,5 +175,3 @@ class TortoiseUnitOfWorkFactory:
 
     def __call__(self) -> TortoiseUnitOfWork:
         return TortoiseUnitOfWork(self.database, self.publisher)
-
-

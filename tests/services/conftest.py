@@ -1,10 +1,15 @@
 """Backends for the service-level behaviour suite.
 
-``harness`` is parametrized by backend. The in-memory one is always present;
-the database backends are added by tests/integration (see its conftest).
+``harness`` is parametrized by backend: "memory" (the in-memory adapters),
+"sqlite" (Tortoise on a temporary SQLite file per test) and "postgres"
+(Tortoise on a database created for the session, truncated between tests;
+marked ``postgres``).
 """
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +17,7 @@ from domain.audit import Snapshot
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import MemoryStore, SequentialIds
 from persistence.system import ManualClock
+from tests import dbtools
 from tests.harness import START, FakeHasher, Harness
 
 
@@ -42,6 +48,30 @@ def memory_harness() -> Harness:
     return harness
 
 
-@pytest.fixture
-async def harness() -> Harness:
-    return memory_harness()
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    url = dbtools.postgres_session_database()
+    yield url
+    dbtools.run_in_own_loop(lambda: dbtools.drop_postgres_database(url))
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ]
+)
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    if request.param == "memory":
+        yield memory_harness()
+        return
+    if request.param == "sqlite":
+        database = await dbtools.sqlite_database(tmp_path)
+    else:
+        database = await dbtools.Database.open(request.getfixturevalue("postgres_url"))
+        await dbtools.truncate(database)
+    try:
+        yield dbtools.database_harness(database)
+    finally:
+        await database.close()

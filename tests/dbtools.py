@@ -1,0 +1,154 @@
+"""Test databases for the Tortoise backends: SQLite temp files and a PostgreSQL
+database created for the test session (``BELLWETHER_TEST_POSTGRES_URL``).
+
+PostgreSQL tests skip when no server answers, unless
+``BELLWETHER_REQUIRE_POSTGRES=1`` (CI), which turns that into a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from domain.services.context import ServiceContext, Settings
+from persistence.memory import InMemoryEventBus
+from persistence.system import ManualClock
+from persistence.tortoise.database import Database
+from persistence.tortoise.snapshot import read_snapshot
+from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
+from tests.harness import START, FakeHasher, Harness
+
+T = TypeVar("T")
+DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+TABLES = (
+    "ledger_entries",
+    "price_points",
+    "trades",
+    "positions",
+    "orders",
+    "outcomes",
+    "markets",
+    "users",
+    "platform",
+)
+
+
+class HexIds:
+    """Sequential but shaped like production ids (32 hex digits), so ordering is stable."""
+
+    def __init__(self) -> None:
+        self._next = 0
+
+    def new_id(self) -> str:
+        self._next += 1
+        return f"{self._next:032x}"
+
+
+def admin_url() -> str:
+    return os.environ.get("BELLWETHER_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def postgres_unavailable(reason: str) -> None:
+    if os.environ.get("BELLWETHER_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL is required but unreachable: {reason}")
+    pytest.skip(f"PostgreSQL unreachable: {reason}")
+
+
+async def create_postgres_database() -> str:
+    """A fresh, migrated database; returns its URL."""
+    name = f"bellwether_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin_url(), timeout=5)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = with_database(admin_url(), name)
+    database = await Database.open(url)
+    try:
+        await database.migrate()
+    finally:
+        await database.close()
+    return url
+
+
+async def drop_postgres_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    conn = await asyncpg.connect(admin_url(), timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def run_in_own_loop(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion on a fresh loop in a thread (usable inside a running loop)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+def postgres_session_database() -> str:
+    """Create the session's database (in its own event loop); skip or fail if unreachable."""
+    try:
+        return run_in_own_loop(create_postgres_database)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        postgres_unavailable(str(exc))
+        raise
+
+
+async def truncate(database: Database) -> None:
+    token = database.activate()
+    try:
+        tables = ", ".join(TABLES)
+        await database.connection().execute_script(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        database.deactivate(token)
+
+
+async def sqlite_database(directory: Path) -> Database:
+    database = await Database.open(f"sqlite:///{directory / 'bellwether.db'}")
+    await database.generate_schema()
+    return database
+
+
+def database_harness(database: Database) -> Harness:
+    clock = ManualClock(START)
+    bus = InMemoryEventBus()
+    ctx = ServiceContext(
+        uow=TortoiseUnitOfWorkFactory(database, bus),
+        clock=clock,
+        ids=HexIds(),
+        hasher=FakeHasher(),
+        settings=Settings(starting_balance_cents=100_000, default_fee_bps=0),
+    )
+
+    async def snapshot() -> object:
+        return await read_snapshot(database)
+
+    harness = Harness(ctx, snapshot, clock)  # type: ignore[arg-type]
+    harness.database = database  # type: ignore[attr-defined]
+    harness.bus = bus  # type: ignore[attr-defined]
+    return harness
+
+
+@asynccontextmanager
+async def opened(url: str) -> AsyncIterator[Database]:
+    database = await Database.open(url)
+    try:
+        yield database
+    finally:
+        await database.close()
