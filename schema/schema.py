@@ -14,14 +14,15 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
@@ -150,12 +151,17 @@ def build_schema(
     observers: tuple[type[SchemaExtension], ...] = (),
 ) -> strawberry.Schema:
     """``observers`` (metrics) are extensions that see each result with its final codes."""
+    # The limit rules are built once: ValidationCache keys on the rule classes, and the
+    # stock limiter extensions would build new classes per request (a miss every time).
+    rules = [
+        depth_validator(max_depth, should_ignore=None),
+        aliases_validator(max_aliases),
+    ]
     extensions: list[type[SchemaExtension] | Any] = [
         *observers,
         functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
         functools.partial(ParserCache, maxsize=512),
-        functools.partial(QueryDepthLimiter, max_depth=max_depth),
-        functools.partial(MaxAliasesLimiter, max_alias_count=max_aliases),
+        functools.partial(AddValidationRules, rules),
         functools.partial(ValidationCache, maxsize=512),
     ]
     if not introspection:

@@ -1,0 +1,314 @@
+"""GraphQL API benchmark: concurrent clients over HTTP against a real server.
+
+Each client runs a closed loop of a mix: LMSR trades (buy and sell back),
+crossing limit orders on an order-book market, and reads of ``market { prices }``
+and ``orderBook``. Prints ops/s and p50/p99 latency per kind and overall; the
+last line is one JSON object of the figures.
+
+    python bench/api.py                                  # SQLite, 1 worker, 20 clients
+    python bench/api.py --database postgres --workers 2  # PostgreSQL at 127.0.0.1:5432
+    python bench/api.py --url http://127.0.0.1:8000      # an already running server
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_ADMIN = os.environ.get(
+    "BELLWETHER_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres"
+)
+PASSWORD = "bench-password-1"
+LMSR = """mutation($i: LmsrTradeInput!) { lmsrTrade(input: $i) { costOrPayoutCents prices } }"""
+ORDER = """mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status filledQuantity } }"""
+PRICES = "query($id: ID!) { market(id: $id) { prices } }"
+BOOK = """query($m: ID!, $o: ID!) { orderBook(marketId: $m, outcomeId: $o) {
+  bestBidCents bestAskCents bids { priceCents quantity } asks { priceCents quantity } } }"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def gql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str | None = None
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+    body: dict[str, Any] = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"{response.status_code}: {body.get('errors')}")
+    return body["data"]
+
+
+async def user(client: httpx.AsyncClient, name: str) -> str:
+    await gql(
+        client,
+        "mutation($i: RegisterInput!) { register(input: $i) { id } }",
+        {"i": {"username": name, "email": f"{name}@bench.example", "password": PASSWORD}},
+    )
+    data = await gql(
+        client,
+        "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }",
+        {"u": name, "p": PASSWORD},
+    )
+    return str(data["login"]["accessToken"])
+
+
+async def setup(
+    client: httpx.AsyncClient, clients: int
+) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    tag = f"b{int(time.time() * 1000) % 10**8}"
+    tokens = list(await asyncio.gather(*(user(client, f"{tag}u{i}") for i in range(clients))))
+    closes = "2099-01-01T00:00:00Z"
+    make = "mutation($i: CreateMarketInput!) { createMarket(input: $i) { id outcomes { id } } }"
+    lmsr = (
+        await gql(
+            client,
+            make,
+            {
+                "i": {
+                    "title": "Benchmark LMSR market",
+                    "marketType": "LMSR",
+                    "outcomes": ["Yes", "No"],
+                    "closesAt": closes,
+                    "liquidityParameter": 500.0,
+                }
+            },
+            tokens[0],
+        )
+    )["createMarket"]
+    book = (
+        await gql(
+            client,
+            make,
+            {
+                "i": {
+                    "title": "Benchmark order book market",
+                    "marketType": "ORDER_BOOK",
+                    "outcomes": ["Yes", "No"],
+                    "closesAt": closes,
+                }
+            },
+            tokens[0],
+        )
+    )["createMarket"]
+    mint = "mutation($m: ID!) { mintCompleteSet(marketId: $m, quantity: 300) { cents } }"
+    await asyncio.gather(*(gql(client, mint, {"m": book["id"]}, t) for t in tokens))
+    return tokens, lmsr, book
+
+
+async def run_client(
+    client: httpx.AsyncClient,
+    token: str,
+    lmsr: dict[str, Any],
+    book: dict[str, Any],
+    deadline: float,
+    samples: dict[str, list[float]],
+    errors: list[str],
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    yes = book["outcomes"][0]["id"]
+    steps: dict[str, int] = defaultdict(int)
+    while time.perf_counter() < deadline:
+        roll = rng.random()
+        if roll < 0.35:
+            kind = "lmsr_trade"
+            steps[kind] += 1
+            side = "BUY_YES" if steps[kind] % 2 else "SELL_YES"
+            args: tuple[str, dict[str, Any]] = (
+                LMSR,
+                {"i": {"marketId": lmsr["id"], "side": side, "amountType": "SHARES", "amount": 2}},
+            )
+        elif roll < 0.65:
+            kind = "limit_order"
+            steps[kind] += 1
+            side = "SELL" if steps[kind] % 2 else "BUY"
+            args = (
+                ORDER,
+                {
+                    "i": {
+                        "marketId": book["id"],
+                        "outcomeId": yes,
+                        "side": side,
+                        "orderType": "LIMIT",
+                        "priceCents": 50,
+                        "quantity": 1,
+                    }
+                },
+            )
+        elif roll < 0.85:
+            kind, args = "read_prices", (PRICES, {"id": lmsr["id"]})
+        else:
+            kind, args = "read_book", (BOOK, {"m": book["id"], "o": yes})
+        started = time.perf_counter()
+        try:
+            await gql(client, *args, token)
+        except Exception as error:  # noqa: BLE001 - counted, the run goes on
+            errors.append(f"{kind}: {error}"[:300])
+        samples[kind].append(time.perf_counter() - started)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+async def measure(url: str, clients: int, seconds: float) -> dict[str, Any]:
+    limits = httpx.Limits(max_connections=clients + 5, max_keepalive_connections=clients + 5)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        tokens, lmsr, book = await setup(client, clients)
+        samples: dict[str, list[float]] = defaultdict(list)
+        errors: list[str] = []
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(
+            *(
+                run_client(client, t, lmsr, book, deadline, samples, errors, i)
+                for i, t in enumerate(tokens)
+            )
+        )
+        elapsed = time.perf_counter() - started
+    everything = [v for values in samples.values() for v in values]
+    figures: dict[str, Any] = {
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "ops": len(everything),
+        "ops_per_s": round(len(everything) / elapsed, 1),
+        "p50_ms": round(pct(everything, 0.5), 2),
+        "p99_ms": round(pct(everything, 0.99), 2),
+        "errors": len(errors),
+    }
+    trades = len(samples["lmsr_trade"]) + len(samples["limit_order"])
+    figures["trades_per_s"] = round(trades / elapsed, 1)
+    for kind, values in sorted(samples.items()):
+        figures[kind] = {
+            "n": len(values),
+            "per_s": round(len(values) / elapsed, 1),
+            "p50_ms": round(pct(values, 0.5), 2),
+            "p99_ms": round(pct(values, 0.99), 2),
+            "mean_ms": round(statistics.fmean(values) * 1000, 2),
+        }
+    if errors:
+        figures["first_errors"] = errors[:3]
+    return figures
+
+
+async def fresh_postgres() -> str:
+    import asyncpg
+
+    from persistence.tortoise.database import migrate
+
+    admin = await asyncpg.connect(PG_ADMIN)
+    try:
+        await admin.execute("DROP DATABASE IF EXISTS bellwether_bench WITH (FORCE)")
+        await admin.execute("CREATE DATABASE bellwether_bench")
+    finally:
+        await admin.close()
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/bellwether_bench"
+    await migrate(url)
+    return url
+
+
+def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "BELLWETHER_DATABASE_URL": database_url,
+        "BELLWETHER_DEMO": "0",
+        "BELLWETHER_JWT_SECRET": "bench-secret-" + "x" * 40,
+        "BELLWETHER_LOG_LEVEL": "WARNING",
+        "BELLWETHER_LOGIN_LIMIT_PER_ADDRESS": "100000",
+        "BELLWETHER_SWEEP_INTERVAL_SECONDS": "60",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "web.app:app_from_env",
+        "--factory",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--ws",
+        "websockets-sansio",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--database", choices=["sqlite", "postgres", "memory"], default="sqlite")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--url", help="benchmark a running server instead of starting one")
+    args = parser.parse_args()
+    process = None
+    url = args.url
+    if url is None:
+        if args.database == "postgres":
+            database_url = asyncio.run(fresh_postgres())
+        elif args.database == "memory":
+            database_url = "memory://"
+        else:
+            database_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+        process, url = start_server(database_url, args.workers)
+    try:
+        figures = asyncio.run(measure(url, args.clients, args.seconds))
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(10)
+    figures.update(database=args.database if args.url is None else "external", workers=args.workers)
+    for kind in ("lmsr_trade", "limit_order", "read_prices", "read_book"):
+        if kind in figures:
+            f = figures[kind]
+            print(
+                f"{kind:12} {f['per_s']:8.1f}/s  p50 {f['p50_ms']:7.2f} ms  p99 {f['p99_ms']:7.2f} ms"
+            )
+    print(
+        f"{'all':12} {figures['ops_per_s']:8.1f}/s  p50 {figures['p50_ms']:7.2f} ms  "
+        f"p99 {figures['p99_ms']:7.2f} ms  errors {figures['errors']}"
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
