@@ -166,7 +166,7 @@ async def run_client(
         started = time.perf_counter()
         try:
             await gql(client, *args, token)
-        except Exception as error:  # noqa: BLE001 - counted, the run goes on
+        except Exception as error:  # counted; the run goes on
             errors.append(f"{kind}: {error}"[:300])
         samples[kind].append(time.perf_counter() - started)
 
@@ -301,7 +301,8 @@ def main() -> None:
         if kind in figures:
             f = figures[kind]
             print(
-                f"{kind:12} {f['per_s']:8.1f}/s  p50 {f['p50_ms']:7.2f} ms  p99 {f['p99_ms']:7.2f} ms"
+                f"{kind:12} {f['per_s']:8.1f}/s  p50 {f['p50_ms']:7.2f} ms  "
+                f"p99 {f['p99_ms']:7.2f} ms"
             )
     print(
         f"{'all':12} {figures['ops_per_s']:8.1f}/s  p50 {figures['p50_ms']:7.2f} ms  "
