@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -153,7 +153,7 @@ def build_schema(
     """``observers`` (metrics) are extensions that see each result with its final codes."""
     # The limit rules are built once: ValidationCache keys on the rule classes, and the
     # stock limiter extensions would build new classes per request (a miss every time).
-    rules = [
+    rules: list[type[ASTValidationRule]] = [
         depth_validator(max_depth, should_ignore=None),
         aliases_validator(max_aliases),
     ]
