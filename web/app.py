@@ -1,4 +1,5 @@
-"""The Starlette application: ``/graphql`` (HTTP, WebSocket, GraphiQL), ``/healthz``, ``/metrics``.
+"""The Starlette application: ``/graphql`` (HTTP, WebSocket, GraphiQL), ``/healthz``, ``/metrics``
+and the bundled web app (``/``, ``/static``).
 
 ``create_app`` is the composition root: it wires settings, the storage
 backend, the live hub, metrics and the schema. Storage opens in the
@@ -14,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
@@ -21,8 +23,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry import UNSET
@@ -44,6 +47,9 @@ from web.middleware import BodyLimit, RequestLog, configure_logging, graphql_err
 from web.settings import AppSettings
 
 log = logging.getLogger("bellwether.app")
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+"""The bundled single-page app (served at ``/`` and ``/static``; see docs/WEBAPP.md)."""
 
 
 def signing_secret(settings: AppSettings) -> str:
@@ -199,9 +205,7 @@ def create_app(
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     async def index(request: Request) -> Response:
-        if settings.graphiql:
-            return RedirectResponse("/graphql")
-        return JSONResponse({"graphql": "/graphql"})
+        return FileResponse(STATIC_DIR / "index.html")
 
     app = Starlette(
         routes=[
@@ -210,6 +214,7 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
             Middleware(RequestLog, metrics=metrics),
