@@ -1,0 +1,426 @@
+// The market page: outcomes with live probabilities, the price chart, the
+// order book depth and recent trades (order-book markets), the trade ticket,
+// my position and orders here, resolution details and the creator's controls.
+
+import { h, mount } from "../dom.js";
+import { gql, refreshMe } from "../api.js";
+import { session } from "../session.js";
+import {
+  MARKET, PRICE_HISTORY, ORDER_BOOK, SUB_PRICES, SUB_BOOK, SUB_TRADES, SUB_MY_ORDERS,
+  MY_POSITIONS, MY_OPEN_ORDERS, CANCEL_ORDER,
+} from "../queries.js";
+import { subscribe } from "../runtime.js";
+import { PriceChart, PALETTE } from "../chart.js";
+import {
+  money, moneyShort, moneySigned, percent, dateTime, relative, time, count, priceCents,
+} from "../format.js";
+import { errorBox, showError, statusBadge, typeBadge, loading, busy, announce } from "../ui.js";
+import { lmsrTicket, bookTicket, completeSets, segmented } from "./ticket.js";
+import { managePanel } from "./manage.js";
+
+const RANGES = [
+  ["1H", "Past hour", "1m", 60],
+  ["1D", "Past day", "5m", 288],
+  ["1W", "Past week", "1h", 168],
+  ["ALL", "All time", null, null],
+];
+
+/** Resolution and point count covering the whole life of the market. */
+function allTime(market) {
+  const age = Date.now() - Date.parse(market.createdAt);
+  if (age < 8 * 3600_000) return ["1m", 500];
+  if (age < 40 * 3600_000) return ["5m", 500];
+  if (age < 20 * 86_400_000) return ["1h", 500];
+  return ["1d", 1000];
+}
+
+export function marketView(container, marketId) {
+  const cleanups = [];
+  const error = errorBox();
+  mount(container, h("h1", { tabindex: "-1", class: "sr-only" }, "Market"), error, loading("Loading market…"));
+  const [resolution, points] = ["1m", 500];
+  gql(MARKET, { id: marketId, resolution, points })
+    .then((data) => {
+      if (!data.market) {
+        mount(container, h("div", { class: "panel empty" },
+          h("h1", { tabindex: "-1" }, "Market not found"),
+          h("p", {}, "It may have been removed, or the link is wrong. ", h("a", { href: "#/" }, "See all markets"))));
+        return;
+      }
+      const [res, pts] = allTime(data.market);
+      if (res === "1m") render(container, data.market, data.market.priceHistory, cleanups);
+      else gql(PRICE_HISTORY, { id: marketId, resolution: res, points: pts })
+        .then((more) => render(container, data.market, more.market.priceHistory, cleanups));
+    })
+    .catch((err) => {
+      container.replaceChildren(h("h1", { tabindex: "-1" }, "Market"), error);
+      showError(error, err);
+    });
+  return () => cleanups.forEach((fn) => fn());
+}
+
+function render(container, market, history, cleanups) {
+  const lmsr = market.marketType === "LMSR";
+  const live = market.status === "OPEN" || market.status === "PAUSED";
+  const volume = h("span", { "data-testid": "volume" }, `${moneyShort(market.volumeCents)} volume`);
+  const lines = lmsr && market.outcomes.length === 2 ? [0] : market.outcomes.map((o) => o.index);
+  const chart = new PriceChart(market.outcomes, history, lines);
+  cleanups.push(() => chart.destroy());
+
+  const mySide = h("div", { class: "my-side" });
+  const refreshMine = () => renderMine(mySide, market, cleanups);
+  const hooks = {
+    onTraded() {
+      refreshMe().catch(() => {});
+      refreshMine();
+    },
+    onOutcome(index) { book && book.select(index); },
+  };
+  let ticket = null;
+  let book = null;
+  if (lmsr) ticket = lmsrTicket(market, hooks);
+  else {
+    ticket = bookTicket(market, hooks);
+    book = bookPanel(market, cleanups, {
+      onOutcome: (index) => ticket.select(index),
+      onLevel: (side, cents) => ticket.fill(side, cents),
+    });
+  }
+  cleanups.push(() => ticket.destroy && ticket.destroy());
+
+  const outcomes = outcomeList(market, lmsr && live ? (i, choice) => ticket.select(i, choice) : null);
+  const trades = tradesPanel(market, cleanups);
+
+  mount(container,
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/" }, "Markets"), " / ",
+      h("span", { "aria-current": "page" }, market.title)),
+    h("header", { class: "market-head" },
+      h("h1", { tabindex: "-1" }, market.title),
+      h("div", { class: "meta" },
+        statusBadge(market.status), typeBadge(market.marketType), volume,
+        h("span", { title: dateTime(market.closesAt) },
+          new Date(market.closesAt) > new Date() ? `Closes ${relative(market.closesAt)}` : `Closed ${dateTime(market.closesAt)}`),
+        market.feeBps ? h("span", {}, `Fee ${(market.feeBps / 100).toFixed(2)}%`) : null)),
+    resolutionBanner(market),
+    h("div", { class: "market-layout" },
+      h("div", { class: "market-main" },
+        h("section", { class: "panel chart-panel", "aria-labelledby": "chart-title" },
+          h("div", { class: "panel-head" },
+            h("h2", { id: "chart-title" }, "Price history"),
+            rangePicker(market, chart)),
+          chart.el),
+        outcomes.el,
+        book ? book.el : null,
+        trades.el,
+        aboutPanel(market)),
+      h("aside", { class: "market-side", "aria-label": "Trading" },
+        ticket.el,
+        completeSets(market, hooks),
+        mySide,
+        managePanel(market, () => rerender()))));
+
+  refreshMine();
+  if (live) {
+    subscribe(cleanups, SUB_PRICES, { marketId: market.id }, {
+      next(data) {
+        const update = data.marketPrices;
+        const changed = update.prices.some((p, i) => Math.abs(p - market.prices[i]) > 1e-12);
+        market.prices = update.prices;
+        market.volumeCents = update.volumeCents;
+        volume.textContent = `${moneyShort(update.volumeCents)} volume`;
+        outcomes.update(update.prices);
+        if (changed) chart.push(update.at, update.prices);
+        if (ticket.onPrices) ticket.onPrices(update.prices);
+      },
+    });
+    if (session.token) {
+      subscribe(cleanups, SUB_MY_ORDERS, {}, {
+        next(data) {
+          if (data.myOrderUpdates.market.id === market.id) {
+            refreshMine();
+            refreshMe().catch(() => {});
+          }
+        },
+      });
+    }
+    // Lifecycle changes (pause, close, resolve by someone else) have no
+    // subscription of their own: look now and then, reload when it changed.
+    const timer = setInterval(async () => {
+      try {
+        const data = await gql(`query S($id: ID!) { market(id: $id) { id status } }`, { id: market.id });
+        if (data.market && data.market.status !== market.status) rerender();
+      } catch { /* next time */ }
+    }, 15_000);
+    cleanups.push(() => clearInterval(timer));
+  }
+}
+
+function rangePicker(market, chart) {
+  let generation = 0;
+  const picker = segmented("Chart range", RANGES.map(([v, label]) => [v, v, { title: label, "aria-label": label }]), "ALL", async (v) => {
+    const mine = ++generation;
+    const [, , res, pts] = RANGES.find(([key]) => key === v);
+    const [resolution, points] = res ? [res, pts] : allTime(market);
+    try {
+      const data = await gql(PRICE_HISTORY, { id: market.id, resolution, points });
+      if (mine === generation) chart.setHistory(data.market.priceHistory);
+    } catch { /* keep the current chart */ }
+  });
+  picker.el.classList.add("small");
+  return picker.el;
+}
+
+/** The outcomes with live probabilities (announced politely). */
+function outcomeList(market, onChoose) {
+  const rows = market.outcomes.map((outcome) => {
+    const pct = h("span", { class: "outcome-pct big", "data-testid": `price-${outcome.index}` });
+    const cents = h("span", { class: "muted small" });
+    const bar = h("span", { class: "bar-fill", style: `background:${PALETTE[outcome.index % PALETTE.length]}` });
+    const winner = market.winningOutcome && market.winningOutcome.id === outcome.id;
+    const actions = onChoose ? h("div", { class: "row tight" },
+      h("button", { type: "button", class: "choice-yes small", onclick: () => onChoose(outcome.index, "YES") },
+        market.outcomes.length === 2 ? `Buy ${outcome.name}` : "Buy Yes"),
+      market.outcomes.length === 2 ? null : h("button", { type: "button", class: "choice-no small", onclick: () => onChoose(outcome.index, "NO") }, "Buy No")) : null;
+    const el = h("li", { class: `outcome ${winner ? "winner" : ""}` },
+      h("div", { class: "outcome-line" },
+        h("span", { class: "swatch", style: `background:${PALETTE[outcome.index % PALETTE.length]}` }),
+        h("span", { class: "outcome-name" }, outcome.name, winner ? h("span", { class: "badge status-resolved" }, "Winner") : null),
+        h("span", { class: "outcome-figures" }, pct, cents)),
+      h("span", { class: "bar wide", "aria-hidden": "true" }, bar),
+      actions);
+    return { outcome, pct, cents, bar, el };
+  });
+  function update(prices) {
+    for (const row of rows) {
+      const p = prices[row.outcome.index] ?? 0;
+      row.pct.textContent = percent(p);
+      row.cents.textContent = priceCents(p);
+      row.bar.style.width = `${Math.max(0, Math.min(1, p)) * 100}%`;
+    }
+  }
+  update(market.prices);
+  const el = h("section", { class: "panel", "aria-labelledby": "outcomes-title" },
+    h("h2", { id: "outcomes-title" }, "Outcomes"),
+    h("ul", { class: "outcomes", "aria-live": "polite", "aria-atomic": "false" }, rows.map((r) => r.el)));
+  return { el, update };
+}
+
+function resolutionBanner(market) {
+  if (market.status === "RESOLVED") {
+    const winner = market.winningOutcome ? market.winningOutcome.name : "—";
+    return h("div", { class: "banner resolved", role: "status", "data-testid": "resolution" },
+      h("strong", {}, `Resolved: ${winner}`),
+      ` — each ${winner} share paid $1.00; other shares pay nothing.`,
+      market.resolvedAt ? h("span", { class: "muted" }, ` Resolved ${dateTime(market.resolvedAt)}.`) : null);
+  }
+  if (market.status === "VOIDED") {
+    return h("div", { class: "banner voided", role: "status", "data-testid": "resolution" },
+      h("strong", {}, "Voided"),
+      " — holders were refunded the average cost of the shares they still held.",
+      market.resolvedAt ? h("span", { class: "muted" }, ` Voided ${dateTime(market.resolvedAt)}.`) : null);
+  }
+  if (market.status === "PAUSED") return h("div", { class: "banner paused", role: "status" }, "Trading is paused by the market's creator.");
+  if (market.status === "CLOSED") return h("div", { class: "banner paused", role: "status" }, "Trading has closed; waiting for resolution.");
+  return null;
+}
+
+function aboutPanel(market) {
+  const rows = [
+    ["Created by", market.creator.username],
+    ["Created", dateTime(market.createdAt)],
+    ["Closes", dateTime(market.closesAt)],
+    ["Mechanism", market.marketType === "LMSR"
+      ? `Automated market maker (LMSR, b = ${market.liquidityParameter})` : "Order book (limit orders, price-time priority)"],
+    ["Taker fee", `${(market.feeBps / 100).toFixed(2)}%`],
+    ["Resolution source", market.resolutionSource || "—"],
+  ];
+  return h("section", { class: "panel", "aria-labelledby": "about-title" },
+    h("h2", { id: "about-title" }, "About"),
+    market.description ? h("p", { class: "description" }, market.description) : null,
+    h("dl", { class: "facts" }, rows.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))));
+}
+
+/* ---------------------------------------------------------- order book */
+
+function bookPanel(market, cleanups, hooks) {
+  let outcomeIndex = 0;
+  let stop = null;
+  const ladder = h("div", { class: "ladder-wrap", "aria-live": "off" });
+  const tabs = segmented("Outcome", market.outcomes.map((o) => [o.index, o.name]), 0, (index) => {
+    select(index);
+    hooks.onOutcome(index);
+  });
+  const error = errorBox();
+
+  function select(index) {
+    outcomeIndex = index;
+    tabs.set(index, false);
+    if (stop) stop();
+    const outcome = market.outcomes[index];
+    const variables = { marketId: market.id, outcomeId: outcome.id, depth: 10 };
+    gql(ORDER_BOOK, variables)
+      .then((data) => { if (outcomeIndex === index) renderLadder(data.orderBook); })
+      .catch((err) => showError(error, err));
+    stop = subscribe([], SUB_BOOK, variables, {
+      next: (data) => { if (outcomeIndex === index) renderLadder(data.orderBookUpdates); },
+      error: (err) => showError(error, err),
+    });
+  }
+  cleanups.push(() => stop && stop());
+
+  let lastSequence = -1;
+  function renderLadder(book) {
+    if (book.outcomeId !== market.outcomes[outcomeIndex].id) return;
+    if (book.sequence < lastSequence && book.outcomeId === ladder.dataset.outcome) return;
+    lastSequence = book.sequence;
+    ladder.dataset.outcome = book.outcomeId;
+    const max = Math.max(1, ...book.bids.map((l) => l.quantity), ...book.asks.map((l) => l.quantity));
+    const name = market.outcomes[outcomeIndex].name;
+    const level = (l, kind) => h("tr", { class: kind, style: `--w:${((l.quantity / max) * 100).toFixed(1)}%` },
+      h("td", {}, h("button", {
+        type: "button", class: "level",
+        "aria-label": `${kind === "ask" ? "Buy" : "Sell"} ${name} at ${l.priceCents} cents`,
+        onclick: () => hooks.onLevel(kind === "ask" ? "BUY" : "SELL", l.priceCents),
+      }, `${l.priceCents}¢`)),
+      h("td", { class: "num" }, count(l.quantity)),
+      h("td", { class: "num muted" }, count(l.orders)));
+    const spread = book.spreadCents !== null && book.spreadCents !== undefined ? `Spread ${book.spreadCents}¢` : "No spread";
+    const last = book.lastTradeCents ? ` · Last ${book.lastTradeCents}¢` : "";
+    mount(ladder, h("table", { class: "ladder", "data-testid": "order-book" },
+      h("caption", { class: "sr-only" }, `Order book for ${name}: asks then bids`),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Price"), h("th", { scope: "col", class: "num" }, "Shares"), h("th", { scope: "col", class: "num" }, "Orders"))),
+      h("tbody", { class: "asks" }, book.asks.length
+        ? [...book.asks].reverse().map((l) => level(l, "ask"))
+        : h("tr", { class: "empty-side" }, h("td", { colspan: "3" }, "No asks"))),
+      h("tbody", { class: "mid" }, h("tr", {}, h("td", { colspan: "3" }, `${spread}${last}`))),
+      h("tbody", { class: "bids" }, book.bids.length
+        ? book.bids.map((l) => level(l, "bid"))
+        : h("tr", { class: "empty-side" }, h("td", { colspan: "3" }, "No bids")))));
+  }
+
+  select(0);
+  const el = h("section", { class: "panel", "aria-labelledby": "book-title" },
+    h("div", { class: "panel-head" }, h("h2", { id: "book-title" }, "Order book"), tabs.el),
+    error, ladder,
+    h("p", { class: "muted small" }, "Asks (sellers) above, bids (buyers) below. Pick a price to prefill the ticket."));
+  return {
+    el,
+    select(index) { if (index !== outcomeIndex) select(index); },
+  };
+}
+
+/* -------------------------------------------------------------- trades */
+
+function tradesPanel(market, cleanups) {
+  const body = h("tbody", {});
+  const empty = h("p", { class: "muted small" }, "No trades since you opened this page. New trades appear here live.");
+  const table = h("table", { class: "data", hidden: true, "data-testid": "recent-trades" },
+    h("thead", {}, h("tr", {},
+      h("th", { scope: "col" }, "Time"), h("th", { scope: "col" }, "Outcome"), h("th", { scope: "col" }, "Side"),
+      h("th", { scope: "col", class: "num" }, "Price"), h("th", { scope: "col", class: "num" }, "Shares"))),
+    body);
+  if (market.status === "OPEN" || market.status === "PAUSED") {
+    subscribe(cleanups, SUB_TRADES, { marketId: market.id }, {
+      next(data) {
+        const t = data.marketTrades;
+        table.hidden = false;
+        empty.hidden = true;
+        body.prepend(h("tr", { class: "fresh" },
+          h("td", {}, time(t.executedAt)), h("td", {}, t.outcome.name),
+          h("td", { class: t.takerSide === "BUY" ? "up" : "down" }, t.takerSide === "BUY" ? "Buy" : "Sell"),
+          h("td", { class: "num" }, `${t.priceCents}¢`), h("td", { class: "num" }, count(t.quantity))));
+        while (body.children.length > 30) body.lastChild.remove();
+      },
+    });
+  }
+  return {
+    el: h("section", { class: "panel", "aria-labelledby": "trades-title" },
+      h("h2", { id: "trades-title" }, "Recent trades"), empty, h("div", { class: "table-scroll" }, table)),
+  };
+}
+
+/* ------------------------------------------------ my position and orders */
+
+let mineGeneration = 0;
+async function renderMine(el, market) {
+  if (!session.token) {
+    el.replaceChildren();
+    return;
+  }
+  const mine = ++mineGeneration;
+  let positions;
+  let orders;
+  try {
+    const [p, o] = await Promise.all([
+      gql(MY_POSITIONS, { marketId: market.id }),
+      gql(MY_OPEN_ORDERS, { marketId: market.id }),
+    ]);
+    positions = p.myPositions.filter((x) => x.shares > 0 || x.reservedShares > 0);
+    orders = [...o.open.edges, ...o.partial.edges].map((e) => e.node);
+  } catch (err) {
+    const box = errorBox();
+    showError(box, err);
+    el.replaceChildren(box);
+    return;
+  }
+  if (mine !== mineGeneration) return;
+  mount(el,
+    h("section", { class: "panel", "aria-labelledby": "mypos-title", "data-testid": "my-position" },
+      h("h2", { id: "mypos-title" }, "Your position"),
+      positions.length ? positionTable(positions) : h("p", { class: "muted small" }, "You hold no shares here.")),
+    market.marketType === "ORDER_BOOK" || orders.length ? h("section", { class: "panel", "aria-labelledby": "myorders-title" },
+      h("h2", { id: "myorders-title" }, "Your open orders"),
+      orders.length ? openOrdersTable(orders, () => renderMine(el, market), false)
+        : h("p", { class: "muted small" }, "No open orders.")) : null);
+}
+
+export function positionTable(positions, withMarket = false) {
+  return h("div", { class: "table-scroll" }, h("table", { class: "data" },
+    h("thead", {}, h("tr", {},
+      withMarket ? h("th", { scope: "col" }, "Market") : null,
+      h("th", { scope: "col" }, "Outcome"), h("th", { scope: "col", class: "num" }, "Shares"),
+      h("th", { scope: "col", class: "num" }, "Avg cost"), h("th", { scope: "col", class: "num" }, "Price"),
+      h("th", { scope: "col", class: "num" }, "Value"), h("th", { scope: "col", class: "num" }, "P&L"))),
+    h("tbody", {}, positions.map((p) => h("tr", {},
+      withMarket ? h("td", {}, h("a", { href: `#/market/${p.market.id}` }, p.market.title)) : null,
+      h("td", {}, p.outcome.name),
+      h("td", { class: "num" }, count(p.shares), p.reservedShares ? h("span", { class: "muted small" }, ` (${count(p.reservedShares)} on order)`) : null),
+      h("td", { class: "num" }, `${p.averageCostCents.toFixed(1)}¢`),
+      h("td", { class: "num" }, percent(p.currentPrice)),
+      h("td", { class: "num" }, money(Math.floor(p.shares * p.currentPrice * 100))),
+      h("td", { class: `num ${p.unrealizedPnlCents >= 0.5 ? "up" : p.unrealizedPnlCents <= -0.5 ? "down" : ""}` },
+        moneySigned(p.unrealizedPnlCents)))))));
+}
+
+const TIF_SHORT = { GTC: "GTC", GTD: "GTD", IOC: "IOC", FOK: "FOK" };
+
+export function openOrdersTable(orders, onChange, withMarket = false) {
+  return h("div", { class: "table-scroll" }, h("table", { class: "data", "data-testid": "open-orders" },
+    h("thead", {}, h("tr", {},
+      withMarket ? h("th", { scope: "col" }, "Market") : null,
+      h("th", { scope: "col" }, "Order"), h("th", { scope: "col", class: "num" }, "Price"),
+      h("th", { scope: "col", class: "num" }, "Filled"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
+    h("tbody", {}, orders.map((o) => {
+      const error = errorBox();
+      const cancel = h("button", { type: "button", class: "secondary small",
+        "aria-label": `Cancel ${o.side.toLowerCase()} ${o.quantity} ${o.outcome.name} at ${o.priceCents} cents` }, "Cancel");
+      cancel.addEventListener("click", () => busy(cancel, error, async () => {
+        await gql(CANCEL_ORDER, { id: o.id });
+        announce("Order cancelled.", "success");
+        refreshMe().catch(() => {});
+        onChange();
+      }));
+      return h("tr", { "data-order-id": o.id },
+        withMarket ? h("td", {}, h("a", { href: `#/market/${o.market.id}` }, o.market.title)) : null,
+        h("td", {}, h("span", { class: o.side === "BUY" ? "up" : "down" }, o.side === "BUY" ? "Buy " : "Sell "),
+          `${o.outcome.name} `, h("span", { class: "muted small" }, `${TIF_SHORT[o.timeInForce]}${o.postOnly ? " · post-only" : ""}`)),
+        h("td", { class: "num" }, o.priceCents === null ? "Market" : `${o.priceCents}¢`),
+        h("td", { class: "num" }, `${count(o.filledQuantity)} / ${count(o.quantity)}`),
+        h("td", { class: "actions" }, cancel, error));
+    }))));
+}
+
+/** Re-run the current route (fresh data) without reloading the page. */
+function rerender() {
+  window.dispatchEvent(new HashChangeEvent("hashchange"));
+}

@@ -1,0 +1,190 @@
+// The market list: status filter (server side), title search (client side,
+// over the pages loaded so far), "Load more" pagination, live probabilities.
+
+import { h, mount, debounce } from "../dom.js";
+import { gql } from "../api.js";
+import { MARKETS, SUB_PRICES } from "../queries.js";
+import { subscribe } from "../runtime.js";
+import { percent, moneyShort, relative, dateTime } from "../format.js";
+import { errorBox, showError, statusBadge, typeBadge, loading } from "../ui.js";
+import { PALETTE } from "../chart.js";
+
+const PAGE_SIZE = 24;
+const FILTERS = [
+  ["", "All"], ["OPEN", "Open"], ["PAUSED", "Paused"],
+  ["CLOSED", "Closed"], ["RESOLVED", "Resolved"], ["VOIDED", "Voided"],
+];
+
+export function marketsView(container, query) {
+  const cleanups = [];
+  const state = { status: query.status || "", search: query.q || "", markets: [], cursor: null, more: false, total: 0 };
+  const searchInput = h("input", {
+    type: "search", id: "market-search", placeholder: "Search markets", value: state.search,
+    autocomplete: "off",
+  });
+  const filterGroup = h("div", { class: "segmented", role: "group", "aria-label": "Filter by status" });
+  const summary = h("p", { class: "muted summary", role: "status" });
+  const grid = h("ul", { class: "market-grid", "aria-label": "Markets" });
+  const moreButton = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
+  const error = errorBox();
+
+  mount(container,
+    h("div", { class: "page-head" },
+      h("div", {},
+        h("h1", { tabindex: "-1" }, "Markets"),
+        h("p", { class: "lede" }, "Trade on what happens next. A price is the crowd's probability; a winning share pays $1.")),
+      h("a", { class: "button primary", href: "#/create" }, "Create market")),
+    h("div", { class: "toolbar" },
+      h("div", { class: "search" },
+        h("label", { for: "market-search", class: "sr-only" }, "Search markets by title"),
+        searchInput),
+      filterGroup),
+    error, summary, grid, h("div", { class: "center" }, moreButton));
+
+  function renderFilters() {
+    mount(filterGroup, FILTERS.map(([value, label]) => h("button", {
+      type: "button", "aria-pressed": String(state.status === value),
+      onclick: () => {
+        state.status = value;
+        renderFilters();
+        syncUrl();
+        reload();
+      },
+    }, label)));
+  }
+
+  function syncUrl() {
+    const params = new URLSearchParams();
+    if (state.status) params.set("status", state.status);
+    if (state.search) params.set("q", state.search);
+    const qs = params.toString();
+    history.replaceState(null, "", `#/${qs ? `?${qs}` : ""}`);
+  }
+
+  function visible() {
+    const needle = state.search.trim().toLowerCase();
+    return needle ? state.markets.filter((m) => m.title.toLowerCase().includes(needle)) : state.markets;
+  }
+
+  let liveStops = [];
+  function render() {
+    for (const stop of liveStops) stop();
+    liveStops = [];
+    const shown = visible();
+    mount(grid, shown.map((market) => {
+      const card = marketCard(market);
+      if (market.status === "OPEN" || market.status === "PAUSED") {
+        liveStops.push(subscribe([], SUB_PRICES, { marketId: market.id }, {
+          next: (data) => card.update(data.marketPrices),
+        }));
+      }
+      return card.el;
+    }));
+    const searching = state.search.trim() !== "";
+    summary.textContent = searching
+      ? `${shown.length} of ${state.markets.length} loaded markets match “${state.search.trim()}”` +
+        (state.more ? " — load more to search further" : "")
+      : `Showing ${state.markets.length} of ${state.total} markets`;
+    if (!shown.length) {
+      grid.appendChild(h("li", { class: "empty panel" },
+        searching ? "No loaded market matches your search." : "No markets here yet. ",
+        searching ? null : h("a", { href: "#/create" }, "Create the first one")));
+    }
+    moreButton.hidden = !state.more;
+  }
+  cleanups.push(() => liveStops.forEach((stop) => stop()));
+
+  let generation = 0;
+  async function load(append) {
+    const mine = ++generation;
+    error.hidden = true;
+    if (!append) mount(grid, h("li", {}, loading("Loading markets…")));
+    try {
+      const data = await gql(MARKETS, {
+        status: state.status || null, first: PAGE_SIZE, after: append ? state.cursor : null,
+      });
+      if (mine !== generation) return;
+      const page = data.markets;
+      const nodes = page.edges.map((e) => e.node);
+      state.markets = append ? state.markets.concat(nodes) : nodes;
+      state.cursor = page.pageInfo.endCursor;
+      state.more = page.pageInfo.hasNextPage;
+      state.total = page.totalCount;
+      render();
+    } catch (err) {
+      if (mine !== generation) return;
+      showError(error, err);
+      if (!append) grid.replaceChildren();
+    }
+  }
+  const reload = () => load(false);
+
+  moreButton.addEventListener("click", async () => {
+    moreButton.disabled = true;
+    await load(true);
+    moreButton.disabled = false;
+  });
+  const onSearch = debounce(() => {
+    state.search = searchInput.value;
+    syncUrl();
+    render();
+  }, 150);
+  searchInput.addEventListener("input", onSearch);
+  cleanups.push(() => onSearch.cancel());
+
+  renderFilters();
+  reload();
+  return () => cleanups.forEach((fn) => fn());
+}
+
+/** One market card; `update(priceUpdate)` refreshes it live. */
+function marketCard(market) {
+  const binary = market.outcomes.length === 2;
+  const settled = market.status === "RESOLVED" || market.status === "VOIDED";
+  const volume = h("span", { class: "volume" }, `${moneyShort(market.volumeCents)} vol`);
+  const chance = h("span", { class: "chance-value" });
+  const rows = market.outcomes.slice(0, 3).map((outcome) => {
+    const value = h("span", { class: "outcome-pct" });
+    const bar = h("span", { class: "bar-fill", style: `background:${PALETTE[outcome.index % PALETTE.length]}` });
+    return { outcome, value, bar, el: h("li", { class: "outcome-row" },
+      h("span", { class: "outcome-name" }, outcome.name),
+      h("span", { class: "bar", "aria-hidden": "true" }, bar), value) };
+  });
+  function setPrices(prices) {
+    chance.textContent = percent(prices[0]);
+    for (const row of rows) {
+      const p = prices[row.outcome.index] ?? 0;
+      row.value.textContent = percent(p);
+      row.bar.style.width = `${Math.max(0, Math.min(1, p)) * 100}%`;
+    }
+  }
+  setPrices(market.prices);
+
+  let headline;
+  if (market.status === "RESOLVED" && market.winningOutcome) {
+    headline = h("div", { class: "chance resolved" },
+      h("span", { class: "chance-label" }, "Resolved"), h("span", { class: "chance-value" }, market.winningOutcome.name));
+  } else if (market.status === "VOIDED") {
+    headline = h("div", { class: "chance" }, h("span", { class: "chance-label" }, "Voided"));
+  } else if (binary) {
+    headline = h("div", { class: "chance" }, chance, h("span", { class: "chance-label" }, `${market.outcomes[0].name} chance`));
+  }
+  const closes = settled
+    ? null
+    : h("span", { title: dateTime(market.closesAt) },
+      new Date(market.closesAt) > new Date() ? `Closes ${relative(market.closesAt)}` : "Closed");
+  const el = h("li", { class: "market-card", dataset: { marketId: market.id } },
+    h("div", { class: "card-top" },
+      h("a", { class: "card-title", href: `#/market/${market.id}` }, market.title),
+      headline),
+    binary && !settled ? null : h("ul", { class: "outcome-rows" }, rows.map((r) => r.el),
+      market.outcomes.length > 3 ? h("li", { class: "muted small" }, `+${market.outcomes.length - 3} more`) : null),
+    h("div", { class: "card-meta" }, statusBadge(market.status), typeBadge(market.marketType), volume, closes));
+  return {
+    el,
+    update(priceUpdate) {
+      setPrices(priceUpdate.prices);
+      volume.textContent = `${moneyShort(priceUpdate.volumeCents)} vol`;
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// My side: balances, positions with P&L, open orders (cancel), order and
+// trade history, with my orders kept live by myOrderUpdates.
+
+import { h, mount } from "../dom.js";
+import { gql, refreshMe } from "../api.js";
+import { session, onSessionChange } from "../session.js";
+import { MY_POSITIONS, MY_OPEN_ORDERS, MY_ORDERS, MY_TRADES, SUB_MY_ORDERS } from "../queries.js";
+import { subscribe } from "../runtime.js";
+import { money, moneySigned, count, dateTime } from "../format.js";
+import { errorBox, showError, loading, section, announce } from "../ui.js";
+import { positionTable, openOrdersTable } from "./market.js";
+
+export function portfolioView(container) {
+  const cleanups = [];
+  if (!session.token) {
+    mount(container, h("div", { class: "panel empty" },
+      h("h1", { tabindex: "-1" }, "Portfolio"),
+      h("p", {}, "Log in to see your balance, positions and orders."),
+      h("p", { class: "row" }, h("a", { class: "button primary", href: "#/login?next=/portfolio" }, "Log in"),
+        h("a", { class: "button secondary", href: "#/register?next=/portfolio" }, "Create an account"))));
+    return () => {};
+  }
+  const summary = h("div", { class: "stats", "aria-live": "polite" });
+  const positions = h("div", {}, loading());
+  const openOrders = h("div", {}, loading());
+  const history = h("div", {}, loading());
+  const trades = h("div", {}, loading());
+  mount(container,
+    h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Portfolio")),
+    summary,
+    section("Positions", positions),
+    section("Open orders", openOrders),
+    section("Order history", history),
+    section("Trades", trades));
+
+  let positionData = [];
+  function renderSummary() {
+    const user = session.user;
+    if (!user) return;
+    const value = positionData.reduce((sum, p) => sum + Math.floor(p.shares * p.currentPrice * 100), 0);
+    const pnl = positionData.reduce((sum, p) => sum + p.unrealizedPnlCents, 0);
+    const stat = (label, text, testid, cls = "") => h("div", { class: "stat" },
+      h("span", { class: "stat-label" }, label), h("span", { class: `stat-value ${cls}`, "data-testid": testid }, text));
+    mount(summary,
+      stat("Cash", money(user.balanceCents), "cash"),
+      stat("Bonus credit", money(user.bonusBalanceCents), "bonus"),
+      stat("Reserved for orders", money(user.reservedCents), "reserved"),
+      stat("Positions value", money(value), "positions-value"),
+      stat("Unrealized P&L", moneySigned(pnl), "pnl", pnl >= 0.5 ? "up" : pnl <= -0.5 ? "down" : ""));
+  }
+  cleanups.push(onSessionChange(renderSummary));
+
+  async function loadPositions() {
+    try {
+      positionData = (await gql(MY_POSITIONS)).myPositions.filter((p) => p.shares > 0 || p.reservedShares > 0);
+      mount(positions, positionData.length ? positionTable(positionData, true)
+        : h("p", { class: "muted" }, "No positions yet. ", h("a", { href: "#/" }, "Find a market to trade")));
+      renderSummary();
+    } catch (err) {
+      fail(positions, err);
+    }
+  }
+  async function loadOpenOrders() {
+    try {
+      const data = await gql(MY_OPEN_ORDERS, {});
+      const orders = [...data.open.edges, ...data.partial.edges].map((e) => e.node);
+      orders.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      mount(openOrders, orders.length ? openOrdersTable(orders, refreshAll, true)
+        : h("p", { class: "muted" }, "No open orders."));
+    } catch (err) {
+      fail(openOrders, err);
+    }
+  }
+  const historyPager = pager(history, MY_ORDERS, "myOrders", orderRows, ["Placed", "Market", "Order", "Price", "Filled", "Status"]);
+  const tradesPager = pager(trades, MY_TRADES, "myTrades", tradeRows, ["Time", "Market", "Taker side", "Price", "Shares"]);
+
+  function refreshAll() {
+    refreshMe().catch(() => {});
+    loadPositions();
+    loadOpenOrders();
+    historyPager.reload();
+    tradesPager.reload();
+  }
+  subscribe(cleanups, SUB_MY_ORDERS, {}, {
+    next(data) {
+      const o = data.myOrderUpdates;
+      announce(`Your ${o.side.toLowerCase()} order for ${o.outcome.name} is ${o.status.replace("_", " ").toLowerCase()}.`);
+      refreshAll();
+    },
+  });
+  renderSummary();
+  refreshAll();
+  return () => cleanups.forEach((fn) => fn());
+}
+
+function fail(el, err) {
+  const box = errorBox();
+  showError(box, err);
+  mount(el, box);
+}
+
+/** A paginated table over a connection query. */
+function pager(el, query, key, rows, headings) {
+  let items = [];
+  let cursor = null;
+  async function load(append) {
+    try {
+      const page = (await gql(query, { first: 25, after: append ? cursor : null }))[key];
+      items = append ? items.concat(page.edges.map((e) => e.node)) : page.edges.map((e) => e.node);
+      cursor = page.pageInfo.endCursor;
+      const more = page.pageInfo.hasNextPage
+        ? h("button", { type: "button", class: "secondary small", onclick: () => load(true) }, "Load more") : null;
+      mount(el, items.length ? h("div", {},
+        h("div", { class: "table-scroll" }, h("table", { class: "data" },
+          h("thead", {}, h("tr", {}, headings.map((t, i) => h("th", { scope: "col", class: i >= 3 && t !== "Status" ? "num" : "" }, t)))),
+          h("tbody", {}, items.map(rows)))),
+        h("p", { class: "muted small" }, `${count(items.length)} of ${count(page.totalCount)}`), more)
+        : h("p", { class: "muted" }, "Nothing yet."));
+    } catch (err) {
+      fail(el, err);
+    }
+  }
+  return { reload: () => load(false) };
+}
+
+function orderRows(o) {
+  return h("tr", {},
+    h("td", {}, dateTime(o.createdAt)),
+    h("td", {}, h("a", { href: `#/market/${o.market.id}` }, o.market.title)),
+    h("td", {}, h("span", { class: o.side === "BUY" ? "up" : "down" }, o.side === "BUY" ? "Buy " : "Sell "), o.outcome.name,
+      h("span", { class: "muted small" }, ` ${o.orderType.toLowerCase()} ${o.timeInForce}`)),
+    h("td", { class: "num" }, o.priceCents === null ? "—" : `${o.priceCents}¢`),
+    h("td", { class: "num" }, `${count(o.filledQuantity)} / ${count(o.quantity)}`),
+    h("td", {}, h("span", { class: `badge order-${o.status.toLowerCase()}` }, o.status.replace("_", " ").toLowerCase())));
+}
+
+function tradeRows(t) {
+  return h("tr", {},
+    h("td", {}, dateTime(t.executedAt)),
+    h("td", {}, h("a", { href: `#/market/${t.market.id}` }, t.market.title)),
+    h("td", {}, h("span", { class: t.takerSide === "BUY" ? "up" : "down" }, t.takerSide === "BUY" ? "Buy " : "Sell "),
+      t.outcome.name, t.isAmmTrade ? h("span", { class: "muted small" }, " (market maker)") : null),
+    h("td", { class: "num" }, `${t.priceCents}¢`),
+    h("td", { class: "num" }, count(t.quantity)));
+}
