@@ -109,3 +109,33 @@ async def test_resolving_pays_the_winner(server: LiveServer, new_context: Contex
     expected = START - cents(paid) + 100 * int(shares)
     await expect(dave.get_by_test_id("cash")).to_have_text(f"${expected / 100:,.2f}")
     await expect(dave.get_by_test_id("header-balance")).to_have_text(f"${expected / 100:,.2f}")
+
+
+async def test_an_api_error_appears_next_to_the_ticket_in_words(
+    server: LiveServer, new_context: ContextFactory
+) -> None:
+    erin = await (await new_context()).new_page()
+    await register(erin, server.url, "erin")
+    await create_market(erin, "Will the error test show its message?", "LMSR")
+    await erin.get_by_label("Spend ($)").fill("5000")
+    await erin.get_by_test_id("ticket-submit").click()
+    error = erin.locator("#ticket-error")
+    await expect(error).to_be_visible()
+    await expect(error).to_contain_text("Not enough cash")
+    await expect(error).to_contain_text("INSUFFICIENT_BALANCE")
+
+
+async def test_a_rejected_token_signs_out_cleanly(
+    server: LiveServer, new_context: ContextFactory
+) -> None:
+    page = await (await new_context()).new_page()
+    await page.goto(server.url)
+    forged = {"token": "not-a-valid-token", "expiresAt": "2999-01-01T00:00:00Z"}
+    await page.evaluate(
+        "(s) => localStorage.setItem('bellwether.session', JSON.stringify(s))", forged
+    )
+    await page.goto(f"{server.url}/#/portfolio")
+    await page.reload()
+    await expect(page.get_by_role("status").filter(has_text="session has ended")).to_be_visible()
+    await expect(page.get_by_role("link", name="Log in").first).to_be_visible()
+    assert await page.evaluate("localStorage.getItem('bellwether.session')") is None

@@ -77,8 +77,6 @@ export class PriceChart {
     const x = (t) => g.left + ((t - t0) / (t1 - t0)) * (g.width - g.left - g.right);
     const y = (p) => g.top + (1 - p) * (g.height - g.top - g.bottom);
     this.svg.setAttribute("viewBox", `0 0 ${g.width} ${g.height}`);
-    this.svg.setAttribute("width", g.width);
-    this.svg.setAttribute("height", g.height);
     this.svg.replaceChildren(...this.grid(g, x, y, t0, t1), ...this.series(g, x, y, t1));
     this.drawHover(g, x, y);
     this.describe();

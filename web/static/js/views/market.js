@@ -4,7 +4,7 @@
 
 import { h, mount } from "../dom.js";
 import { gql, refreshMe } from "../api.js";
-import { session } from "../session.js";
+import { session, onSessionChange } from "../session.js";
 import {
   MARKET, PRICE_HISTORY, ORDER_BOOK, SUB_PRICES, SUB_BOOK, SUB_TRADES, SUB_MY_ORDERS,
   MY_POSITIONS, MY_OPEN_ORDERS, CANCEL_ORDER,
@@ -104,20 +104,20 @@ function render(container, market, history, cleanups) {
     resolutionBanner(market),
     h("div", { class: "market-layout" },
       h("div", { class: "market-main" },
-        h("section", { class: "panel chart-panel", "aria-labelledby": "chart-title" },
+        slot("chart", h("section", { class: "panel chart-panel", "aria-labelledby": "chart-title" },
           h("div", { class: "panel-head" },
             h("h2", { id: "chart-title" }, "Price history"),
             rangePicker(market, chart)),
-          chart.el),
-        outcomes.el,
-        book ? book.el : null,
-        trades.el,
-        aboutPanel(market)),
+          chart.el)),
+        slot("outcomes", outcomes.el),
+        slot("book", book ? book.el : null),
+        slot("mine", mySide),
+        slot("trades", trades.el),
+        slot("about", aboutPanel(market))),
       h("aside", { class: "market-side", "aria-label": "Trading" },
-        ticket.el,
-        completeSets(market, hooks),
-        mySide,
-        managePanel(market, () => rerender()))));
+        slot("ticket", ticket.el),
+        slot("sets", completeSets(market, hooks)),
+        slot("manage", manageSlot(market, cleanups)))));
 
   refreshMine();
   if (live) {
@@ -276,13 +276,15 @@ function bookPanel(market, cleanups, hooks) {
     ladder.dataset.outcome = book.outcomeId;
     const max = Math.max(1, ...book.bids.map((l) => l.quantity), ...book.asks.map((l) => l.quantity));
     const name = market.outcomes[outcomeIndex].name;
-    const level = (l, kind) => h("tr", { class: kind, style: `--w:${((l.quantity / max) * 100).toFixed(1)}%` },
+    const level = (l, kind) => h("tr", { class: kind },
       h("td", {}, h("button", {
         type: "button", class: "level",
         "aria-label": `${kind === "ask" ? "Buy" : "Sell"} ${name} at ${l.priceCents} cents`,
         onclick: () => hooks.onLevel(kind === "ask" ? "BUY" : "SELL", l.priceCents),
       }, `${l.priceCents}¢`)),
-      h("td", { class: "num" }, count(l.quantity)),
+      h("td", { class: "num depth" },
+        h("span", { class: "depth-bar", style: `width:${((l.quantity / max) * 100).toFixed(1)}%`, "aria-hidden": "true" }),
+        h("span", { class: "depth-value" }, count(l.quantity))),
       h("td", { class: "num muted" }, count(l.orders)));
     const spread = book.spreadCents !== null && book.spreadCents !== undefined ? `Spread ${book.spreadCents}¢` : "No spread";
     const last = book.lastTradeCents ? ` · Last ${book.lastTradeCents}¢` : "";
@@ -418,6 +420,27 @@ export function openOrdersTable(orders, onChange, withMarket = false) {
         h("td", { class: "num" }, `${count(o.filledQuantity)} / ${count(o.quantity)}`),
         h("td", { class: "actions" }, cancel, error));
     }))));
+}
+
+/** The creator's or admin's controls, shown once we know who is looking. */
+function manageSlot(market, cleanups) {
+  const el = h("div", {});
+  let shownFor = null;
+  const render = () => {
+    const who = session.user ? `${session.user.id}:${session.user.isAdmin}` : null;
+    if (who === shownFor) return;
+    shownFor = who;
+    mount(el, managePanel(market, () => rerender()));
+  };
+  render();
+  cleanups.push(onSessionChange(render));
+  return el;
+}
+
+/** Tag a panel with its place in the one-column (phone) order. */
+function slot(name, el) {
+  if (el) el.classList.add(`slot-${name}`);
+  return el;
 }
 
 /** Re-run the current route (fresh data) without reloading the page. */

@@ -150,8 +150,10 @@ function marketCard(market) {
       h("span", { class: "outcome-name" }, outcome.name),
       h("span", { class: "bar", "aria-hidden": "true" }, bar), value) };
   });
+  const splitFill = h("span", { class: "bar-fill", style: `background:${PALETTE[0]}` });
   function setPrices(prices) {
     chance.textContent = percent(prices[0]);
+    splitFill.style.width = `${Math.max(0, Math.min(1, prices[0])) * 100}%`;
     for (const row of rows) {
       const p = prices[row.outcome.index] ?? 0;
       row.value.textContent = percent(p);
@@ -177,7 +179,7 @@ function marketCard(market) {
     h("div", { class: "card-top" },
       h("a", { class: "card-title", href: `#/market/${market.id}` }, market.title),
       headline),
-    binary && !settled ? null : h("ul", { class: "outcome-rows" }, rows.map((r) => r.el),
+    binary && !settled ? h("span", { class: "bar binary-bar", "aria-hidden": "true" }, splitFill) : h("ul", { class: "outcome-rows" }, rows.map((r) => r.el),
       market.outcomes.length > 3 ? h("li", { class: "muted small" }, `+${market.outcomes.length - 3} more`) : null),
     h("div", { class: "card-meta" }, statusBadge(market.status), typeBadge(market.marketType), volume, closes));
   return {

@@ -53,6 +53,7 @@ export function portfolioView(container) {
   async function loadPositions() {
     try {
       positionData = (await gql(MY_POSITIONS)).myPositions.filter((p) => p.shares > 0 || p.reservedShares > 0);
+      positionData.sort((a, b) => a.market.title.localeCompare(b.market.title) || a.outcome.index - b.outcome.index);
       mount(positions, positionData.length ? positionTable(positionData, true)
         : h("p", { class: "muted" }, "No positions yet. ", h("a", { href: "#/" }, "Find a market to trade")));
       renderSummary();
