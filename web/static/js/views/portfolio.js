@@ -126,7 +126,7 @@ function pager(el, query, key, rows, headings) {
 
 function orderRows(o) {
   return h("tr", {},
-    h("td", {}, dateTime(o.createdAt)),
+    h("td", { class: "when" }, dateTime(o.createdAt)),
     h("td", {}, h("a", { href: `#/market/${o.market.id}` }, o.market.title)),
     h("td", {}, h("span", { class: o.side === "BUY" ? "up" : "down" }, o.side === "BUY" ? "Buy " : "Sell "), o.outcome.name,
       h("span", { class: "muted small" }, ` ${o.orderType.toLowerCase()} ${o.timeInForce}`)),
@@ -137,7 +137,7 @@ function orderRows(o) {
 
 function tradeRows(t) {
   return h("tr", {},
-    h("td", {}, dateTime(t.executedAt)),
+    h("td", { class: "when" }, dateTime(t.executedAt)),
     h("td", {}, h("a", { href: `#/market/${t.market.id}` }, t.market.title)),
     h("td", {}, h("span", { class: t.takerSide === "BUY" ? "up" : "down" }, t.takerSide === "BUY" ? "Buy " : "Sell "),
       t.outcome.name, t.isAmmTrade ? h("span", { class: "muted small" }, " (market maker)") : null),

@@ -96,7 +96,8 @@ export function lmsrTicket(market, hooks) {
       type: "button", class: `choice choice-${choice.toLowerCase()}`,
       "aria-pressed": String(state.choice === choice),
       onclick: () => { state.choice = choice; renderChoices(); renderLabels(); requote(); },
-    }, h("span", {}, choiceName(choice)), h("strong", {}, priceCents(choicePrice(choice))))));
+    }, h("span", {}, binary ? choiceName(choice) : choice === "YES" ? "Yes" : "No"),
+    h("strong", {}, priceCents(choicePrice(choice))))));
   }
   function renderLabels() {
     const buying = state.action === "BUY";
