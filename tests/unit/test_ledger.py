@@ -133,7 +133,7 @@ def test_audit_reports_a_balance_that_disagrees_with_the_ledger() -> None:
 
 
 def test_every_contract_error_code_has_one_domain_error() -> None:
-    assert errors.ERROR_CODES == {
+    expected = {
         "UNAUTHENTICATED",
         "FORBIDDEN",
         "NOT_FOUND",
@@ -151,6 +151,7 @@ def test_every_contract_error_code_has_one_domain_error() -> None:
         "RATE_LIMITED",
         "QUERY_TOO_COMPLEX",
     }
+    assert expected == errors.ERROR_CODES
 
 
 def test_our_packages_import_from_this_repository_not_pypi() -> None:
