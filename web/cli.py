@@ -17,6 +17,9 @@ def _parser() -> argparse.ArgumentParser:
     engine = sub.add_parser("bench-engine", help="in-process engine throughput (see bench/)")
     engine.add_argument("--orders", type=int, default=200_000)
     engine.set_defaults(run=_bench_engine)
+    from web import admin
+
+    admin.add_commands(sub)
     return parser
 
 

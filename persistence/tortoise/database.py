@@ -120,6 +120,7 @@ class Database:
         self.write_lock: asyncio.Lock | None = (
             asyncio.Lock() if self.dialect is Dialect.SQLITE else None
         )
+        self.writer: asyncio.Task[object] | None = None  # holder of write_lock
 
     @classmethod
     @translate_errors

@@ -8,6 +8,7 @@ succeeded; a rolled-back unit of work publishes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 from collections.abc import Sequence
 from types import TracebackType
@@ -85,7 +86,10 @@ class TortoiseUnitOfWork:
     async def __aenter__(self) -> Self:
         lock = self.database.write_lock
         if lock is not None:
+            if self.database.writer is asyncio.current_task():
+                raise PersistenceError("a unit of work was opened inside another (SQLite deadlock)")
             await lock.acquire()
+            self.database.writer = asyncio.current_task()
             self._locked = True
         self._token = self.database.activate()
         try:
@@ -97,8 +101,13 @@ class TortoiseUnitOfWork:
 
     @translate_errors
     async def _begin(self) -> None:
-        self._transaction = self.database.connection()._in_transaction()
-        self._client = await self._transaction.__aenter__()
+        connection = self.database.connection()
+        if self.database.is_sqlite:
+            # Connect first: Tortoise's SQLite transaction would keep its lock if connecting failed.
+            await connection.create_connection(with_db=True)
+        transaction = connection._in_transaction()
+        self._client = await transaction.__aenter__()
+        self._transaction = transaction
 
     async def __aexit__(
         self,
@@ -132,6 +141,7 @@ class TortoiseUnitOfWork:
                 self._token = None
             if self._locked and self.database.write_lock is not None:
                 self._locked = False
+                self.database.writer = None
                 self.database.write_lock.release()
 
     async def commit(self) -> None:

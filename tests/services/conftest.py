@@ -8,7 +8,7 @@ marked ``postgres``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -46,13 +46,6 @@ def memory_harness() -> Harness:
     harness = Harness(ctx, snapshot, clock)
     harness.store = store  # type: ignore[attr-defined]
     return harness
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    url = dbtools.postgres_session_database()
-    yield url
-    dbtools.run_in_own_loop(lambda: dbtools.drop_postgres_database(url))
 
 
 @pytest.fixture(

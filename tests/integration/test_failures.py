@@ -1,0 +1,134 @@
+"""Failures at the edge: no driver exception escapes, and a failed command leaves no trace."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+
+import pytest
+
+from domain.errors import DomainError, UsernameTaken
+from domain.ledger import LedgerEntry
+from domain.model import Market, MarketStatus, MarketType, Outcome, User
+from domain.services import accounts
+from domain.services.context import ServiceContext
+from persistence.memory import InMemoryEventBus
+from persistence.tortoise.database import Database
+from persistence.tortoise.errors import DRIVER_ERRORS, PersistenceError
+from persistence.tortoise.unit_of_work import TortoiseLedgerRepository, TortoiseUnitOfWork
+from tests.harness import START, Harness
+
+
+def _ghost_market() -> Market:
+    """A market whose creator does not exist: its insert breaks a foreign key."""
+    return Market(
+        id="f" * 32,
+        title="A market nobody created",
+        description="",
+        market_type=MarketType.LMSR,
+        status=MarketStatus.OPEN,
+        creator_id="0" * 32,
+        outcomes=[Outcome("a" * 32, "f" * 32, "Yes", 0)],
+        liquidity=10.0,
+        fee_bps=0,
+        resolution_source="",
+        closes_at=START + timedelta(days=1),
+        created_at=START,
+    )
+
+
+async def _broken_foreign_key(harness: Harness) -> None:
+    async with harness.ctx.uow() as uow:
+        await uow.markets.add(_ghost_market())
+        await uow.commit()
+
+
+async def _duplicate_user(harness: Harness) -> None:
+    user = await harness.user("alice")
+    async with harness.ctx.uow() as uow:
+        await uow.users.add(User(**{**_fields(user), "username": "alice2"}))
+        await uow.commit()
+
+
+async def _saving_an_unloaded_user(harness: Harness) -> None:
+    user = await harness.user("alice")
+    async with harness.ctx.uow() as uow:
+        await uow.users.save(user)
+
+
+def _fields(user: User) -> dict[str, object]:
+    return {name: getattr(user, name) for name in User.__slots__}
+
+
+FAILURES: dict[str, Callable[[Harness], Awaitable[None]]] = {
+    "foreign key": _broken_foreign_key,
+    "duplicate primary key": _duplicate_user,
+    "save without load": _saving_an_unloaded_user,
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+async def test_no_driver_exception_escapes_the_adapters(harness: Harness, failure: str) -> None:
+    with pytest.raises((PersistenceError, DomainError)) as caught:
+        await FAILURES[failure](harness)
+    assert not isinstance(caught.value, DRIVER_ERRORS)
+
+
+@pytest.mark.postgres
+async def test_an_unreachable_postgres_is_a_persistence_error() -> None:
+    database = await Database.open("postgres://nobody@127.0.0.1:1/none")
+    try:
+        with pytest.raises(PersistenceError):
+            async with TortoiseUnitOfWork(database, InMemoryEventBus()):
+                pass
+    finally:
+        await database.close()
+
+
+async def test_a_username_race_lost_at_insert_is_username_taken(harness: Harness) -> None:
+    await harness.user("alice")
+    async with harness.ctx.uow() as uow:
+        stored = await uow.users.get_by_username("alice")
+    assert stored is not None
+    clash = User(**{**_fields(stored), "id": "9" * 32, "email": "new@example.com"})
+    with pytest.raises(UsernameTaken):
+        async with harness.ctx.uow() as uow:
+            await uow.users.add(clash)
+
+
+class _FailingLedger(TortoiseLedgerRepository):
+    async def add(self, entries: Sequence[LedgerEntry]) -> None:
+        raise RuntimeError("the disk caught fire after the user row was written")
+
+
+async def test_a_command_failing_half_way_leaves_no_trace_and_publishes_nothing(
+    harness: Harness,
+) -> None:
+    database: Database = harness.database  # type: ignore[attr-defined]
+    bus = InMemoryEventBus()
+
+    def failing_uow() -> TortoiseUnitOfWork:
+        uow = TortoiseUnitOfWork(database, bus)
+        uow.ledger = _FailingLedger(uow)
+        return uow
+
+    ctx = ServiceContext(failing_uow, harness.ctx.clock, harness.ctx.ids, harness.ctx.hasher)
+    alice = await harness.user("alice")
+    market = await harness.market(alice)
+    before = await harness.snapshot()
+    with pytest.raises(RuntimeError):
+        await accounts.register(ctx, accounts.Registration("bob", "bob@example.com", "pw-123456"))
+    with pytest.raises(RuntimeError):
+        await harness_market(ctx, alice, market.closes_at)
+    after = await harness.snapshot()
+    assert (after.users, after.markets, after.platform) == (
+        before.users,
+        before.markets,
+        before.platform,
+    )
+    assert bus.published == []
+    await harness.assert_invariants()
+
+
+async def harness_market(ctx: ServiceContext, creator: User, closes_at: object) -> None:
+    await Harness(ctx, None, ctx.clock).market(creator)  # type: ignore[arg-type]

@@ -1,0 +1,48 @@
+"""The sweeper: applies the time-based rules that no request triggers.
+
+Every ``interval`` seconds it closes markets past ``closes_at`` and expires GTD
+orders past ``expires_at`` (``domain.services.markets``). Commands also check
+both lazily, so a late sweep never lets anyone trade past a deadline; the sweep
+makes the book and the live updates catch up without waiting for a trader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from domain.services import markets
+from domain.services.context import ServiceContext
+
+log = logging.getLogger("bellwether.sweeper")
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    markets_closed: int
+    markets_with_expired_orders: int
+
+
+async def sweep_once(ctx: ServiceContext) -> Sweep:
+    closed = await markets.close_due_markets(ctx)
+    expired = await markets.expire_due_orders(ctx)
+    return Sweep(closed, expired)
+
+
+async def run_sweeper(ctx: ServiceContext, interval: float) -> None:
+    """Sweep forever, every ``interval`` seconds, until cancelled.
+
+    A failing sweep is logged and retried at the next tick: one bad market must
+    not stop the others from closing.
+    """
+    while True:
+        try:
+            sweep = await sweep_once(ctx)
+            if sweep.markets_closed or sweep.markets_with_expired_orders:
+                log.info("swept: %s", sweep)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sweep failed; retrying in %s s", interval)
+        await asyncio.sleep(interval)
