@@ -31,13 +31,38 @@ class TortoiseUserRepository:
     def __init__(self, uow: TortoiseUnitOfWork) -> None:
         self._uow = uow
         self._loaded: dict[str, User] = {}
+        self._handed_out: dict[str, User] = {}
 
     def _remember(self, row: UserRecord | None) -> User | None:
         if row is None:
             return None
         user = mapping.user_to_domain(row)
         self._loaded[user.id] = copy.copy(user)
+        self._handed_out[user.id] = user
         return user
+
+    @translate_errors
+    async def refresh_balances(self) -> None:
+        """Re-read the balances of users loaded earlier in this transaction.
+
+        Called once a market lock is taken: a command loads its actor before
+        locking the market, and on PostgreSQL another market's command may have
+        moved that user's money meanwhile. Balances the command already changed
+        are left alone (their delta is what gets saved).
+        """
+        stale = {
+            uid: user
+            for uid, user in self._handed_out.items()
+            if _balances(user) == _balances(self._loaded[uid])
+        }
+        if not stale:
+            return
+        query = UserRecord.filter(id__in=list(stale)).using_db(self._uow.db)
+        for row in await query.only("id", *mapping.USER_BALANCES):
+            user, loaded = stale[row.id], self._loaded[row.id]
+            for name in mapping.USER_BALANCES:
+                setattr(user, name, getattr(row, name))
+                setattr(loaded, name, getattr(row, name))
 
     @translate_errors
     async def get(self, user_id: str) -> User | None:
@@ -84,6 +109,10 @@ class TortoiseUserRepository:
         if not updated:
             raise InsufficientBalance("the balance changed meanwhile and no longer covers this")
         self._loaded[user.id] = copy.copy(user)
+
+
+def _balances(user: User) -> tuple[int, ...]:
+    return tuple(getattr(user, name) for name in mapping.USER_BALANCES)
 
 
 def _changes(before: User, after: User, names: tuple[str, ...], *, delta: bool) -> dict[str, Any]:

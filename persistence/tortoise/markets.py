@@ -34,7 +34,10 @@ class TortoiseMarketRepository:
     async def get_for_update(self, market_id: str) -> Market | None:
         """SELECT ... FOR UPDATE on PostgreSQL; on SQLite the unit of work's write lock."""
         query = MarketRecord.filter(id=market_id).select_for_update().using_db(self._uow.db)
-        return await self._with_outcomes(await query.first())
+        market = await self._with_outcomes(await query.first())
+        if not self._uow.database.is_sqlite:
+            await self._uow.users.refresh_balances()
+        return market
 
     async def _with_outcomes(self, row: MarketRecord | None) -> Market | None:
         if row is None:
