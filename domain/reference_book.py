@@ -12,16 +12,7 @@ import copy
 from dataclasses import replace
 from datetime import datetime
 
-from domain.errors import InvariantViolation, NotFound, PriceLimitExceeded
-from domain.model import (
-    MAX_PRICE_CENTS,
-    MIN_PRICE_CENTS,
-    OrderStatus,
-    OrderType,
-    Side,
-    TimeInForce,
-)
-from domain.orderbook import (
+from domain.book_types import (
     Fill,
     IncomingOrder,
     MatchResult,
@@ -31,6 +22,15 @@ from domain.orderbook import (
     validate_fee_bps,
     validate_incoming,
     validate_resting,
+)
+from domain.errors import InvariantViolation, NotFound, PriceLimitExceeded
+from domain.model import (
+    MAX_PRICE_CENTS,
+    MIN_PRICE_CENTS,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
 )
 
 
