@@ -6,13 +6,18 @@ liquidity in shares, finite and > 0; costs are in dollars (a winning share pays
 $1 = 100 cents); prices are probabilities. Every amount that moves money is an
 integer number of cents rounded against the trader (:class:`LmsrFill`).
 The derivations are in docs/LMSR.md.
+
+Speed: a quote makes one pass over ``q`` and derives both its cost and
+``prices_after`` from it (see :func:`_trade`). ``LmsrFill`` is a NamedTuple:
+immutable and ~3x cheaper to build than a frozen dataclass.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from math import ceil, exp, expm1, floor, fsum, log1p
+from typing import NamedTuple
 
 from domain.errors import BadUserInput, InvalidAmount
 from domain.model import MAX_AMOUNT
@@ -27,10 +32,11 @@ _BPS = 10_000
 _STABLE_SPAN = 30.0
 """Largest ``|d / b|`` for the ``log1p``/``expm1`` form; beyond it, a direct difference."""
 _TOP = MAX_AMOUNT - 1
+_build = tuple.__new__
+"""Builds a NamedTuple from a tuple of its fields in order, in half the time of its ``__new__``."""
 
 
-@dataclass(frozen=True, slots=True)
-class LmsrFill:
+class LmsrFill(NamedTuple):
     """A priced trade; every cents figure is an integer rounded against the trader.
 
     ``amm_cents`` moves between trader and pool (in on a buy, out on a sell);
@@ -58,9 +64,10 @@ def prices(q: Sequence[int], b: float) -> list[float]:
     """``p_i = softmax(q / b)_i``: probabilities that sum to 1."""
     _check_liquidity(b)
     _check_outcome_count(len(q))
-    xs = [qi / b for qi in q]
-    total = _lse(xs)
-    return [math.exp(x - total) for x in xs]
+    top = max(q)
+    weights = [exp((qi - top) / b) for qi in q]
+    total = fsum(weights)
+    return [w / total for w in weights]
 
 
 def trade_cost(q: Sequence[int], b: float, outcome: int, shares: int, yes: bool) -> float:
@@ -69,14 +76,21 @@ def trade_cost(q: Sequence[int], b: float, outcome: int, shares: int, yes: bool)
     ``shares > 0`` buys, ``< 0`` sells; a negative result is a payout. YES moves
     ``q[outcome]``; NO is the bundle of every other outcome and moves all of them.
     """
-    moved, still = _split(q, b, outcome, yes)
-    return b * _move(moved, still, shares / b)
+    _check_liquidity(b)
+    _check_outcome(q, outcome)
+    return _trade(q, b, outcome, shares, yes, False)[0]
 
 
 def apply_trade(q: Sequence[int], outcome: int, shares: int, yes: bool) -> list[int]:
     """The AMM's new ``q`` after a trader's position changes by ``shares`` (signed)."""
     _check_outcome(q, outcome)
-    return [qi + shares if (i == outcome) == yes else qi for i, qi in enumerate(q)]
+    if yes:
+        moved = list(q)
+        moved[outcome] += shares
+        return moved
+    moved = [qi + shares for qi in q]
+    moved[outcome] = q[outcome]
+    return moved
 
 
 def inverse_buy_shares(
@@ -132,6 +146,8 @@ def quote_shares(
     """Price a buy or sell of exactly ``shares`` (1..MAX_AMOUNT-1) of YES or NO."""
     _check_amount(shares)
     _check_fee(fee_bps)
+    _check_liquidity(b)
+    _check_outcome(q, outcome)
     return _fill(q, b, outcome, shares, yes, buy, fee_bps)
 
 
@@ -146,6 +162,8 @@ def quote_spend(
     """
     _check_amount(cents)
     _check_fee(fee_bps)
+    _check_liquidity(b)
+    _check_outcome(q, outcome)
     find = _spend_buy if buy else _spend_sell
     shares = find(q, b, outcome, cents, yes, fee_bps)
     return _fill(q, b, outcome, shares, yes, buy, fee_bps)
@@ -180,23 +198,52 @@ def _max_loss_cents(b: float, n: int) -> float:
 def _fill(
     q: Sequence[int], b: float, outcome: int, shares: int, yes: bool, buy: bool, fee_bps: int
 ) -> LmsrFill:
-    amm, fee, trader = _cents(q, b, outcome, shares, yes, buy, fee_bps)
-    after = prices(apply_trade(q, outcome, shares if buy else -shares, yes), b)
-    return LmsrFill(shares, amm, fee, trader, tuple(after), trader / shares / 100)
+    """Price ``shares`` (> 0) on checked arguments: one pass gives cost and prices after."""
+    dollars, after = _trade(q, b, outcome, shares if buy else -shares, yes, True)
+    amm, fee, trader = _cents(dollars, buy, fee_bps)
+    return _build(LmsrFill, (shares, amm, fee, trader, tuple(after), trader / shares / 100))
 
 
-def _cents(
-    q: Sequence[int], b: float, outcome: int, shares: int, yes: bool, buy: bool, fee_bps: int
-) -> tuple[int, int, int]:
-    """(amm, fee, trader) cents for ``shares`` (> 0) bought or sold."""
-    dollars = trade_cost(q, b, outcome, shares if buy else -shares, yes)
-    if buy:
-        amm = max(0, ceil_cents(100 * dollars))
-        fee = fee_cents(amm, fee_bps)
-        return amm, fee, amm + fee
-    amm = max(0, floor_cents(-100 * dollars))
-    fee = fee_cents(amm, fee_bps)
-    return amm, fee, amm - fee
+def _trade(
+    q: Sequence[int], b: float, outcome: int, shares: int, yes: bool, with_prices: bool
+) -> tuple[float, list[float]]:
+    """Dollars a move of ``d = shares`` (signed) costs, and the prices after it if asked.
+
+    One pass: ``w_j = exp((q_j - max q) / b)``, ``W = sum w``, ``W_M`` over the moved
+    coordinates; ``z = W_M / W * expm1(d / b)``, the cost is ``b * log1p(z)`` and
+    ``p_j' = w_j * (exp(d / b) if j moved else 1) / (W * (1 + z))``. Outside the
+    stable span of :func:`_move`, its general path and a fresh softmax."""
+    x = shares / b
+    if -_STABLE_SPAN <= x <= _STABLE_SPAN:
+        top = max(q)
+        weights = [exp((qi - top) / b) for qi in q]
+        own = weights[outcome]
+        weights[outcome] = 0.0
+        rest = fsum(weights)
+        weights[outcome] = own
+        moved, total = (own, own + rest) if yes else (rest, own + rest)
+        growth = expm1(x)
+        z = moved / total * growth
+        if z > -0.5:
+            if not with_prices:
+                return b * log1p(z), []
+            scale = 1.0 / (total + moved * growth)
+            lifted = (growth + 1.0) * scale
+            base, own_factor = (scale, lifted) if yes else (lifted, scale)
+            after = [w * base for w in weights]
+            after[outcome] = own * own_factor
+            return b * log1p(z), after
+    dollars = b * _move(*_split(q, b, outcome, yes), x)
+    return dollars, prices(apply_trade(q, outcome, shares, yes), b) if with_prices else []
+
+
+def _cents(dollars: float, buy: bool, fee_bps: int) -> tuple[int, int, int]:
+    """(amm, fee, trader) cents for a trade costing ``dollars`` (a sale: negative)."""
+    # ceil_cents and floor_cents inline: this runs on every trade.
+    cents = ceil(100 * dollars - CENT_TOLERANCE) if buy else floor(CENT_TOLERANCE - 100 * dollars)
+    amm = cents if cents > 0 else 0
+    fee = -(-amm * fee_bps // _BPS)
+    return amm, fee, amm + fee if buy else amm - fee
 
 
 def _spend_buy(
@@ -207,7 +254,7 @@ def _spend_buy(
     guess = inverse_buy_shares(q, b, outcome, budget, yes)
 
     def affordable(k: int) -> bool:
-        return _cents(q, b, outcome, k, yes, True, fee_bps)[2] <= cents
+        return _cents(_trade(q, b, outcome, k, yes, False)[0], True, fee_bps)[2] <= cents
 
     shares = _last_true(affordable, guess)
     if shares == 0:
@@ -223,7 +270,7 @@ def _spend_sell(
     guess = inverse_sell_shares(q, b, outcome, target, yes)
 
     def short(k: int) -> bool:
-        return _cents(q, b, outcome, k, yes, False, fee_bps)[2] < cents
+        return _cents(_trade(q, b, outcome, -k, yes, False)[0], False, fee_bps)[2] < cents
 
     shares = _last_true(short, guess) + 1
     if shares > _TOP:
