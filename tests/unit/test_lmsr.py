@@ -215,6 +215,27 @@ def test_buy_then_sell_never_pays_more_than_it_cost(
     assert received.trader_cents <= paid.trader_cents
 
 
+@given(markets(max_q=10**4), st.integers(1, 10**4), st.booleans(), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_prices_after_a_quote_are_the_prices_of_the_new_state(
+    market: tuple[list[int], float, int], k: int, yes: bool, buy: bool
+) -> None:
+    q, b, i = market
+    fill = quote_shares(q, b, i, k, yes, buy, 0)
+    fresh = prices(apply_trade(q, i, k if buy else -k, yes), b)
+    assert list(fill.prices_after) == pytest.approx(fresh, rel=1e-9, abs=1e-12)
+
+
+@given(markets(max_q=300), st.integers(-300, 300), st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_trade_cost_is_the_difference_of_the_cost_function(
+    market: tuple[list[int], float, int], k: int, yes: bool
+) -> None:
+    q, b, i = market
+    direct = cost(apply_trade(q, i, k, yes), b) - cost(q, b)
+    assert trade_cost(q, b, i, k, yes) == pytest.approx(direct, rel=1e-9, abs=1e-9 * (b + 300))
+
+
 trades = st.tuples(st.integers(0, 9), st.integers(1, 300), st.booleans(), st.booleans())
 
 

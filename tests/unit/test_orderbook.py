@@ -277,6 +277,25 @@ def test_rested_order_is_a_snapshot_the_book_does_not_change(book: Book) -> None
     assert book.get("a").remaining == 3  # type: ignore[union-attr]
 
 
+def test_fills_and_results_are_immutable_values(book: Book) -> None:
+    rest(book, "a", "m", SELL, 50, 5)
+    result = book.submit(limit("b", "t", BUY, 50, 2), NOW)
+    with pytest.raises(AttributeError):
+        result.fills[0].quantity = 5  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        result.status = OrderStatus.OPEN  # type: ignore[misc]
+    assert result.fills[0].maker_remaining == 3 and book.depth(1)[1] == [PriceLevel(50, 3, 1)]
+
+
+def test_a_sweep_across_levels_leaves_the_next_best_price(book: Book) -> None:
+    for oid, price in (("a50", 50), ("a51", 51), ("a53", 53)):
+        rest(book, oid, "m", SELL, price, 2)
+    book.cancel("a51")
+    result = book.submit(limit("b", "t", BUY, 53, 3), NOW)
+    assert trades(result) == [("a50", 50, 2), ("a53", 53, 1)]
+    assert (result.status, book.best_ask(), book.best_bid()) == (OrderStatus.FILLED, 53, None)
+
+
 @pytest.mark.parametrize(
     "order",
     [
