@@ -1,10 +1,13 @@
 """Benchmark the matching engine and the LMSR market maker.
 
-    python bench/engine.py [--orders N] [--trades N] [--seed S]
+    python bench/engine.py [--orders N] [--trades N] [--seed S] [--uniform]
 
 The order stream (fixed seed) is built before timing: mostly LIMIT orders within
 10 ticks of a drifting mid, some MARKET orders, some cancels of random resting
-orders, eight users. Only the engine calls are timed. LMSR: random buys and
+orders, eight users. By default a LIMIT order's price is 3 ticks through to 10
+ticks behind the mid on its own side (makers mostly rest, takers cross now and
+then); ``--uniform`` draws it uniformly within +-10 ticks of the mid instead,
+which crosses more often. Only the engine calls are timed. LMSR: random buys and
 sells of 1..20 YES/NO shares at b=100 on 2 and 10 outcomes; each trade is
 ``quote_shares`` plus ``apply_trade``. The last line printed is one JSON object.
 """
@@ -40,7 +43,7 @@ class CancelOp:
     pick: int
 
 
-def order_stream(count: int, seed: int) -> list[IncomingOrder | CancelOp]:
+def order_stream(count: int, seed: int, uniform: bool = False) -> list[IncomingOrder | CancelOp]:
     """``count`` operations: ~80% LIMIT, ~8% MARKET, ~12% cancels (prices in cents)."""
     rng = random.Random(seed)
     mid = 50
@@ -59,7 +62,8 @@ def order_stream(count: int, seed: int) -> list[IncomingOrder | CancelOp]:
             ops.append(_order(sequence, user, side, None, quantity, TimeInForce.IOC))
             continue
         # Makers mostly rest behind the mid; takers cross it now and then.
-        away = rng.randint(-3, 10) if side is Side.SELL else -rng.randint(-3, 10)
+        behind = rng.randint(-10, 10) if uniform else rng.randint(-3, 10)
+        away = behind if side is Side.SELL else -behind
         price = min(99, max(1, mid + away))
         tif = TimeInForce.IOC if rng.random() < 0.1 else TimeInForce.GTC
         ops.append(_order(sequence, user, side, price, quantity, tif))
@@ -73,9 +77,9 @@ def _order(
     return IncomingOrder(f"o{sequence}", user, side, order_type, price, quantity, tif, sequence)
 
 
-def bench_orderbook(count: int, seed: int) -> float:
+def bench_orderbook(count: int, seed: int, uniform: bool = False) -> float:
     """Run the stream through a fresh book; return operations per second."""
-    ops = order_stream(count, seed)
+    ops = order_stream(count, seed, uniform)
     book = OrderBook(fee_bps=100)
     placed: list[str] = []
     fills = 0
@@ -145,9 +149,11 @@ def main() -> None:
     parser.add_argument("--trades", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=20_300_101)
     parser.add_argument("--wait-lmsr", type=float, default=600.0, help="seconds to wait")
+    parser.add_argument("--uniform", action="store_true", help="LIMIT prices uniform +-10")
     args = parser.parse_args()
     figures: dict[str, float | None] = {"orderbook_orders_per_s": None}
-    figures["orderbook_orders_per_s"] = round(bench_orderbook(args.orders, args.seed))
+    rate = bench_orderbook(args.orders, args.seed, args.uniform)
+    figures["orderbook_orders_per_s"] = round(rate)
     lmsr = load_lmsr(args.wait_lmsr)
     for outcomes in (2, 10):
         key = f"lmsr{outcomes}_trades_per_s"
