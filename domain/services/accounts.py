@@ -84,10 +84,13 @@ async def deactivate_user(ctx: ServiceContext, actor_id: str, user_id: str) -> U
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
         await _admin(work, actor_id)
+        resting = await uow.orders.resting_for_user(user_id)
+        markets = sorted({order.market_id for order in resting})
+        for market_id in markets:  # lock first, so balances are read under the locks
+            await work.market(market_id)
         user = await work.user(user_id)
         user.is_active = False
-        resting = await uow.orders.resting_for_user(user.id)
-        for market_id in sorted({order.market_id for order in resting}):
+        for market_id in markets:
             await _cancel_users_orders(work, market_id, user.id)
         await work.commit()
         return user

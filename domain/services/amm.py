@@ -102,8 +102,8 @@ async def quote(ctx: ServiceContext, order: LmsrOrder) -> LmsrQuote:
 async def trade(ctx: ServiceContext, actor_id: str, order: LmsrOrder) -> LmsrTradeResult:
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
-        user = await work.actor(actor_id)
         market = await work.market(order.market_id)
+        user = await work.actor(actor_id)
         market_rules.ensure_type(market, MarketType.LMSR)
         market_rules.ensure_tradable(market, work.now)
         priced = _price(market, order)

@@ -33,8 +33,8 @@ async def _open_market(
     validation.positive_amount(quantity, "quantity")
     cents = quantity * SHARE_PAYOUT_CENTS
     validation.positive_amount(cents, "cost of the sets")
-    user = await work.actor(actor_id)
     market = await work.market(market_id)
+    user = await work.actor(actor_id)
     market_rules.ensure_tradable(market, work.now)
     held = [await work.position(user.id, market.id, o.id) for o in market.outcomes]
     return market, held, cents

@@ -63,8 +63,8 @@ def _new_market(work: Work, spec: MarketSpec, creator_id: str) -> Market:
 
 
 async def _managed(work: Work, actor_id: str, market_id: str) -> Market:
-    actor = await work.actor(actor_id)
     market = await work.market(market_id)
+    actor = await work.actor(actor_id)
     market_rules.ensure_can_manage(market, actor)
     return market
 

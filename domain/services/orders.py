@@ -98,12 +98,12 @@ async def place_order(ctx: ServiceContext, actor_id: str, command: PlaceOrder) -
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
         command, tif = _validated(command, work.now)
+        market = await work.market(command.market_id)
         user = await work.actor(actor_id)
         if command.client_order_id is not None:
             first = await uow.orders.get_by_client_id(user.id, command.client_order_id)
             if first is not None:
                 return first
-        market = await work.market(command.market_id)
         market_rules.ensure_type(market, MarketType.ORDER_BOOK)
         market_rules.ensure_tradable(market, work.now)
         outcome = market.outcome(command.outcome_id)
@@ -268,13 +268,13 @@ async def cancel_order(ctx: ServiceContext, actor_id: str, order_id: str) -> Ord
     """Cancel a resting order of the actor's; releases what it still reserves."""
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
-        user = await work.actor(actor_id)
         found = await uow.orders.get(order_id)
         if found is None:
             raise NotFound(f"no order {order_id}")
+        market = await work.market(found.market_id)
+        user = await work.actor(actor_id)
         if found.user_id != user.id:
             raise Forbidden("only the order's owner may cancel it")
-        market = await work.market(found.market_id)
         loaded = await load_book(work, market, market.outcome(found.outcome_id))
         order = loaded.orders.get(order_id)
         if order is None:

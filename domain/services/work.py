@@ -64,7 +64,11 @@ class Work:
         return user
 
     async def market(self, market_id: str) -> Market:
-        """The market, locked for the rest of the transaction."""
+        """The market, locked for the rest of the transaction.
+
+        Commands lock their market before loading any user, so that the balances
+        they read already include every earlier command in that market.
+        """
         if market_id not in self._markets:
             market = await self.uow.markets.get_for_update(market_id)
             if market is None:
