@@ -9,6 +9,8 @@ released. Pausing keeps resting orders on the book (as an exchange halt does).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from domain import ledger
 from domain import markets as market_rules
 from domain.events import MarketStatusChanged
@@ -73,33 +75,43 @@ def _status_changed(work: Work, market: Market) -> None:
     work.emit(MarketStatusChanged(market.id, market.status, work.now))
 
 
-async def pause_market(ctx: ServiceContext, actor_id: str, market_id: str) -> Market:
+async def _manage(
+    ctx: ServiceContext,
+    actor_id: str,
+    market_id: str,
+    change: Callable[[Work, Market], Awaitable[None]],
+) -> Market:
+    """Apply a creator-or-admin change to a market in one transaction."""
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
         market = await _managed(work, actor_id, market_id)
-        market_rules.pause(market)
-        _status_changed(work, market)
+        await change(work, market)
         await work.commit()
         return market
+
+
+async def _pause(work: Work, market: Market) -> None:
+    market_rules.pause(market)
+    _status_changed(work, market)
+
+
+async def _resume(work: Work, market: Market) -> None:
+    market_rules.resume(market, work.now)
+    _status_changed(work, market)
+
+
+async def pause_market(ctx: ServiceContext, actor_id: str, market_id: str) -> Market:
+    """Halt trading; resting orders stay on the book."""
+    return await _manage(ctx, actor_id, market_id, _pause)
 
 
 async def resume_market(ctx: ServiceContext, actor_id: str, market_id: str) -> Market:
-    async with ctx.uow() as uow:
-        work = Work(ctx, uow)
-        market = await _managed(work, actor_id, market_id)
-        market_rules.resume(market, work.now)
-        _status_changed(work, market)
-        await work.commit()
-        return market
+    return await _manage(ctx, actor_id, market_id, _resume)
 
 
 async def close_market(ctx: ServiceContext, actor_id: str, market_id: str) -> Market:
-    async with ctx.uow() as uow:
-        work = Work(ctx, uow)
-        market = await _managed(work, actor_id, market_id)
-        await stop_trading(work, market)
-        await work.commit()
-        return market
+    """Stop trading early; resting orders are cancelled."""
+    return await _manage(ctx, actor_id, market_id, stop_trading)
 
 
 async def stop_trading(work: Work, market: Market) -> None:
