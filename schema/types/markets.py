@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -14,8 +15,12 @@ from schema.context import Info
 from schema.enums import MarketStatus, MarketType
 from schema.types.accounts import User
 
+if TYPE_CHECKING:
+    from schema.types.trading import Trade
+
 INT_MAX = 2**31 - 1
 MAX_HISTORY_POINTS = 1000
+MAX_RECENT_TRADES = 100
 
 RESOLUTION_RULES = (
     "Resolve: every share of the winning outcome is paid 100 cents from the market's pool; "
@@ -144,6 +149,21 @@ class Market:
         until = market.resolved_at or info.context.services.clock.now()
         points = await info.context.reads.price_history(self.id, until - width * (first + 1))
         return [PricePoint.from_domain(p) for p in history.downsample(points, resolution, first)]
+
+    @strawberry.field(
+        description="The market's latest trades (public tape), newest first, at most `first` "
+        f"(0..{MAX_RECENT_TRADES}). Live: the marketTrades subscription."
+    )
+    async def recent_trades(
+        self, info: Info, first: int | None = 20
+    ) -> list[Annotated[Trade, strawberry.lazy("schema.types.trading")]]:
+        from schema.types.trading import Trade
+
+        first = 20 if first is None else first
+        if not 0 <= first <= MAX_RECENT_TRADES:
+            raise QueryTooComplex(f"first must be from 0 to {MAX_RECENT_TRADES}")
+        trades = await info.context.reads.recent_trades(self.id, first)
+        return [Trade.from_domain(t) for t in trades]
 
 
 @strawberry.type(description="A live price update of one market.")

@@ -137,3 +137,18 @@ async def test_nested_fields_are_batched_constant_queries(
         assert len(data["markets"]["edges"]) >= n
         counts.append(len(sql_log))
     assert counts[0] == counts[1] <= 5, counts
+
+
+async def test_recent_trades_are_a_public_tape_newest_first(api: Api) -> None:
+    _, alice = await api.user("alice")
+    _, bob = await api.user("bob")
+    market = await ops.create_market(api, alice, "ORDER_BOOK")
+    await api.data(ops.MINT, {"m": market["id"], "q": 10}, alice)
+    for price in (60, 61):
+        await api.data(ops.PLACE_ORDER, ops.limit(market, "SELL", 1, price), alice)
+        await api.data(ops.PLACE_ORDER, ops.limit(market, "BUY", 1, 70), bob)
+    query = """query($id: ID!, $first: Int) { market(id: $id) {
+      recentTrades(first: $first) { priceCents quantity takerSide } } }"""
+    tape = (await api.data(query, {"id": market["id"], "first": 5}))["market"]["recentTrades"]
+    assert [t["priceCents"] for t in tape] == [61, 60]
+    assert await api.error_code(query, {"id": market["id"], "first": 101}) == "QUERY_TOO_COMPLEX"
