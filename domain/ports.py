@@ -76,6 +76,10 @@ class OrderRepository(Protocol):
 
     async def save(self, order: Order) -> None: ...
 
+    async def save_many(self, orders: Sequence[Order]) -> None:
+        """``save`` each order (one round trip where the storage allows)."""
+        ...
+
     async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
         """Resting orders of a market (or one outcome's book), by sequence."""
         ...
@@ -95,6 +99,10 @@ class PositionRepository(Protocol):
     async def for_user(self, user_id: str, market_id: str | None = None) -> list[Position]: ...
 
     async def save(self, position: Position) -> None: ...
+
+    async def save_many(self, positions: Sequence[Position]) -> None:
+        """``save`` each position (one round trip where the storage allows)."""
+        ...
 
 
 class TradeRepository(Protocol):

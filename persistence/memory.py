@@ -141,6 +141,10 @@ class InMemoryOrderRepository(_Repository):
     async def save(self, order: Order) -> None:
         self._state.orders[order.id] = copy.copy(order)
 
+    async def save_many(self, orders: Sequence[Order]) -> None:
+        for order in orders:
+            await self.save(order)
+
     async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
         found = [
             copy.copy(o)
@@ -192,6 +196,10 @@ class InMemoryPositionRepository(_Repository):
         key = (position.user_id, position.outcome_id)
         if key in self._state.positions or position.shares or position.cost_cents:
             self._state.positions[key] = copy.copy(position)
+
+    async def save_many(self, positions: Sequence[Position]) -> None:
+        for position in positions:
+            await self.save(position)
 
     async def all(self) -> list[Position]:
         return [copy.copy(p) for p in self._state.positions.values()]

@@ -108,7 +108,7 @@ async def trade(ctx: ServiceContext, actor_id: str, order: LmsrOrder) -> LmsrTra
         market_rules.ensure_tradable(market, work.now)
         priced = _price(market, order)
         _check_limit(priced, order.limit_cents)
-        held = [await work.position(user.id, market.id, o.id) for o in market.outcomes]
+        held = await work.positions(user.id, market)
         trade = _execute(work, market, user, priced, held, order)
         work.add_trade(trade)
         work.emit(TradeExecuted(trade))

@@ -36,7 +36,7 @@ async def _open_market(
     market = await work.market(market_id)
     user = await work.actor(actor_id)
     market_rules.ensure_tradable(market, work.now)
-    held = [await work.position(user.id, market.id, o.id) for o in market.outcomes]
+    held = await work.positions(user.id, market)
     return market, held, cents
 
 

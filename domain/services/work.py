@@ -95,6 +95,21 @@ class Work:
             self._positions[key] = found or Position(user_id, market_id, outcome_id)
         return self._positions[key]
 
+    async def positions(self, user_id: str, market: Market) -> list[Position]:
+        """The user's position in each of the market's outcomes, in outcome order.
+
+        Loads them with one query unless every one is already tracked.
+        """
+        keys = [(user_id, outcome.id) for outcome in market.outcomes]
+        if any(key not in self._positions for key in keys):
+            for found in await self.uow.positions.for_user(user_id, market.id):
+                self._positions.setdefault((user_id, found.outcome_id), found)
+            for _, outcome_id in keys:
+                self._positions.setdefault(
+                    (user_id, outcome_id), Position(user_id, market.id, outcome_id)
+                )
+        return [self._positions[key] for key in keys]
+
     def track_position(self, position: Position) -> Position:
         key = (position.user_id, position.outcome_id)
         return self._positions.setdefault(key, position)
@@ -148,13 +163,14 @@ class Work:
             await (uow.markets.add if market_id in self._created else uow.markets.save)(market)
         if self._platform is not None:
             await uow.platform.save(self._platform)
-        for key in sorted(self._positions):
-            await uow.positions.save(self._positions[key])
+        await uow.positions.save_many([self._positions[key] for key in sorted(self._positions)])
+        changed = []
         for order_id, order in self._orders.items():
             if order_id in self._created:
                 await uow.orders.add(order)
             else:
-                await uow.orders.save(order)
+                changed.append(order)
+        await uow.orders.save_many(changed)
         for trade in self._trades:
             await uow.trades.add(trade)
         for point in self._points:

@@ -10,21 +10,60 @@ the command raises :class:`InsufficientBalance` and rolls back whole.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q
+from tortoise.expressions import Q
 
 from domain.errors import InsufficientBalance, UsernameTaken
 from domain.model import Platform, User
 from persistence.tortoise import mapping
 from persistence.tortoise.errors import PersistenceError, translate_errors
-from persistence.tortoise.models import PlatformRecord, UserRecord
+from persistence.tortoise.models import UserRecord
+from persistence.tortoise.rows import USER_COLUMNS, user_from_row
+from persistence.tortoise.sql import Row, Statement, placeholders
 
 if TYPE_CHECKING:
     from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
 
 PLATFORM_ROW = 1
+_GET = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1")
+_GET_BY_NAME = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE username = $1 LIMIT 1")
+_GET_PLATFORM = Statement(f"SELECT issued_cents FROM platform WHERE id = {PLATFORM_ROW}")
+_ADD_TO_PLATFORM = Statement(
+    f"UPDATE platform SET issued_cents = issued_cents + $1 WHERE id = {PLATFORM_ROW}"
+)
+_CREATE_PLATFORM = Statement(
+    f"INSERT INTO platform (id, issued_cents) VALUES ({PLATFORM_ROW}, 0) ON CONFLICT DO NOTHING"
+)
+
+
+@functools.cache
+def _balances_of(count: int) -> Statement:
+    return Statement(
+        f"SELECT id, {', '.join(mapping.USER_BALANCES)} FROM users"
+        f" WHERE id IN ({placeholders(1, count)})"
+    )
+
+
+@functools.cache
+def _update(deltas: tuple[tuple[str, bool], ...], attributes: tuple[str, ...]) -> Statement:
+    """``UPDATE users``: ``$1`` the id, then one parameter per delta, then per attribute.
+
+    A delta marked guarded (a negative one) only applies while the stored
+    balance plus the delta stays at or above zero.
+    """
+    sets, guards, n = [], [], 2
+    for name, guarded in deltas:
+        sets.append(f"{name} = {name} + ${n}")
+        if guarded:
+            guards.append(f" AND {name} + ${n} >= 0")
+        n += 1
+    for name in attributes:
+        sets.append(f"{name} = ${n}")
+        n += 1
+    return Statement(f"UPDATE users SET {', '.join(sets)} WHERE id = $1{''.join(guards)}")
 
 
 class TortoiseUserRepository:
@@ -33,10 +72,10 @@ class TortoiseUserRepository:
         self._loaded: dict[str, User] = {}
         self._handed_out: dict[str, User] = {}
 
-    def _remember(self, row: UserRecord | None) -> User | None:
-        if row is None:
+    def _remember(self, rows: list[Row]) -> User | None:
+        if not rows:
             return None
-        user = mapping.user_to_domain(row)
+        user = user_from_row(self._uow.sql, rows[0])
         self._loaded[user.id] = copy.copy(user)
         self._handed_out[user.id] = user
         return user
@@ -57,21 +96,20 @@ class TortoiseUserRepository:
         }
         if not stale:
             return
-        query = UserRecord.filter(id__in=list(stale)).using_db(self._uow.db)
-        for row in await query.only("id", *mapping.USER_BALANCES):
-            user, loaded = stale[row.id], self._loaded[row.id]
-            for name in mapping.USER_BALANCES:
-                setattr(user, name, getattr(row, name))
-                setattr(loaded, name, getattr(row, name))
+        ids = sorted(stale)
+        for row in await self._uow.sql.fetch(_balances_of(len(ids)), ids):
+            user, loaded = stale[row[0]], self._loaded[row[0]]
+            for name, value in zip(mapping.USER_BALANCES, row[1:], strict=True):
+                setattr(user, name, value)
+                setattr(loaded, name, value)
 
     @translate_errors
     async def get(self, user_id: str) -> User | None:
-        return self._remember(await UserRecord.filter(id=user_id).using_db(self._uow.db).first())
+        return self._remember(await self._uow.sql.fetch(_GET, (user_id,)))
 
     @translate_errors
     async def get_by_username(self, username: str) -> User | None:
-        query = UserRecord.filter(username=username).using_db(self._uow.db)
-        return self._remember(await query.first())
+        return self._remember(await self._uow.sql.fetch(_GET_BY_NAME, (username,)))
 
     @translate_errors
     async def is_taken(self, username: str, email: str) -> bool:
@@ -98,15 +136,11 @@ class TortoiseUserRepository:
         attributes = _changes(before, user, mapping.USER_ATTRIBUTES, delta=False)
         if not deltas and not attributes:
             return
-        query = UserRecord.filter(id=user.id)
-        for name, delta in deltas.items():
-            if delta < 0:
-                query = query.filter(**{f"{name}__gte": -delta})
-        updates: dict[str, Any] = {name: F(name) + delta for name, delta in deltas.items()}
         if "username" in attributes:
-            updates["username_key"] = user.username.casefold()
-        updated = await query.using_db(self._uow.db).update(**updates, **attributes)
-        if not updated:
+            attributes["username_key"] = user.username.casefold()
+        statement = _update(tuple((k, d < 0) for k, d in deltas.items()), tuple(attributes))
+        params = (user.id, *deltas.values(), *attributes.values())
+        if not await self._uow.sql.execute(statement, params):
             raise InsufficientBalance("the balance changed meanwhile and no longer covers this")
         self._loaded[user.id] = copy.copy(user)
 
@@ -133,8 +167,8 @@ class TortoisePlatformRepository:
 
     @translate_errors
     async def get(self) -> Platform:
-        row = await PlatformRecord.filter(id=PLATFORM_ROW).using_db(self._uow.db).first()
-        self._loaded = row.issued_cents if row is not None else 0
+        rows = await self._uow.sql.fetch(_GET_PLATFORM)
+        self._loaded = rows[0][0] if rows else 0
         return Platform(issued_cents=self._loaded)
 
     @translate_errors
@@ -144,14 +178,9 @@ class TortoisePlatformRepository:
         delta = platform.issued_cents - self._loaded
         if delta == 0:
             return
-        db = self._uow.db
-        row = PlatformRecord.filter(id=PLATFORM_ROW).using_db(db)
-        if not await row.update(issued_cents=F("issued_cents") + delta):
+        sql = self._uow.sql
+        if not await sql.execute(_ADD_TO_PLATFORM, (delta,)):
             # First movement ever: create the row (a racing creator wins harmlessly).
-            await PlatformRecord.bulk_create(
-                [PlatformRecord(id=PLATFORM_ROW, issued_cents=0)],
-                ignore_conflicts=True,
-                using_db=db,
-            )
-            await row.update(issued_cents=F("issued_cents") + delta)
+            await sql.execute(_CREATE_PLATFORM)
+            await sql.execute(_ADD_TO_PLATFORM, (delta,))
         self._loaded = platform.issued_cents

@@ -1,92 +1,145 @@
 """Orders and positions: written only under their market's lock.
 
-``save`` writes only what changed since the row was loaded (a command loads a
-whole book but changes a few orders), and a position that is new and still
-all zero is never inserted.
+``save_many`` writes only what changed since the rows were loaded (a command
+loads a whole book but changes a few orders), with one prepared statement
+run for all of them; a position that is new and still all zero is never
+inserted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
-
-from tortoise.exceptions import IntegrityError
 
 from domain.errors import BadUserInput
 from domain.model import RESTING_STATUSES, Order, Position, TimeInForce
 from persistence.tortoise import mapping
 from persistence.tortoise.errors import translate_errors
-from persistence.tortoise.models import OrderRecord, PositionRecord
+from persistence.tortoise.models import OrderRecord
+from persistence.tortoise.rows import (
+    ORDER_COLUMNS,
+    POSITION_COLUMNS,
+    order_from_row,
+    order_values,
+    position_from_row,
+)
+from persistence.tortoise.sql import Row, Statement, is_integrity_error, placeholders
 
 if TYPE_CHECKING:
     from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
 
-_RESTING = [status.value for status in RESTING_STATUSES]
+_RESTING = tuple(status.value for status in RESTING_STATUSES)
+_IS_RESTING = f"status IN ({', '.join(repr(s) for s in _RESTING)})"
+_ORDER = f"SELECT {ORDER_COLUMNS} FROM orders"
+_GET = Statement(f"{_ORDER} WHERE id = $1")
+_BY_CLIENT_ID = Statement(f"{_ORDER} WHERE user_id = $1 AND client_order_id = $2")
+_RESTING_IN_MARKET = Statement(f"{_ORDER} WHERE market_id = $1 AND {_IS_RESTING} ORDER BY sequence")
+_RESTING_IN_BOOK = Statement(
+    f"{_ORDER} WHERE market_id = $1 AND outcome_id = $2 AND {_IS_RESTING} ORDER BY sequence"
+)
+_RESTING_OF_USER = Statement(f"{_ORDER} WHERE user_id = $1 AND {_IS_RESTING} ORDER BY sequence")
+_INSERT_ORDER = Statement(
+    f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES ({placeholders(1, ORDER_COLUMNS.count(',') + 1)})"
+)
+_UPDATE_ORDER = Statement(
+    "UPDATE orders SET "
+    + ", ".join(f"{name} = ${i}" for i, name in enumerate(mapping.ORDER_COLUMNS, start=2))
+    + " WHERE id = $1"
+)
+_POSITION = f"SELECT {POSITION_COLUMNS} FROM positions"
+_GET_POSITION = Statement(f"{_POSITION} WHERE user_id = $1 AND outcome_id = $2")
+_POSITIONS_IN_MARKET = Statement(f"{_POSITION} WHERE market_id = $1 ORDER BY id")
+_POSITIONS_OF_USER = Statement(f"{_POSITION} WHERE user_id = $1 ORDER BY id")
+_POSITIONS_OF_USER_IN_MARKET = Statement(
+    f"{_POSITION} WHERE user_id = $1 AND market_id = $2 ORDER BY id"
+)
+_UPSERT_POSITION = Statement(
+    f"INSERT INTO positions ({POSITION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+    " ON CONFLICT (user_id, outcome_id) DO UPDATE SET shares = excluded.shares,"
+    " reserved_shares = excluded.reserved_shares, cost_cents = excluded.cost_cents"
+)
+
+OrderState = tuple[object, ...]
+PositionState = tuple[int, int, int]
+
+
+def _order_state(order: Order) -> OrderState:
+    return (order.filled_quantity, order.status.value, order.reserved_cents, order.updated_at)
+
+
+def _position_state(position: Position) -> PositionState:
+    return (position.shares, position.reserved_shares, position.cost_cents)
 
 
 class TortoiseOrderRepository:
     def __init__(self, uow: TortoiseUnitOfWork) -> None:
         self._uow = uow
-        self._loaded: dict[str, mapping.Fields] = {}
+        self._loaded: dict[str, OrderState] = {}
 
-    def _remember(self, rows: list[OrderRecord]) -> list[Order]:
-        orders = [mapping.order_to_domain(row) for row in rows]
+    def _remember(self, rows: list[Row]) -> list[Order]:
+        sql = self._uow.sql
+        orders = [order_from_row(sql, row) for row in rows]
         for order in orders:
-            self._loaded[order.id] = mapping.order_columns(order)
+            self._loaded[order.id] = _order_state(order)
         return orders
 
-    async def _one(self, row: OrderRecord | None) -> Order | None:
-        return self._remember([row])[0] if row is not None else None
+    def _one(self, rows: list[Row]) -> Order | None:
+        return self._remember(rows[:1])[0] if rows else None
 
     @translate_errors
     async def get(self, order_id: str) -> Order | None:
-        return await self._one(await OrderRecord.filter(id=order_id).using_db(self._uow.db).first())
+        return self._one(await self._uow.sql.fetch(_GET, (order_id,)))
 
     @translate_errors
     async def get_by_client_id(self, user_id: str, client_order_id: str) -> Order | None:
         """The user's order with this key. On PostgreSQL it also locks the key until the
         transaction ends, so a racing retry waits and then finds the first order."""
         await self._uow.lock_key(f"client-order:{user_id}:{client_order_id}")
-        query = OrderRecord.filter(user_id=user_id, client_order_id=client_order_id)
-        return await self._one(await query.using_db(self._uow.db).first())
+        return self._one(await self._uow.sql.fetch(_BY_CLIENT_ID, (user_id, client_order_id)))
 
     @translate_errors
     async def add(self, order: Order) -> None:
         try:
-            await OrderRecord(**mapping.order_fields(order)).save(
-                using_db=self._uow.db, force_create=True
-            )
-        except IntegrityError:
+            await self._uow.sql.execute(_INSERT_ORDER, order_values(order))
+        except Exception as exc:
+            if not is_integrity_error(exc):
+                raise
             raise BadUserInput(
                 f"clientOrderId {order.client_order_id!r} was already used for another order"
             ) from None
-        self._loaded[order.id] = mapping.order_columns(order)
+        self._loaded[order.id] = _order_state(order)
+
+    async def save(self, order: Order) -> None:
+        await self.save_many([order])
 
     @translate_errors
-    async def save(self, order: Order) -> None:
-        columns = mapping.order_columns(order)
-        old = self._loaded.get(order.id, {})
-        changed = {k: v for k, v in columns.items() if old.get(k) != v}
-        if changed:
-            await OrderRecord.filter(id=order.id).using_db(self._uow.db).update(**changed)
-            self._loaded[order.id] = columns
+    async def save_many(self, orders: Sequence[Order]) -> None:
+        """Write the orders whose fill, status, reservation or time changed since loaded."""
+        rows = []
+        for order in orders:
+            state = _order_state(order)
+            if self._loaded.get(order.id) != state:
+                rows.append((order.id, *state))
+                self._loaded[order.id] = state
+        if rows:
+            await self._uow.sql.execute_many(_UPDATE_ORDER, rows)
 
     @translate_errors
     async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
-        query = OrderRecord.filter(market_id=market_id, status__in=_RESTING)
-        if outcome_id is not None:
-            query = query.filter(outcome_id=outcome_id)
-        return self._remember(list(await query.order_by("sequence").using_db(self._uow.db)))
+        sql = self._uow.sql
+        if outcome_id is None:
+            return self._remember(await sql.fetch(_RESTING_IN_MARKET, (market_id,)))
+        return self._remember(await sql.fetch(_RESTING_IN_BOOK, (market_id, outcome_id)))
 
     @translate_errors
     async def resting_for_user(self, user_id: str) -> list[Order]:
-        query = OrderRecord.filter(user_id=user_id, status__in=_RESTING).order_by("sequence")
-        return self._remember(list(await query.using_db(self._uow.db)))
+        return self._remember(await self._uow.sql.fetch(_RESTING_OF_USER, (user_id,)))
 
     @translate_errors
     async def markets_with_expired(self, now: datetime) -> list[str]:
         query = OrderRecord.filter(
-            status__in=_RESTING, time_in_force=TimeInForce.GTD.value, expires_at__lte=now
+            status__in=list(_RESTING), time_in_force=TimeInForce.GTD.value, expires_at__lte=now
         )
         ids = await query.using_db(self._uow.db).distinct().values_list("market_id", flat=True)
         return sorted({str(i) for i in ids})
@@ -95,47 +148,43 @@ class TortoiseOrderRepository:
 class TortoisePositionRepository:
     def __init__(self, uow: TortoiseUnitOfWork) -> None:
         self._uow = uow
-        self._loaded: dict[tuple[str, str], mapping.Fields] = {}
+        self._loaded: dict[tuple[str, str], PositionState] = {}
 
-    def _remember(self, rows: list[PositionRecord]) -> list[Position]:
-        positions = [mapping.position_to_domain(row) for row in rows]
+    def _remember(self, rows: list[Row]) -> list[Position]:
+        positions = [position_from_row(row) for row in rows]
         for p in positions:
-            self._loaded[(p.user_id, p.outcome_id)] = mapping.position_columns(p)
+            self._loaded[(p.user_id, p.outcome_id)] = _position_state(p)
         return positions
 
     @translate_errors
     async def get(self, user_id: str, outcome_id: str) -> Position | None:
-        query = PositionRecord.filter(user_id=user_id, outcome_id=outcome_id)
-        row = await query.using_db(self._uow.db).first()
-        return self._remember([row])[0] if row is not None else None
+        rows = await self._uow.sql.fetch(_GET_POSITION, (user_id, outcome_id))
+        return self._remember(rows)[0] if rows else None
 
     @translate_errors
     async def for_market(self, market_id: str) -> list[Position]:
-        query = PositionRecord.filter(market_id=market_id).order_by("id")
-        return self._remember(list(await query.using_db(self._uow.db)))
+        return self._remember(await self._uow.sql.fetch(_POSITIONS_IN_MARKET, (market_id,)))
 
     @translate_errors
     async def for_user(self, user_id: str, market_id: str | None = None) -> list[Position]:
-        query = PositionRecord.filter(user_id=user_id)
-        if market_id is not None:
-            query = query.filter(market_id=market_id)
-        return self._remember(list(await query.order_by("id").using_db(self._uow.db)))
+        sql = self._uow.sql
+        if market_id is None:
+            return self._remember(await sql.fetch(_POSITIONS_OF_USER, (user_id,)))
+        return self._remember(await sql.fetch(_POSITIONS_OF_USER_IN_MARKET, (user_id, market_id)))
+
+    async def save(self, position: Position) -> None:
+        await self.save_many([position])
 
     @translate_errors
-    async def save(self, position: Position) -> None:
-        key = (position.user_id, position.outcome_id)
-        columns = mapping.position_columns(position)
-        old = self._loaded.get(key)
-        if old == columns:
-            return
-        db = self._uow.db
-        if old is None:
-            if not any(columns.values()):
-                return
-            await PositionRecord(**mapping.position_fields(position)).save(
-                using_db=db, force_create=True
-            )
-        else:
-            query = PositionRecord.filter(user_id=position.user_id, outcome_id=position.outcome_id)
-            await query.using_db(db).update(**columns)
-        self._loaded[key] = columns
+    async def save_many(self, positions: Sequence[Position]) -> None:
+        """Upsert the positions that changed since loaded (never a new all-zero one)."""
+        rows = []
+        for p in positions:
+            key, state = (p.user_id, p.outcome_id), _position_state(p)
+            old = self._loaded.get(key)
+            if old == state or (old is None and not any(state)):
+                continue
+            rows.append((p.user_id, p.market_id, p.outcome_id, *state))
+            self._loaded[key] = state
+        if rows:
+            await self._uow.sql.execute_many(_UPSERT_POSITION, rows)

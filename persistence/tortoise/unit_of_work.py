@@ -21,13 +21,29 @@ from domain.events import DomainEvent
 from domain.ledger import LedgerEntry
 from domain.model import PricePoint, Trade
 from domain.ports import EventPublisher
-from persistence.tortoise import mapping
+from persistence.tortoise import rows
 from persistence.tortoise.accounts import TortoisePlatformRepository, TortoiseUserRepository
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import PersistenceError, translate_errors
 from persistence.tortoise.markets import TortoiseMarketRepository
-from persistence.tortoise.models import LedgerEntryRecord, PricePointRecord, TradeRecord
 from persistence.tortoise.orders import TortoiseOrderRepository, TortoisePositionRepository
+from persistence.tortoise.sql import (
+    Params,
+    PostgresSql,
+    Sql,
+    SqliteSql,
+    Statement,
+    placeholders,
+)
+
+_INSERT_TRADE = Statement(
+    f"INSERT INTO trades ({rows.TRADE_INSERT}) VALUES ({placeholders(1, 15)})"
+)
+_INSERT_ENTRY = Statement(
+    f"INSERT INTO ledger_entries ({rows.ENTRY_INSERT}) VALUES ({placeholders(1, 9)})"
+)
+_ADVISORY_LOCK = Statement("SELECT pg_advisory_xact_lock(hashtext($1))")
+_INSERT_POINT = Statement(f"INSERT INTO price_points ({rows.POINT_INSERT}) VALUES ($1, $2, $3)")
 
 
 class TortoiseTradeRepository:
@@ -35,7 +51,7 @@ class TortoiseTradeRepository:
         self._uow = uow
 
     async def add(self, trade: Trade) -> None:
-        self._uow.pending_trades.append(mapping.trade_record(trade))
+        self._uow.pending_trades.append(rows.trade_values(trade))
 
 
 class TortoiseLedgerRepository:
@@ -43,7 +59,7 @@ class TortoiseLedgerRepository:
         self._uow = uow
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None:
-        self._uow.pending_entries.extend(mapping.entry_record(e) for e in entries)
+        self._uow.pending_entries.extend(rows.entry_values(e) for e in entries)
 
 
 class TortoisePriceHistoryRepository:
@@ -51,7 +67,7 @@ class TortoisePriceHistoryRepository:
         self._uow = uow
 
     async def add(self, point: PricePoint) -> None:
-        self._uow.pending_points.append(mapping.price_point_record(point))
+        self._uow.pending_points.append(rows.point_values(point))
 
 
 class TortoiseUnitOfWork:
@@ -60,12 +76,13 @@ class TortoiseUnitOfWork:
     def __init__(self, database: Database, publisher: EventPublisher) -> None:
         self.database = database
         self.publisher = publisher
-        self.pending_trades: list[TradeRecord] = []
-        self.pending_entries: list[LedgerEntryRecord] = []
-        self.pending_points: list[PricePointRecord] = []
+        self.pending_trades: list[Params] = []
+        self.pending_entries: list[Params] = []
+        self.pending_points: list[Params] = []
         self._events: list[DomainEvent] = []
         self._transaction: TransactionContext | None = None
         self._client: TransactionalDBClient | None = None
+        self._sql: Sql | None = None
         self._token: contextvars.Token[TortoiseContext | None] | None = None
         self._locked = False
         self.users = TortoiseUserRepository(self)
@@ -82,6 +99,13 @@ class TortoiseUnitOfWork:
         if self._client is None:
             raise PersistenceError("the unit of work is not open")
         return self._client
+
+    @property
+    def sql(self) -> Sql:
+        """Hand-written statements on this transaction's driver connection."""
+        if self._sql is None:
+            raise PersistenceError("the unit of work is not open")
+        return self._sql
 
     async def __aenter__(self) -> Self:
         lock = self.database.write_lock
@@ -108,6 +132,8 @@ class TortoiseUnitOfWork:
         transaction = connection._in_transaction()
         self._client = await transaction.__aenter__()
         self._transaction = transaction
+        driver = self._client._connection
+        self._sql = SqliteSql(driver) if self.database.is_sqlite else PostgresSql(driver)
 
     async def __aexit__(
         self,
@@ -132,6 +158,7 @@ class TortoiseUnitOfWork:
     async def _end(self) -> None:
         """Give back the connection, the Tortoise context and the write lock (once)."""
         transaction, self._transaction, self._client = self._transaction, None, None
+        self._sql = None
         try:
             if transaction is not None:
                 await translate_errors(transaction.__aexit__)(None, None, None)
@@ -154,13 +181,13 @@ class TortoiseUnitOfWork:
 
     @translate_errors
     async def _write_pending(self) -> None:
-        db = self.db
+        sql = self.sql
         if self.pending_trades:
-            await TradeRecord.bulk_create(self.pending_trades, using_db=db)
+            await sql.execute_many(_INSERT_TRADE, self.pending_trades)
         if self.pending_points:
-            await PricePointRecord.bulk_create(self.pending_points, using_db=db)
+            await sql.execute_many(_INSERT_POINT, self.pending_points)
         if self.pending_entries:
-            await LedgerEntryRecord.bulk_create(self.pending_entries, using_db=db)
+            await sql.execute_many(_INSERT_ENTRY, self.pending_entries)
         self.pending_trades, self.pending_points, self.pending_entries = [], [], []
 
     def emit(self, event: DomainEvent) -> None:
@@ -173,7 +200,7 @@ class TortoiseUnitOfWork:
         SQLite needs none: the write lock already serializes units of work.
         """
         if not self.database.is_sqlite:
-            await self.db.execute_query("SELECT pg_advisory_xact_lock(hashtext($1))", [key])
+            await self.sql.fetch(_ADVISORY_LOCK, (key,))
 
 
 class TortoiseUnitOfWorkFactory:

@@ -1,0 +1,110 @@
+"""Hand-written SQL for the hot paths, on the transaction's own driver connection.
+
+Building a statement through the ORM costs more CPU than running it, so the
+statements a trade runs are written once here as text with PostgreSQL's
+``$1`` placeholders; :class:`Statement` keeps the SQLite spelling (``?1``)
+beside it. :class:`Sql` runs them on the open transaction's asyncpg or
+aiosqlite connection. Driver errors are left to the repositories'
+``translate_errors``; constraint violations are recognised with :func:`is_integrity_error`.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import aiosqlite
+import asyncpg
+from tortoise.exceptions import IntegrityError
+
+Row = Sequence[Any]
+Params = Sequence[object]
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+class Statement:
+    """One SQL text in both spellings. ``FOR UPDATE`` is dropped on SQLite (one writer)."""
+
+    __slots__ = ("postgres", "sqlite")
+
+    def __init__(self, text: str) -> None:
+        self.postgres = text
+        self.sqlite = _PLACEHOLDER.sub(r"?\1", text.replace(" FOR UPDATE", ""))
+
+
+def placeholders(start: int, count: int) -> str:
+    """``$start, ..., $(start + count - 1)``."""
+    return ", ".join(f"${i}" for i in range(start, start + count))
+
+
+class Sql(Protocol):
+    """The statements of one open transaction."""
+
+    async def fetch(self, statement: Statement, params: Params = ()) -> list[Row]: ...
+
+    async def execute(self, statement: Statement, params: Params = ()) -> int:
+        """Run a write; returns the number of rows it changed."""
+        ...
+
+    async def execute_many(self, statement: Statement, rows: Iterable[Params]) -> None:
+        """Run one write per row of parameters, in one round trip."""
+        ...
+
+    def timestamp(self, value: object) -> datetime:
+        """A timestamp column's value as a timezone-aware UTC datetime."""
+        ...
+
+
+class PostgresSql:
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self._connection = connection
+
+    async def fetch(self, statement: Statement, params: Params = ()) -> list[Row]:
+        return list(await self._connection.fetch(statement.postgres, *params))
+
+    async def execute(self, statement: Statement, params: Params = ()) -> int:
+        status: str = await self._connection.execute(statement.postgres, *params)
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def execute_many(self, statement: Statement, rows: Iterable[Params]) -> None:
+        await self._connection.executemany(statement.postgres, list(rows))
+
+    def timestamp(self, value: object) -> datetime:
+        assert isinstance(value, datetime)
+        return value
+
+
+class SqliteSql:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def fetch(self, statement: Statement, params: Params = ()) -> list[Row]:
+        return list(await self._connection.execute_fetchall(statement.sqlite, params))
+
+    async def execute(self, statement: Statement, params: Params = ()) -> int:
+        cursor = await self._connection.execute(statement.sqlite, params)
+        return cursor.rowcount
+
+    async def execute_many(self, statement: Statement, rows: Iterable[Params]) -> None:
+        await self._connection.executemany(statement.sqlite, list(rows))
+
+    def timestamp(self, value: object) -> datetime:
+        # Tortoise stores datetimes as ISO text here (the sqlite3 adapter it registers).
+        parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+
+
+def optional_timestamp(sql: Sql, value: object) -> datetime | None:
+    return None if value is None else sql.timestamp(value)
+
+
+def is_integrity_error(exc: BaseException) -> bool:
+    return isinstance(
+        exc, IntegrityError | asyncpg.IntegrityConstraintViolationError | sqlite3.IntegrityError
+    )
