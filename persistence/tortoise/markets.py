@@ -2,7 +2,8 @@
 
 A market, its outcomes, its orders and its positions are only written by a
 command holding that market's lock, so their saves are plain writes of the
-columns that changed since they were loaded.
+columns that changed since they were loaded, deferred to the commit
+(``TortoiseUnitOfWork.defer``).
 """
 
 from __future__ import annotations
@@ -85,9 +86,9 @@ class TortoiseMarketRepository:
         await OutcomeRecord.bulk_create(outcomes, using_db=db)
         self._remember(market)
 
-    @translate_errors
     async def save(self, market: Market) -> None:
-        sql = self._uow.sql
+        """Defer the changed columns of the market and its outcomes to the commit."""
+        uow = self._uow
         before_market, before_outcomes = self._loaded.get(market.id, ((), {}))
         columns = mapping.market_columns(market)
         old_values = before_market or (None,) * len(columns)
@@ -97,11 +98,11 @@ class TortoiseMarketRepository:
             if old != value
         }
         if changed:
-            await sql.execute(_update_market(tuple(changed)), (market.id, *changed.values()))
+            uow.defer(_update_market(tuple(changed)), (market.id, *changed.values()))
         outcomes = _outcome_values(market)
-        rows = [(i, *v) for i, v in outcomes.items() if before_outcomes.get(i) != v]
-        if rows:
-            await sql.execute_many(_UPDATE_OUTCOME, rows)
+        for outcome_id, values in outcomes.items():
+            if before_outcomes.get(outcome_id) != values:
+                uow.defer(_UPDATE_OUTCOME, (outcome_id, *values))
         self._loaded[market.id] = (tuple(columns.values()), outcomes)
 
     @translate_errors

@@ -1,9 +1,10 @@
 """Orders and positions: written only under their market's lock.
 
 ``save_many`` writes only what changed since the rows were loaded (a command
-loads a whole book but changes a few orders), with one prepared statement
-run for all of them; a position that is new and still all zero is never
-inserted.
+loads a whole book but changes a few orders), deferred to the commit
+(``TortoiseUnitOfWork.defer``); a position that is new and still all zero is
+never inserted. New orders are inserted at once, so a reused
+``clientOrderId`` is reported where it happens.
 """
 
 from __future__ import annotations
@@ -113,17 +114,13 @@ class TortoiseOrderRepository:
     async def save(self, order: Order) -> None:
         await self.save_many([order])
 
-    @translate_errors
     async def save_many(self, orders: Sequence[Order]) -> None:
-        """Write the orders whose fill, status, reservation or time changed since loaded."""
-        rows = []
+        """Defer the orders whose fill, status, reservation or time changed since loaded."""
         for order in orders:
             state = _order_state(order)
             if self._loaded.get(order.id) != state:
-                rows.append((order.id, *state))
+                self._uow.defer(_UPDATE_ORDER, (order.id, *state))
                 self._loaded[order.id] = state
-        if rows:
-            await self._uow.sql.execute_many(_UPDATE_ORDER, rows)
 
     @translate_errors
     async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
@@ -175,16 +172,11 @@ class TortoisePositionRepository:
     async def save(self, position: Position) -> None:
         await self.save_many([position])
 
-    @translate_errors
     async def save_many(self, positions: Sequence[Position]) -> None:
-        """Upsert the positions that changed since loaded (never a new all-zero one)."""
-        rows = []
+        """Defer an upsert of each position changed since loaded (never a new all-zero one)."""
         for p in positions:
             key, state = (p.user_id, p.outcome_id), _position_state(p)
             old = self._loaded.get(key)
-            if old == state or (old is None and not any(state)):
-                continue
-            rows.append((p.user_id, p.market_id, p.outcome_id, *state))
-            self._loaded[key] = state
-        if rows:
-            await self._uow.sql.execute_many(_UPSERT_POSITION, rows)
+            if old != state and (old is not None or any(state)):
+                self._uow.defer(_UPSERT_POSITION, (p.user_id, p.market_id, p.outcome_id, *state))
+                self._loaded[key] = state

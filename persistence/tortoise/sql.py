@@ -10,6 +10,8 @@ aiosqlite connection. Driver errors are left to the repositories'
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -22,8 +24,12 @@ from tortoise.exceptions import IntegrityError
 
 Row = Sequence[Any]
 Params = Sequence[object]
+Write = tuple["Statement", Params]
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
+# Up to this many writes go to PostgreSQL as one statement; more run as one
+# executemany per statement (a market closing with a full book, say).
+MAX_COMBINED = 32
 
 
 class Statement:
@@ -54,6 +60,10 @@ class Sql(Protocol):
         """Run one write per row of parameters, in one round trip."""
         ...
 
+    async def write_all(self, writes: Sequence[Write]) -> None:
+        """Run writes that touch distinct rows and need no row count, in order."""
+        ...
+
     def timestamp(self, value: object) -> datetime:
         """A timestamp column's value as a timezone-aware UTC datetime."""
         ...
@@ -71,7 +81,19 @@ class PostgresSql:
         return int(status.rsplit(" ", 1)[-1])
 
     async def execute_many(self, statement: Statement, rows: Iterable[Params]) -> None:
-        await self._connection.executemany(statement.postgres, list(rows))
+        batch = list(rows)
+        if len(batch) == 1:
+            await self._connection.execute(statement.postgres, *batch[0])
+        elif batch:
+            await self._connection.executemany(statement.postgres, batch)
+
+    async def write_all(self, writes: Sequence[Write]) -> None:
+        if len(writes) > MAX_COMBINED:
+            await _grouped(self, writes)
+        elif writes:
+            text = _combined(tuple(statement.postgres for statement, _ in writes))
+            params = [value for _, values in writes for value in values]
+            await self._connection.execute(text, *params)
 
     def timestamp(self, value: object) -> datetime:
         assert isinstance(value, datetime)
@@ -92,12 +114,45 @@ class SqliteSql:
     async def execute_many(self, statement: Statement, rows: Iterable[Params]) -> None:
         await self._connection.executemany(statement.sqlite, list(rows))
 
+    async def write_all(self, writes: Sequence[Write]) -> None:
+        await _grouped(self, writes)
+
     def timestamp(self, value: object) -> datetime:
         # Tortoise stores datetimes as ISO text here (the sqlite3 adapter it registers).
         parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=UTC)
         return parsed.astimezone(UTC)
+
+
+async def _grouped(sql: Sql, writes: Sequence[Write]) -> None:
+    """One ``execute_many`` per run of writes of the same statement."""
+    for statement, run in itertools.groupby(writes, key=lambda write: write[0]):
+        await sql.execute_many(statement, [params for _, params in run])
+
+
+@functools.lru_cache(maxsize=256)
+def _combined(texts: tuple[str, ...]) -> str:
+    """PostgreSQL writes as one statement: every one but the last in a ``WITH``.
+
+    Each data-modifying ``WITH`` part runs exactly once; they must not touch the
+    same row twice (they see one snapshot). Placeholders are renumbered in turn.
+    """
+    parts, offset = [], 0
+    for text in texts:
+        parts.append(_renumbered(text, offset))
+        offset += max((int(n) for n in _PLACEHOLDER.findall(text)), default=0)
+    *first, last = parts
+    if not first:
+        return last
+    return "WITH " + ", ".join(f"w{i} AS ({p})" for i, p in enumerate(first)) + f" {last}"
+
+
+def _renumbered(text: str, offset: int) -> str:
+    def shifted(match: re.Match[str]) -> str:
+        return f"${int(match[1]) + offset}"
+
+    return _PLACEHOLDER.sub(shifted, text)
 
 
 def optional_timestamp(sql: Sql, value: object) -> datetime | None:

@@ -33,6 +33,7 @@ from persistence.tortoise.sql import (
     Sql,
     SqliteSql,
     Statement,
+    Write,
     placeholders,
 )
 
@@ -76,6 +77,7 @@ class TortoiseUnitOfWork:
     def __init__(self, database: Database, publisher: EventPublisher) -> None:
         self.database = database
         self.publisher = publisher
+        self.pending_writes: list[Write] = []
         self.pending_trades: list[Params] = []
         self.pending_entries: list[Params] = []
         self.pending_points: list[Params] = []
@@ -181,14 +183,21 @@ class TortoiseUnitOfWork:
 
     @translate_errors
     async def _write_pending(self) -> None:
-        sql = self.sql
-        if self.pending_trades:
-            await sql.execute_many(_INSERT_TRADE, self.pending_trades)
-        if self.pending_points:
-            await sql.execute_many(_INSERT_POINT, self.pending_points)
-        if self.pending_entries:
-            await sql.execute_many(_INSERT_ENTRY, self.pending_entries)
+        writes = self.pending_writes
+        writes.extend((_INSERT_TRADE, params) for params in self.pending_trades)
+        writes.extend((_INSERT_POINT, params) for params in self.pending_points)
+        writes.extend((_INSERT_ENTRY, params) for params in self.pending_entries)
+        await self.sql.write_all(writes)
+        self.pending_writes = []
         self.pending_trades, self.pending_points, self.pending_entries = [], [], []
+
+    def defer(self, statement: Statement, params: Params) -> None:
+        """Write a row under the market lock at commit, with the appends.
+
+        For writes that need no row count and touch a row no other deferred write
+        touches: on PostgreSQL they all go as one statement.
+        """
+        self.pending_writes.append((statement, params))
 
     def emit(self, event: DomainEvent) -> None:
         self._events.append(event)
