@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -19,7 +20,7 @@ from strawberry.dataloader import DataLoader
 
 from auth.ratelimit import LoginGuard
 from auth.tokens import Principal, TokenService, authenticate
-from domain.errors import NotFound, Unauthenticated
+from domain.errors import NotFound, RateLimited, Unauthenticated
 from domain.model import Market, Trade, User
 from domain.queries import ReadModel
 from domain.services.context import ServiceContext
@@ -70,6 +71,9 @@ class Context:
     request_id: str = field(default_factory=new_request_id)
     connection_params: dict[str, Any] | None = None
     """The WebSocket ``connection_init`` payload (Strawberry sets it)."""
+    max_subscriptions: int | None = None
+    """Open subscriptions one connection may hold (one context per WebSocket)."""
+    open_subscriptions: int = field(default=0, init=False)
     loaders: Loaders = field(init=False)
     _principal: asyncio.Future[Principal | None] | None = field(default=None, init=False)
 
@@ -103,6 +107,21 @@ class Context:
         if principal is None:
             raise Unauthenticated("sign in first: send 'Authorization: Bearer <token>'")
         return principal
+
+    @contextmanager
+    def subscription_slot(self) -> Iterator[None]:
+        """Hold one of the connection's subscription slots; RATE_LIMITED when none is left."""
+        limit = self.max_subscriptions
+        if limit is not None and self.open_subscriptions >= limit:
+            raise RateLimited(
+                f"at most {limit} subscriptions per connection: complete one before starting "
+                "another, or open another connection"
+            )
+        self.open_subscriptions += 1
+        try:
+            yield
+        finally:
+            self.open_subscriptions -= 1
 
     async def may_see_private(self, user_id: str) -> bool:
         """Private user fields are for the user themself and for admins."""

@@ -1,67 +1,38 @@
-"""The live side as the schema sees it: topics and the feed that subscriptions read.
+"""The live side as the schema sees it: the feed that subscriptions read.
 
-``web.live`` implements :class:`LiveFeed` (an in-process hub today; a
-PostgreSQL LISTEN/NOTIFY bus can feed the same hub). A topic names what a
-subscriber wants; :func:`topics_for` says which topics an event belongs to.
+``web.live.LiveHub`` implements :class:`LiveFeed`, fed by the event bus. Each
+method opens one subscriber; the iterator it yields runs until the context
+exits. Prices and books start with the current state and are conflated (a
+subscriber that falls behind gets the newest state, never a backlog); trades
+and order updates are queued up to a bound, the oldest dropped beyond it.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol
 
-from domain.events import (
-    BookChanged,
-    DomainEvent,
-    MarketStatusChanged,
-    OrderChanged,
-    PricesChanged,
-    TradeExecuted,
-)
-
-Topic: TypeAlias = tuple[str, ...]
-
-
-def prices_topic(market_id: str) -> Topic:
-    return ("prices", market_id)
-
-
-def book_topic(market_id: str, outcome_id: str) -> Topic:
-    return ("book", market_id, outcome_id)
-
-
-def trades_topic(market_id: str) -> Topic:
-    return ("trades", market_id)
-
-
-def status_topic(market_id: str) -> Topic:
-    return ("status", market_id)
-
-
-def orders_topic(user_id: str) -> Topic:
-    return ("orders", user_id)
-
-
-def topics_for(event: DomainEvent) -> list[Topic]:
-    """Every topic whose subscribers should see ``event``."""
-    if isinstance(event, PricesChanged):
-        return [prices_topic(event.market_id)]
-    if isinstance(event, BookChanged):
-        return [book_topic(event.market_id, event.outcome_id)]
-    if isinstance(event, TradeExecuted):
-        return [trades_topic(event.trade.market_id)]
-    if isinstance(event, OrderChanged):
-        return [orders_topic(event.order.user_id)]
-    if isinstance(event, MarketStatusChanged):
-        return [status_topic(event.market_id)]
-    return []
+if TYPE_CHECKING:
+    from schema.types.markets import PriceUpdate
+    from schema.types.trading import Order, OrderBook, Trade
 
 
 class LiveFeed(Protocol):
-    def subscribe(self, topic: Topic) -> AbstractAsyncContextManager[AsyncIterator[DomainEvent]]:
-        """Events of ``topic`` published from now on, until the context exits.
+    def prices(self, market_id: str) -> AbstractAsyncContextManager[AsyncIterator[PriceUpdate]]:
+        """The market's prices now, then each newer update (``sequence`` only increases)."""
+        ...
 
-        Subscribe first, then read the current state: nothing is missed between.
-        """
+    def book(
+        self, market_id: str, outcome_id: str, depth: int
+    ) -> AbstractAsyncContextManager[AsyncIterator[OrderBook]]:
+        """The outcome's book now, then each newer state (``sequence`` only increases)."""
+        ...
+
+    def trades(self, market_id: str) -> AbstractAsyncContextManager[AsyncIterator[Trade]]:
+        """The market's trades from now on, each with a ``sequence`` that shows drops."""
+        ...
+
+    def orders(self, user_id: str) -> AbstractAsyncContextManager[AsyncIterator[Order]]:
+        """Changes of the user's orders from now on."""
         ...

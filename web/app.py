@@ -2,9 +2,14 @@
 and the bundled web app (``/``, ``/static``).
 
 ``create_app`` is the composition root: it wires settings, the storage
-backend, the live hub, metrics and the schema. Storage opens in the
-``lifespan`` (migrations in development, demo data on a first start, the
-sweeper that closes due markets and expires GTD orders).
+backend, the event bus, the live hub, metrics and the schema. Storage and the
+bus open in the ``lifespan`` (migrations in development, demo data on a first
+start, the sweeper that closes due markets and expires GTD orders).
+
+Live updates have one path: the unit of work publishes committed events to the
+event bus (``web.bus``: in-process, or PostgreSQL LISTEN/NOTIFY when the
+database is PostgreSQL); the bus hands every batch, this worker's and every
+other worker's, to this worker's hub (``web.live``), which fans them out.
 """
 
 from __future__ import annotations
@@ -38,9 +43,11 @@ from auth.tokens import TokenService, generate_secret
 from domain.errors import Unauthenticated
 from domain.ports import PasswordHasher
 from domain.services import markets
+from resolvers.live import LiveReads
 from schema.context import Context, new_request_id
 from schema.schema import build_schema
 from web.backends import Backend, default_hasher, open_backend
+from web.bus import EventBus, open_bus
 from web.live import FanOutPublisher, LiveHub
 from web.metrics import Metrics
 from web.middleware import BodyLimit, RequestLog, configure_logging, graphql_error_body
@@ -70,13 +77,14 @@ class AppState:
     settings: AppSettings
     tokens: TokenService
     guard: LoginGuard
-    hub: LiveHub
     metrics: Metrics
     backend: Backend | None = None
+    hub: LiveHub | None = None
+    bus: EventBus | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def context(self, authorization: str | None, address: str, request_id: str) -> Context:
-        if self.backend is None:
+        if self.backend is None or self.hub is None:
             raise RuntimeError("the app has not started (lifespan not run)")
         return Context(
             services=self.backend.services,
@@ -87,7 +95,12 @@ class AppState:
             authorization=authorization,
             client_address=address,
             request_id=request_id,
+            max_subscriptions=self.settings.max_subscriptions_per_connection,
         )
+
+    @property
+    def subscriber_count(self) -> int:
+        return 0 if self.hub is None else self.hub.subscriber_count
 
 
 class BellwetherGraphQL(GraphQL[Context, None]):
@@ -148,8 +161,6 @@ def create_app(
 ) -> Starlette:
     settings = settings or AppSettings.from_env()
     metrics = Metrics()
-    hub = LiveHub(on_dropped=metrics.dropped.inc)
-    metrics.watch_subscriptions(lambda: hub.subscriber_count)
     limits = LoginLimits(
         settings.login_limit_per_username,
         settings.login_limit_per_address,
@@ -159,9 +170,9 @@ def create_app(
         settings=settings,
         tokens=TokenService(signing_secret(settings), timedelta(minutes=settings.jwt_ttl_minutes)),
         guard=LoginGuard(limits),
-        hub=hub,
         metrics=metrics,
     )
+    metrics.watch_subscriptions(lambda: state.subscriber_count)
     schema = build_schema(
         max_depth=settings.limits.max_depth,
         max_aliases=settings.limits.max_aliases,
@@ -176,13 +187,25 @@ def create_app(
         allowed_origins=settings.allowed_origins,
         keep_alive=True,
         keep_alive_interval=15,
+        # Our own limit (Context.subscription_slot) refuses with RATE_LIMITED; Strawberry's,
+        # which counts every in-flight operation on the socket, is only a backstop.
+        max_subscriptions_per_connection=2 * settings.max_subscriptions_per_connection + 10,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        publisher = FanOutPublisher(hub.publish, metrics.publish)
+        bus = open_bus(settings)
+        publisher = FanOutPublisher(bus.publish, metrics.publish)
         backend = await open_backend(settings, publisher, hasher or default_hasher())
-        state.backend = backend
+        hub = LiveHub(
+            LiveReads(backend.reads, backend.services.clock),
+            queue_size=settings.live_queue_size,
+            on_dropped=metrics.dropped.inc,
+        )
+        bus.add_listener(hub.on_events)
+        bus.on_reconnect(hub.resync)
+        await bus.start()
+        state.backend, state.hub, state.bus = backend, hub, bus
         if settings.demo and not settings.is_production:
             from web.seed import seed_if_empty
 
@@ -195,6 +218,8 @@ def create_app(
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            await bus.stop()
+            await hub.close()
             await backend.close()
 
     async def healthz(request: Request) -> JSONResponse:

@@ -14,22 +14,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from domain.events import DomainEvent
+from web.bus import EventListener, ReconnectListener
 from web.event_codec import pack, unpack
 
 log = logging.getLogger("bellwether.bus")
 
-EventListener = Callable[[Sequence[DomainEvent]], Awaitable[None]]
-ReconnectListener = Callable[[], Awaitable[None]]
 CHANNEL = "bellwether_events"
 
 
+def asyncpg_dsn(url: str) -> str:
+    """The database URL as asyncpg takes it (``postgresql://``, no Tortoise options)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme="postgresql", query=""))
+
+
 class PostgresEventBus:
+    """Implements :class:`web.bus.EventBus` on LISTEN/NOTIFY."""
+
     def __init__(
         self,
         dsn: str,
@@ -38,7 +46,7 @@ class PostgresEventBus:
         health_interval: float = 1.0,
         max_backoff: float = 5.0,
     ) -> None:
-        self._dsn = dsn
+        self._dsn = asyncpg_dsn(dsn)
         self._channel = channel
         self._health_interval = health_interval
         self._max_backoff = max_backoff
@@ -93,15 +101,30 @@ class PostgresEventBus:
         logged (the commit stands; subscribers see the gap in sequence numbers)."""
         if not events:
             return
+        payloads = list(pack(events))
         async with self._publish_lock:
-            try:
-                conn = await self._publisher()
-                for payload in pack(events):
-                    await conn.execute("SELECT pg_notify($1, $2)", self._channel, payload)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                self.dropped_publishes += 1
-                log.warning("event publish dropped: %s", error)
-                await self._discard_publisher()
+            for attempt in (1, 2):
+                try:
+                    await self._notify(payloads)
+                    return
+                except (
+                    OSError,
+                    TimeoutError,
+                    asyncpg.PostgresError,
+                    asyncpg.InterfaceError,
+                ) as error:
+                    # A connection left over from before a server restart fails once: retry
+                    # on a fresh one before giving up.
+                    await self._discard_publisher()
+                    if attempt == 2:
+                        self.dropped_publishes += 1
+                        log.warning("event publish dropped: %s", error)
+
+    async def _notify(self, payloads: Sequence[str]) -> None:
+        conn = await self._publisher()
+        async with conn.transaction():
+            for payload in payloads:
+                await conn.execute("SELECT pg_notify($1, $2)", self._channel, payload)
 
     async def _publisher(self) -> asyncpg.Connection:
         if self._publish_conn is None or self._publish_conn.is_closed():

@@ -77,6 +77,10 @@ class AppSettings:
     login_window_seconds: int = 60
     sweep_interval_seconds: int = 5
     log_level: str = "INFO"
+    max_subscriptions_per_connection: int = 50
+    """Open subscriptions one WebSocket may hold; one more is refused with RATE_LIMITED."""
+    live_queue_size: int = 256
+    """Trades and order updates buffered per subscriber; beyond it the oldest are dropped."""
 
     @property
     def is_production(self) -> bool:
@@ -89,6 +93,10 @@ class AppSettings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite:")
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.split(":", 1)[0] in ("postgres", "postgresql", "asyncpg")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AppSettings:
@@ -121,4 +129,6 @@ class AppSettings:
             login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", 60),
             sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 5),
             log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
+            max_subscriptions_per_connection=_int(env, "MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
+            live_queue_size=_int(env, "LIVE_QUEUE_SIZE", 256),
         )

@@ -37,9 +37,16 @@ class Trade:
     executed_at: datetime
     market_id: strawberry.Private[str]
     outcome_id: strawberry.Private[str]
+    sequence: int | None = strawberry.field(
+        default=None,
+        description="marketTrades only (null elsewhere): increases by one per trade of this "
+        "market that the serving worker announced since it started following the market. "
+        "A gap means this subscriber missed trades (it fell behind, or the server's event "
+        "bus reconnected); re-read Market.recentTrades.",
+    )
 
     @classmethod
-    def from_domain(cls, trade: model.Trade) -> Trade:
+    def from_domain(cls, trade: model.Trade, sequence: int | None = None) -> Trade:
         return cls(
             id=strawberry.ID(trade.id),
             price_cents=trade.price_cents,
@@ -49,6 +56,7 @@ class Trade:
             executed_at=trade.executed_at,
             market_id=trade.market_id,
             outcome_id=trade.outcome_id,
+            sequence=sequence,
         )
 
     @strawberry.field

@@ -1,0 +1,82 @@
+"""The event bus port and its in-process adapter; the database URL picks the adapter.
+
+A bus carries the events of committed transactions to every process serving
+the API. The unit of work publishes to it after commit; each process's live
+hub is one of its listeners, for its own events as much as for other
+processes', so delivery has one path:
+
+- :class:`InMemoryEventBus`: one process (SQLite, the in-memory store).
+- :class:`web.pgbus.PostgresEventBus`: PostgreSQL LISTEN/NOTIFY, any number
+  of workers and hosts on one database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from domain.events import DomainEvent
+from web.settings import AppSettings
+
+log = logging.getLogger("bellwether.bus")
+
+EventListener = Callable[[Sequence[DomainEvent]], Awaitable[None]]
+"""Called with each batch of committed events, batches in the order the bus received them."""
+ReconnectListener = Callable[[], Awaitable[None]]
+"""Called after the bus lost its connection and got it back: events may have been missed."""
+
+
+class EventBus(Protocol):
+    """Implements ``domain.ports.EventPublisher``: give the unit of work a bus."""
+
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
+        """Announce events of a committed transaction; never raises for transport failures."""
+        ...
+
+    def add_listener(self, listener: EventListener) -> None: ...
+
+    def on_reconnect(self, listener: ReconnectListener) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class InMemoryEventBus:
+    """One process: ``publish`` hands each batch to the listeners, in order."""
+
+    def __init__(self) -> None:
+        self._listeners: list[EventListener] = []
+        self._reconnect_listeners: list[ReconnectListener] = []
+
+    def add_listener(self, listener: EventListener) -> None:
+        self._listeners.append(listener)
+
+    def on_reconnect(self, listener: ReconnectListener) -> None:
+        # An in-process bus never disconnects.
+        self._reconnect_listeners.append(listener)
+
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
+        if not events:
+            return
+        for listener in self._listeners:
+            try:
+                await listener(events)
+            except Exception:
+                log.exception("event listener failed")
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+def open_bus(settings: AppSettings) -> EventBus:
+    """PostgreSQL LISTEN/NOTIFY for a ``postgres://`` database, else in-process."""
+    if settings.is_postgres:
+        from web.pgbus import PostgresEventBus
+
+        return PostgresEventBus(settings.database_url)
+    return InMemoryEventBus()
