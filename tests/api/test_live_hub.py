@@ -1,0 +1,161 @@
+"""The live hub: one build per market event, conflation, bounded queues, resync."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from starlette.applications import Starlette
+
+from domain import model
+from domain.events import PricesChanged, TradeExecuted
+from resolvers.live import BookState
+from schema.types.markets import PriceUpdate
+from tests.api import ops
+from tests.api.conftest import Api
+from web.live import LiveHub, StateReader
+
+AT = datetime(2030, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
+
+
+class CountingReads:
+    """Delegates to the app's reader and counts each kind of read."""
+
+    def __init__(self, inner: StateReader) -> None:
+        self.inner = inner
+        self.counts = {"market": 0, "prices": 0, "book": 0}
+
+    async def market(self, market_id: str) -> model.Market:
+        self.counts["market"] += 1
+        return await self.inner.market(market_id)
+
+    async def prices(self, market_id: str) -> PriceUpdate:
+        self.counts["prices"] += 1
+        return await self.inner.prices(market_id)
+
+    async def book(self, market_id: str, outcome_id: str) -> BookState:
+        self.counts["book"] += 1
+        return await self.inner.book(market_id, outcome_id)
+
+
+class FixedPrices:
+    """A reader whose market prices a test sets; every market exists."""
+
+    def __init__(self, sequence: int = 0) -> None:
+        self.sequence = sequence
+
+    async def market(self, market_id: str) -> model.Market:
+        return model.Market(
+            market_id, "t" * 10, "", model.MarketType.LMSR, model.MarketStatus.OPEN, "u", [],
+            1.0, 0, "", AT, AT,
+        )  # fmt: skip
+
+    async def prices(self, market_id: str) -> PriceUpdate:
+        return PriceUpdate.from_domain(prices_changed(market_id, self.sequence))
+
+    async def book(self, market_id: str, outcome_id: str) -> BookState:
+        raise NotImplementedError
+
+
+def prices_changed(market_id: str, sequence: int) -> PricesChanged:
+    return PricesChanged(market_id, (0.5, 0.5), None, 0, sequence, AT)
+
+
+def trade(number: int) -> TradeExecuted:
+    return TradeExecuted(
+        model.Trade(f"t{number}", "m", "o", 50, 1, True, model.Side.BUY, "u", AT, 50)
+    )
+
+
+async def collect(
+    opened: AbstractAsyncContextManager[AsyncIterator[T]],
+    into: list[T],
+    ready: asyncio.Event,
+    until: Callable[[list[T]], bool],
+) -> None:
+    async with opened as updates:
+        ready.set()
+        async for update in updates:
+            into.append(update)
+            if until(into):
+                return
+
+
+async def _wait(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110 - polling plain values
+            await asyncio.sleep(0.01)
+
+
+async def test_a_book_change_is_read_once_and_shared_by_every_subscriber(
+    app: Starlette, api: Api
+) -> None:
+    _, alice = await api.user("alice")
+    market = await ops.create_market(api, alice, "ORDER_BOOK")
+    await api.data(ops.MINT, {"m": market["id"], "q": 10}, alice)
+    hub: LiveHub = app.state.bellwether.hub
+    reads = CountingReads(hub.reads)
+    hub.reads = reads
+    subscribers = 200
+    received: list[list[Any]] = [[] for _ in range(subscribers)]
+    ready = [asyncio.Event() for _ in range(subscribers)]
+    tasks = [
+        asyncio.create_task(
+            collect(
+                hub.book(market["id"], market["outcomes"][0]["id"], 10 if i % 2 else 5),
+                received[i],
+                ready[i],
+                lambda got: len(got) == 3,
+            )
+        )
+        for i in range(subscribers)
+    ]
+    for event in ready:
+        await event.wait()
+    assert reads.counts["book"] == subscribers  # each subscriber's first state
+    for price in (55, 56):
+        await api.data(ops.PLACE_ORDER, ops.limit(market, "SELL", 1, price), alice)
+        await _wait(lambda: all(len(got) >= 2 for got in received))
+    await asyncio.gather(*tasks)
+    assert reads.counts["book"] == subscribers + 2  # one read per change, not per subscriber
+    last = {id(got[-1]) for got in received}
+    assert len(last) == 2  # one shared update object per distinct depth
+    assert {got[-1].sequence for got in received} == {received[0][0].sequence + 2}
+
+
+async def test_prices_are_conflated_for_a_subscriber_that_does_not_read() -> None:
+    hub = LiveHub(FixedPrices(sequence=3))
+    async with hub.prices("m") as updates:
+        await hub.on_events([prices_changed("m", n) for n in range(1, 101)])
+        first = await anext(updates)
+        assert first.sequence == 100
+        await hub.on_events([prices_changed("m", 99), prices_changed("m", 101)])
+        assert (await anext(updates)).sequence == 101
+
+
+async def test_a_subscriber_that_falls_behind_on_trades_loses_the_oldest_with_a_gap() -> None:
+    dropped: list[int] = []
+    hub = LiveHub(FixedPrices(), queue_size=5, on_dropped=lambda: dropped.append(1))
+    async with hub.trades("m") as updates:
+        await hub.on_events([trade(n) for n in range(1, 21)])
+        got = [(await anext(updates)).sequence for _ in range(5)]
+    assert got == [16, 17, 18, 19, 20]
+    assert len(dropped) == 15
+
+
+async def test_a_bus_reconnect_resends_prices_that_moved_and_marks_a_trade_gap() -> None:
+    reads = FixedPrices(sequence=7)
+    hub = LiveHub(reads)
+    async with hub.prices("m") as prices, hub.trades("m") as trades:
+        assert (await anext(prices)).sequence == 7
+        await hub.on_events([trade(1)])
+        assert (await anext(trades)).sequence == 1
+        reads.sequence = 9  # two updates were lost while the bus was away
+        await hub.resync()
+        assert (await asyncio.wait_for(anext(prices), 2)).sequence == 9
+        await hub.on_events([trade(2)])
+        assert (await anext(trades)).sequence == 3
