@@ -60,7 +60,7 @@ class DatabaseUrl:
     @property
     def engine(self) -> str:
         if self.dialect is Dialect.SQLITE:
-            return "tortoise.backends.sqlite"
+            return "persistence.tortoise.sqlite_engine"
         return "tortoise.backends.asyncpg"
 
 

@@ -101,18 +101,24 @@ class PostgresSql:
 
 
 class SqliteSql:
+    """Runs on the ``sqlite3`` connection itself, in the event loop's thread.
+
+    See ``persistence.tortoise.sqlite_engine``: the caller holds the write lock,
+    and nothing else uses the connection meanwhile. No statement here waits on
+    anything but the local file.
+    """
+
     def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection = connection
+        self._connection: sqlite3.Connection = connection._conn
 
     async def fetch(self, statement: Statement, params: Params = ()) -> list[Row]:
-        return list(await self._connection.execute_fetchall(statement.sqlite, params))
+        return self._connection.execute(statement.sqlite, params).fetchall()
 
     async def execute(self, statement: Statement, params: Params = ()) -> int:
-        cursor = await self._connection.execute(statement.sqlite, params)
-        return cursor.rowcount
+        return self._connection.execute(statement.sqlite, params).rowcount
 
     async def execute_many(self, statement: Statement, rows: Iterable[Params]) -> None:
-        await self._connection.executemany(statement.sqlite, list(rows))
+        self._connection.executemany(statement.sqlite, rows)
 
     async def write_all(self, writes: Sequence[Write]) -> None:
         await _grouped(self, writes)
