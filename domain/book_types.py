@@ -114,11 +114,25 @@ def taker_fee(notional_cents: int, fee_bps: int) -> int:
     return -(-notional_cents * fee_bps // BPS)
 
 
-def affordable_quantity(budget_cents: int, price_cents: int, fee_bps: int) -> int:
-    """The most shares at ``price_cents`` whose cost plus taker fee fits ``budget_cents``.
+def fill_fee(before_cents: int, notional_cents: int, fee_bps: int) -> int:
+    """A fill's share of the order's fee, so that an order's fills together pay exactly
+    ``taker_fee`` of the order's whole notional (rounded up once, not once per fill).
 
-    ``p*q + ceil(p*q*f/BPS) <= B`` holds exactly when ``p*q*(BPS+f) <= BPS*B``."""
-    return BPS * budget_cents // (price_cents * (BPS + fee_bps))
+    ``before_cents`` is the notional the order filled before this fill."""
+    after = before_cents + notional_cents
+    return taker_fee(after, fee_bps) - taker_fee(before_cents, fee_bps)
+
+
+def affordable_quantity(
+    budget_cents: int, price_cents: int, fee_bps: int, spent_cents: int = 0
+) -> int:
+    """The most shares at ``price_cents`` an order may still take when its fills so far
+    cost ``spent_cents`` of notional and everything, fee included, must fit ``budget_cents``.
+
+    ``N + ceil(N*f/BPS) <= B`` holds exactly when ``N*(BPS+f) <= BPS*B`` (N the total
+    notional), so ``q = (BPS*B - spent*(BPS+f)) // (p*(BPS+f))``."""
+    room = BPS * budget_cents - spent_cents * (BPS + fee_bps)
+    return max(0, room // (price_cents * (BPS + fee_bps)))
 
 
 def validate_fee_bps(fee_bps: int) -> None:
@@ -201,7 +215,7 @@ class BookSide:
         fee_bps: int,
     ) -> bool:
         """Whether a FOK ``order`` would fill completely, skipping own and expired orders."""
-        needed, budget = order.quantity, order.budget_cents
+        needed, budget, spent = order.quantity, order.budget_cents, 0
         for maker in self.live(index, limit):
             if maker.user_id == order.user_id or (
                 maker.expires_at is not None and maker.expires_at <= now
@@ -209,8 +223,8 @@ class BookSide:
                 continue
             qty = min(needed, maker.remaining)
             if budget is not None:
-                qty = min(qty, affordable_quantity(budget, maker.price_cents, fee_bps))
-                budget -= qty * maker.price_cents + taker_fee(qty * maker.price_cents, fee_bps)
+                qty = min(qty, affordable_quantity(budget, maker.price_cents, fee_bps, spent))
+                spent += qty * maker.price_cents
             needed -= qty
             if needed == 0:
                 return True

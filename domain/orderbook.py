@@ -1,8 +1,9 @@
 """The order book of one outcome: price-time priority matching in integer cents.
 
 Units: prices are integer cents per share, 1..99; quantities are whole shares;
-fees and budgets are whole cents. The taker fee of a fill is
-``ceil(price * quantity * fee_bps / 10000)``. The engine is synchronous and
+fees and budgets are whole cents. An order pays the taker fee
+``ceil(notional * fee_bps / 10000)`` on its whole notional, rounded up once; each fill
+carries its share (see :func:`domain.book_types.fill_fee`). The engine is synchronous and
 deterministic: time, ids and sequence numbers are arguments; it returns events
 (values and guards live in :mod:`domain.book_types` and are re-exported here).
 
@@ -205,7 +206,7 @@ class OrderBook:
         index, queues, level_qty, level_count = self._index, half.queues, half.quantity, half.count
         buy, fee_bps, spent = not half.is_bid, self.fee_bps, False
         taker_id, taker_user = order.order_id, order.user_id
-        needed, budget = order.quantity, order.budget_cents
+        needed, budget, notional = order.quantity, order.budget_cents, 0
         while needed:
             price = half.best
             if (price > limit) if buy else (price < limit):
@@ -226,19 +227,19 @@ class OrderBook:
             left = maker.remaining
             qty = left if left < needed else needed
             if budget is not None:
-                qty = min(qty, affordable_quantity(budget, price, fee_bps))
+                qty = min(qty, affordable_quantity(budget, price, fee_bps, notional))
                 if qty == 0:
                     spent = True
                     break
-            fee = -(-price * qty * fee_bps // BPS)
+            cost = price * qty
+            fee = -(-(notional + cost) * fee_bps // BPS) - -(-notional * fee_bps // BPS)
+            notional += cost
             left -= qty
             maker.remaining = left
             level_qty[price] -= qty
             fill = (maker.order_id, maker.user_id, taker_id, taker_user, price, qty, left, fee)
             fills.append(_build(Fill, fill))
             needed -= qty
-            if budget is not None:
-                budget -= price * qty + fee
             if not left:
                 queue.popleft()
                 del index[maker.order_id]

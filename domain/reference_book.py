@@ -152,12 +152,13 @@ class ReferenceBook:
         bids = [o for o in self._orders if o.side is Side.BUY and o.price_cents >= limit]
         return sorted(bids, key=lambda o: (-o.price_cents, o.sequence))
 
-    def _affordable(self, budget: int | None, price: int, wanted: int) -> int:
-        """The largest q <= wanted with price*q + fee <= budget, by plain search."""
+    def _affordable(self, budget: int | None, spent: int, price: int, wanted: int) -> int:
+        """The largest q <= wanted such that the order's whole notional plus the fee on
+        it still fits the budget, by plain search."""
         if budget is None:
             return wanted
         qty = wanted
-        while qty > 0 and price * qty + taker_fee(price * qty, self.fee_bps) > budget:
+        while qty > 0 and (total := spent + price * qty) + taker_fee(total, self.fee_bps) > budget:
             qty -= 1
         return qty
 
@@ -168,6 +169,7 @@ class ReferenceBook:
         stp: list[RestingOrder] = []
         expired: list[RestingOrder] = []
         needed, budget, spent = order.quantity, order.budget_cents, False
+        filled_notional = 0
         for maker in makers:
             if needed == 0:
                 break
@@ -176,13 +178,16 @@ class ReferenceBook:
                 (expired if _expired(maker, now) else stp).append(maker)
                 continue
             wanted = min(needed, maker.remaining)
-            qty = self._affordable(budget, maker.price_cents, wanted)
+            qty = self._affordable(budget, filled_notional, maker.price_cents, wanted)
             if qty == 0:
                 spent = True
                 break
             notional = maker.price_cents * qty
-            fee = taker_fee(notional, self.fee_bps)
-            budget = None if budget is None else budget - notional - fee
+            # The order pays taker_fee of its whole notional; each fill carries its share.
+            fee = taker_fee(filled_notional + notional, self.fee_bps) - taker_fee(
+                filled_notional, self.fee_bps
+            )
+            filled_notional += notional
             maker.remaining -= qty
             needed -= qty
             fills.append(

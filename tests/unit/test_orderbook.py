@@ -203,16 +203,25 @@ def test_expire_removes_due_gtd_orders_in_expiry_order(book: Book) -> None:
     assert book.get("keep") == RestingOrder("keep", "m", BUY, 42, 1, book.get("keep").sequence)  # type: ignore[union-attr]
 
 
-def test_fee_is_rounded_up_per_fill(fee_book: Book) -> None:
+def test_fee_is_rounded_up(fee_book: Book) -> None:
     fee_book.add_resting(RestingOrder("a", "m", SELL, 33, 3, sequence=1))
     result = fee_book.submit(market("b", "t", BUY, 3), NOW)
     assert result.fills[0].fee_cents == 2  # ceil(99 * 200 / 10000) = ceil(1.98)
 
 
+def test_fee_is_rounded_up_once_per_order_not_per_fill(fee_book: Book) -> None:
+    for i in range(10):
+        fee_book.add_resting(RestingOrder(f"a{i}", f"m{i}", SELL, 33, 1, sequence=i + 1))
+    result = fee_book.submit(market("b", "t", BUY, 10), NOW)
+    # notional 330 at 2%: ceil(6.6) = 7, where rounding each 33-cent fill up would take 10
+    assert sum(f.fee_cents for f in result.fills) == 7
+    assert [f.fee_cents for f in result.fills] == [1, 1, 0, 1, 1, 0, 1, 1, 0, 1]
+
+
 def test_budget_buys_only_what_it_can_afford_including_the_fee(fee_book: Book) -> None:
     fee_book.add_resting(RestingOrder("a1", "m", SELL, 40, 2, sequence=1))
     fee_book.add_resting(RestingOrder("a2", "m", SELL, 50, 5, sequence=2))
-    # 2 @ 40 = 80 + fee 2; then 50*q + ceil(q) <= 118 -> q = 2 (100 + 2)
+    # 2 @ 40 then 2 @ 50: notional 180 + ceil(3.6) = 184 <= 200; a third @ 50 would be 234
     result = fee_book.submit(market("b", "t", BUY, 10, budget_cents=200), NOW)
     assert trades(result) == [("a1", 40, 2), ("a2", 50, 2)]
     assert (result.status, result.filled_quantity) == (OrderStatus.CANCELLED, 4)
