@@ -2,8 +2,9 @@
 
 Money flow of a fill of q shares at the maker's price p: the buyer pays p*q to
 the seller's cash (from reserved cents when the buyer is the resting maker,
-from cash when the buyer is the taker); the taker also pays the fee
-ceil(p*q*feeBps/10000) to the fee account. Shares move from seller to buyer
+from cash when the buyer is the taker); the taker also pays its fee to the fee
+account: ceil(notional*feeBps/10000) on the order's whole notional, each fill
+carrying its share. Shares move from seller to buyer
 with their cost basis. A resting BUY reserves p*remaining cents; a resting
 SELL reserves its shares.
 """
