@@ -36,7 +36,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -390,6 +390,7 @@ class Report:
     audit_output: str = ""
     stored: Stored | None = None
     fault: dict[str, Any] = field(default_factory=dict)
+    probe: dict[str, Any] = field(default_factory=dict)
 
     @property
     def missing_orders(self) -> set[str]:
@@ -434,6 +435,7 @@ class Report:
             "missing_trades": len(self.missing_trades),
             "stored": {k: v for k, v in stored.items() if not k.startswith(("neg", "dup"))},
             "fault": self.fault,
+            "probe": self.probe,
         }
 
     def problems_during_load(self) -> dict[str, int]:
@@ -615,7 +617,17 @@ def choose_fault(config: Config) -> Fault | None:
     }[config.fault]
 
 
-async def run(config: Config, directory: Path, *, within: float = 600) -> Report:
+class Probe(Protocol):
+    """Something a test watches across the run (live subscriptions, for example)."""
+
+    async def before(self, server: Server, world: World) -> None: ...
+
+    async def after(self, server: Server, world: World) -> dict[str, Any]: ...
+
+
+async def run(
+    config: Config, directory: Path, *, within: float = 600, probe: Probe | None = None
+) -> Report:
     """The whole bank test on a fresh database; the server is stopped before it returns."""
     tally = Tally()
     async with fresh_database(config.backend, directory) as database_url:
@@ -638,6 +650,8 @@ async def run(config: Config, directory: Path, *, within: float = 600) -> Report
         with running(server):
             await server.wait_ready()
             world = await set_up_world(server.url, config, tally)
+            if probe is not None:
+                await probe.before(server, world)
             started = time.monotonic()
             fault = choose_fault(config)
             load = asyncio.create_task(
@@ -648,6 +662,8 @@ async def run(config: Config, directory: Path, *, within: float = 600) -> Report
                 report.fault = await fault(server, tally)
             await load
             report.seconds = time.monotonic() - started
+            if probe is not None:
+                report.probe = await probe.after(server, world)
         audited = cli(env, "audit")
         report.audit_rc, report.audit_output = audited.returncode, audited.stdout + audited.stderr
         report.stored = await read_stored(database_url)

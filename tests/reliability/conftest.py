@@ -1,0 +1,80 @@
+"""Fixtures for the reliability tests: the bank test runner, PostgreSQL checks, the heavy switch.
+
+Tests marked ``heavy`` (50 clients x 10,000 operations and more) run only with
+``BELLWETHER_HEAVY=1`` (``make reliability``); the default run has a small
+version of each. PostgreSQL tests skip when no server answers, unless
+``BELLWETHER_REQUIRE_POSTGRES=1``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from bench import load
+from tests import dbtools
+
+# The live-server fixtures of the API tests (a real uvicorn in this event loop).
+from tests.api.conftest import api, app, live_api, server, settings  # noqa: F401
+
+HEAVY = os.environ.get("BELLWETHER_HEAVY") == "1"
+FIGURES = os.environ.get("BELLWETHER_RELIABILITY_FIGURES")
+"""A file to append each run's figures to (one JSON line per run; docs/RELIABILITY.md)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason="heavy: set BELLWETHER_HEAVY=1 (make reliability)")
+    for item in items:
+        if "heavy" in item.keywords and not HEAVY:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+async def postgres_available() -> None:
+    """Skip (or fail, in CI) when PostgreSQL does not answer."""
+    try:
+        conn = await asyncpg.connect(load.PG_ADMIN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        dbtools.postgres_unavailable(str(exc))
+    else:
+        await conn.close()
+
+
+@pytest.fixture
+def postgres_control(postgres_available: None) -> None:
+    """The tests that stop PostgreSQL need ``pg_ctlcluster`` and a local cluster."""
+    if load.postgres_cluster() is None:
+        pytest.skip("no local PostgreSQL cluster that pg_ctlcluster can restart")
+
+
+async def bank_run(
+    config: load.Config, directory: Path, probe: load.Probe | None = None
+) -> load.Report:
+    """Run the bank test, print its figures (``-s`` shows them) and keep PostgreSQL up."""
+    try:
+        report = await load.run(config, directory, probe=probe)
+    finally:
+        if config.backend == "postgres":
+            await asyncio.to_thread(load.ensure_postgres_running)
+    load.print_report(report)
+    if FIGURES:
+        record(Path(FIGURES), report.figures())
+    return report
+
+
+def record(path: Path, figures: dict[str, object]) -> None:
+    with path.open("a") as out:
+        out.write(json.dumps(figures) + "\n")
+
+
+def assert_everything_held(report: load.Report) -> None:
+    failures = report.holds()
+    assert not failures, "\n".join(failures)
+    figures = report.figures()
+    assert figures["ok"] > 0 and figures["errors_by_code"], figures
+    assert figures["money"]["difference"] == 0

@@ -1,0 +1,125 @@
+"""PostgreSQL stops in the middle of the bank test's load, then starts again.
+
+While it is down every request gets a clean, coded error (the masked
+``INTERNAL_SERVER_ERROR`` with a request id: no 5xx, no stack trace, no SQL);
+after it is back requests succeed again, the audit passes, the money adds up,
+no ``clientOrderId`` is applied twice and every acknowledged order and trade is
+stored. Live subscriptions held open on both workers through the outage receive
+the prices of a trade made afterwards: each worker's LISTEN connection came back.
+(``tests/api/test_live_postgres.py`` restarts PostgreSQL under one idle
+subscription; this one does it under load, with two workers.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import httpx
+import pytest
+
+from bench import load
+from bench.load_ops import LMSR_TRADE, MarketRef, World, post
+from tests.api.wsclient import LiveClient, live_client
+from tests.reliability.conftest import assert_everything_held, bank_run
+
+pytestmark = pytest.mark.postgres
+PRICES = "subscription($m: ID!) { marketPrices(marketId: $m) { prices sequence } }"
+SOCKETS = 6
+
+
+class SubscriptionProbe:
+    """Sockets subscribed to one LMSR market's prices, opened before the load and
+    checked after it: a trade made after the outage must reach every one."""
+
+    def __init__(self) -> None:
+        self.stack = contextlib.AsyncExitStack()
+        self.sockets: list[LiveClient] = []
+        self.market: MarketRef | None = None
+        self.workers_with_sockets = 0
+
+    async def before(self, server: load.Server, world: World) -> None:
+        self.market = next(m for m in world.markets if m.kind == "LMSR")
+        ws_url = server.url.replace("http://", "ws://") + "/graphql"
+        for _ in range(SOCKETS):
+            ws = await self.stack.enter_async_context(live_client(ws_url))
+            await ws.subscribe("p", PRICES, {"m": self.market.id})
+            await ws.data()
+            self.sockets.append(ws)
+        self.workers_with_sockets = sum(server.connections(pid) > 0 for pid in server.worker_pids())
+
+    async def after(self, server: load.Server, world: World) -> dict[str, Any]:
+        assert self.market is not None
+        try:
+            prices = await self._trade(server.url, world)
+            seen = await asyncio.gather(*(self._until(ws, prices) for ws in self.sockets))
+        finally:
+            await self.stack.aclose()
+        return {"sockets": len(seen), "updated": sum(seen), "workers": self.workers_with_sockets}
+
+    async def _trade(self, url: str, world: World) -> list[float]:
+        assert self.market is not None
+        spec = {"marketId": self.market.id, "side": "BUY_YES", "amountType": "SHARES"}
+        query = LMSR_TRADE.replace("trade { id }", "trade { id } prices")
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+            for _ in range(50):
+                response = await post(
+                    http, query, {"i": {**spec, "amount": 1}}, world.accounts[1].token
+                )
+                body = response.json()
+                if not body.get("errors"):
+                    prices: list[float] = body["data"]["lmsrTrade"]["prices"]
+                    return prices
+                await asyncio.sleep(0.2)
+        raise AssertionError(f"trading did not resume: {body}")
+
+    @staticmethod
+    async def _until(ws: LiveClient, prices: list[float]) -> bool:
+        """True once an update with ``prices`` arrives (earlier ones were the load's)."""
+        try:
+            async with asyncio.timeout(15):
+                while True:
+                    update = (await ws.data(wait=15))["marketPrices"]
+                    if update["prices"] == pytest.approx(prices):
+                        return True
+        except TimeoutError:
+            return False
+
+
+async def test_postgres_restart_under_load(postgres_control: None, tmp_path: Any) -> None:
+    config = load.Config(
+        clients=10, ops=300, backend="postgres", workers=2, seed=31, fault="pg-restart"
+    )
+    probe = SubscriptionProbe()
+    report = await bank_run(config, tmp_path, probe)
+    assert_everything_held(report)
+    fault = report.fault
+    assert fault["refused_while_down"] > 0, "requests were sent while PostgreSQL was down"
+    assert (
+        report.figures()["problems"].get("INTERNAL_SERVER_ERROR", 0) == fault["refused_while_down"]
+    )
+    assert report.figures()["http_5xx"] == 0
+    assert report.probe["workers"] == 2, "sockets on both workers"
+    assert report.probe["updated"] == report.probe["sockets"] == SOCKETS, report.probe
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("fault_at", [0.2, 0.5, 0.8])
+async def test_postgres_restart_under_heavy_load(
+    postgres_control: None, tmp_path: Any, fault_at: float
+) -> None:
+    config = load.Config(
+        clients=50,
+        ops=5_000,
+        backend="postgres",
+        workers=2,
+        seed=int(fault_at * 100) + 2,
+        fault="pg-restart",
+        fault_at=fault_at,
+        outage_seconds=5.0,
+    )
+    probe = SubscriptionProbe()
+    report = await bank_run(config, tmp_path, probe)
+    assert_everything_held(report)
+    assert report.probe["updated"] == report.probe["sockets"] == SOCKETS, report.probe
