@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 from pathlib import Path
 
@@ -51,6 +52,10 @@ def serve_command(args: argparse.Namespace) -> int:
     if args.workers > 1 and not settings.jwt_secret:
         # Every worker must sign with the same secret.
         os.environ["BELLWETHER_JWT_SECRET"] = generate_secret()
+    if args.workers > 1:
+        # Migrate and seed once here, not in N workers racing each other.
+        asyncio.run(prepare_database(settings))
+        os.environ["BELLWETHER_DEMO"] = "0"
     uvicorn.run(
         "web.app:app_from_env",
         factory=True,
@@ -62,6 +67,20 @@ def serve_command(args: argparse.Namespace) -> int:
         ws="websockets-sansio",
     )
     return 0
+
+
+async def prepare_database(settings: AppSettings) -> None:
+    """Apply migrations (development) and seed the demo data (if enabled) once."""
+    from web.backends import default_hasher, open_backend
+    from web.bus import InMemoryEventBus
+    from web.seed import seed_if_empty
+
+    backend = await open_backend(settings, InMemoryEventBus(), default_hasher())
+    try:
+        if settings.demo and not settings.is_production:
+            await seed_if_empty(backend)
+    finally:
+        await backend.close()
 
 
 def export_command(args: argparse.Namespace) -> int:
