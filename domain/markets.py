@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain import lmsr
 from domain.errors import (
@@ -20,6 +20,9 @@ from domain.model import MAX_AMOUNT, Market, MarketStatus, MarketType, User
 from domain.validation import text
 
 MAX_FEE_BPS = 1000
+MIN_LIQUIDITY = 0.01
+"""Smallest b (shares): below it q/b overflows floats for ordinary trades."""
+MAX_MARKET_LIFETIME = timedelta(days=36525)
 MAX_OUTCOMES = 10
 FINAL_STATUSES = frozenset({MarketStatus.RESOLVED, MarketStatus.VOIDED})
 
@@ -45,8 +48,8 @@ def validate_spec(spec: MarketSpec, now: datetime, default_fee_bps: int) -> Mark
         raise BadUserInput(f"a market needs 2 to {MAX_OUTCOMES} outcomes")
     if len({name.casefold() for name in names}) != len(names):
         raise BadUserInput("outcome names must be unique")
-    if spec.closes_at.tzinfo is None or spec.closes_at <= now:
-        raise BadUserInput("closesAt must be a timezone-aware time in the future")
+    if spec.closes_at.tzinfo is None or not now < spec.closes_at < now + MAX_MARKET_LIFETIME:
+        raise BadUserInput("closesAt must be a timezone-aware time within the next 100 years")
     fee_bps = default_fee_bps if spec.fee_bps is None else spec.fee_bps
     if not 0 <= fee_bps <= MAX_FEE_BPS:
         raise BadUserInput(f"feeBps must be from 0 to {MAX_FEE_BPS}")
@@ -66,8 +69,8 @@ def _liquidity(spec: MarketSpec, n: int) -> float | None:
     if spec.market_type is MarketType.ORDER_BOOK:
         return None
     b = spec.liquidity
-    if b is None or not math.isfinite(b) or b <= 0:
-        raise InvalidAmount("liquidityParameter must be a positive number of shares")
+    if b is None or not math.isfinite(b) or b < MIN_LIQUIDITY:
+        raise InvalidAmount(f"liquidityParameter must be at least {MIN_LIQUIDITY} shares")
     if lmsr.subsidy_cents(b, n) >= MAX_AMOUNT:
         raise InvalidAmount("liquidityParameter is too large: its subsidy exceeds the ceiling")
     return float(b)

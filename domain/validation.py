@@ -8,7 +8,7 @@ from domain.errors import BadUserInput, InvalidAmount
 from domain.model import MAX_AMOUNT, MAX_PRICE_CENTS, MIN_PRICE_CENTS
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,50}")
-EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+EMAIL_PATTERN = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
 
 
 def positive_amount(value: int, what: str) -> int:
@@ -26,11 +26,17 @@ def price_cents(value: int) -> int:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def text(value: str, what: str, low: int, high: int) -> str:
-    """Stripped text whose length is within low..high."""
+    """Stripped text whose length is within low..high, without control characters
+    (tabs and line breaks allowed): NUL in particular cannot be stored in PostgreSQL."""
     stripped = value.strip()
     if not low <= len(stripped) <= high:
         raise BadUserInput(f"{what} must be {low} to {high} characters long")
+    if _CONTROL.search(stripped):
+        raise BadUserInput(f"{what} must not contain control characters")
     return stripped
 
 
@@ -50,4 +56,6 @@ def email(value: str) -> str:
 def password(value: str) -> str:
     if not 8 <= len(value) <= 128:
         raise BadUserInput("password must be 8 to 128 characters long")
+    if "\x00" in value:
+        raise BadUserInput("password must not contain NUL characters")
     return value

@@ -64,14 +64,15 @@ def _new_market(work: Work, spec: MarketSpec, creator_id: str) -> Market:
     )
 
 
-async def _managed(work: Work, actor_id: str, market_id: str) -> Market:
+async def managed_market(work: Work, actor_id: str, market_id: str) -> Market:
+    """The market, locked, if the actor is its creator or an admin."""
     market = await work.market(market_id)
     actor = await work.actor(actor_id)
     market_rules.ensure_can_manage(market, actor)
     return market
 
 
-def _status_changed(work: Work, market: Market) -> None:
+def status_changed(work: Work, market: Market) -> None:
     work.emit(MarketStatusChanged(market.id, market.status, work.now))
 
 
@@ -84,7 +85,7 @@ async def _manage(
     """Apply a creator-or-admin change to a market in one transaction."""
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
-        market = await _managed(work, actor_id, market_id)
+        market = await managed_market(work, actor_id, market_id)
         await change(work, market)
         await work.commit()
         return market
@@ -92,12 +93,12 @@ async def _manage(
 
 async def _pause(work: Work, market: Market) -> None:
     market_rules.pause(market)
-    _status_changed(work, market)
+    status_changed(work, market)
 
 
 async def _resume(work: Work, market: Market) -> None:
     market_rules.resume(market, work.now)
-    _status_changed(work, market)
+    status_changed(work, market)
 
 
 async def pause_market(ctx: ServiceContext, actor_id: str, market_id: str) -> Market:
@@ -119,7 +120,7 @@ async def stop_trading(work: Work, market: Market) -> None:
     market_rules.close(market)
     if await end_all_resting(work, market, OrderStatus.CANCELLED):
         work.prices_changed(market)
-    _status_changed(work, market)
+    status_changed(work, market)
 
 
 async def close_due_markets(ctx: ServiceContext) -> int:

@@ -89,22 +89,26 @@ def _validated(command: PlaceOrder, now: datetime) -> tuple[PlaceOrder, TimeInFo
         raise BadUserInput("expiresAt is only for GTD orders")
     if command.post_only and tif in (TimeInForce.IOC, TimeInForce.FOK):
         raise BadUserInput("a postOnly order must be able to rest (GTC or GTD)")
-    if command.client_order_id is not None:
-        validation.text(command.client_order_id, "clientOrderId", 1, 64)
     return command, tif
 
 
 async def place_order(ctx: ServiceContext, actor_id: str, command: PlaceOrder) -> Order:
-    """Place an order; returns it as it stands after matching."""
+    """Place an order; returns it as it stands after matching.
+
+    A repeat of a ``client_order_id`` returns the user's first order with that key,
+    whatever else it says (a retry of a GTD order may arrive after its expiresAt).
+    """
+    if command.client_order_id is not None:
+        validation.text(command.client_order_id, "clientOrderId", 1, 64)
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
-        command, tif = _validated(command, work.now)
         market = await work.market(command.market_id)
         user = await work.actor(actor_id)
         if command.client_order_id is not None:
             first = await uow.orders.get_by_client_id(user.id, command.client_order_id)
             if first is not None:
                 return first
+        command, tif = _validated(command, work.now)
         market_rules.ensure_type(market, MarketType.ORDER_BOOK)
         market_rules.ensure_tradable(market, work.now)
         outcome = market.outcome(command.outcome_id)

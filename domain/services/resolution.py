@@ -21,7 +21,7 @@ from domain.errors import InvariantViolation
 from domain.ledger import Reason
 from domain.model import SHARE_PAYOUT_CENTS, Market, MarketStatus, Position
 from domain.services.context import ServiceContext
-from domain.services.markets import _managed, _status_changed, stop_trading
+from domain.services.markets import managed_market, status_changed, stop_trading
 from domain.services.work import Work
 
 
@@ -37,7 +37,7 @@ class Resolution:
 
 
 async def _prepare(work: Work, actor_id: str, market_id: str) -> tuple[Market, list[Position]]:
-    market = await _managed(work, actor_id, market_id)
+    market = await managed_market(work, actor_id, market_id)
     market_rules.ensure_not_final(market)
     if market.status is not MarketStatus.CLOSED:
         await stop_trading(work, market)
@@ -113,5 +113,5 @@ def _settle(
     market.status = status
     market.winning_outcome_id = winner
     market.resolved_at = work.now
-    _status_changed(work, market)
+    status_changed(work, market)
     work.prices_changed(market)

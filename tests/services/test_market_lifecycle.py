@@ -35,6 +35,8 @@ def spec(harness: Harness, **changes: object) -> MarketSpec:
         {"outcomes": ("Yes", " ")},
         {"fee_bps": 1001},
         {"fee_bps": -1},
+        {"title": "A title with a NUL\x00 byte"},
+        {"outcomes": ("Yes", "N\x00")},
     ],
 )
 async def test_bad_market_input_is_bad_user_input(
@@ -45,14 +47,17 @@ async def test_bad_market_input_is_bad_user_input(
         await markets.create_market(harness.ctx, alice.id, spec(harness, **changes))
 
 
-async def test_closing_time_in_the_past_is_bad_user_input(harness: Harness) -> None:
+@pytest.mark.parametrize("offset", [timedelta(seconds=-1), timedelta(days=365 * 200)])
+async def test_closing_time_in_the_past_or_centuries_away_is_bad_user_input(
+    harness: Harness, offset: timedelta
+) -> None:
     alice = await harness.user("alice")
-    past = harness.ctx.clock.now() - timedelta(seconds=1)
+    closes_at = harness.ctx.clock.now() + offset
     with pytest.raises(errors.BadUserInput):
-        await markets.create_market(harness.ctx, alice.id, spec(harness, closes_at=past))
+        await markets.create_market(harness.ctx, alice.id, spec(harness, closes_at=closes_at))
 
 
-@pytest.mark.parametrize("b", [0.0, -1.0, float("nan"), float("inf"), 1e9])
+@pytest.mark.parametrize("b", [0.0, -1.0, 1e-320, 0.009, float("nan"), float("inf"), 1e9])
 async def test_bad_liquidity_is_invalid_amount(harness: Harness, b: float) -> None:
     alice = await harness.user("alice")
     with pytest.raises(errors.InvalidAmount):

@@ -225,3 +225,29 @@ async def test_closing_cancels_resting_orders(harness: Harness) -> None:
     with pytest.raises(errors.MarketClosed):
         await orders.place_order(harness.ctx, taker.id, limit(market, Side.BUY, 40, 10))
     await harness.assert_invariants()
+
+
+async def test_a_retried_gtd_order_returns_the_first_even_after_it_expired(
+    harness: Harness,
+) -> None:
+    _, taker, market = await _setup(harness)
+    expires = harness.ctx.clock.now() + timedelta(minutes=1)
+    gtd = limit(
+        market, Side.BUY, 40, 5, time_in_force=TimeInForce.GTD, expires_at=expires,
+        client_order_id="retry-me",
+    )  # fmt: skip
+    first = await orders.place_order(harness.ctx, taker.id, gtd)
+    harness.clock.advance(minutes=2)  # type: ignore[attr-defined]
+    again = await orders.place_order(harness.ctx, taker.id, gtd)
+    assert again.id == first.id
+
+
+@pytest.mark.parametrize("bad", ["nul\x00byte", "bell\x07"])
+async def test_control_characters_in_a_client_order_id_are_bad_user_input(
+    harness: Harness, bad: str
+) -> None:
+    _, taker, market = await _setup(harness)
+    with pytest.raises(errors.BadUserInput):
+        await orders.place_order(
+            harness.ctx, taker.id, limit(market, Side.BUY, 40, 1, client_order_id=bad)
+        )
