@@ -50,6 +50,13 @@ class UserRepository(Protocol):
 
     async def save(self, user: User) -> None: ...
 
+    async def lock_active(self, user_id: str) -> bool:
+        """Lock the user's row until the transaction ends; False if it is not active.
+
+        A command calls it for its actor just before committing, so a deactivation
+        either waits for the command or the command sees it and rolls back."""
+        ...
+
 
 class MarketRepository(Protocol):
     async def get(self, market_id: str) -> Market | None: ...

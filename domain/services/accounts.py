@@ -79,17 +79,24 @@ async def grant_bonus(ctx: ServiceContext, actor_id: str, user_id: str, cents: i
 async def deactivate_user(ctx: ServiceContext, actor_id: str, user_id: str) -> User:
     """The user can no longer sign in or trade; their resting orders are cancelled.
 
-    Their positions still settle at resolution and payouts still reach them.
+    Their positions still settle at resolution and payouts still reach them. Two
+    transactions: the first marks the user inactive, waiting for any command of
+    theirs in flight (commands lock their actor's row before committing); the
+    second, which therefore sees every order they placed, cancels the resting ones.
     """
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
         await _admin(work, actor_id)
+        user = await work.user(user_id)
+        user.is_active = False
+        await work.commit()
+    async with ctx.uow() as uow:
+        work = Work(ctx, uow)
         resting = await uow.orders.resting_for_user(user_id)
         markets = sorted({order.market_id for order in resting})
         for market_id in markets:  # lock first, so balances are read under the locks
             await work.market(market_id)
         user = await work.user(user_id)
-        user.is_active = False
         for market_id in markets:
             await _cancel_users_orders(work, market_id, user.id)
         await work.commit()

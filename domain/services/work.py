@@ -35,6 +35,7 @@ class Work:
         self._events: list[DomainEvent] = []
         self._points: list[PricePoint] = []
         self._created: set[str] = set()
+        self._actor_id: str | None = None
 
     def new_id(self) -> str:
         return self.ctx.ids.new_id()
@@ -61,6 +62,7 @@ class Work:
             raise Unauthenticated("the signed-in user no longer exists") from None
         if not user.is_active:
             raise Unauthenticated("this account is deactivated")
+        self._actor_id = user.id
         return user
 
     async def market(self, market_id: str) -> Market:
@@ -157,6 +159,8 @@ class Work:
         uow = self.uow
         for user_id in sorted(self._users):
             user = self._users[user_id]
+            if user_id == self._actor_id and not await uow.users.lock_active(user_id):
+                raise Unauthenticated("this account was deactivated meanwhile")
             await (uow.users.add if user_id in self._created else uow.users.save)(user)
         for market_id in sorted(self._markets):
             market = self._markets[market_id]

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 PLATFORM_ROW = 1
 _GET = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1")
 _GET_BY_NAME = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE username = $1 LIMIT 1")
+# A no-op write: it takes the row lock (a deactivation waits for us) and checks activity.
+_LOCK_ACTIVE = Statement("UPDATE users SET is_active = is_active WHERE id = $1 AND is_active")
 _GET_PLATFORM = Statement(f"SELECT issued_cents FROM platform WHERE id = {PLATFORM_ROW}")
 _ADD_TO_PLATFORM = Statement(
     f"UPDATE platform SET issued_cents = issued_cents + $1 WHERE id = {PLATFORM_ROW}"
@@ -126,6 +128,10 @@ class TortoiseUserRepository:
             # Two registrations raced past is_taken: the loser's insert hits the unique index.
             raise UsernameTaken("that username or email is already registered") from None
         self._loaded[user.id] = copy.copy(user)
+
+    @translate_errors
+    async def lock_active(self, user_id: str) -> bool:
+        return bool(await self._uow.sql.execute(_LOCK_ACTIVE, (user_id,)))
 
     @translate_errors
     async def save(self, user: User) -> None:
