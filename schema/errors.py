@@ -49,6 +49,8 @@ LIMIT_MESSAGES = (
     "aliases found. Allowed",
     "Document contains more than",
 )
+# GraphQL Int is 32 bits: an amount beyond it is refused before any resolver runs.
+AMOUNT_MESSAGES = ("Int cannot represent non 32-bit signed integer value",)
 CLIENT_INPUT_ERRORS = (GraphQLError, ValueError, TypeError, OverflowError)
 
 
@@ -72,10 +74,7 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
     if code in CONTRACT_CODES or code == INTERNAL:
         return error
     if error.path is None and (original is None or isinstance(original, CLIENT_INPUT_ERRORS)):
-        limited = any(text in error.message for text in LIMIT_MESSAGES)
-        return _with_code(
-            error, error.message, "QUERY_TOO_COMPLEX" if limited else "BAD_USER_INPUT"
-        )
+        return _with_code(error, error.message, _input_code(error.message))
     exc_info = (type(original), original, original.__traceback__) if original else None
     logger.error(
         "internal error (request %s) at %s: %s",
@@ -86,6 +85,14 @@ def classify(error: GraphQLError, request_id: str) -> GraphQLError:
         extra={"request_id": request_id},
     )
     return _with_code(error, "Internal server error", INTERNAL, requestId=request_id)
+
+
+def _input_code(message: str) -> str:
+    if any(text in message for text in LIMIT_MESSAGES):
+        return "QUERY_TOO_COMPLEX"
+    if any(text in message for text in AMOUNT_MESSAGES):
+        return "INVALID_AMOUNT"
+    return "BAD_USER_INPUT"
 
 
 def classify_all(errors: list[GraphQLError], request_id: str) -> None:

@@ -60,7 +60,7 @@ async def test_invalid_amount_and_nothing_changes(api: Api) -> None:
     _, alice = await api.user("alice")
     market = await ops.create_market(api, alice, "ORDER_BOOK")
     before = await ops.me(api, alice)
-    for qty, price in ((0, 50), (5, 100), (10**9, 50)):
+    for qty, price in ((0, 50), (5, 100), (10**9, 50), (3 * 10**9, 50), (-(2**40), 50)):
         code = await api.error_code(ops.PLACE_ORDER, ops.limit(market, "BUY", qty, price), alice)
         assert code == "INVALID_AMOUNT"
     assert await ops.me(api, alice) == before
