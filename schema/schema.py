@@ -29,6 +29,7 @@ from strawberry.types.execution import ExecutionContext
 
 from resolvers import accounts, live, markets, trading
 from schema.errors import classify_all
+from schema.limits import bounded_rules
 from schema.permissions import IsAdmin, IsAuthenticated
 from schema.types.accounts import AuthPayload, User
 from schema.types.markets import Market, PriceUpdate, Resolution
@@ -154,8 +155,9 @@ def build_schema(
     # The limit rules are built once: ValidationCache keys on the rule classes, and the
     # stock limiter extensions would build new classes per request (a miss every time).
     rules: list[type[ASTValidationRule]] = [
-        depth_validator(max_depth, should_ignore=None),
-        aliases_validator(max_aliases),
+        bounded_rules(
+            [depth_validator(max_depth, should_ignore=None), aliases_validator(max_aliases)]
+        )
     ]
     extensions: list[type[SchemaExtension] | Any] = [
         *observers,

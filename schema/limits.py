@@ -1,0 +1,93 @@
+"""A bound on fragment fan-out, checked before the depth and alias limits.
+
+Strawberry's depth and alias validators expand every fragment spread anew, so a
+document of a few hundred tokens (``fragment F0 on Market { ...F1 ...F1 }``,
+``F1`` likewise, thirty levels) costs them 2^30 steps and holds a worker's
+event loop for hours. :func:`expanded_selections` counts the field selections
+of a document with each fragment's size computed once, and
+:func:`bounded_rules` runs those validators only on documents under the bound;
+over it the document is refused with ``QUERY_TOO_COMPLEX``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+)
+
+MAX_SELECTIONS = 5_000
+"""Field selections a document may expand to (fragments expanded)."""
+MAX_NESTING = 64
+"""Deeper than this counts as over the bound (the depth limit refuses it anyway)."""
+
+
+def expanded_selections(document: DocumentNode, limit: int = MAX_SELECTIONS) -> int:
+    """Field selections once every fragment spread is expanded; stops counting past
+    ``limit``. Cycles and unknown fragments count nothing (other rules report them)."""
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    sizes: dict[str, int] = {}
+
+    def size(selection_set: SelectionSetNode, visiting: frozenset[str], level: int) -> int:
+        if level > MAX_NESTING:
+            return limit + 1
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                inner = selection.selection_set
+                total += 1 + (size(inner, visiting, level + 1) if inner else 0)
+            elif isinstance(selection, InlineFragmentNode):
+                total += size(selection.selection_set, visiting, level)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = fragments.get(name)
+                if fragment is None or name in visiting:
+                    continue
+                if name not in sizes:
+                    sizes[name] = size(fragment.selection_set, visiting | {name}, level)
+                total += sizes[name]
+            if total > limit:
+                return total
+        return total
+
+    total = 0
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            total += size(definition.selection_set, frozenset(), 0)
+            if total > limit:
+                break
+    return total
+
+
+def bounded_rules(
+    rules: Sequence[type[ASTValidationRule]], limit: int = MAX_SELECTIONS
+) -> type[ASTValidationRule]:
+    """One rule: refuse a document that expands past ``limit``, else run ``rules``
+    (validators that do all their work when constructed, as Strawberry's limiters do)."""
+
+    class BoundedSelections(ASTValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            if expanded_selections(context.document, limit) > limit:
+                message = (
+                    f"Document contains more than {limit} field selections "
+                    "once its fragments are expanded"
+                )
+                context.report_error(GraphQLError(message))
+                return
+            for rule in rules:
+                rule(context)
+
+    return BoundedSelections
