@@ -9,10 +9,11 @@ size: no query per row.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
@@ -39,11 +40,50 @@ from persistence.tortoise.models import (
     PositionRecord,
     PricePointRecord,
     TradeRecord,
-    UserRecord,
+)
+from persistence.tortoise.rows import (
+    MARKET_COLUMNS,
+    ORDER_COLUMNS,
+    USER_COLUMNS,
+    market_from_rows,
+    order_from_row,
+    user_from_row,
+)
+from persistence.tortoise.sql import (
+    Params,
+    PostgresSql,
+    Row,
+    SqliteSql,
+    Statement,
+    Timestamps,
+    placeholders,
 )
 
 R = TypeVar("R")
 RESTING = [status.value for status in RESTING_STATUSES]
+_RESTING_IN_BOOK = Statement(
+    f"SELECT {ORDER_COLUMNS} FROM orders WHERE market_id = $1 AND outcome_id = $2"
+    f" AND status IN ({', '.join(repr(s) for s in RESTING)}) ORDER BY sequence"
+)
+
+
+# The DataLoaders' batch reads, hand-written: they run on nearly every request.
+@functools.cache
+def _users_by_ids(count: int) -> Statement:
+    return Statement(f"SELECT {USER_COLUMNS} FROM users WHERE id IN ({placeholders(1, count)})")
+
+
+@functools.cache
+def _markets_by_ids(count: int) -> Statement:
+    return Statement(
+        f"SELECT {MARKET_COLUMNS} FROM markets m JOIN outcomes o ON o.market_id = m.id"
+        f" WHERE m.id IN ({placeholders(1, count)}) ORDER BY m.id, o.ordinal"
+    )
+
+
+@functools.cache
+def _orders_by_ids(count: int) -> Statement:
+    return Statement(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({placeholders(1, count)})")
 
 
 def _before(cursor: Cursor | None, column: str) -> Q:
@@ -58,6 +98,7 @@ def _before(cursor: Cursor | None, column: str) -> Q:
 class TortoiseReadModel:
     def __init__(self, database: Database) -> None:
         self._database = database
+        self._timestamps: Timestamps = SqliteSql if database.is_sqlite else PostgresSql
 
     @translate_errors
     async def _run(self, query: Callable[[BaseDBAsyncClient], Awaitable[R]]) -> R:
@@ -67,19 +108,27 @@ class TortoiseReadModel:
         finally:
             self._database.deactivate(token)
 
-    async def users_by_ids(self, ids: Sequence[str]) -> list[User]:
-        async def query(db: BaseDBAsyncClient) -> list[User]:
-            rows = await UserRecord.filter(id__in=list(ids)).using_db(db)
-            return [mapping.user_to_domain(row) for row in rows]
+    @translate_errors
+    async def _fetch(self, statement: Statement, params: Params) -> list[Row]:
+        """One hand-written read on the pool (PostgreSQL) or the read connection (SQLite)."""
+        database = self._database
+        text = statement.sqlite if database.is_sqlite else statement.postgres
+        _, rows = await database.connection().execute_query(text, list(params))
+        return cast(list[Row], rows)  # asyncpg Records, sqlite3.Row: both read by position
 
-        return await self._run(query) if ids else []
+    async def users_by_ids(self, ids: Sequence[str]) -> list[User]:
+        if not ids:
+            return []
+        rows = await self._fetch(_users_by_ids(len(ids)), ids)
+        return [user_from_row(self._timestamps, row) for row in rows]
 
     async def markets_by_ids(self, ids: Sequence[str]) -> list[Market]:
-        async def query(db: BaseDBAsyncClient) -> list[Market]:
-            rows = await MarketRecord.filter(id__in=list(ids)).using_db(db)
-            return await _with_outcomes(db, list(rows))
-
-        return await self._run(query) if ids else []
+        if not ids:
+            return []
+        by_market: dict[str, list[Row]] = defaultdict(list)
+        for row in await self._fetch(_markets_by_ids(len(ids)), ids):
+            by_market[row[0]].append(row)
+        return [market_from_rows(self._timestamps, rows) for rows in by_market.values()]
 
     async def markets_page(
         self, status: MarketStatus | None, first: int, after: Cursor | None
@@ -174,22 +223,14 @@ class TortoiseReadModel:
         return await self._run(query)
 
     async def orders_by_ids(self, ids: Sequence[str]) -> list[Order]:
-        async def query(db: BaseDBAsyncClient) -> list[Order]:
-            rows = await OrderRecord.filter(id__in=list(ids)).using_db(db)
-            return [mapping.order_to_domain(row) for row in rows]
-
-        return await self._run(query) if ids else []
+        if not ids:
+            return []
+        rows = await self._fetch(_orders_by_ids(len(ids)), ids)
+        return [order_from_row(self._timestamps, row) for row in rows]
 
     async def resting_orders(self, market_id: str, outcome_id: str) -> list[Order]:
-        async def query(db: BaseDBAsyncClient) -> list[Order]:
-            rows = await (
-                OrderRecord.filter(market_id=market_id, outcome_id=outcome_id, status__in=RESTING)
-                .order_by("sequence")
-                .using_db(db)
-            )
-            return [mapping.order_to_domain(row) for row in rows]
-
-        return await self._run(query)
+        rows = await self._fetch(_RESTING_IN_BOOK, (market_id, outcome_id))
+        return [order_from_row(self._timestamps, row) for row in rows]
 
     async def positions(self, user_id: str, market_id: str | None) -> list[Position]:
         async def query(db: BaseDBAsyncClient) -> list[Position]:

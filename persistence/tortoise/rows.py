@@ -25,7 +25,7 @@ from domain.model import (
     Trade,
     User,
 )
-from persistence.tortoise.sql import Params, Row, Sql, optional_timestamp
+from persistence.tortoise.sql import Params, Row, Timestamps, optional_timestamp
 
 USER_COLUMNS = (
     "id, username, email, password_hash, created_at, cash_cents, bonus_cents,"
@@ -53,7 +53,7 @@ ENTRY_INSERT = "id, source, destination, amount_cents, reason, at, market_id, or
 POINT_INSERT = "market_id, at, prices"
 
 
-def user_from_row(sql: Sql, row: Row) -> User:
+def user_from_row(sql: Timestamps, row: Row) -> User:
     return User(
         id=row[0],
         username=row[1],
@@ -68,7 +68,7 @@ def user_from_row(sql: Sql, row: Row) -> User:
     )
 
 
-def market_from_rows(sql: Sql, rows: list[Row]) -> Market:
+def market_from_rows(sql: Timestamps, rows: list[Row]) -> Market:
     """A market from its rows joined with its outcomes, ordered by ordinal (one per outcome)."""
     m = rows[0]
     return Market(
@@ -109,7 +109,7 @@ def _outcome(market_id: str, row: Row) -> Outcome:
     )
 
 
-def order_from_row(sql: Sql, row: Row) -> Order:
+def order_from_row(sql: Timestamps, row: Row) -> Order:
     return Order(
         id=row[0],
         user_id=row[1],

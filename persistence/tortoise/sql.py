@@ -47,7 +47,13 @@ def placeholders(start: int, count: int) -> str:
     return ", ".join(f"${i}" for i in range(start, start + count))
 
 
-class Sql(Protocol):
+class Timestamps(Protocol):
+    def timestamp(self, value: object) -> datetime:
+        """A timestamp column's value as a timezone-aware UTC datetime."""
+        ...
+
+
+class Sql(Timestamps, Protocol):
     """The statements of one open transaction."""
 
     async def fetch(self, statement: Statement, params: Params = ()) -> list[Row]: ...
@@ -62,10 +68,6 @@ class Sql(Protocol):
 
     async def write_all(self, writes: Sequence[Write]) -> None:
         """Run writes that touch distinct rows and need no row count, in order."""
-        ...
-
-    def timestamp(self, value: object) -> datetime:
-        """A timestamp column's value as a timezone-aware UTC datetime."""
         ...
 
 
@@ -95,7 +97,8 @@ class PostgresSql:
             params = [value for _, values in writes for value in values]
             await self._connection.execute(text, *params)
 
-    def timestamp(self, value: object) -> datetime:
+    @staticmethod
+    def timestamp(value: object) -> datetime:
         assert isinstance(value, datetime)
         return value
 
@@ -123,7 +126,8 @@ class SqliteSql:
     async def write_all(self, writes: Sequence[Write]) -> None:
         await _grouped(self, writes)
 
-    def timestamp(self, value: object) -> datetime:
+    @staticmethod
+    def timestamp(value: object) -> datetime:
         # Tortoise stores datetimes as ISO text here (the sqlite3 adapter it registers).
         parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         if parsed.tzinfo is None:
@@ -161,7 +165,7 @@ def _renumbered(text: str, offset: int) -> str:
     return _PLACEHOLDER.sub(shifted, text)
 
 
-def optional_timestamp(sql: Sql, value: object) -> datetime | None:
+def optional_timestamp(sql: Timestamps, value: object) -> datetime | None:
     return None if value is None else sql.timestamp(value)
 
 
