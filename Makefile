@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean reliability
 
 install: $(STAMP)
 
@@ -29,6 +29,15 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/engine.py
+
+# The heavy reliability runs (docs/RELIABILITY.md): 50 clients x 10,000 operations on both
+# backends, kill -9 and PostgreSQL restarts at three points of heavy load, 1,000 fuzz examples
+# per mode. Each run's figures are appended to $(RELIABILITY_FIGURES) as one JSON line.
+RELIABILITY_FIGURES ?= /tmp/bellwether-reliability.jsonl
+reliability: install
+	BELLWETHER_HEAVY=1 BELLWETHER_FUZZ_EXAMPLES=1000 \
+	BELLWETHER_RELIABILITY_FIGURES=$(RELIABILITY_FIGURES) $(BIN)/pytest tests/reliability -s -q
+	@echo "figures: $(RELIABILITY_FIGURES)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
