@@ -52,6 +52,7 @@ from web.live import FanOutPublisher, LiveHub
 from web.metrics import Metrics
 from web.middleware import BodyLimit, RequestLog, configure_logging, graphql_error_body
 from web.settings import AppSettings
+from web.wsprotocols import LegacyWsHandler, TransportWsHandler
 
 log = logging.getLogger("bellwether.app")
 
@@ -105,6 +106,9 @@ class AppState:
 
 class BellwetherGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context, WebSocket auth and JSON error bodies."""
+
+    graphql_transport_ws_handler_class = TransportWsHandler
+    graphql_ws_handler_class = LegacyWsHandler
 
     def __init__(self, state: AppState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -188,7 +192,8 @@ def create_app(
         keep_alive=True,
         keep_alive_interval=15,
         # Our own limit (Context.subscription_slot) refuses with RATE_LIMITED; Strawberry's,
-        # which counts every in-flight operation on the socket, is only a backstop.
+        # which counts every in-flight operation on the socket, is a backstop (also
+        # RATE_LIMITED, see web.wsprotocols) that a pipelined flood can reach first.
         max_subscriptions_per_connection=2 * settings.max_subscriptions_per_connection + 10,
     )
 

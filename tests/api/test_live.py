@@ -229,3 +229,21 @@ async def test_a_slow_subscriber_does_not_hold_up_a_fast_one(
             sequences.append((await slow.data())["marketPrices"]["sequence"])
         assert sequences == sorted(set(sequences))
         assert sequences[-1] == start + trades
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_every_refusal_of_a_pipelined_flood_says_rate_limited(
+    server: LiveServer, live_api: Api, protocol: str
+) -> None:
+    _, alice = await live_api.user("alice")
+    market = await ops.create_market(live_api, alice)
+    async with live_client(server.ws_url, protocol=protocol) as ws:
+        flood = 40  # beyond Strawberry's own backstop (2 * 3 + 10) as well as our limit of 3
+        await asyncio.gather(
+            *(ws.subscribe(str(n), PRICES, {"m": market["id"]}) for n in range(flood))
+        )
+        outcomes = [await ws.result() for _ in range(flood)]
+        served = [sub_id for sub_id, payload in outcomes if not payload.get("errors")]
+        refused = [error_codes(payload) for _, payload in outcomes if payload.get("errors")]
+        assert len(served) == 3
+        assert refused == [["RATE_LIMITED"]] * (flood - 3)
