@@ -122,7 +122,10 @@ class PostgresEventBus:
 
     async def _notify(self, payloads: Sequence[str]) -> None:
         conn = await self._publisher()
-        async with conn.transaction():
+        if len(payloads) == 1:  # the usual case: one round trip, no BEGIN/COMMIT
+            await conn.execute("SELECT pg_notify($1, $2)", self._channel, payloads[0])
+            return
+        async with conn.transaction():  # a command's payloads arrive together or not at all
             for payload in payloads:
                 await conn.execute("SELECT pg_notify($1, $2)", self._channel, payload)
 
