@@ -112,8 +112,14 @@ class TortoiseReadModel:
     async def _fetch(self, statement: Statement, params: Params) -> list[Row]:
         """One hand-written read on the pool (PostgreSQL) or the read connection (SQLite)."""
         database = self._database
+        client = database.connection()
+        if database.is_sqlite and client._connection is not None:
+            # In the loop's thread, like the unit of work (``sqlite_engine``): a WAL read
+            # takes microseconds, a hop to aiosqlite's thread and back far longer.
+            cursor = client._connection._conn.execute(statement.sqlite, params)
+            return cast(list[Row], cursor.fetchall())
         text = statement.sqlite if database.is_sqlite else statement.postgres
-        _, rows = await database.connection().execute_query(text, list(params))
+        _, rows = await client.execute_query(text, list(params))
         return cast(list[Row], rows)  # asyncpg Records, sqlite3.Row: both read by position
 
     async def users_by_ids(self, ids: Sequence[str]) -> list[User]:
