@@ -234,26 +234,6 @@ def position_fields(position: Position) -> Fields:
     }
 
 
-def trade_record(trade: Trade) -> TradeRecord:
-    return TradeRecord(
-        id=trade.id,
-        market_id=trade.market_id,
-        outcome_id=trade.outcome_id,
-        price_cents=trade.price_cents,
-        quantity=trade.quantity,
-        is_amm=trade.is_amm,
-        taker_side=trade.taker_side.value,
-        taker_user_id=trade.taker_user_id,
-        maker_user_id=trade.maker_user_id,
-        taker_order_id=trade.taker_order_id,
-        maker_order_id=trade.maker_order_id,
-        lmsr_side=trade.lmsr_side.value if trade.lmsr_side else None,
-        notional_cents=trade.notional_cents,
-        fee_cents=trade.fee_cents,
-        executed_at=trade.executed_at,
-    )
-
-
 def trade_to_domain(row: TradeRecord) -> Trade:
     return Trade(
         id=row.id,
@@ -274,20 +254,6 @@ def trade_to_domain(row: TradeRecord) -> Trade:
     )
 
 
-def entry_record(entry: LedgerEntry) -> LedgerEntryRecord:
-    return LedgerEntryRecord(
-        id=entry.id,
-        source=str(entry.source),
-        destination=str(entry.destination),
-        amount_cents=entry.amount_cents,
-        reason=entry.reason.value,
-        at=entry.at,
-        market_id=entry.market_id,
-        order_id=entry.order_id,
-        trade_id=entry.trade_id,
-    )
-
-
 def entry_to_domain(row: LedgerEntryRecord) -> LedgerEntry:
     return LedgerEntry(
         id=row.id,
@@ -300,10 +266,6 @@ def entry_to_domain(row: LedgerEntryRecord) -> LedgerEntry:
         order_id=row.order_id,
         trade_id=row.trade_id,
     )
-
-
-def price_point_record(point: PricePoint) -> PricePointRecord:
-    return PricePointRecord(market_id=point.market_id, at=point.at, prices=list(point.prices))
 
 
 def price_point_to_domain(row: PricePointRecord) -> PricePoint:
