@@ -472,30 +472,47 @@ class Report:
         return failures
 
 
+async def setup_call(
+    http: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str | None = None
+) -> dict[str, Any]:
+    """A set-up request, retried while the server or its database is briefly away
+    (another test may be restarting the shared PostgreSQL); returns the body."""
+    body: dict[str, Any] = {}
+    for _ in range(40):
+        try:
+            body = (await post(http, query, variables, token)).json()
+        except Unreachable:
+            await asyncio.sleep(0.5)
+            continue
+        codes = [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
+        if INTERNAL not in codes:
+            return body
+        await asyncio.sleep(0.5)
+    raise RuntimeError(f"set-up request kept failing: {query[:60]} -> {body}")
+
+
 async def sign_up(http: httpx.AsyncClient, name: str) -> Account:
+    """Register (a retry that finds the name taken is fine) and sign in."""
     credentials = {"username": name, "email": f"{name}@load.example", "password": PASSWORD}
-    registered = (await post(http, REGISTER, {"i": credentials}, None)).json()
-    user_id = registered["data"]["register"]["id"]
-    return await sign_in(http, name, user_id)
+    body = await setup_call(http, REGISTER, {"i": credentials})
+    codes = [(e.get("extensions") or {}).get("code") for e in body.get("errors") or []]
+    if codes and codes != ["USERNAME_TAKEN"]:
+        raise RuntimeError(f"could not register {name}: {body}")
+    return await sign_in(http, name)
 
 
-async def sign_in(http: httpx.AsyncClient, name: str, user_id: str, admin: bool = False) -> Account:
-    body = (await post(http, LOGIN, {"u": name, "p": PASSWORD}, None)).json()
-    return Account(user_id, name, body["data"]["login"]["accessToken"], admin)
-
-
-async def admin_id(http: httpx.AsyncClient, token: str) -> str:
-    body = (await post(http, "{ me { id } }", {}, token)).json()
-    user_id: str = body["data"]["me"]["id"]
-    return user_id
+async def sign_in(http: httpx.AsyncClient, name: str, admin: bool = False) -> Account:
+    body = await setup_call(http, LOGIN, {"u": name, "p": PASSWORD})
+    token: str = body["data"]["login"]["accessToken"]
+    me = await setup_call(http, "{ me { id } }", {}, token)
+    return Account(me["data"]["me"]["id"], name, token, admin)
 
 
 async def set_up_world(url: str, config: Config, tally: Tally) -> World:
     """The admin, the other clients' users and 2..clients/8 markets of each type."""
     rng = random.Random(config.seed)
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        admin = await sign_in(http, ADMIN, "", admin=True)
-        admin.id = await admin_id(http, admin.token)
+        admin = await sign_in(http, ADMIN, admin=True)
         gate = asyncio.Semaphore(8)
 
         async def one(i: int) -> Account:
@@ -506,7 +523,7 @@ async def set_up_world(url: str, config: Config, tally: Tally) -> World:
         world = World(accounts, [])
         per_type = max(2, config.clients // 8)
         for account in accounts[1:]:
-            await post(http, GRANT, {"u": account.id, "a": 2_000}, admin.token)
+            await setup_call(http, GRANT, {"u": account.id, "a": 2_000}, admin.token)
         for i in range(per_type * 2):
             creator = accounts[1 + i % max(1, len(accounts) - 1)] if len(accounts) > 1 else admin
             kind = "ORDER_BOOK" if i % 2 else "LMSR"

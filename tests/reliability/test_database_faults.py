@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from typing import Any
 
 import httpx
 import pytest
 
 from bench import load
-from bench.load_ops import LMSR_TRADE, MarketRef, World, post
+from bench.load_ops import LMSR_TRADE, MarketRef, World, create_market, post
 from tests.api.wsclient import LiveClient, live_client
 from tests.reliability.conftest import assert_everything_held, bank_run
 
@@ -40,7 +41,13 @@ class SubscriptionProbe:
         self.workers_with_sockets = 0
 
     async def before(self, server: load.Server, world: World) -> None:
-        self.market = next(m for m in world.markets if m.kind == "LMSR")
+        """Its own LMSR market, which no client of the load pauses or settles."""
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+            made = await create_market(
+                http, world.accounts[1], "LMSR", random.Random(1), load.Tally()
+            )
+        assert made is not None
+        self.market = made
         ws_url = server.url.replace("http://", "ws://") + "/graphql"
         for _ in range(SOCKETS):
             ws = await self.stack.enter_async_context(live_client(ws_url))
