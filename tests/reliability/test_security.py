@@ -360,12 +360,6 @@ async def test_a_flood_of_subscriptions_on_one_connection_is_capped(
     assert len(served) <= 5 and len(answers) - len(served) >= 195
 
 
-@pytest.mark.xfail(
-    reason="Strawberry's own per-socket cap (web/app.py sets it to 2 * limit + 10 as a "
-    "backstop) answers a pipelined flood with 'Subscription limit reached' and no "
-    "extensions.code, before the RATE_LIMITED slot check runs",
-    strict=True,
-)
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
 async def test_every_refused_subscription_of_a_flood_says_rate_limited(
     live_api: Api, server: LiveServer, protocol: str
