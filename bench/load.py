@@ -145,7 +145,15 @@ async def fresh_database(backend: str, directory: Path) -> AsyncIterator[str]:
     try:
         yield url
     finally:
-        await drop_postgres(url)
+        for _ in range(30):  # PostgreSQL may be restarting (a fault, or another test's)
+            try:
+                await drop_postgres(url)
+                break
+            except Exception as error:  # OSError, or asyncpg's while it stops or starts
+                last = error
+            await asyncio.sleep(1)
+        else:
+            print(f"could not drop {url}: {last}", file=sys.stderr)
 
 
 FIGURES_SQL = {
