@@ -19,31 +19,12 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from domain.errors import DomainError
+from domain.errors import ERROR_CODES, DomainError
 
 logger = logging.getLogger("bellwether.api")
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
-CONTRACT_CODES = frozenset(
-    {
-        "UNAUTHENTICATED",
-        "FORBIDDEN",
-        "NOT_FOUND",
-        "BAD_USER_INPUT",
-        "INVALID_AMOUNT",
-        "INSUFFICIENT_BALANCE",
-        "INSUFFICIENT_SHARES",
-        "MARKET_PAUSED",
-        "MARKET_CLOSED",
-        "MARKET_RESOLVED",
-        "WRONG_MARKET_TYPE",
-        "PRICE_LIMIT_EXCEEDED",
-        "ORDER_NOT_CANCELLABLE",
-        "USERNAME_TAKEN",
-        "RATE_LIMITED",
-        "QUERY_TOO_COMPLEX",
-    }
-)
+CONTRACT_CODES = ERROR_CODES  # the codes of PRODUCT.md section 6, one per DomainError
 LIMIT_MESSAGES = (
     "exceeds maximum operation depth",
     "aliases found. Allowed",
