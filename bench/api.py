@@ -27,6 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,19 +51,19 @@ def free_port() -> int:
 
 
 async def gql(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str | None = None
+    client: aiohttp.ClientSession, query: str, variables: dict[str, Any], token: str | None = None
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = await client.post(
+    async with client.post(
         "/graphql", json={"query": query, "variables": variables}, headers=headers
-    )
-    body: dict[str, Any] = response.json()
-    if response.status_code != 200 or body.get("errors"):
-        raise RuntimeError(f"{response.status_code}: {body.get('errors')}")
+    ) as response:
+        body: dict[str, Any] = await response.json()
+        if response.status != 200 or body.get("errors"):
+            raise RuntimeError(f"{response.status}: {body.get('errors')}")
     return body["data"]
 
 
-async def user(client: httpx.AsyncClient, name: str) -> str:
+async def user(client: aiohttp.ClientSession, name: str) -> str:
     await gql(
         client,
         "mutation($i: RegisterInput!) { register(input: $i) { id } }",
@@ -77,7 +78,7 @@ async def user(client: httpx.AsyncClient, name: str) -> str:
 
 
 async def setup(
-    client: httpx.AsyncClient, clients: int
+    client: aiohttp.ClientSession, clients: int
 ) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
     tag = f"b{int(time.time() * 1000) % 10**8}"
     tokens = list(await asyncio.gather(*(user(client, f"{tag}u{i}") for i in range(clients))))
@@ -120,7 +121,7 @@ async def setup(
 
 
 async def run_client(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     token: str,
     lmsr: dict[str, Any],
     book: dict[str, Any],
@@ -171,17 +172,40 @@ async def run_client(
         samples[kind].append(time.perf_counter() - started)
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of a process and all its descendants, from /proc."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    tick = os.sysconf("SC_CLK_TCK")
+    total, frontier = 0.0, {root}
+    while frontier:
+        total += sum(stats[pid][1] for pid in frontier if pid in stats)
+        frontier = {pid for pid, (parent, _) in stats.items() if parent in frontier}
+    return total / tick
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
-async def measure(url: str, clients: int, seconds: float) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=clients + 5, max_keepalive_connections=clients + 5)
-    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+async def measure(
+    url: str, clients: int, seconds: float, server_pid: int | None = None
+) -> dict[str, Any]:
+    connector = aiohttp.TCPConnector(limit=clients + 5)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
         tokens, lmsr, book = await setup(client, clients)
         samples: dict[str, list[float]] = defaultdict(list)
         errors: list[str] = []
+        cpu_before = tree_cpu_seconds(server_pid) if server_pid else 0.0
         started = time.perf_counter()
         deadline = started + seconds
         await asyncio.gather(
@@ -191,6 +215,7 @@ async def measure(url: str, clients: int, seconds: float) -> dict[str, Any]:
             )
         )
         elapsed = time.perf_counter() - started
+        server_cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid else None
     everything = [v for values in samples.values() for v in values]
     figures: dict[str, Any] = {
         "clients": clients,
@@ -203,6 +228,10 @@ async def measure(url: str, clients: int, seconds: float) -> dict[str, Any]:
     }
     trades = len(samples["lmsr_trade"]) + len(samples["limit_order"])
     figures["trades_per_s"] = round(trades / elapsed, 1)
+    if server_cpu is not None and everything:
+        # CPU the server spent per request: steadier than ops/s on a shared machine.
+        figures["server_cpu_ms_per_op"] = round(server_cpu * 1000 / len(everything), 3)
+        figures["server_cores_busy"] = round(server_cpu / elapsed, 2)
     for kind, values in sorted(samples.items()):
         figures[kind] = {
             "n": len(values),
@@ -232,7 +261,9 @@ async def fresh_postgres() -> str:
     return url
 
 
-def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    database_url: str, workers: int, loop: str = "auto", http: str = "auto"
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
@@ -258,6 +289,10 @@ def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen[byte
         "warning",
         "--ws",
         "websockets-sansio",
+        "--loop",
+        loop,
+        "--http",
+        http,
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
@@ -279,6 +314,8 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres", "memory"], default="sqlite")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--url", help="benchmark a running server instead of starting one")
+    parser.add_argument("--loop", default="auto", help="uvicorn's --loop (auto, asyncio, uvloop)")
+    parser.add_argument("--http", default="auto", help="uvicorn's --http (auto, h11, httptools)")
     args = parser.parse_args()
     process = None
     url = args.url
@@ -289,9 +326,10 @@ def main() -> None:
             database_url = "memory://"
         else:
             database_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-        process, url = start_server(database_url, args.workers)
+        process, url = start_server(database_url, args.workers, args.loop, args.http)
     try:
-        figures = asyncio.run(measure(url, args.clients, args.seconds))
+        pid = process.pid if process is not None else None
+        figures = asyncio.run(measure(url, args.clients, args.seconds, pid))
     finally:
         if process is not None:
             process.terminate()
@@ -308,6 +346,11 @@ def main() -> None:
         f"{'all':12} {figures['ops_per_s']:8.1f}/s  p50 {figures['p50_ms']:7.2f} ms  "
         f"p99 {figures['p99_ms']:7.2f} ms  errors {figures['errors']}"
     )
+    if "server_cpu_ms_per_op" in figures:
+        print(
+            f"server CPU {figures['server_cpu_ms_per_op']:.3f} ms per request, "
+            f"{figures['server_cores_busy']:.2f} cores busy"
+        )
     print(json.dumps(figures))
 
 

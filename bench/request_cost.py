@@ -1,0 +1,225 @@
+"""CPU per GraphQL request, in process: the app driven through ASGI, no network.
+
+Runs each request kind of ``bench/api.py`` (LMSR trade, crossing limit order,
+``market { prices }``, ``orderBook``) N times against the real app on a fresh
+SQLite file and prints the process CPU time per request. The HTTP server and
+the client are left out, so the figure is the app's own cost (Starlette,
+Strawberry, resolvers, services, storage); it moves little with other load on
+the machine, which makes it the figure to compare code changes by.
+
+    python bench/request_cost.py [--requests 2000] [--database sqlite|memory]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from api import BOOK, LMSR, ORDER, PASSWORD, PRICES  # noqa: E402
+
+
+class AsgiClient:
+    """Sends one POST /graphql at a time straight into an ASGI app."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def post(self, query: str, variables: dict[str, Any], token: str | None) -> Any:
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if token:
+            headers.append((b"authorization", f"Bearer {token}".encode()))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/graphql",
+            "raw_path": b"/graphql",
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                await asyncio.sleep(3600)
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        chunks: list[bytes] = []
+        status = 0
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        result = json.loads(b"".join(chunks))
+        if status != 200 or result.get("errors"):
+            raise RuntimeError(f"{status}: {result}")
+        return result["data"]
+
+
+async def run(
+    requests: int, database_url: str, only: list[str], profile: str | None
+) -> dict[str, float]:
+    os.environ.update(
+        BELLWETHER_DATABASE_URL=database_url,
+        BELLWETHER_DEMO="0",
+        BELLWETHER_JWT_SECRET="bench-secret-" + "x" * 40,
+        BELLWETHER_LOG_LEVEL="WARNING",
+        BELLWETHER_SWEEP_INTERVAL_SECONDS="600",
+    )
+    from web.app import app_from_env
+
+    app = app_from_env()
+    client = AsgiClient(app)
+    async with app.router.lifespan_context(app):
+        tokens = []
+        for name in ("rc-alice", "rc-bob"):
+            await client.post(
+                "mutation($i: RegisterInput!) { register(input: $i) { id } }",
+                {"i": {"username": name, "email": f"{name}@bench.example", "password": PASSWORD}},
+                None,
+            )
+            login = await client.post(
+                "mutation($u: String!, $p: String!) "
+                "{ login(username: $u, password: $p) { accessToken } }",
+                {"u": name, "p": PASSWORD},
+                None,
+            )
+            tokens.append(login["login"]["accessToken"])
+        make = "mutation($i: CreateMarketInput!) { createMarket(input: $i) { id outcomes { id } } }"
+        common = {"outcomes": ["Yes", "No"], "closesAt": "2099-01-01T00:00:00Z"}
+        lmsr = (
+            await client.post(
+                make,
+                {
+                    "i": {
+                        "title": "Request cost LMSR market",
+                        "marketType": "LMSR",
+                        "liquidityParameter": 500.0,
+                        **common,
+                    }
+                },
+                tokens[0],
+            )
+        )["createMarket"]
+        book = (
+            await client.post(
+                make,
+                {
+                    "i": {
+                        "title": "Request cost order book market",
+                        "marketType": "ORDER_BOOK",
+                        **common,
+                    }
+                },
+                tokens[0],
+            )
+        )["createMarket"]
+        yes = book["outcomes"][0]["id"]
+        # Alice sells to Bob, then Bob sells back to Alice: every second order fills.
+        for token in tokens:
+            await client.post(
+                "mutation($m: ID!) { mintCompleteSet(marketId: $m, quantity: 10) { cents } }",
+                {"m": book["id"]},
+                token,
+            )
+        traders = [tokens[0], tokens[1], tokens[1], tokens[0]]
+
+        def lmsr_trade(i: int) -> tuple[str, dict[str, Any], str]:
+            side = "BUY_YES" if i % 2 == 0 else "SELL_YES"
+            return (
+                LMSR,
+                {"i": {"marketId": lmsr["id"], "side": side, "amountType": "SHARES", "amount": 2}},
+                tokens[0],
+            )
+
+        def limit_order(i: int) -> tuple[str, dict[str, Any], str]:
+            side = "SELL" if i % 2 == 0 else "BUY"
+            order = {
+                "marketId": book["id"],
+                "outcomeId": yes,
+                "side": side,
+                "orderType": "LIMIT",
+                "priceCents": 50,
+                "quantity": 1,
+            }
+            return ORDER, {"i": order}, traders[i % 4]
+
+        kinds = {
+            "lmsr_trade": lmsr_trade,
+            "limit_order": limit_order,
+            "read_prices": lambda i: (PRICES, {"id": lmsr["id"]}, tokens[0]),
+            "read_book": lambda i: (BOOK, {"m": book["id"], "o": yes}, tokens[1]),
+        }
+        figures: dict[str, float] = {}
+        for kind, make_request in kinds.items():
+            if only and kind not in only:
+                continue
+            for i in range(50):  # warm the caches
+                await client.post(*make_request(i))
+            profiler = cProfile.Profile() if profile else None
+            started = time.process_time()
+            if profiler:
+                profiler.enable()
+            for i in range(requests):
+                await client.post(*make_request(i))
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(f"{profile}.{kind}")
+            figures[kind] = round((time.process_time() - started) * 1000 / requests, 3)
+        return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--database", choices=["sqlite", "memory"], default="sqlite")
+    parser.add_argument("--only", action="append", default=[], help="run only this kind")
+    parser.add_argument("--profile", help="write cProfile stats of each kind to PROFILE.<kind>")
+    args = parser.parse_args()
+    url = "memory://" if args.database == "memory" else f"sqlite:///{tempfile.mkdtemp()}/cost.db"
+    figures = asyncio.run(run(args.requests, url, args.only, args.profile))
+    for kind, ms in figures.items():
+        print(f"{kind:12} {ms:7.3f} ms CPU per request")
+    if args.only:
+        return
+    mix = (
+        0.35 * figures["lmsr_trade"]
+        + 0.30 * figures["limit_order"]
+        + 0.20 * figures["read_prices"]
+        + 0.15 * figures["read_book"]
+    )
+    figures["mix"] = round(mix, 3)
+    print(f"{'mix':12} {mix:7.3f} ms CPU per request (35/30/20/15, as bench/api.py)")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
