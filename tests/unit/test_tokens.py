@@ -1,0 +1,60 @@
+"""Access tokens: verification, expiry, and the cache of verified tokens."""
+
+from __future__ import annotations
+
+import types
+from datetime import timedelta
+
+import jwt
+import pytest
+
+from auth import tokens as tokens_module
+from auth.tokens import TokenService
+from domain.errors import Unauthenticated
+
+SECRET = "unit-test-secret-" + "x" * 40
+
+
+@pytest.fixture
+def service() -> TokenService:
+    return TokenService(SECRET, timedelta(minutes=5))
+
+
+def test_a_token_names_its_user_every_time(service: TokenService) -> None:
+    token = service.issue("user-1").token
+    assert service.user_id(token) == "user-1"
+    assert service.user_id(token) == "user-1"
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # signature changed
+        lambda t: jwt.encode({"sub": "user-2", "iat": 1, "exp": 2**40}, "y" * 40),  # other key
+        lambda t: "not-a-token",
+    ],
+)
+def test_a_forged_token_is_refused_each_time_it_is_sent(service: TokenService, forge) -> None:  # type: ignore[no-untyped-def]
+    forged = forge(service.issue("user-1").token)
+    for _ in range(2):  # a failure is not remembered as a success
+        with pytest.raises(Unauthenticated):
+            service.user_id(forged)
+
+
+def test_a_verified_token_is_refused_once_it_expires(
+    service: TokenService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issued = service.issue("user-1")
+    assert service.user_id(issued.token) == "user-1"  # verified and cached
+    expiry = issued.expires_at.timestamp()
+    monkeypatch.setattr(tokens_module, "time", types.SimpleNamespace(time=lambda: expiry))
+    with pytest.raises(Unauthenticated, match="expired"):
+        service.user_id(issued.token)
+    monkeypatch.setattr(tokens_module, "time", types.SimpleNamespace(time=lambda: expiry - 1))
+    assert service.user_id(issued.token) == "user-1"
+
+
+def test_an_already_expired_token_is_refused(service: TokenService) -> None:
+    token = jwt.encode({"sub": "user-1", "iat": 1, "exp": 2}, SECRET, algorithm="HS256")
+    with pytest.raises(Unauthenticated, match="expired"):
+        service.user_id(token)
