@@ -1,4 +1,13 @@
-"""A bound on fragment fan-out, checked before the depth and alias limits.
+"""What a request may cost, checked once per document text and cached.
+
+:func:`parse_and_validate` is the one extension that parses (under a token
+limit) and validates (with the limit rules) through LRU caches shared by every
+request. Strawberry builds each extension anew per request and asks each one
+for each of its four hooks; one extension here instead of its four
+(``MaxTokensLimiter``, ``ParserCache``, ``AddValidationRules``,
+``ValidationCache``) does the same with a fraction of that bookkeeping.
+
+A bound on fragment fan-out, checked before the depth and alias limits.
 
 Strawberry's depth and alias validators expand every fragment spread anew, so a
 document of a few hundred tokens (``fragment F0 on Market { ...F1 ...F1 }``,
@@ -11,7 +20,8 @@ over it the document is refused with ``QUERY_TOO_COMPLEX``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterator, Sequence
 
 from graphql import (
     ASTValidationRule,
@@ -24,7 +34,10 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
+    parse,
 )
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 MAX_SELECTIONS = 5_000
 """Field selections a document may expand to (fragments expanded)."""
@@ -91,3 +104,36 @@ def bounded_rules(
                 rule(context)
 
     return BoundedSelections
+
+
+def parse_and_validate(
+    rules: Sequence[type[ASTValidationRule]], *, max_tokens: int, cache_size: int = 512
+) -> type[SchemaExtension]:
+    """An extension: cached parsing (at most ``max_tokens``), cached validation with
+    ``rules`` added (and whatever rules other extensions added, e.g. no introspection).
+
+    Errors are the ones Strawberry's own extensions give: a syntax error or a document
+    over the token limit fails parsing, a rule's error fails validation.
+    """
+    extra = tuple(rules)
+    cached_parse = functools.lru_cache(maxsize=cache_size)(parse)
+    cached_validate = functools.lru_cache(maxsize=cache_size)(validate_document)
+
+    class ParseAndValidate(SchemaExtension):
+        def on_parse(self) -> Iterator[None]:
+            context = self.execution_context
+            context.parse_options["max_tokens"] = max_tokens
+            context.graphql_document = cached_parse(context.query, **context.parse_options)
+            yield
+
+        def on_validate(self) -> Iterator[None]:
+            context = self.execution_context
+            assert context.graphql_document is not None
+            context.pre_execution_errors = cached_validate(
+                context.schema._schema,
+                context.graphql_document,
+                (*context.validation_rules, *extra),
+            )
+            yield
+
+    return ParseAndValidate

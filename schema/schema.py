@@ -7,20 +7,12 @@ validation, the error edge, and whether introspection is on.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.permission import BasePermission
@@ -29,7 +21,7 @@ from strawberry.types.execution import ExecutionContext
 
 from resolvers import accounts, live, markets, trading
 from schema.errors import classify_all
-from schema.limits import bounded_rules
+from schema.limits import bounded_rules, parse_and_validate
 from schema.permissions import IsAdmin, IsAuthenticated
 from schema.types.accounts import AuthPayload, User
 from schema.types.markets import Market, PriceUpdate, Resolution
@@ -161,10 +153,7 @@ def build_schema(
     ]
     extensions: list[type[SchemaExtension] | Any] = [
         *observers,
-        functools.partial(MaxTokensLimiter, max_token_count=max_tokens),
-        functools.partial(ParserCache, maxsize=512),
-        functools.partial(AddValidationRules, rules),
-        functools.partial(ValidationCache, maxsize=512),
+        parse_and_validate(rules, max_tokens=max_tokens),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
