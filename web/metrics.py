@@ -7,6 +7,7 @@ or ``invalid`` when the document did not validate.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -55,6 +56,18 @@ class Metrics:
             registry=self.registry,
         )
 
+        # Each label set's child, looked up once (the label values are bounded).
+        self._http_child = functools.cache(self.http.labels)
+        self._latency_child = functools.cache(self.latency.labels)
+        self._operations_child = functools.cache(self.operations.labels)
+
+    def observe_http(self, path: str, status: int, seconds: float) -> None:
+        self._http_child(path, status).observe(seconds)
+
+    def observe_operation(self, name: str, result: str, seconds: float) -> None:
+        self._latency_child(name).observe(seconds)
+        self._operations_child(name, result).inc()
+
     def watch_subscriptions(self, count: Callable[[], int]) -> None:
         self.subscriptions.set_function(count)
 
@@ -75,9 +88,11 @@ class Metrics:
                 try:
                     yield
                 finally:
-                    name = _operation_label(self.execution_context)
-                    metrics.latency.labels(name).observe(time.perf_counter() - started)
-                    metrics.operations.labels(name, _result(self.execution_context)).inc()
+                    metrics.observe_operation(
+                        _operation_label(self.execution_context),
+                        _result(self.execution_context),
+                        time.perf_counter() - started,
+                    )
 
         return OperationMetrics
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schema.context import new_request_id
 from web.metrics import Metrics
 
 access_log = logging.getLogger("bellwether.access")
@@ -47,7 +47,7 @@ class RequestLog:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
+        request_id = new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status: dict[str, Any] = {"code": 101 if scope["type"] == "websocket" else 500}
@@ -65,20 +65,21 @@ class RequestLog:
         finally:
             elapsed = time.perf_counter() - started
             path = scope.get("path", "")
-            self.metrics.http.labels(
-                path if path in KNOWN_PATHS else "other", status["code"]
-            ).observe(elapsed)
-            access_log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope.get("method", "WS"),
-                    "path": path,
-                    "status": status["code"],
-                    "duration_ms": round(elapsed * 1000, 2),
-                    "client": (scope.get("client") or ("-",))[0],
-                },
+            self.metrics.observe_http(
+                path if path in KNOWN_PATHS else "other", status["code"], elapsed
             )
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": scope.get("method", "WS"),
+                        "path": path,
+                        "status": status["code"],
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "client": (scope.get("client") or ("-",))[0],
+                    },
+                )
 
 
 KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/metrics", "/"})
