@@ -14,7 +14,7 @@ one fill per execution, so this is most of an order's cost.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -169,14 +169,15 @@ def validate_incoming(order: IncomingOrder, now: datetime, duplicate: bool) -> N
 
 @dataclass(slots=True)
 class BookSide:
-    """One side of the fast book: list index = price in cents, each level a deque of
-    orders in time priority (cancelled entries stay until dropped lazily: an entry is
-    live while ``index`` maps its id to it) plus the level's live quantity and count.
-    ``best`` is the best live price, NO_BID or NO_ASK when the side is empty."""
+    """One side of the fast book: per price in cents a deque of orders in time priority
+    (cancelled entries stay until dropped lazily: an entry is live while ``index`` maps
+    its id to it), made on first use, plus lists (index = price) of each level's live
+    quantity and count. ``best`` is the best live price, NO_BID or NO_ASK when the
+    side is empty."""
 
     is_bid: bool
     best: int
-    queues: list[deque[RestingOrder]]
+    queues: defaultdict[int, deque[RestingOrder]]
     quantity: list[int]
     count: list[int]
 
@@ -184,7 +185,9 @@ class BookSide:
     def empty(cls, is_bid: bool) -> BookSide:
         size = NO_ASK + 1
         best = NO_BID if is_bid else NO_ASK
-        return cls(is_bid, best, [deque() for _ in range(size)], [0] * size, [0] * size)
+        # Queues are made on first use: a book is built per command, and 2 x 101 deques
+        # up front were a few percent of an API request's CPU.
+        return cls(is_bid, best, defaultdict(deque), [0] * size, [0] * size)
 
     def crossing_prices(self, limit: int) -> range:
         """Prices at or better than ``limit`` for a taker, best first."""
@@ -237,13 +240,14 @@ class BookSide:
         side = _BUY if self.is_bid else _SELL
         live_prices = []
         for price in range(MIN_PRICE_CENTS, MAX_PRICE_CENTS + 1):
-            live = [o for o in self.queues[price] if index.get(o.order_id) is o]
+            queue = self.queues.get(price, deque())
+            live = [o for o in queue if index.get(o.order_id) is o]
             _check(len({id(o) for o in live}) == len(live), f"order twice at {price}")
             _check(all(o.side is side and o.price_cents == price for o in live), "misfiled")
             _check(all(o.remaining > 0 for o in live), f"empty order at {price}")
             _check(sum(o.remaining for o in live) == self.quantity[price], f"qty at {price}")
             _check(len(live) == self.count[price], f"count at {price}")
-            seqs = [o.sequence for o in self.queues[price]]
+            seqs = [o.sequence for o in queue]
             _check(seqs == sorted(seqs), f"time priority broken at {price}")
             if live:
                 live_prices.append(price)
