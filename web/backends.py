@@ -65,7 +65,11 @@ async def open_tortoise(
         applied = await database.migrate()
         if applied:
             log.info("applied migrations: %s", ", ".join(applied))
-    reader = await Database.open(settings.database_url) if database.is_sqlite else database
+    reader = (
+        await Database.open(settings.database_url, checkpoints=False)
+        if database.is_sqlite
+        else database
+    )
     services = ServiceContext(
         uow=cast(UnitOfWorkFactory, TortoiseUnitOfWorkFactory(database, publisher)),
         clock=SystemClock(),
