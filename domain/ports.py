@@ -50,10 +50,11 @@ class UserRepository(Protocol):
 
     async def save(self, user: User) -> None: ...
 
-    async def lock_active(self, user_id: str) -> bool:
-        """Lock the user's row until the transaction ends; False if it is not active.
+    async def save_active(self, user: User) -> bool:
+        """Save the user and lock its row until the transaction ends, if it is still
+        active; False (and nothing saved) if it is not.
 
-        A command calls it for its actor just before committing, so a deactivation
+        A command saves its actor this way just before committing, so a deactivation
         either waits for the command or the command sees it and rolls back."""
         ...
 

@@ -96,10 +96,13 @@ class InMemoryUserRepository(_Repository):
     async def save(self, user: User) -> None:
         self._state.users[user.id] = copy.copy(user)
 
-    async def lock_active(self, user_id: str) -> bool:
+    async def save_active(self, user: User) -> bool:
         """The store's lock already serializes units of work."""
-        user = self._state.users.get(user_id)
-        return user is not None and user.is_active
+        stored = self._state.users.get(user.id)
+        if stored is None or not stored.is_active:
+            return False
+        await self.save(user)
+        return True
 
     async def all(self) -> list[User]:
         return [copy.copy(u) for u in self._state.users.values()]

@@ -159,9 +159,12 @@ class Work:
         uow = self.uow
         for user_id in sorted(self._users):
             user = self._users[user_id]
-            if user_id == self._actor_id and not await uow.users.lock_active(user_id):
+            if user_id in self._created:
+                await uow.users.add(user)
+            elif user_id != self._actor_id:
+                await uow.users.save(user)
+            elif not await uow.users.save_active(user):
                 raise Unauthenticated("this account was deactivated meanwhile")
-            await (uow.users.add if user_id in self._created else uow.users.save)(user)
         for market_id in sorted(self._markets):
             market = self._markets[market_id]
             await (uow.markets.add if market_id in self._created else uow.markets.save)(market)

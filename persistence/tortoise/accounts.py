@@ -50,11 +50,14 @@ def _balances_of(count: int) -> Statement:
 
 
 @functools.cache
-def _update(deltas: tuple[tuple[str, bool], ...], attributes: tuple[str, ...]) -> Statement:
+def _update(
+    deltas: tuple[tuple[str, bool], ...], attributes: tuple[str, ...], active: bool
+) -> Statement:
     """``UPDATE users``: ``$1`` the id, then one parameter per delta, then per attribute.
 
     A delta marked guarded (a negative one) only applies while the stored
-    balance plus the delta stays at or above zero.
+    balance plus the delta stays at or above zero; with ``active``, nothing
+    applies unless the user is active.
     """
     sets, guards, n = [], [], 2
     for name, guarded in deltas:
@@ -65,6 +68,8 @@ def _update(deltas: tuple[tuple[str, bool], ...], attributes: tuple[str, ...]) -
     for name in attributes:
         sets.append(f"{name} = ${n}")
         n += 1
+    if active:
+        guards.append(" AND is_active")
     return Statement(f"UPDATE users SET {', '.join(sets)} WHERE id = $1{''.join(guards)}")
 
 
@@ -130,25 +135,40 @@ class TortoiseUserRepository:
         self._loaded[user.id] = copy.copy(user)
 
     @translate_errors
-    async def lock_active(self, user_id: str) -> bool:
-        return bool(await self._uow.sql.execute(_LOCK_ACTIVE, (user_id,)))
+    async def save_active(self, user: User) -> bool:
+        """One statement: the guarded UPDATE also requires ``is_active`` (and takes the
+        row lock); when nothing changed, a no-op write does both."""
+        saved = await self._save(user, active=True)
+        if saved is None:
+            return bool(await self._uow.sql.execute(_LOCK_ACTIVE, (user.id,)))
+        return saved
 
     @translate_errors
     async def save(self, user: User) -> None:
+        await self._save(user, active=False)
+
+    async def _save(self, user: User, *, active: bool) -> bool | None:
+        """Write what changed: None if nothing did, False if ``active`` and the user
+        is not (nothing written), else True."""
         before = self._loaded.get(user.id)
         if before is None:
             raise PersistenceError(f"user {user.id} was saved without being loaded first")
         deltas = _changes(before, user, mapping.USER_BALANCES, delta=True)
         attributes = _changes(before, user, mapping.USER_ATTRIBUTES, delta=False)
         if not deltas and not attributes:
-            return
+            return None
         if "username" in attributes:
             attributes["username_key"] = user.username.casefold()
-        statement = _update(tuple((k, d < 0) for k, d in deltas.items()), tuple(attributes))
+        guarded = tuple((k, d < 0) for k, d in deltas.items())
+        statement = _update(guarded, tuple(attributes), active)
         params = (user.id, *deltas.values(), *attributes.values())
         if not await self._uow.sql.execute(statement, params):
+            # Refused: tell a deactivated user from a balance that no longer covers it.
+            if active and not await self._uow.sql.execute(_LOCK_ACTIVE, (user.id,)):
+                return False
             raise InsufficientBalance("the balance changed meanwhile and no longer covers this")
         self._loaded[user.id] = copy.copy(user)
+        return True
 
 
 def _balances(user: User) -> tuple[int, ...]:

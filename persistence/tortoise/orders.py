@@ -101,6 +101,12 @@ class TortoiseOrderRepository:
 
     @translate_errors
     async def add(self, order: Order) -> None:
+        """Insert the order: at once when it has a ``client_order_id`` (a reused one is
+        refused here, as BAD_USER_INPUT), else with the other writes at commit."""
+        if order.client_order_id is None:
+            self._uow.defer(_INSERT_ORDER, order_values(order))
+            self._loaded[order.id] = _order_state(order)
+            return
         try:
             await self._uow.sql.execute(_INSERT_ORDER, order_values(order))
         except Exception as exc:
