@@ -216,6 +216,20 @@ async def measure(
         )
         elapsed = time.perf_counter() - started
         server_cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid else None
+    figures = summarize(samples, errors, elapsed, clients, server_cpu)
+    if errors:
+        figures["first_errors"] = errors[:3]
+    return figures
+
+
+def summarize(
+    samples: dict[str, list[float]],
+    errors: list[str],
+    elapsed: float,
+    clients: int,
+    server_cpu: float | None,
+) -> dict[str, Any]:
+    """The figures of a run: overall, trades, server CPU, and per kind."""
     everything = [v for values in samples.values() for v in values]
     figures: dict[str, Any] = {
         "clients": clients,
@@ -240,9 +254,29 @@ async def measure(
             "p99_ms": round(pct(values, 0.99), 2),
             "mean_ms": round(statistics.fmean(values) * 1000, 2),
         }
-    if errors:
-        figures["first_errors"] = errors[:3]
     return figures
+
+
+def report(figures: dict[str, Any]) -> None:
+    """Per kind and overall lines, then the figures as one JSON line (the last)."""
+    for kind in ("lmsr_trade", "limit_order", "read_prices", "read_book"):
+        if kind in figures:
+            f = figures[kind]
+            print(
+                f"{kind:12} {f['per_s']:8.1f}/s  p50 {f['p50_ms']:7.2f} ms  "
+                f"p99 {f['p99_ms']:7.2f} ms"
+            )
+    print(
+        f"{'all':12} {figures['ops_per_s']:8.1f}/s  p50 {figures['p50_ms']:7.2f} ms  "
+        f"p99 {figures['p99_ms']:7.2f} ms  errors {figures['errors']}  "
+        f"trades {figures['trades_per_s']}/s"
+    )
+    if "server_cpu_ms_per_op" in figures:
+        print(
+            f"server CPU {figures['server_cpu_ms_per_op']:.3f} ms per request, "
+            f"{figures['server_cores_busy']:.2f} cores busy"
+        )
+    print(json.dumps(figures))
 
 
 async def fresh_postgres() -> str:
@@ -335,23 +369,7 @@ def main() -> None:
             process.terminate()
             process.wait(10)
     figures.update(database=args.database if args.url is None else "external", workers=args.workers)
-    for kind in ("lmsr_trade", "limit_order", "read_prices", "read_book"):
-        if kind in figures:
-            f = figures[kind]
-            print(
-                f"{kind:12} {f['per_s']:8.1f}/s  p50 {f['p50_ms']:7.2f} ms  "
-                f"p99 {f['p99_ms']:7.2f} ms"
-            )
-    print(
-        f"{'all':12} {figures['ops_per_s']:8.1f}/s  p50 {figures['p50_ms']:7.2f} ms  "
-        f"p99 {figures['p99_ms']:7.2f} ms  errors {figures['errors']}"
-    )
-    if "server_cpu_ms_per_op" in figures:
-        print(
-            f"server CPU {figures['server_cpu_ms_per_op']:.3f} ms per request, "
-            f"{figures['server_cores_busy']:.2f} cores busy"
-        )
-    print(json.dumps(figures))
+    report(figures)
 
 
 if __name__ == "__main__":

@@ -113,7 +113,6 @@ import json
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,7 +123,7 @@ from typing import Any
 
 import aiohttp
 import httpx
-from api import free_port, pct, tree_cpu_seconds
+from api import free_port, report, summarize, tree_cpu_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT.parent / "shared" / "seeds" / "000_81b4101d4ca939bd.txt"
@@ -583,29 +582,7 @@ async def measure(
         )
         elapsed = time.perf_counter() - started
         server_cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid else None
-    everything = [v for values in samples.values() for v in values]
-    figures: dict[str, Any] = {
-        "clients": clients,
-        "seconds": round(elapsed, 2),
-        "ops": len(everything),
-        "ops_per_s": round(len(everything) / elapsed, 1),
-        "p50_ms": round(pct(everything, 0.5), 2),
-        "p99_ms": round(pct(everything, 0.99), 2),
-        "errors": len(errors),
-    }
-    trades = len(samples["lmsr_trade"]) + len(samples["limit_order"])
-    figures["trades_per_s"] = round(trades / elapsed, 1)
-    if server_cpu is not None and everything:
-        figures["server_cpu_ms_per_op"] = round(server_cpu * 1000 / len(everything), 3)
-        figures["server_cores_busy"] = round(server_cpu / elapsed, 2)
-    for kind, values in sorted(samples.items()):
-        figures[kind] = {
-            "n": len(values),
-            "per_s": round(len(values) / elapsed, 1),
-            "p50_ms": round(pct(values, 0.5), 2),
-            "p99_ms": round(pct(values, 0.99), 2),
-            "mean_ms": round(statistics.fmean(values) * 1000, 2),
-        }
+    figures = summarize(samples, errors, elapsed, clients, server_cpu)
     if fills:
         figures["limit_orders_filled"] = round(sum(fills) / len(fills), 3)
     figures["setup_seconds"] = round(setup_seconds, 1)
@@ -661,24 +638,7 @@ def main() -> None:
         read_book_via=READ_BOOK_VIA,
     )
     print(f"read_book is {READ_BOOK_VIA}")
-    for kind in ("lmsr_trade", "limit_order", "read_prices", "read_book"):
-        if kind in figures:
-            f = figures[kind]
-            print(
-                f"{kind:12} {f['per_s']:8.1f}/s  p50 {f['p50_ms']:7.2f} ms  "
-                f"p99 {f['p99_ms']:7.2f} ms"
-            )
-    print(
-        f"{'all':12} {figures['ops_per_s']:8.1f}/s  p50 {figures['p50_ms']:7.2f} ms  "
-        f"p99 {figures['p99_ms']:7.2f} ms  errors {figures['errors']}  "
-        f"trades_per_s {figures['trades_per_s']}"
-    )
-    if "server_cpu_ms_per_op" in figures:
-        print(
-            f"server CPU {figures['server_cpu_ms_per_op']:.3f} ms per request, "
-            f"{figures['server_cores_busy']:.2f} cores busy"
-        )
-    print(json.dumps(figures))
+    report(figures)
 
 
 if __name__ == "__main__":
