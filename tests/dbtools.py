@@ -121,7 +121,11 @@ async def truncate(database: Database) -> None:
 
 async def sqlite_database(directory: Path) -> Database:
     database = await Database.open(f"sqlite:///{directory / 'bellwether.db'}")
-    await database.generate_schema()
+    try:
+        await database.generate_schema()
+    except BaseException:
+        await database.close()
+        raise
     return database
 
 

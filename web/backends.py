@@ -61,15 +61,19 @@ async def open_tortoise(
     from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 
     database = await Database.open(settings.database_url)
-    if not settings.is_production:
-        applied = await database.migrate()
-        if applied:
-            log.info("applied migrations: %s", ", ".join(applied))
-    reader = (
-        await Database.open(settings.database_url, checkpoints=False)
-        if database.is_sqlite
-        else database
-    )
+    try:
+        if not settings.is_production:
+            applied = await database.migrate()
+            if applied:
+                log.info("applied migrations: %s", ", ".join(applied))
+        reader = (
+            await Database.open(settings.database_url, checkpoints=False)
+            if database.is_sqlite
+            else database
+        )
+    except BaseException:
+        await database.close()  # and its checkpoint thread
+        raise
     services = ServiceContext(
         uow=cast(UnitOfWorkFactory, TortoiseUnitOfWorkFactory(database, publisher)),
         clock=SystemClock(),

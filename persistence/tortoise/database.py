@@ -25,8 +25,8 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.executor import MigrationExecutor
 
+from persistence.tortoise.checkpoints import BACKSTOP_PAGES, Checkpointer
 from persistence.tortoise.errors import PersistenceError, translate_errors
-from persistence.tortoise.sqlite_engine import Checkpointer
 
 APP_LABEL = "models"
 MODELS_MODULE = "persistence.tortoise.models"
@@ -101,10 +101,11 @@ def tortoise_config(url: str) -> dict[str, Any]:
     if parsed.dialect is Dialect.SQLITE:
         # WAL + NORMAL: durable at every checkpoint, fast commits (one writer anyway).
         credentials.setdefault("synchronous", "NORMAL")
-        # Checkpoints run in a thread (sqlite_engine.Checkpointer), not in whichever
-        # commit crosses 1,000 pages; the WAL file is kept (up to 64 MiB) when it
-        # starts over instead of being cut back to 16 KiB and grown again every time.
-        credentials.setdefault("wal_autocheckpoint", 0)
+        # Checkpoints run in a thread (checkpoints.Checkpointer), not in whichever
+        # commit crosses 1,000 pages; commits checkpoint only past the backstop. The
+        # WAL file is kept (up to 64 MiB) when it starts over instead of being cut
+        # back to 16 KiB and grown again every time.
+        credentials.setdefault("wal_autocheckpoint", BACKSTOP_PAGES)
         credentials.setdefault("journal_size_limit", 64 * 1024 * 1024)
     else:
         credentials["reset"] = _keep_session

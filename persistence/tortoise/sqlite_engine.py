@@ -13,19 +13,21 @@ time (the unit of work awaits each), so the two never overlap.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import sqlite3
-import threading
 from typing import Any
 
 import aiosqlite
-from tortoise.backends.base.client import TransactionContext
+from tortoise.backends.base.client import (
+    ConnectionWrapper,
+    TransactionalDBClient,
+    TransactionContext,
+)
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
 
@@ -38,15 +40,52 @@ class SharedSqliteClient(SqliteClient):
         connection = await aiosqlite.connect(
             self.filename, isolation_level=None, check_same_thread=False
         )
-        connection._conn.row_factory = sqlite3.Row
-        for pragma, value in self.pragmas.items():
-            cursor = await connection.execute(f"PRAGMA {pragma}={value}")
-            await cursor.close()
+        try:
+            connection._conn.row_factory = sqlite3.Row
+            for pragma, value in self.pragmas.items():
+                cursor = await connection.execute(f"PRAGMA {pragma}={value}")
+                await cursor.close()
+        except BaseException:
+            await connection.close()  # "file is not a database", say: no thread left behind
+            raise
         self._connection = connection
         await self._post_connect()
 
+    def acquire_connection(self) -> ConnectionWrapper[Any]:
+        return ReleasingConnectionWrapper(self._lock, self)
+
     def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(SharedTransactionWrapper(self), self._lock)
+        return SharedTransactionContext(SharedTransactionWrapper(self), self._lock)
+
+
+# Tortoise 1.1's wrappers take the connection lock, then connect; if connecting fails
+# they keep the lock, and every later statement waits for it forever. These give it back.
+
+
+class ReleasingConnectionWrapper(ConnectionWrapper[Any]):
+    async def ensure_connection(self) -> None:  # called holding the lock
+        try:
+            await super().ensure_connection()
+        except BaseException:
+            self._lock.release()
+            raise
+
+
+class SharedTransactionContext(SqliteTransactionContext):
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self._trxlock.acquire()
+        try:
+            await self.ensure_connection()
+            self.token = get_connections().set(self.connection_name, self.connection)
+            try:
+                await self.connection.begin()
+            except BaseException:
+                get_connections().reset(self.token)
+                raise
+        except BaseException:
+            self._trxlock.release()
+            raise
+        return self.connection  # type: ignore[no-any-return]
 
 
 class SharedTransactionWrapper(SqliteTransactionWrapper):
@@ -70,58 +109,6 @@ class SharedTransactionWrapper(SqliteTransactionWrapper):
             raise TransactionManagementError("Transaction already finalised")
         self._connection._conn.rollback()
         self._finalized = True
-
-
-log = logging.getLogger(__name__)
-
-CHECKPOINT_INTERVAL_SECONDS = 0.25
-"""How often the WAL is copied into the database file (and synced): the most a power
-cut can lose at ``synchronous=NORMAL``; a process crash loses nothing."""
-
-
-class Checkpointer:
-    """PASSIVE checkpoints of one SQLite file, every ``interval`` seconds, on a thread
-    of its own with a connection of its own (opened, used and closed there).
-
-    PASSIVE never waits for readers or the writer: it copies what it can, and the
-    writer starts the WAL over once all of it is copied and no reader needs it.
-    """
-
-    def __init__(self, filename: str, interval: float = CHECKPOINT_INTERVAL_SECONDS) -> None:
-        self.filename = filename
-        self.interval = interval
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._run, name=f"checkpoints {self.filename}", daemon=True
-        )
-        self._thread.start()
-
-    async def stop(self) -> None:
-        """Stop after the checkpoint under way, if any (waits for it off the loop)."""
-        self._stopping.set()
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.join)
-            self._thread = None
-
-    def _run(self) -> None:
-        connection = sqlite3.connect(self.filename, isolation_level=None)
-        try:
-            while not self._stopping.wait(self.interval):
-                try:
-                    checkpoint(connection)
-                except sqlite3.Error:
-                    log.exception("WAL checkpoint of %s failed (tried again)", self.filename)
-        finally:
-            connection.close()
-
-
-def checkpoint(connection: sqlite3.Connection) -> tuple[int, int, int]:
-    """(busy, WAL pages, pages copied) of one PASSIVE checkpoint."""
-    busy, pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    return int(busy), int(pages), int(copied)
 
 
 def get_client_class(db_info: dict[str, Any]) -> type[SqliteClient]:

@@ -4,37 +4,76 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
+from persistence.tortoise.checkpoints import BACKSTOP_PAGES, Checkpointer
 from persistence.tortoise.database import Database
-from persistence.tortoise.sqlite_engine import Checkpointer
 
 
 def wal_database(path: Path) -> sqlite3.Connection:
+    """A WAL database holding about 200 pages that are still in the WAL only."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.execute("CREATE TABLE t (x BLOB)")
+    for _ in range(200):
+        connection.execute("INSERT INTO t VALUES (randomblob(1000))")
     return connection
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    for _ in range(int(seconds / 0.01)):
+        if condition():
+            return True
+        await asyncio.sleep(0.01)
+    return condition()
 
 
 async def test_the_checkpointer_copies_the_wal_into_the_database_file(tmp_path: Path) -> None:
     path = tmp_path / "wal.db"
     writer = wal_database(path)
-    writer.execute("CREATE TABLE t (x BLOB)")
-    for _ in range(200):
-        writer.execute("INSERT INTO t VALUES (randomblob(1000))")
-    before = path.stat().st_size  # every page is still in the WAL only
+    assert path.stat().st_size < 100_000  # the rows are in the WAL only
     checkpointer = Checkpointer(str(path), interval=0.01)
     checkpointer.start()
     try:
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if path.stat().st_size > before + 100_000:
-                break
+        assert await eventually(lambda: path.stat().st_size > 150_000)
     finally:
         await checkpointer.stop()
         writer.close()
-    assert path.stat().st_size > before + 100_000
+    assert checkpointer.failures == 0
+
+
+async def test_the_checkpointer_outlives_failures_and_stops_twice(tmp_path: Path) -> None:
+    path = tmp_path / "not yet" / "wal.db"  # its folder does not exist: connecting fails
+    checkpointer = Checkpointer(str(path), interval=0.01)
+    checkpointer.start()
+    try:
+        assert await eventually(lambda: checkpointer.failures >= 3)
+        path.parent.mkdir()
+        writer = wal_database(path)
+        assert await eventually(lambda: path.stat().st_size > 150_000)
+        writer.close()
+    finally:
+        await checkpointer.stop()
+    await checkpointer.stop()
+    await Checkpointer(str(path)).stop()  # never started
+
+
+async def test_the_checkpointer_notices_a_file_switched_to_wal_after_it_connected(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "late.db"
+    sqlite3.connect(path).execute("CREATE TABLE before_wal (x INTEGER)").connection.close()
+    checkpointer = Checkpointer(str(path), interval=0.01)
+    checkpointer.start()
+    try:
+        await asyncio.sleep(0.1)  # it has connected to the file in rollback-journal mode
+        writer = wal_database(path)
+        assert await eventually(lambda: path.stat().st_size > 150_000)
+        writer.close()
+    finally:
+        await checkpointer.stop()
 
 
 async def test_commits_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
@@ -44,7 +83,8 @@ async def test_commits_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> 
         assert database.checkpointer is not None and reader.checkpointer is None
         connection = database.connection()
         _, rows = await connection.execute_query("PRAGMA wal_autocheckpoint")
-        assert list(rows[0]) == [0]
+        # Commits checkpoint only past the backstop: if the thread is behind or gone.
+        assert list(rows[0]) == [BACKSTOP_PAGES]
     finally:
         await reader.close()
         await database.close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +19,9 @@ from persistence.memory import InMemoryEventBus
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import DRIVER_ERRORS, PersistenceError
 from persistence.tortoise.unit_of_work import TortoiseLedgerRepository, TortoiseUnitOfWork
-from tests.harness import START, Harness
+from tests.harness import START, FakeHasher, Harness
+from web.backends import open_backend
+from web.settings import AppSettings
 
 
 def _ghost_market() -> Market:
@@ -83,6 +88,20 @@ async def test_an_unreachable_postgres_is_a_persistence_error() -> None:
                 pass
     finally:
         await database.close()
+
+
+async def test_a_file_that_is_not_a_database_fails_the_start_and_leaves_nothing_running(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"not a database" * 1000)
+    threads = set(threading.enumerate())
+    settings = AppSettings(database_url=f"sqlite:///{path}")
+    for _ in range(2):  # the connection lock is given back: a second try fails the same way
+        with pytest.raises(PersistenceError, match="not a database"):
+            await asyncio.wait_for(open_backend(settings, InMemoryEventBus(), FakeHasher()), 10)
+    left = {t.name for t in set(threading.enumerate()) - threads if t.is_alive()}
+    assert {name for name in left if not name.startswith("asyncio_")} == set()  # executor
 
 
 async def test_a_username_race_lost_at_insert_is_username_taken(harness: Harness) -> None:
