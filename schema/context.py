@@ -27,16 +27,16 @@ from domain.queries import ReadModel
 from domain.services.context import ServiceContext
 from schema.live import LiveFeed
 
-_ID_PREFIX = secrets.token_hex(5)
+_ID_PREFIX = secrets.token_hex(4)
 _ID_COUNTER = itertools.count(1)
 
 
 def new_request_id() -> str:
-    """16 hex digits: a random prefix per process and a counter.
+    """16 hex digits: 8 random per process, then a counter (wraps after 4 billion).
 
     Request ids name log lines and masked errors; they grant nothing, so they need
     not be unguessable (and a counter costs no system call, unlike ``uuid4``)."""
-    return f"{_ID_PREFIX}{next(_ID_COUNTER) % 16**6:06x}"
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) % 16**8:08x}"
 
 
 class Loaders:

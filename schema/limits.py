@@ -7,8 +7,7 @@ for each of its four hooks; one extension here instead of its four
 (``MaxTokensLimiter``, ``ParserCache``, ``AddValidationRules``,
 ``ValidationCache``) does the same with a fraction of that bookkeeping.
 
-A bound on fragment fan-out, checked before the depth and alias limits.
-
+The rules also bound fragment fan-out, checked before the depth and alias limits.
 Strawberry's depth and alias validators expand every fragment spread anew, so a
 document of a few hundred tokens (``fragment F0 on Market { ...F1 ...F1 }``,
 ``F1`` likewise, thirty levels) costs them 2^30 steps and holds a worker's
@@ -140,8 +139,11 @@ def parse_and_validate(
         def on_validate(self) -> Iterator[None]:
             context = self.execution_context
             assert context.query is not None
-            context.pre_execution_errors = cached_validate(
-                context.schema._schema, context.query, (*context.validation_rules, *extra)
+            # A copy: Strawberry's error handling may change the list it is given.
+            context.pre_execution_errors = list(
+                cached_validate(
+                    context.schema._schema, context.query, (*context.validation_rules, *extra)
+                )
             )
             yield
 

@@ -144,8 +144,9 @@ def build_schema(
     observers: tuple[type[SchemaExtension], ...] = (),
 ) -> strawberry.Schema:
     """``observers`` (metrics) are extensions that see each result with its final codes."""
-    # The limit rules are built once: ValidationCache keys on the rule classes, and the
-    # stock limiter extensions would build new classes per request (a miss every time).
+    # The limit rules are built once: the validation cache's key holds the rule classes,
+    # and the stock limiter extensions would build new classes per request (a miss
+    # every time).
     rules: list[type[ASTValidationRule]] = [
         bounded_rules(
             [depth_validator(max_depth, should_ignore=None), aliases_validator(max_aliases)]

@@ -3,8 +3,8 @@
 ``save_many`` writes only what changed since the rows were loaded (a command
 loads a whole book but changes a few orders), deferred to the commit
 (``TortoiseUnitOfWork.defer``); a position that is new and still all zero is
-never inserted. New orders are inserted at once, so a reused
-``clientOrderId`` is reported where it happens.
+never inserted. A new order is deferred too, unless it has a ``clientOrderId``:
+then it is inserted at once, so a reused one is reported where it happens.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The Tortoise unit of work: one database transaction per command.
 
-Trades, price points and ledger entries are append-only: they are collected
-and written with one bulk insert each just before the commit. Events recorded
+Writes that need no answer (appended trades, price points and ledger entries;
+changed orders and positions; new orders without a ``clientOrderId``) are
+collected and written together just before the commit (``defer``): on
+PostgreSQL as one combined statement per batch. Events recorded
 with ``emit`` go to the :class:`EventPublisher` only after the commit
 succeeded; a rolled-back unit of work publishes nothing.
 """

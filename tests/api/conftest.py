@@ -1,4 +1,5 @@
-"""Fixtures for the API tests: the app over httpx (in process) or a real uvicorn server.
+"""Fixtures for the API tests: the app under a real uvicorn server, and clients of it
+over real HTTP (httpx) and WebSocket connections.
 
 ``BELLWETHER_TEST_API_DATABASE`` picks the storage: ``sqlite`` (default: a
 fresh file per test) or ``memory``.
@@ -35,14 +36,16 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> AppSettings:
-    return AppSettings(
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> AppSettings:
+    """The test settings; parametrize ``settings`` indirectly with a dict to change some."""
+    base = AppSettings(
         database_url=database_url(tmp_path),
         jwt_secret=SECRET,
         demo=False,
         login_limit_per_username=5,
         login_limit_per_address=1000,
     )
+    return replace(base, **getattr(request, "param", {}))
 
 
 class Api:
@@ -113,20 +116,6 @@ async def make_admin(app: Starlette, user_id: str) -> None:
         await uow.commit()
 
 
-@pytest.fixture
-async def app(settings: AppSettings) -> AsyncIterator[Starlette]:
-    application = create_app(settings, hasher=FakeHasher())
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def api(app: Starlette) -> AsyncIterator[Api]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        yield Api(client)
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -158,7 +147,7 @@ async def server(settings: AppSettings) -> AsyncIterator[LiveServer]:
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())
     for _ in range(500):
-        if uv.started:
+        if uv.started or task.done():
             break
         await asyncio.sleep(0.01)
     assert uv.started, "uvicorn did not start"
@@ -170,6 +159,17 @@ async def server(settings: AppSettings) -> AsyncIterator[LiveServer]:
 
 
 @pytest.fixture
-async def live_api(server: LiveServer) -> AsyncIterator[Api]:
+def app(server: LiveServer) -> Starlette:
+    """The served application (started: its lifespan ran under uvicorn)."""
+    return server.app
+
+
+@pytest.fixture
+async def api(server: LiveServer) -> AsyncIterator[Api]:
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
         yield Api(client)
+
+
+@pytest.fixture
+def live_api(api: Api) -> Api:
+    return api

@@ -151,11 +151,15 @@ async def test_login_is_rate_limited_per_username(api: Api) -> None:
 
 
 async def test_query_too_complex(api: Api) -> None:
-    assert await api.error_code("{ markets(first: 101) { totalCount } }") == "QUERY_TOO_COMPLEX"
     aliases = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(20)) + " }"
-    assert await api.error_code(aliases) == "QUERY_TOO_COMPLEX"
     tokens = "{ " + " ".join("me { id }" for _ in range(800)) + " }"
-    assert await api.error_code(tokens) == "QUERY_TOO_COMPLEX"
+    for _ in range(2):  # the second time from the parse and validation caches: the same
+        page = "{ markets(first: 101) { totalCount } }"
+        assert await api.error_code(page) == "QUERY_TOO_COMPLEX"
+        assert await api.error_code(aliases) == "QUERY_TOO_COMPLEX"
+        assert await api.error_code(tokens) == "QUERY_TOO_COMPLEX"
+        assert await api.error_code("{ me { id ") == "BAD_USER_INPUT"
+        assert await api.error_code("{ nope }") == "BAD_USER_INPUT"
 
 
 async def test_depth_limit() -> None:

@@ -1,22 +1,23 @@
 """Fuzzing the served schema with hypothesis-graphql: no 5xx, no internal error, every
-error has a contract code. Runs on the in-memory backend with demo data."""
+error has a contract code. Over real HTTP, on the in-memory backend with demo data."""
 
 from __future__ import annotations
 
-import asyncio
+import threading
+import time
 from collections.abc import Iterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 import graphql
 import httpx
 import hypothesis_graphql
 import pytest
+import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schema.errors import CONTRACT_CODES
-from tests.api.conftest import SECRET
+from tests.api.conftest import SECRET, free_port
 from tests.harness import FakeHasher
 from web.app import create_app
 from web.settings import AppSettings
@@ -33,31 +34,35 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(Heal
 
 
 class Driver:
-    """The app with its lifespan on a private event loop, driven from sync tests."""
+    """The app under a real uvicorn server on a thread of its own, driven over HTTP from
+    sync tests."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.stack = AsyncExitStack()
         app = create_app(
             AppSettings(database_url="memory://", jwt_secret=SECRET, demo=True),
             hasher=FakeHasher(),
         )
-        self.loop.run_until_complete(
-            self.stack.enter_async_context(app.router.lifespan_context(app))
-        )
-        transport = httpx.ASGITransport(app=app)
-        client = httpx.AsyncClient(transport=transport, base_url="http://fuzz")
-        self.client = self.loop.run_until_complete(self.stack.enter_async_context(client))
+        port = free_port()
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="fuzz server")
+        self.thread.start()
+        for _ in range(1000):
+            if self.server.started or not self.thread.is_alive():
+                break
+            time.sleep(0.01)
+        assert self.server.started, "uvicorn did not start"
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         self.token = self.post(LOGIN, None).json()["data"]["login"]["accessToken"]
 
     def post(self, query: str, token: str | None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        request = self.client.post("/graphql", json={"query": query}, headers=headers)
-        return self.loop.run_until_complete(request)
+        return self.client.post("/graphql", json={"query": query}, headers=headers)
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.stack.aclose())
-        self.loop.close()
+        self.client.close()
+        self.server.should_exit = True
+        self.thread.join()
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.api.conftest import Api, LiveServer
 
@@ -39,3 +40,24 @@ async def test_metrics_count_operations_by_result_and_requests_by_path(server: L
     assert 'bellwether_graphql_operation_seconds_count{operation="mutation:login"} 1.0' in text
     assert 'bellwether_http_request_seconds_count{path="/healthz",status="200"} 1.0' in text
     assert 'bellwether_http_request_seconds_count{path="/graphql",status="200"} 4.0' in text
+
+
+INTROSPECT = "{ __schema { queryType { name } } }"
+
+
+async def test_graphiql_and_introspection_are_on_in_development(api: Api) -> None:
+    page = await api.client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    assert (await api.data(INTROSPECT))["__schema"]["queryType"]["name"] == "Query"
+
+
+@pytest.mark.parametrize("settings", [{"introspection": False, "graphiql": False}], indirect=True)
+async def test_graphiql_and_introspection_can_be_switched_off(api: Api) -> None:
+    page = await api.client.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "graphiql" not in page.text.lower()
+    for _ in range(2):  # the second answer comes from the validation cache: the same
+        result = await api.run(INTROSPECT)
+        assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "__schema" not in str(result.get("data"))
+    fields = await api.run("{ markets(first: 1) { totalCount __typename } }")
+    assert "errors" not in fields  # __typename is not introspection
