@@ -81,6 +81,9 @@ class AppSettings:
     """Open subscriptions one WebSocket may hold; one more is refused with RATE_LIMITED."""
     live_queue_size: int = 256
     """Trades and order updates buffered per subscriber; beyond it the oldest are dropped."""
+    gc_freeze: bool = True
+    """Freeze the heap after the start (``web.app.freeze_startup_heap``); tests that start
+    many apps in one process turn it off."""
 
     @property
     def is_production(self) -> bool:
@@ -131,4 +134,5 @@ class AppSettings:
             log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
             max_subscriptions_per_connection=_int(env, "MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
             live_queue_size=_int(env, "LIVE_QUEUE_SIZE", 256),
+            gc_freeze=_bool(env, "GC_FREEZE", True),
         )

@@ -44,6 +44,7 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> AppSettings:
         demo=False,
         login_limit_per_username=5,
         login_limit_per_address=1000,
+        gc_freeze=False,  # many apps start in this process
     )
     return replace(base, **getattr(request, "param", {}))
 

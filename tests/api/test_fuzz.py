@@ -39,7 +39,7 @@ class Driver:
 
     def __init__(self) -> None:
         app = create_app(
-            AppSettings(database_url="memory://", jwt_secret=SECRET, demo=True),
+            AppSettings(database_url="memory://", jwt_secret=SECRET, demo=True, gc_freeze=False),
             hasher=FakeHasher(),
         )
         port = free_port()
