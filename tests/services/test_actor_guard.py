@@ -1,0 +1,227 @@
+"""The actor's changed row is saved only while the account is active and its balance
+still covers the debit: a deactivation or a spend landing meanwhile fails the command whole."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import Any, TypeAlias, cast
+
+import pytest
+
+from domain import errors
+from domain.model import MarketType, OrderType, Side, User
+from domain.ports import UnitOfWorkFactory
+from domain.services import accounts, complete_sets, orders
+from domain.services.context import ServiceContext
+from persistence.memory import (
+    InMemoryEventBus,
+    InMemoryUnitOfWork,
+    InMemoryUserRepository,
+    MemoryStore,
+)
+from persistence.tortoise.accounts import TortoiseUserRepository
+from persistence.tortoise.database import Database
+from persistence.tortoise.models import TradeRecord
+from persistence.tortoise.sql import Statement
+from persistence.tortoise.unit_of_work import TortoiseUnitOfWork, TortoiseUnitOfWorkFactory
+from tests.harness import Harness
+
+_CHANGE = Statement("UPDATE users SET is_active = $2, cash_cents = cash_cents - $3 WHERE id = $1")
+DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+Meanwhile: TypeAlias = Callable[[TortoiseUnitOfWork, str], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What lands on the actor's row after the command loaded it, before it saves it."""
+
+    deactivate: bool = False
+    spend_cents: int = 0
+
+    def applied_to(self, user: User) -> User:
+        return replace(
+            user, is_active=not self.deactivate, cash_cents=user.cash_cents - self.spend_cents
+        )
+
+    async def on_connection(self, uow: TortoiseUnitOfWork, user_id: str) -> None:
+        """On the command's own connection: on SQLite it is the only writer."""
+        await uow.sql.execute(_CHANGE, (user_id, not self.deactivate, self.spend_cents))
+
+
+class _MemoryUsers(InMemoryUserRepository):
+    def __init__(self, uow: InMemoryUnitOfWork, change: Change) -> None:
+        super().__init__(uow)
+        self.change = change
+
+    async def save_active(self, user: User) -> bool:
+        # replaced, not mutated: the committed state shares the object until commit
+        users = self._state.users
+        users[user.id] = self.change.applied_to(users[user.id])
+        return await super().save_active(user)
+
+
+class _TortoiseUsers(TortoiseUserRepository):
+    def __init__(self, uow: TortoiseUnitOfWork, meanwhile: Meanwhile) -> None:
+        super().__init__(uow)
+        self.meanwhile = meanwhile
+
+    async def save_active(self, user: User) -> bool:
+        await self.meanwhile(self._uow, user.id)
+        return await super().save_active(user)
+
+
+def _tortoise_ctx(harness: Harness, meanwhile: Meanwhile) -> ServiceContext:
+    database, bus = harness.database, harness.bus  # type: ignore[attr-defined]
+
+    def uow() -> TortoiseUnitOfWork:
+        made = TortoiseUnitOfWork(database, bus)
+        made.users = _TortoiseUsers(made, meanwhile)
+        return made
+
+    return replace(harness.ctx, uow=cast(UnitOfWorkFactory, uow))
+
+
+def _interfered(harness: Harness, change: Change) -> ServiceContext:
+    """``harness.ctx`` whose units of work apply ``change`` just before ``save_active``."""
+    store: MemoryStore | None = getattr(harness, "store", None)
+    if store is None:
+        return _tortoise_ctx(harness, change.on_connection)
+
+    def uow() -> InMemoryUnitOfWork:
+        made = store.unit_of_work()
+        made.users = _MemoryUsers(made, change)
+        return made
+
+    return replace(harness.ctx, uow=cast(UnitOfWorkFactory, uow))
+
+
+async def _everything(harness: Harness) -> Any:
+    """Every stored row in a stable order, the trade count and the events published."""
+    snap = await harness.snapshot()
+    store: MemoryStore | None = getattr(harness, "store", None)
+    if store is not None:
+        trades, bus = len(store.state.trades), store.publisher
+    else:
+        trades, bus = await _trade_count(harness.database), harness.bus  # type: ignore[attr-defined]
+    assert isinstance(bus, InMemoryEventBus)
+    return copy.deepcopy(
+        (
+            sorted(snap.users, key=lambda u: u.id),
+            sorted(snap.markets, key=lambda m: m.id),
+            sorted(snap.orders, key=lambda o: o.id),
+            sorted(snap.positions, key=lambda p: (p.user_id, p.outcome_id)),
+            sorted(snap.entries, key=lambda e: e.id),
+            snap.platform,
+            trades,
+            list(bus.published),
+        )
+    )
+
+
+async def _trade_count(database: Database) -> int:
+    token = database.activate()
+    try:
+        return await TradeRecord.all().using_db(database.connection()).count()
+    finally:
+        database.deactivate(token)
+
+
+async def _crossing_buy(harness: Harness) -> tuple[User, orders.PlaceOrder]:
+    """The taker (100,000 cents) is to buy 10 at 60 from a resting ask: a 600-cent debit."""
+    maker, taker = await harness.user("maker"), await harness.user("taker")
+    market = await harness.market(maker, MarketType.ORDER_BOOK)
+    yes = market.outcomes[0].id
+    await complete_sets.mint_complete_set(harness.ctx, maker.id, market.id, 10)
+    ask = orders.PlaceOrder(market.id, yes, Side.SELL, OrderType.LIMIT, 10, 60)
+    await orders.place_order(harness.ctx, maker.id, ask)
+    return taker, orders.PlaceOrder(market.id, yes, Side.BUY, OrderType.LIMIT, 10, 60)
+
+
+async def _fails_leaving_no_trace(
+    harness: Harness, change: Change, error: type[errors.DomainError]
+) -> errors.DomainError:
+    taker, buy = await _crossing_buy(harness)
+    before = await _everything(harness)
+    with pytest.raises(error) as caught:
+        await orders.place_order(_interfered(harness, change), taker.id, buy)
+    assert await _everything(harness) == before
+    await harness.assert_invariants()
+    return caught.value
+
+
+async def test_an_actor_deactivated_before_its_debit_is_saved_is_unauthenticated(
+    harness: Harness,
+) -> None:
+    failure = await _fails_leaving_no_trace(
+        harness, Change(deactivate=True), errors.Unauthenticated
+    )
+    assert failure.code == "UNAUTHENTICATED"
+
+
+# Databases only: the memory store's lock rules out a spend by a concurrent command.
+@pytest.mark.parametrize("harness", DATABASES, indirect=True)
+async def test_a_spend_meanwhile_that_leaves_too_little_for_the_debit_is_insufficient_balance(
+    harness: Harness,
+) -> None:
+    failure = await _fails_leaving_no_trace(
+        harness, Change(spend_cents=99_500), errors.InsufficientBalance
+    )
+    assert failure.code == "INSUFFICIENT_BALANCE"
+
+
+async def test_an_actor_both_deactivated_and_spent_meanwhile_is_unauthenticated(
+    harness: Harness,
+) -> None:
+    await _fails_leaving_no_trace(
+        harness, Change(deactivate=True, spend_cents=99_500), errors.Unauthenticated
+    )
+
+
+@pytest.mark.parametrize("harness", DATABASES, indirect=True)
+async def test_a_spend_meanwhile_that_still_covers_the_debit_is_kept_not_overwritten(
+    harness: Harness,
+) -> None:
+    taker, buy = await _crossing_buy(harness)
+    ctx = _interfered(harness, Change(spend_cents=99_000))
+    assert (await orders.place_order(ctx, taker.id, buy)).filled_quantity == 10
+    assert (await harness.fetch_user(taker.id)).cash_cents == 100_000 - 99_000 - 600
+
+
+@pytest.mark.parametrize(
+    "harness", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+@pytest.mark.parametrize("landing", ["deactivation", "spend"])
+async def test_a_command_another_worker_commits_meanwhile_fails_the_debit_whole_on_postgres(
+    harness: Harness, postgres_url: str, landing: str
+) -> None:
+    admin = await harness.user("root", admin=True)
+    taker, buy = await _crossing_buy(harness)
+    other_market = await harness.market(admin)
+    worker = await Database.open(postgres_url)
+    factory = TortoiseUnitOfWorkFactory(worker, InMemoryEventBus())
+    other = replace(harness.ctx, uow=cast(UnitOfWorkFactory, factory))
+
+    async def meanwhile(uow: TortoiseUnitOfWork, user_id: str) -> None:
+        if landing == "deactivation":
+            await accounts.deactivate_user(other, admin.id, user_id)
+        else:  # 99,500 of the taker's 100,000 cents, in another market
+            await complete_sets.mint_complete_set(other, user_id, other_market.id, 995)
+
+    before = await harness.snapshot()
+    error = errors.Unauthenticated if landing == "deactivation" else errors.InsufficientBalance
+    try:
+        with pytest.raises(error):
+            await orders.place_order(_tortoise_ctx(harness, meanwhile), taker.id, buy)
+    finally:
+        await worker.close()
+    after = await harness.snapshot()
+    assert sorted(after.orders, key=lambda o: o.id) == sorted(before.orders, key=lambda o: o.id)
+    assert await _trade_count(harness.database) == 0  # type: ignore[attr-defined]
+    stored = await harness.fetch_user(taker.id)
+    landed = (False, 100_000) if landing == "deactivation" else (True, 500)
+    assert (stored.is_active, stored.cash_cents) == landed  # the worker's change, not ours
+    untouched = {u.id: u for u in before.users if u.id != taker.id}
+    assert {u.id: u for u in after.users if u.id != taker.id} == untouched
+    await harness.assert_invariants()
