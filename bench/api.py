@@ -8,6 +8,7 @@ last line is one JSON object of the figures.
     python bench/api.py                                  # SQLite, 1 worker, 20 clients
     python bench/api.py --database postgres --workers 2  # PostgreSQL at 127.0.0.1:5432
     python bench/api.py --url http://127.0.0.1:8000      # an already running server
+    python bench/api.py --floor                          # only { __typename }: the stack's cost
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ PASSWORD = "bench-password-1"
 LMSR = """mutation($i: LmsrTradeInput!) { lmsrTrade(input: $i) { costOrPayoutCents prices } }"""
 ORDER = """mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id status filledQuantity } }"""
 PRICES = "query($id: ID!) { market(id: $id) { prices } }"
+TYPENAME = "{ __typename }"
 BOOK = """query($m: ID!, $o: ID!) { orderBook(marketId: $m, outcomeId: $o) {
   bestBidCents bestAskCents bids { priceCents quantity } asks { priceCents quantity } } }"""
 
@@ -129,13 +131,16 @@ async def run_client(
     samples: dict[str, list[float]],
     errors: list[str],
     seed: int,
+    floor: bool = False,
 ) -> None:
     rng = random.Random(seed)
     yes = book["outcomes"][0]["id"]
     steps: dict[str, int] = defaultdict(int)
     while time.perf_counter() < deadline:
         roll = rng.random()
-        if roll < 0.35:
+        if floor:
+            kind, args = "typename", (TYPENAME, {})
+        elif roll < 0.35:
             kind = "lmsr_trade"
             steps[kind] += 1
             side = "BUY_YES" if steps[kind] % 2 else "SELL_YES"
@@ -197,7 +202,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def measure(
-    url: str, clients: int, seconds: float, server_pid: int | None = None
+    url: str, clients: int, seconds: float, server_pid: int | None = None, floor: bool = False
 ) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=clients + 5)
     timeout = aiohttp.ClientTimeout(total=30)
@@ -210,7 +215,7 @@ async def measure(
         deadline = started + seconds
         await asyncio.gather(
             *(
-                run_client(client, t, lmsr, book, deadline, samples, errors, i)
+                run_client(client, t, lmsr, book, deadline, samples, errors, i, floor)
                 for i, t in enumerate(tokens)
             )
         )
@@ -240,7 +245,7 @@ def summarize(
         "p99_ms": round(pct(everything, 0.99), 2),
         "errors": len(errors),
     }
-    trades = len(samples["lmsr_trade"]) + len(samples["limit_order"])
+    trades = len(samples.get("lmsr_trade", ())) + len(samples.get("limit_order", ()))
     figures["trades_per_s"] = round(trades / elapsed, 1)
     if server_cpu is not None and everything:
         # CPU the server spent per request: steadier than ops/s on a shared machine.
@@ -259,7 +264,7 @@ def summarize(
 
 def report(figures: dict[str, Any]) -> None:
     """Per kind and overall lines, then the figures as one JSON line (the last)."""
-    for kind in ("lmsr_trade", "limit_order", "read_prices", "read_book"):
+    for kind in ("lmsr_trade", "limit_order", "read_prices", "read_book", "typename"):
         if kind in figures:
             f = figures[kind]
             print(
@@ -350,6 +355,11 @@ def main() -> None:
     parser.add_argument("--url", help="benchmark a running server instead of starting one")
     parser.add_argument("--loop", default="auto", help="uvicorn's --loop (auto, asyncio, uvloop)")
     parser.add_argument("--http", default="auto", help="uvicorn's --http (auto, h11, httptools)")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="send only { __typename } (signed in): the HTTP and GraphQL stack, no resolver",
+    )
     args = parser.parse_args()
     process = None
     url = args.url
@@ -363,12 +373,14 @@ def main() -> None:
         process, url = start_server(database_url, args.workers, args.loop, args.http)
     try:
         pid = process.pid if process is not None else None
-        figures = asyncio.run(measure(url, args.clients, args.seconds, pid))
+        figures = asyncio.run(measure(url, args.clients, args.seconds, pid, args.floor))
     finally:
         if process is not None:
             process.terminate()
             process.wait(10)
     figures.update(database=args.database if args.url is None else "external", workers=args.workers)
+    if args.floor:
+        figures["mix"] = "floor: { __typename }"
     report(figures)
 
 
