@@ -8,7 +8,6 @@ works on copies, and publishes its events only after ``commit``.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import itertools
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from domain.model import (
     User,
 )
 from domain.ports import EventPublisher
+from persistence.locks import WriterLock
 
 
 @dataclass
@@ -60,7 +60,7 @@ class MemoryStore:
 
     def __init__(self, publisher: EventPublisher | None = None) -> None:
         self.state = MemoryState()
-        self.lock = asyncio.Lock()
+        self.lock = WriterLock()
         self.publisher: EventPublisher = publisher or InMemoryEventBus()
 
     def unit_of_work(self) -> InMemoryUnitOfWork:

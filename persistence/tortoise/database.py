@@ -25,6 +25,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext, _current_context
 from tortoise.migrations.executor import MigrationExecutor
 
+from persistence.locks import WriterLock
 from persistence.tortoise.checkpoints import BACKSTOP_PAGES, Checkpointer
 from persistence.tortoise.errors import PersistenceError, translate_errors
 
@@ -137,8 +138,8 @@ class Database:
         self.url = url
         self.dialect = DatabaseUrl.parse(url).dialect
         self.context = context
-        self.write_lock: asyncio.Lock | None = (
-            asyncio.Lock() if self.dialect is Dialect.SQLITE else None
+        self.write_lock: WriterLock | None = (
+            WriterLock() if self.dialect is Dialect.SQLITE else None
         )
         self.writer: asyncio.Task[object] | None = None  # holder of write_lock
         self.checkpointer: Checkpointer | None = None
