@@ -15,7 +15,7 @@ from schema.types.pages import MarketConnection
 
 
 async def market(info: Info, id: strawberry.ID) -> Market | None:
-    found = await info.context.loaders.markets.load(id)
+    found = await info.context.loaders.market_now(id)
     return Market.from_domain(found) if found is not None else None
 
 

@@ -38,7 +38,7 @@ async def order_book(
     info: Info, market_id: strawberry.ID, outcome_id: strawberry.ID, depth: int | None = 10
 ) -> OrderBook:
     """An ORDER_BOOK market's depth for one outcome (WRONG_MARKET_TYPE for LMSR)."""
-    market = await info.context.market(market_id)
+    market = await info.context.market(market_id, now=True)
     ensure_type(market, model.MarketType.ORDER_BOOK)
     outcome = market.outcome(outcome_id)
     resting = await info.context.reads.resting_orders(market.id, outcome.id)

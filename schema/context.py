@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -26,6 +26,8 @@ from domain.model import Market, Trade, User
 from domain.queries import ReadModel
 from domain.services.context import ServiceContext
 from schema.live import LiveFeed
+
+T = TypeVar("T")
 
 _ID_PREFIX = secrets.token_hex(4)
 _ID_COUNTER = itertools.count(1)
@@ -47,6 +49,31 @@ class Loaders:
         self.users = DataLoader[str, User | None](load_fn=self._users)
         self.markets = DataLoader[str, Market | None](load_fn=self._markets)
         self.trades_by_order = DataLoader[str, list[Trade]](load_fn=self._trades)
+
+    async def user_now(self, user_id: str) -> User | None:
+        """One user read at once, and remembered for the loader.
+
+        ``load`` waits a tick of the event loop for other keys to batch with; the
+        principal and root fields ask for one key before any nested field runs, and
+        under load every tick a request waits is a turn of every other request."""
+        return await self._now(self.users, self._users, user_id)
+
+    async def market_now(self, market_id: str) -> Market | None:
+        """One market read at once (see :meth:`user_now`)."""
+        return await self._now(self.markets, self._markets, market_id)
+
+    @staticmethod
+    async def _now(
+        loader: DataLoader[str, T | None],
+        fetch: Callable[[Sequence[str]], Awaitable[list[T | None]]],
+        key: str,
+    ) -> T | None:
+        cached = loader.cache_map.get(key)
+        if cached is not None:
+            return await cached
+        (found,) = await fetch([key])
+        loader.prime(key, found)
+        return found
 
     async def _users(self, ids: Sequence[str]) -> list[User | None]:
         found = {user.id: user for user in await self._reads.users_by_ids(list(ids))}
@@ -104,11 +131,28 @@ class Context:
         None for anonymous callers and for tokens of deactivated or deleted users;
         UNAUTHENTICATED for forged, tampered or expired tokens.
         """
-        if self._principal is None:
-            self._principal = asyncio.ensure_future(
-                authenticate(self.tokens, self._credentials(), self.loaders.users.load)
-            )
-        return await asyncio.shield(self._principal)
+        pending = self._principal
+        if pending is not None:
+            if not pending.done():
+                await asyncio.wait([pending])  # raises only if this caller is cancelled
+            if not pending.cancelled():
+                return pending.result()
+            return await self.principal()  # its caller was cancelled: look it up here
+        # The first caller looks it up inline (no task, no batching tick: on SQLite it
+        # does not wait at all); callers meanwhile, if any, wait for its result.
+        pending = self._principal = asyncio.get_running_loop().create_future()
+        try:
+            principal = await authenticate(self.tokens, self._credentials(), self.loaders.user_now)
+        except Exception as error:
+            pending.set_exception(error)
+            pending.exception()  # retrieved: this caller raises it
+            raise
+        except BaseException:  # cancelled: a later call looks it up again
+            self._principal = None
+            pending.cancel()
+            raise
+        pending.set_result(principal)
+        return principal
 
     async def require_principal(self) -> Principal:
         principal = await self.principal()
@@ -139,8 +183,10 @@ class Context:
             return False
         return principal is not None and (principal.user_id == user_id or principal.is_admin)
 
-    async def market(self, market_id: str) -> Market:
-        market = await self.loaders.markets.load(market_id)
+    async def market(self, market_id: str, *, now: bool = False) -> Market:
+        """The market (NOT_FOUND if none); ``now`` for root fields (:meth:`Loaders.user_now`)."""
+        loaders = self.loaders
+        market = await (loaders.market_now if now else loaders.markets.load)(market_id)
         if market is None:
             raise NotFound(f"no market {market_id}")
         return market
