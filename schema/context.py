@@ -68,8 +68,8 @@ class Loaders:
         fetch: Callable[[Sequence[str]], Awaitable[list[T | None]]],
         key: str,
     ) -> T | None:
-        cached = loader.cache_map.get(key)
-        if cached is not None:
+        cached = loader.cache_map.get(key)  # the loaders here always cache
+        if cached is not None and not cached.cancelled():  # load() skips cancelled ones too
             return await cached
         (found,) = await fetch([key])
         loader.prime(key, found)

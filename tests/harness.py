@@ -7,6 +7,7 @@ on Tortoise over SQLite and PostgreSQL: each backend supplies a
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -42,6 +43,22 @@ class Harness:
 
     async def snapshot(self) -> audit.Snapshot:
         return await self._snapshot()
+
+    async def stored(self, *extra: object) -> object:
+        """Every stored row in a stable order, with ``extra`` (trades, events published),
+        copied: compare two of them to show that a failed command changed nothing."""
+        snap = await self.snapshot()
+        return copy.deepcopy(
+            (
+                sorted(snap.users, key=lambda u: u.id),
+                sorted(snap.markets, key=lambda m: m.id),
+                sorted(snap.orders, key=lambda o: o.id),
+                sorted(snap.positions, key=lambda p: (p.user_id, p.outcome_id)),
+                sorted(snap.entries, key=lambda e: e.id),
+                snap.platform,
+                *extra,
+            )
+        )
 
     async def assert_invariants(self) -> None:
         problems = audit.check(await self.snapshot())

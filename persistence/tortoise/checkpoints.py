@@ -13,6 +13,7 @@ import logging
 import sqlite3
 import threading
 import time
+import urllib.parse
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,18 @@ class Checkpointer:
 
     PASSIVE never waits for readers or the writer: it copies what it can, and the
     writer starts the WAL over once all of it is copied and no reader needs it.
-    A failure (the file unreadable, the connection lost) is retried on the next
-    tick with a new connection; so is a connection that does not see the file in
+    A failure (the file missing or unreadable, the connection lost) is retried on
+    the next tick with a new connection; so is a connection that does not see the file in
     WAL mode (it connected before the file was switched to WAL, and would never
-    notice on its own).
+    notice on its own). Only ``sqlite3.Error`` is retried: anything else ends the
+    thread, and the ``wal_autocheckpoint`` backstop takes over.
     """
 
     def __init__(self, filename: str, interval: float = INTERVAL_SECONDS) -> None:
         self.filename = filename
         self.interval = interval
         self.failures = 0
+        self.connections = 0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -67,7 +70,8 @@ class Checkpointer:
             while not self._stopping.wait(self.interval):
                 try:
                     if connection is None:
-                        connection = sqlite3.connect(self.filename, isolation_level=None)
+                        connection = _open_existing(self.filename)
+                        self.connections += 1
                     if not checkpoint(connection):
                         connection.close()
                         connection = None
@@ -88,6 +92,13 @@ class Checkpointer:
         finally:
             if connection is not None:
                 connection.close()
+
+
+def _open_existing(filename: str) -> sqlite3.Connection:
+    """A connection to the file if it exists; never creates an empty one (a file moved
+    away while the server runs stays away)."""
+    uri = f"file:{urllib.parse.quote(filename)}?mode=rw"
+    return sqlite3.connect(uri, uri=True, isolation_level=None)
 
 
 def checkpoint(connection: sqlite3.Connection) -> bool:

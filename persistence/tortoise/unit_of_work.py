@@ -131,7 +131,8 @@ class TortoiseUnitOfWork:
     async def _begin(self) -> None:
         connection = self.database.connection()
         if self.database.is_sqlite:
-            # Connect first: Tortoise's SQLite transaction would keep its lock if connecting failed.
+            # Connect outside the transaction context: a failure to connect is then
+            # reported before any lock is taken.
             await connection.create_connection(with_db=True)
         transaction = connection._in_transaction()
         self._client = await transaction.__aenter__()

@@ -12,7 +12,7 @@ from persistence.tortoise.database import Database
 
 
 def wal_database(path: Path) -> sqlite3.Connection:
-    """A WAL database holding about 200 pages that are still in the WAL only."""
+    """A WAL database of ~200 KB of rows (~50 pages) that are still in the WAL only."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA wal_autocheckpoint=0")
@@ -68,12 +68,13 @@ async def test_the_checkpointer_notices_a_file_switched_to_wal_after_it_connecte
     checkpointer = Checkpointer(str(path), interval=0.01)
     checkpointer.start()
     try:
-        await asyncio.sleep(0.1)  # it has connected to the file in rollback-journal mode
+        assert await eventually(lambda: checkpointer.connections >= 1)  # in rollback mode
         writer = wal_database(path)
         assert await eventually(lambda: path.stat().st_size > 150_000)
         writer.close()
     finally:
         await checkpointer.stop()
+    assert checkpointer.connections >= 2  # it saw no WAL, and connected again
 
 
 async def test_commits_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:

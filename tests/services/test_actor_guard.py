@@ -3,10 +3,9 @@ still covers the debit: a deactivation or a spend landing meanwhile fails the co
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, TypeAlias, cast
+from typing import TypeAlias, cast
 
 import pytest
 
@@ -97,27 +96,15 @@ def _interfered(harness: Harness, change: Change) -> ServiceContext:
     return replace(harness.ctx, uow=cast(UnitOfWorkFactory, uow))
 
 
-async def _everything(harness: Harness) -> Any:
+async def _everything(harness: Harness) -> object:
     """Every stored row in a stable order, the trade count and the events published."""
-    snap = await harness.snapshot()
     store: MemoryStore | None = getattr(harness, "store", None)
     if store is not None:
         trades, bus = len(store.state.trades), store.publisher
     else:
         trades, bus = await _trade_count(harness.database), harness.bus  # type: ignore[attr-defined]
     assert isinstance(bus, InMemoryEventBus)
-    return copy.deepcopy(
-        (
-            sorted(snap.users, key=lambda u: u.id),
-            sorted(snap.markets, key=lambda m: m.id),
-            sorted(snap.orders, key=lambda o: o.id),
-            sorted(snap.positions, key=lambda p: (p.user_id, p.outcome_id)),
-            sorted(snap.entries, key=lambda e: e.id),
-            snap.platform,
-            trades,
-            list(bus.published),
-        )
-    )
+    return await harness.stored(trades, list(bus.published))
 
 
 async def _trade_count(database: Database) -> int:

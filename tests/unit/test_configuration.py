@@ -12,7 +12,7 @@ from web.app import create_app
 from web.settings import AppSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-READ = re.compile(r'_(?:raw|int|bool|list)\(env, "([A-Z_]+)"|environ\.get\("BELLWETHER_([A-Z_]+)"')
+READ = re.compile(r'_(?:raw|int|bool|list)\(\s*env,\s*"([A-Z_]+)"|"BELLWETHER_([A-Z_]+)"')
 
 
 def variables_read() -> set[str]:

@@ -113,3 +113,17 @@ async def test_a_lookup_cancelled_midway_is_done_again_by_a_waiting_caller() -> 
     assert principal is not None and principal.user_id == user_id
     assert await ctx.principal() == principal
     assert reads.user_lookups == 2
+
+
+async def test_a_load_cancelled_earlier_on_the_connection_is_read_again() -> None:
+    reads, services, user_id = await setup()
+    reads.gate = asyncio.Event()
+    ctx = context(reads, services, TOKENS.issue(user_id).token)
+    cancelled = asyncio.ensure_future(ctx.loaders.users.load(user_id))
+    await asyncio.sleep(0.01)  # the batch is under way
+    cancelled.cancel()  # a sibling field failed, or the client stopped the operation
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    reads.gate.set()
+    user = await ctx.loaders.user_now(user_id)  # a later operation on the same context
+    assert user is not None and user.id == user_id

@@ -9,6 +9,17 @@ import pytest
 from persistence.locks import WriterLock
 
 
+def acquired_at_once(lock: WriterLock) -> bool:
+    """Whether ``acquire`` finishes without waiting for the event loop even once."""
+    attempt = lock.acquire()
+    try:
+        attempt.send(None)
+    except StopIteration:
+        return True
+    attempt.close()
+    return False
+
+
 async def hold(lock: WriterLock, log: list[str], name: str, ticks: int) -> None:
     await lock.acquire()
     try:
@@ -35,7 +46,7 @@ async def test_a_released_lock_goes_to_whoever_asks_first() -> None:
     waiter = asyncio.ensure_future(lock.acquire())
     await asyncio.sleep(0)  # it waits
     lock.release()  # woken, but it has not run yet
-    await lock.acquire()  # a writer arriving meanwhile does not queue behind it
+    assert acquired_at_once(lock)  # one arriving meanwhile does not queue behind it
     assert not waiter.done()
     lock.release()
     await waiter  # then the woken waiter gets it
@@ -58,6 +69,26 @@ async def test_a_woken_waiter_that_is_cancelled_passes_the_wake_up_on() -> None:
     lock.release()
 
 
+async def test_a_passed_over_waiter_is_first_in_line_again() -> None:
+    lock, order = WriterLock(), []
+    await lock.acquire()
+    woken = asyncio.ensure_future(lock.acquire())
+    await asyncio.sleep(0)
+    lock.release()  # wakes it
+    assert acquired_at_once(lock)  # but a newcomer takes the lock first, holds it a while
+    await asyncio.sleep(0)  # the woken waiter finds it taken and waits again
+    later = asyncio.ensure_future(lock.acquire())
+    for task, name in ((woken, "woken"), (later, "later")):
+        task.add_done_callback(lambda _, name=name: order.append(name))
+    await asyncio.sleep(0)
+    lock.release()
+    await asyncio.wait_for(woken, 1)
+    assert order == ["woken"]
+    lock.release()
+    await asyncio.wait_for(later, 1)
+    lock.release()
+
+
 async def test_a_cancelled_waiter_leaves_the_line() -> None:
     lock = WriterLock()
     await lock.acquire()
@@ -66,6 +97,7 @@ async def test_a_cancelled_waiter_leaves_the_line() -> None:
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiter
+    assert not lock._waiters
     lock.release()
     assert not lock.locked()
     await asyncio.wait_for(lock.acquire(), 1)
