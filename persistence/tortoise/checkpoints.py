@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -97,7 +98,9 @@ class Checkpointer:
 def _open_existing(filename: str) -> sqlite3.Connection:
     """A connection to the file if it exists; never creates an empty one (a file moved
     away while the server runs stays away)."""
-    uri = f"file:{urllib.parse.quote(filename)}?mode=rw"
+    # "file://" and an empty authority: a path of the URL form "sqlite:////abs" keeps a
+    # second leading slash, which after a bare "file:" would read as an authority.
+    uri = f"file://{urllib.parse.quote(os.path.abspath(filename))}?mode=rw"
     return sqlite3.connect(uri, uri=True, isolation_level=None)
 
 

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from persistence.tortoise.checkpoints import BACKSTOP_PAGES, Checkpointer
 from persistence.tortoise.database import Database
 
@@ -77,15 +79,26 @@ async def test_the_checkpointer_notices_a_file_switched_to_wal_after_it_connecte
     assert checkpointer.connections >= 2  # it saw no WAL, and connected again
 
 
-async def test_commits_leave_checkpoints_to_the_checkpointer(tmp_path: Path) -> None:
-    database = await Database.open(f"sqlite:///{tmp_path}/app.db")
-    reader = await Database.open(f"sqlite:///{tmp_path}/app.db", checkpoints=False)
+@pytest.mark.parametrize("url", ["sqlite:///{path}", "sqlite://{relative}"])
+async def test_commits_leave_checkpoints_to_the_checkpointer(
+    tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = url.format(path=tmp_path / "app.db", relative="app.db")  # "sqlite:////tmp/..."
+    database = await Database.open(url)
+    reader = await Database.open(url, checkpoints=False)
     try:
-        assert database.checkpointer is not None and reader.checkpointer is None
+        checkpointer = database.checkpointer
+        assert checkpointer is not None and reader.checkpointer is None
         connection = database.connection()
         _, rows = await connection.execute_query("PRAGMA wal_autocheckpoint")
         # Commits checkpoint only past the backstop: if the thread is behind or gone.
         assert list(rows[0]) == [BACKSTOP_PAGES]
+        await connection.execute_script("CREATE TABLE t (x BLOB)")
+        await connection.execute_query("INSERT INTO t VALUES (randomblob(200000))")
+        app = tmp_path / "app.db"
+        assert await eventually(lambda: app.stat().st_size > 150_000)  # the thread copied it
+        assert checkpointer.failures == 0 and checkpointer.connections == 1
     finally:
         await reader.close()
         await database.close()
