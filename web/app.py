@@ -24,6 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -114,6 +115,15 @@ class BellwetherGraphQL(GraphQL[Context, None]):
     def __init__(self, state: AppState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state = state
+
+    # orjson instead of the json module: the body of every request and response. A str,
+    # not bytes: Strawberry sends bytes over a WebSocket as binary frames, and the
+    # GraphQL WebSocket protocols are text. orjson's decode error is a JSONDecodeError.
+    def encode_json(self, data: object) -> str:
+        return orjson.dumps(data).decode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         address = request.client.host if request.client else "unknown"
