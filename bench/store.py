@@ -33,7 +33,7 @@ from domain.model import AmountType, LmsrSide, MarketType, OrderType, Side, Time
 from domain.services import accounts, amm, complete_sets, markets, orders
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import InMemoryEventBus
-from persistence.system import SystemClock, UuidIds
+from persistence.system import RandomIds, SystemClock
 from persistence.tortoise.database import Database
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 from tests import dbtools
@@ -46,7 +46,7 @@ def _context(database: Database) -> ServiceContext:
     return ServiceContext(
         uow=TortoiseUnitOfWorkFactory(database, InMemoryEventBus()),
         clock=SystemClock(),
-        ids=UuidIds(),
+        ids=RandomIds(),
         hasher=FakeHasher(),
         settings=Settings(starting_balance_cents=100_000_000),
     )

