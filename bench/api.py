@@ -301,7 +301,7 @@ async def fresh_postgres() -> str:
 
 
 def start_server(
-    database_url: str, workers: int, loop: str = "auto", http: str = "auto"
+    database_url: str, workers: int, loop: str = "asyncio", http: str = "auto"
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
@@ -353,7 +353,9 @@ def main() -> None:
     parser.add_argument("--database", choices=["sqlite", "postgres", "memory"], default="sqlite")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--url", help="benchmark a running server instead of starting one")
-    parser.add_argument("--loop", default="auto", help="uvicorn's --loop (auto, asyncio, uvloop)")
+    parser.add_argument(
+        "--loop", default="asyncio", help="uvicorn's --loop (asyncio as bellwether serve; uvloop)"
+    )
     parser.add_argument("--http", default="auto", help="uvicorn's --http (auto, h11, httptools)")
     parser.add_argument(
         "--floor",
