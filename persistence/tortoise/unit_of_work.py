@@ -130,10 +130,8 @@ class TortoiseUnitOfWork:
     @translate_errors
     async def _begin(self) -> None:
         connection = self.database.connection()
-        if self.database.is_sqlite:
-            # Connect outside the transaction context: a failure to connect is then
-            # reported before any lock is taken.
-            await connection.create_connection(with_db=True)
+        # On SQLite the transaction context connects, and gives its lock back if that
+        # fails (sqlite_engine.SharedTransactionContext).
         transaction = connection._in_transaction()
         self._client = await transaction.__aenter__()
         self._transaction = transaction
