@@ -16,19 +16,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from math import ceil, exp, expm1, floor, fsum, log1p
+from math import exp, expm1, fsum, log1p
 from typing import NamedTuple
 
 from domain.errors import BadUserInput, InvalidAmount
-from domain.model import MAX_AMOUNT
+from domain.money import (
+    BPS,
+    MAX_AMOUNT,
+    ceil_cents,
+    check_fee_bps,
+    fee_cents,
+    floor_cents,
+    is_amount,
+)
 
-CENT_TOLERANCE = 1e-6
-"""Float noise, in cents, forgiven when rounding to cents (see :func:`ceil_cents`)."""
-
-MAX_FEE_BPS = 1000
-"""Highest fee, in basis points (10%)."""
-
-_BPS = 10_000
 _STABLE_SPAN = 30.0
 """Largest ``|d / b|`` for the ``log1p``/``expm1`` form; beyond it, a direct difference."""
 _TOP = MAX_AMOUNT - 1
@@ -119,33 +120,12 @@ def inverse_sell_shares(
     return b * (moved - total + dollars / b - math.log1p(-math.exp(gap)))
 
 
-def ceil_cents(cents: float) -> int:
-    """Round a float amount of cents the trader pays up, forgiving float noise.
-
-    ``ceil(x - 1e-6)``: a mathematically whole amount computed as 1000.0000000001
-    must stay 1000. The house gives up less than 1e-6 cent per trade; since the
-    pool and its liabilities are whole cents, that cannot short the pool before a
-    million trades, and the subsidy (rounded up) adds further cover.
-    """
-    return math.ceil(cents - CENT_TOLERANCE)
-
-
-def floor_cents(cents: float) -> int:
-    """Round a float amount of cents the trader receives down, forgiving float noise."""
-    return math.floor(cents + CENT_TOLERANCE)
-
-
-def fee_cents(amm_cents: int, fee_bps: int) -> int:
-    """``ceil(amm_cents * fee_bps / 10000)`` in exact integers."""
-    return -(-amm_cents * fee_bps // _BPS)
-
-
 def quote_shares(
     q: Sequence[int], b: float, outcome: int, shares: int, yes: bool, buy: bool, fee_bps: int
 ) -> LmsrFill:
     """Price a buy or sell of exactly ``shares`` (1..MAX_AMOUNT-1) of YES or NO."""
     _check_amount(shares)
-    _check_fee(fee_bps)
+    check_fee_bps(fee_bps)
     _check_liquidity(b)
     _check_outcome(q, outcome)
     return _fill(q, b, outcome, shares, yes, buy, fee_bps)
@@ -161,7 +141,7 @@ def quote_spend(
     below MAX_AMOUNT shares reaches ``cents``.
     """
     _check_amount(cents)
-    _check_fee(fee_bps)
+    check_fee_bps(fee_bps)
     _check_liquidity(b)
     _check_outcome(q, outcome)
     find = _spend_buy if buy else _spend_sell
@@ -239,10 +219,9 @@ def _trade(
 
 def _cents(dollars: float, buy: bool, fee_bps: int) -> tuple[int, int, int]:
     """(amm, fee, trader) cents for a trade costing ``dollars`` (a sale: negative)."""
-    # ceil_cents and floor_cents inline: this runs on every trade.
-    cents = ceil(100 * dollars - CENT_TOLERANCE) if buy else floor(CENT_TOLERANCE - 100 * dollars)
+    cents = ceil_cents(100 * dollars) if buy else floor_cents(-100 * dollars)
     amm = cents if cents > 0 else 0
-    fee = -(-amm * fee_bps // _BPS)
+    fee = fee_cents(amm, fee_bps)
     return amm, fee, amm + fee if buy else amm - fee
 
 
@@ -250,7 +229,7 @@ def _spend_buy(
     q: Sequence[int], b: float, outcome: int, cents: int, yes: bool, fee_bps: int
 ) -> int:
     """The most shares whose total cost (amm + fee) is at most ``cents``."""
-    budget = cents / (1 + fee_bps / _BPS) / 100
+    budget = cents / (1 + fee_bps / BPS) / 100
     guess = inverse_buy_shares(q, b, outcome, budget, yes)
 
     def affordable(k: int) -> bool:
@@ -266,7 +245,7 @@ def _spend_sell(
     q: Sequence[int], b: float, outcome: int, cents: int, yes: bool, fee_bps: int
 ) -> int:
     """The fewest shares whose payout after fee is at least ``cents``."""
-    target = cents / (1 - fee_bps / _BPS) / 100
+    target = cents / (1 - fee_bps / BPS) / 100
     guess = inverse_sell_shares(q, b, outcome, target, yes)
 
     def short(k: int) -> bool:
@@ -352,13 +331,8 @@ def _log_expm1(s: float) -> float:
 
 
 def _check_amount(amount: int) -> None:
-    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount < MAX_AMOUNT:
+    if not is_amount(amount):
         raise InvalidAmount(f"amount must be an integer in 1..{MAX_AMOUNT - 1}")
-
-
-def _check_fee(fee_bps: int) -> None:
-    if not 0 <= fee_bps <= MAX_FEE_BPS:
-        raise ValueError(f"fee_bps must be in 0..{MAX_FEE_BPS}, got {fee_bps}")
 
 
 def _check_liquidity(b: float) -> None:

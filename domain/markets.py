@@ -16,10 +16,10 @@ from domain.errors import (
     MarketResolved,
     WrongMarketType,
 )
-from domain.model import MAX_AMOUNT, Market, MarketStatus, MarketType, User
+from domain.model import Market, MarketStatus, MarketType, User
+from domain.money import MAX_AMOUNT, MAX_FEE_BPS, is_fee_bps
 from domain.validation import text
 
-MAX_FEE_BPS = 1000
 MIN_LIQUIDITY = 0.01
 """Smallest b (shares): below it q/b overflows floats for ordinary trades."""
 MAX_MARKET_LIFETIME = timedelta(days=36525)
@@ -51,7 +51,7 @@ def validate_spec(spec: MarketSpec, now: datetime, default_fee_bps: int) -> Mark
     if spec.closes_at.tzinfo is None or not now < spec.closes_at < now + MAX_MARKET_LIFETIME:
         raise BadUserInput("closesAt must be a timezone-aware time within the next 100 years")
     fee_bps = default_fee_bps if spec.fee_bps is None else spec.fee_bps
-    if not 0 <= fee_bps <= MAX_FEE_BPS:
+    if not is_fee_bps(fee_bps):
         raise BadUserInput(f"feeBps must be from 0 to {MAX_FEE_BPS}")
     return MarketSpec(
         title=text(spec.title, "title", 10, 200),

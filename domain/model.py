@@ -13,11 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.errors import NotFound
-
-MAX_AMOUNT = 1_000_000_000
-"""Ceiling for any amount of cents or quantity of shares a client sends (exclusive).
-
-It keeps every figure well inside GraphQL's 32-bit ``Int``."""
+from domain.money import MAX_AMOUNT as MAX_AMOUNT
 
 SHARE_PAYOUT_CENTS = 100
 """What one share of the winning outcome pays."""

@@ -3,7 +3,7 @@
 Units: prices are integer cents per share, 1..99; quantities are whole shares;
 fees and budgets are whole cents. An order pays the taker fee
 ``ceil(notional * fee_bps / 10000)`` on its whole notional, rounded up once; each fill
-carries its share (see :func:`domain.book_types.fill_fee`). The engine is synchronous and
+carries its share (see :func:`domain.money.fill_fee`). The engine is synchronous and
 deterministic: time, ids and sequence numbers are arguments; it returns events
 (values and guards live in :mod:`domain.book_types` and are re-exported here).
 
@@ -26,7 +26,6 @@ from datetime import datetime
 from heapq import heapify, heappop, heappush
 
 from domain.book_types import (
-    BPS,
     NO_ASK,
     NO_BID,
     BookSide,
@@ -35,9 +34,6 @@ from domain.book_types import (
     MatchResult,
     PriceLevel,
     RestingOrder,
-    affordable_quantity,
-    taker_fee,
-    validate_fee_bps,
     validate_incoming,
     validate_resting,
 )
@@ -50,18 +46,15 @@ from domain.model import (
     Side,
     TimeInForce,
 )
+from domain.money import affordable_quantity, check_fee_bps, fill_fee
 
 __all__ = [
-    "BPS",
     "Fill",
     "IncomingOrder",
     "MatchResult",
     "OrderBook",
     "PriceLevel",
     "RestingOrder",
-    "affordable_quantity",
-    "taker_fee",
-    "validate_fee_bps",
     "validate_incoming",
     "validate_resting",
 ]
@@ -87,7 +80,7 @@ class OrderBook:
     """The fast book. Returned orders are snapshots except those already removed."""
 
     def __init__(self, fee_bps: int = 0) -> None:
-        validate_fee_bps(fee_bps)
+        check_fee_bps(fee_bps)
         self.fee_bps = fee_bps
         self._bids = BookSide.empty(True)
         self._asks = BookSide.empty(False)
@@ -232,7 +225,7 @@ class OrderBook:
                     spent = True
                     break
             cost = price * qty
-            fee = -(-(notional + cost) * fee_bps // BPS) - -(-notional * fee_bps // BPS)
+            fee = fill_fee(notional, cost, fee_bps)
             notional += cost
             left -= qty
             maker.remaining = left

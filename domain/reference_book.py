@@ -18,8 +18,6 @@ from domain.book_types import (
     MatchResult,
     PriceLevel,
     RestingOrder,
-    taker_fee,
-    validate_fee_bps,
     validate_incoming,
     validate_resting,
 )
@@ -32,6 +30,7 @@ from domain.model import (
     Side,
     TimeInForce,
 )
+from domain.money import check_fee_bps, fee_cents
 
 
 def rests(order: IncomingOrder) -> bool:
@@ -58,7 +57,7 @@ class ReferenceBook:
     """The reference book: a list scanned and sorted on every call."""
 
     def __init__(self, fee_bps: int = 0) -> None:
-        validate_fee_bps(fee_bps)
+        check_fee_bps(fee_bps)
         self.fee_bps = fee_bps
         self._orders: list[RestingOrder] = []
 
@@ -158,7 +157,7 @@ class ReferenceBook:
         if budget is None:
             return wanted
         qty = wanted
-        while qty > 0 and (total := spent + price * qty) + taker_fee(total, self.fee_bps) > budget:
+        while qty > 0 and (total := spent + price * qty) + fee_cents(total, self.fee_bps) > budget:
             qty -= 1
         return qty
 
@@ -184,7 +183,7 @@ class ReferenceBook:
                 break
             notional = maker.price_cents * qty
             # The order pays taker_fee of its whole notional; each fill carries its share.
-            fee = taker_fee(filled_notional + notional, self.fee_bps) - taker_fee(
+            fee = fee_cents(filled_notional + notional, self.fee_bps) - fee_cents(
                 filled_notional, self.fee_bps
             )
             filled_notional += notional

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from domain.errors import BadUserInput, InvalidAmount
-from domain.model import MAX_AMOUNT, MAX_PRICE_CENTS, MIN_PRICE_CENTS
+from domain.model import MAX_PRICE_CENTS, MIN_PRICE_CENTS
+from domain.money import MAX_AMOUNT, is_amount
 
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,50}")
 EMAIL_PATTERN = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
@@ -13,7 +14,7 @@ EMAIL_PATTERN = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]+\.[^@
 
 def positive_amount(value: int, what: str) -> int:
     """An amount of cents or shares: an int in 1..MAX_AMOUNT-1."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < MAX_AMOUNT:
+    if not is_amount(value):
         raise InvalidAmount(f"{what} must be a whole number from 1 to {MAX_AMOUNT - 1}")
     return value
 

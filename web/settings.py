@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from domain.money import MAX_FEE_BPS, is_fee_bps
 from domain.services.context import DEFAULT_STARTING_BALANCE_CENTS
 
 DEFAULT_DATABASE_PATH = Path("bellwether.db")
@@ -31,6 +32,12 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SystemExit(f"BELLWETHER_{name} must be an integer, got {raw!r}") from None
+
+
+def _fee_bps(name: str, fee_bps: int) -> int:
+    if not is_fee_bps(fee_bps):
+        raise SystemExit(f"BELLWETHER_{name} must be from 0 to {MAX_FEE_BPS}, got {fee_bps}")
+    return fee_bps
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -115,7 +122,7 @@ class AppSettings:
             starting_balance_cents=_int(
                 env, "STARTING_BALANCE_CENTS", DEFAULT_STARTING_BALANCE_CENTS
             ),
-            default_fee_bps=_int(env, "DEFAULT_FEE_BPS", 0),
+            default_fee_bps=_fee_bps("DEFAULT_FEE_BPS", _int(env, "DEFAULT_FEE_BPS", 0)),
             jwt_ttl_minutes=_int(env, "JWT_TTL_MINUTES", 60),
             limits=QueryLimits(
                 max_depth=_int(env, "MAX_QUERY_DEPTH", 10),

@@ -38,6 +38,7 @@ from domain.model import (
     Trade,
     User,
 )
+from domain.money import fee_cents
 from domain.orderbook import Fill, IncomingOrder, MatchResult
 from domain.services.books import LoadedBook, end_order, load_book
 from domain.services.context import ServiceContext
@@ -58,11 +59,6 @@ class PlaceOrder:
     expires_at: datetime | None = None
     post_only: bool = False
     client_order_id: str | None = None
-
-
-def taker_fee_cents(notional_cents: int, fee_bps: int) -> int:
-    """The taker fee on a notional, rounded up: ``ceil(notional * bps / 10000)``."""
-    return -(-notional_cents * fee_bps // 10_000)
 
 
 def _validated(command: PlaceOrder, now: datetime) -> tuple[PlaceOrder, TimeInForce]:
@@ -153,7 +149,7 @@ async def _incoming(work: Work, market: Market, user: User, order: Order) -> Inc
             )
     elif order.price_cents is not None:
         notional = order.price_cents * order.quantity
-        need = notional + taker_fee_cents(notional, market.fee_bps)
+        need = notional + fee_cents(notional, market.fee_bps)
         if user.cash_cents < need:
             raise InsufficientBalance(f"this order needs {need} cents; {user.cash_cents} available")
     else:

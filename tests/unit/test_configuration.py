@@ -7,6 +7,8 @@ import gc
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.harness import FakeHasher
 from web.app import create_app
 from web.settings import AppSettings
@@ -43,3 +45,10 @@ async def test_the_heap_is_frozen_after_the_start_only_when_asked(tmp_path: Path
                 assert (gc.get_freeze_count() > 0) is freeze
         finally:
             gc.unfreeze()  # this test process starts many apps
+
+
+def test_a_default_fee_outside_the_market_range_is_refused_at_start_up() -> None:
+    assert AppSettings.from_env({"BELLWETHER_DEFAULT_FEE_BPS": "1000"}).default_fee_bps == 1000
+    for bad in ("-1", "1001", "10000"):
+        with pytest.raises(SystemExit, match="BELLWETHER_DEFAULT_FEE_BPS must be from 0 to 1000"):
+            AppSettings.from_env({"BELLWETHER_DEFAULT_FEE_BPS": bad})

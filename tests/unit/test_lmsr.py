@@ -12,10 +12,7 @@ from domain.errors import BadUserInput, InvalidAmount
 from domain.lmsr import (
     LmsrFill,
     apply_trade,
-    ceil_cents,
     cost,
-    fee_cents,
-    floor_cents,
     inverse_buy_shares,
     inverse_sell_shares,
     liquidity_for_subsidy,
@@ -27,6 +24,7 @@ from domain.lmsr import (
     trade_cost,
 )
 from domain.model import MAX_AMOUNT
+from domain.money import ceil_cents, fee_cents, floor_cents
 
 FRESH = (0, 0)
 
