@@ -1,7 +1,7 @@
-"""The order book's values and events, its fee arithmetic and its input guards.
+"""The order book's values and events and its input guards (fees: :mod:`domain.money`).
 
 Shared by the fast book (:mod:`domain.orderbook`, which re-exports them) and the
-reference book (:mod:`domain.reference_book`). Units: prices are integer cents
+reference book (:mod:`tests.reference_book`, a test oracle). Units: prices are integer cents
 per share, 1..99; quantities are whole shares; fees and budgets are whole cents.
 
 :class:`BookSide` is the fast book's ladder of price levels for one side.

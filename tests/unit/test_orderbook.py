@@ -12,7 +12,7 @@ import pytest
 from domain.errors import NotFound, PriceLimitExceeded
 from domain.model import OrderStatus, OrderType, Side, TimeInForce
 from domain.orderbook import IncomingOrder, MatchResult, OrderBook, PriceLevel, RestingOrder
-from domain.reference_book import ReferenceBook
+from tests.reference_book import ReferenceBook
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)

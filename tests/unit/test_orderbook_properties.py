@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from domain.model import OrderType, Side, TimeInForce
 from domain.orderbook import IncomingOrder, MatchResult, OrderBook, RestingOrder
-from domain.reference_book import ReferenceBook
+from tests.reference_book import ReferenceBook
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
