@@ -6,7 +6,8 @@ create-admin``, registers the clients, opens markets of both types, and runs
 the clients concurrently (see ``bench/load_ops.py`` for the operations). A
 fault can be injected part-way: ``--fault kill-worker`` (kill -9 one worker),
 ``kill-server`` (kill -9 every process of the server, then start it again) or
-``pg-restart`` (stop PostgreSQL for a moment, then start it). Afterwards it runs
+``pg-restart`` (stop PostgreSQL for a moment, then start it: a throwaway cluster that
+the run starts for itself, ``tests/pgcluster.py``, never the shared server). Afterwards it runs
 ``bellwether audit``, sums every balance straight from the database, and looks
 up every order and trade whose response reached a client. Prints the figures;
 the last line is one JSON object.
@@ -59,6 +60,7 @@ from bench.load_ops import (  # noqa: E402
     create_market,
     post,
 )
+from tests.pgcluster import ThrowawayCluster, throwaway_cluster  # noqa: E402
 
 PG_ADMIN = (
     os.environ.get("BELLWETHER_TEST_POSTGRES_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
@@ -136,18 +138,20 @@ async def drop_postgres(url: str, admin_url: str = PG_ADMIN) -> None:
 
 
 @contextlib.asynccontextmanager
-async def fresh_database(backend: str, directory: Path) -> AsyncIterator[str]:
+async def fresh_database(
+    backend: str, directory: Path, admin_url: str = PG_ADMIN
+) -> AsyncIterator[str]:
     """A new empty database URL (migrated by the caller); dropped afterwards."""
     if backend == "sqlite":
         yield f"sqlite:///{directory / 'load.db'}"
         return
-    url = await create_postgres()
+    url = await create_postgres(admin_url)
     try:
         yield url
     finally:
-        for _ in range(30):  # PostgreSQL may be restarting (a fault, or another test's)
+        for _ in range(30):  # PostgreSQL may be starting again after a fault
             try:
-                await drop_postgres(url)
+                await drop_postgres(url, admin_url)
                 break
             except Exception as error:  # OSError, or asyncpg's while it stops or starts
                 last = error
@@ -335,42 +339,15 @@ def running(server: Server) -> Iterator[Server]:
 # --- PostgreSQL control --------------------------------------------------------------
 
 
-def postgres_cluster() -> tuple[str, str] | None:
-    """(version, cluster) of the local cluster that ``pg_ctlcluster`` controls, or None."""
-    configured = os.environ.get("BELLWETHER_PG_CLUSTER")  # e.g. "15/main"
-    if configured:
-        version, _, name = configured.partition("/")
-        return version, name or "main"
-    base = Path("/etc/postgresql")
-    if not base.is_dir():
-        return None
-    for version in sorted(base.iterdir(), reverse=True):
-        for cluster in sorted(version.iterdir()):
-            if (cluster / "postgresql.conf").exists():
-                return version.name, cluster.name
-    return None
-
-
-def pg_ctl(action: str) -> None:
-    cluster = postgres_cluster()
-    if cluster is None:
-        raise RuntimeError("no local PostgreSQL cluster to control")
-    command = ["pg_ctlcluster", "--skip-systemctl-redirect", *cluster, action]
-    if action == "stop":
-        command += ["-m", "fast"]
-    subprocess.run(command, check=True, capture_output=True, timeout=60)
-
-
-def ensure_postgres_running() -> None:
-    """Start the cluster if it is down (always called after a fault, in a finally)."""
-    cluster = postgres_cluster()
-    if cluster is None:
+@contextlib.contextmanager
+def own_postgres(config: Config) -> Iterator[ThrowawayCluster | None]:
+    """The cluster the ``pg-restart`` fault may stop: a throwaway one of this run's own
+    (initdb + pg_ctl on a free port), never the shared server at ``PG_ADMIN``."""
+    if config.fault != "pg-restart":
+        yield None
         return
-    status = subprocess.run(
-        ["pg_ctlcluster", *cluster, "status"], capture_output=True, timeout=30, check=False
-    )
-    if status.returncode != 0:
-        pg_ctl("start")
+    with throwaway_cluster() as cluster:
+        yield cluster
 
 
 # --- the run -------------------------------------------------------------------------
@@ -484,7 +461,7 @@ async def setup_call(
     http: httpx.AsyncClient, query: str, variables: dict[str, Any], token: str | None = None
 ) -> dict[str, Any]:
     """A set-up request, retried while the server or its database is briefly away
-    (another test may be restarting the shared PostgreSQL); returns the body."""
+    (a fault of this run may have stopped it); returns the body."""
     body: dict[str, Any] = {}
     for _ in range(40):
         try:
@@ -609,16 +586,17 @@ async def first_success(url: str, within: float = 60) -> float:
     raise TimeoutError("the server did not recover after PostgreSQL came back")
 
 
-def pg_restart(outage: float) -> Fault:
+def pg_restart(cluster: ThrowawayCluster, outage: float) -> Fault:
     async def fault(server: Server, tally: Tally) -> dict[str, Any]:
         refused = tally.count(INTERNAL)
         started = time.monotonic()
         try:
-            await asyncio.to_thread(pg_ctl, "stop")
+            await asyncio.to_thread(cluster.stop)
             stopped = time.monotonic()
             await asyncio.sleep(outage)
         finally:
-            await asyncio.to_thread(ensure_postgres_running)
+            if not cluster.running():
+                await asyncio.to_thread(cluster.start)
         restarted = time.monotonic()
         recovered = await first_success(server.url)
         return {
@@ -633,12 +611,14 @@ def pg_restart(outage: float) -> Fault:
     return fault
 
 
-def choose_fault(config: Config) -> Fault | None:
+def choose_fault(config: Config, cluster: ThrowawayCluster | None) -> Fault | None:
+    if config.fault == "pg-restart":
+        assert cluster is not None
+        return pg_restart(cluster, config.outage_seconds)
     return {
         "none": None,
         "kill-worker": fault_kill_worker,
         "kill-server": fault_kill_server,
-        "pg-restart": pg_restart(config.outage_seconds),
     }[config.fault]
 
 
@@ -654,8 +634,21 @@ async def run(
     config: Config, directory: Path, *, within: float = 600, probe: Probe | None = None
 ) -> Report:
     """The whole bank test on a fresh database; the server is stopped before it returns."""
+    with own_postgres(config) as cluster:
+        admin_url = cluster.admin_url if cluster is not None else PG_ADMIN
+        return await _run(config, directory, admin_url, cluster, within, probe)
+
+
+async def _run(
+    config: Config,
+    directory: Path,
+    admin_url: str,
+    cluster: ThrowawayCluster | None,
+    within: float,
+    probe: Probe | None,
+) -> Report:
     tally = Tally()
-    async with fresh_database(config.backend, directory) as database_url:
+    async with fresh_database(config.backend, directory, admin_url) as database_url:
         env = server_env(database_url)
         migrated = cli(env, "migrate")
         assert migrated.returncode == 0, migrated.stderr
@@ -678,7 +671,7 @@ async def run(
             if probe is not None:
                 await probe.before(server, world)
             started = time.monotonic()
-            fault = choose_fault(config)
+            fault = choose_fault(config, cluster)
             load = asyncio.create_task(
                 run_clients(server.url, world, config, tally, started + within)
             )

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests import dbtools
+from tests import dbtools, pgcluster
+from tests.pgcluster import ThrowawayCluster
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +16,14 @@ def postgres_url() -> Iterator[str]:
     url = dbtools.postgres_session_database()
     yield url
     dbtools.run_in_own_loop(lambda: dbtools.drop_postgres_database(url))
+
+
+@pytest.fixture
+def throwaway_postgres() -> Iterator[ThrowawayCluster]:
+    """A PostgreSQL cluster of this test's own (initdb + pg_ctl on a free port), the only
+    kind a test may stop or restart; deleted afterwards."""
+    reason = pgcluster.unavailable_reason()
+    if reason is not None:
+        dbtools.postgres_unavailable(reason)
+    with pgcluster.throwaway_cluster() as cluster:
+        yield cluster

@@ -69,15 +69,16 @@ def postgres_unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unreachable: {reason}")
 
 
-async def create_postgres_database() -> str:
-    """A fresh, migrated database; returns its URL."""
+async def create_postgres_database(admin: str | None = None) -> str:
+    """A fresh, migrated database on the server of ``admin`` (default: the test server)."""
+    admin = admin or admin_url()
     name = f"bellwether_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin_url(), timeout=5)
+    conn = await asyncpg.connect(admin, timeout=5)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    url = with_database(admin_url(), name)
+    url = with_database(admin, name)
     database = await Database.open(url)
     try:
         await database.migrate()

@@ -8,7 +8,6 @@ version of each. PostgreSQL tests skip when no server answers, unless
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from pathlib import Path
@@ -17,7 +16,7 @@ import asyncpg
 import pytest
 
 from bench import load
-from tests import dbtools
+from tests import dbtools, pgcluster
 
 # The live-server fixtures of the API tests (a real uvicorn in this event loop).
 from tests.api.conftest import api, app, live_api, server, settings  # noqa: F401
@@ -46,21 +45,19 @@ async def postgres_available() -> None:
 
 
 @pytest.fixture
-def postgres_control(postgres_available: None) -> None:
-    """The tests that stop PostgreSQL need ``pg_ctlcluster`` and a local cluster."""
-    if load.postgres_cluster() is None:
-        pytest.skip("no local PostgreSQL cluster that pg_ctlcluster can restart")
+def own_postgres_possible() -> None:
+    """The tests that stop PostgreSQL stop a throwaway cluster that the bank test starts
+    for itself (``tests/pgcluster.py``); skip (or fail, in CI) when none can be made."""
+    reason = pgcluster.unavailable_reason()
+    if reason is not None:
+        dbtools.postgres_unavailable(reason)
 
 
 async def bank_run(
     config: load.Config, directory: Path, probe: load.Probe | None = None
 ) -> load.Report:
-    """Run the bank test, print its figures (``-s`` shows them) and keep PostgreSQL up."""
-    try:
-        report = await load.run(config, directory, probe=probe)
-    finally:
-        if config.backend == "postgres":
-            await asyncio.to_thread(load.ensure_postgres_running)
+    """Run the bank test and print its figures (``-s`` shows them)."""
+    report = await load.run(config, directory, probe=probe)
     load.print_report(report)
     if FIGURES:
         record(Path(FIGURES), report.figures())

@@ -1,12 +1,15 @@
 """PostgreSQL stops in the middle of the bank test's load, then starts again.
 
+The PostgreSQL that stops is a throwaway cluster the run starts for itself
+(``tests/pgcluster.py``: initdb + pg_ctl on a free port), never the shared server.
+
 While it is down every request gets a clean, coded error (the masked
 ``INTERNAL_SERVER_ERROR`` with a request id: no 5xx, no stack trace, no SQL);
 after it is back requests succeed again, the audit passes, the money adds up,
 no ``clientOrderId`` is applied twice and every acknowledged order and trade is
 stored. Live subscriptions held open on both workers through the outage receive
 the prices of a trade made afterwards: each worker's LISTEN connection came back.
-(``tests/api/test_live_postgres.py`` restarts PostgreSQL under one idle
+(``tests/api/test_postgres_outage.py`` restarts PostgreSQL under one idle
 subscription; this one does it under load, with two workers.)
 """
 
@@ -94,7 +97,7 @@ class SubscriptionProbe:
             return False
 
 
-async def test_postgres_restart_under_load(postgres_control: None, tmp_path: Any) -> None:
+async def test_postgres_restart_under_load(own_postgres_possible: None, tmp_path: Any) -> None:
     config = load.Config(
         clients=10, ops=300, backend="postgres", workers=2, seed=31, fault="pg-restart"
     )
@@ -116,7 +119,7 @@ async def test_postgres_restart_under_load(postgres_control: None, tmp_path: Any
 @pytest.mark.heavy
 @pytest.mark.parametrize("fault_at", [0.2, 0.5, 0.8])
 async def test_postgres_restart_under_heavy_load(
-    postgres_control: None, tmp_path: Any, fault_at: float
+    own_postgres_possible: None, tmp_path: Any, fault_at: float
 ) -> None:
     config = load.Config(
         clients=50,
