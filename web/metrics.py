@@ -115,10 +115,23 @@ def _operation_label(execution_context: Any) -> str:
 
 
 def _result(execution_context: Any) -> str:
+    """``ok`` or the first error's code.
+
+    No result at all is either a document refused before execution (parse or
+    validation errors) or a subscription that ended before its first event because
+    the client closed it, which is ``ok``.
+    """
     result = execution_context.result
-    if result is None:
-        return "BAD_USER_INPUT"  # refused before a result existed (parse errors)
-    errors = getattr(result, "errors", None)
+    if result is not None:
+        return _first_code(getattr(result, "errors", None), "INTERNAL_SERVER_ERROR")
+    refused = execution_context.pre_execution_errors
+    if refused or execution_context.graphql_document is None:
+        return _first_code(refused, "BAD_USER_INPUT") if refused else "BAD_USER_INPUT"
+    return "ok"
+
+
+def _first_code(errors: Any, uncoded: str) -> str:
+    """The first error's ``extensions.code`` (``uncoded`` when it has none); ``ok`` if none."""
     if not errors:
         return "ok"
-    return str((errors[0].extensions or {}).get("code", "INTERNAL_SERVER_ERROR"))
+    return str((errors[0].extensions or {}).get("code", uncoded))
