@@ -2,7 +2,8 @@
 
 Listings are keyset-paginated, newest first, on ``(created_at, id)``: a page
 after a cursor stays the same however many rows arrive later. The API encodes
-:class:`Cursor` values into opaque strings.
+:class:`Cursor` values into opaque strings. Markets can also be listed closing
+soonest first, on ``(closes_at, id)``, and narrowed to titles containing a text.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
 from domain.model import (
@@ -26,6 +28,33 @@ from domain.model import (
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 100
+MAX_SEARCH_LENGTH = 200
+"""A market search longer than the longest title cannot match anything."""
+
+
+class MarketSort(StrEnum):
+    """Orders of the market list; each is a stable keyset, so pages never shift."""
+
+    NEWEST = "NEWEST"
+    """``(created_at, id)`` descending."""
+    CLOSING_SOON = "CLOSING_SOON"
+    """``(closes_at, id)`` ascending: the cursor's ``at`` is a closing time."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketQuery:
+    """Which markets to list: a status (None: every status), a case-insensitive
+    substring of the title (None: any title) and the order."""
+
+    status: MarketStatus | None = None
+    search: str | None = None
+    sort: MarketSort = MarketSort.NEWEST
+
+    def matches(self, market: Market) -> bool:
+        """The same filter as the database's, for the in-memory read model."""
+        if self.status is not None and market.status != self.status:
+            return False
+        return self.search is None or self.search.casefold() in market.title.casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +80,7 @@ class ReadModel(Protocol):
     async def markets_by_ids(self, ids: Sequence[str]) -> list[Market]: ...
 
     async def markets_page(
-        self, status: MarketStatus | None, first: int, after: Cursor | None
+        self, wanted: MarketQuery, first: int, after: Cursor | None
     ) -> Page[Market]: ...
 
     async def orders_page(

@@ -7,20 +7,26 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from domain.model import Market, MarketStatus, Order, OrderStatus, Position, PricePoint, Trade, User
-from domain.queries import Cursor, Page
+from domain.model import Market, Order, OrderStatus, Position, PricePoint, Trade, User
+from domain.queries import Cursor, MarketQuery, MarketSort, Page
 from persistence.memory import MemoryStore
 
 T = TypeVar("T")
 
 
 def _page(
-    rows: Iterable[T], key: Callable[[T], tuple[datetime, str]], first: int, after: Cursor | None
+    rows: Iterable[T],
+    key: Callable[[T], tuple[datetime, str]],
+    first: int,
+    after: Cursor | None,
+    *,
+    newest_first: bool = True,
 ) -> Page[T]:
-    ordered = sorted(rows, key=key, reverse=True)
+    ordered = sorted(rows, key=key, reverse=newest_first)
     total = len(ordered)
     if after is not None:
-        ordered = [row for row in ordered if key(row) < (after.at, after.id)]
+        seen = (after.at, after.id)
+        ordered = [row for row in ordered if (key(row) < seen) == newest_first and key(row) != seen]
     items = ordered[:first]
     return Page([copy.deepcopy(row) for row in items], len(ordered) > first, total)
 
@@ -38,9 +44,11 @@ class InMemoryReadModel:
         return [copy.deepcopy(found[i]) for i in ids if i in found]
 
     async def markets_page(
-        self, status: MarketStatus | None, first: int, after: Cursor | None
+        self, wanted: MarketQuery, first: int, after: Cursor | None
     ) -> Page[Market]:
-        rows = [m for m in self._store.state.markets.values() if status in (None, m.status)]
+        rows = [m for m in self._store.state.markets.values() if wanted.matches(m)]
+        if wanted.sort is MarketSort.CLOSING_SOON:
+            return _page(rows, lambda m: (m.closes_at, m.id), first, after, newest_first=False)
         return _page(rows, lambda m: (m.created_at, m.id), first, after)
 
     async def orders_page(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import model
+from domain import model, queries
+from domain.queries import MarketQuery
 from domain.services import markets, resolution
 from schema.context import Info
-from schema.enums import MarketStatus
+from schema.enums import MarketSort, MarketStatus
 from schema.inputs import CreateMarketInput
-from schema.pagination import decode_cursor, page_size
+from schema.pagination import decode_cursor, page_size, search_text
 from schema.types.markets import Market, Resolution
 from schema.types.pages import MarketConnection
 
@@ -24,10 +25,16 @@ async def market_list(
     status: MarketStatus | None = None,
     first: int | None = 20,
     after: str | None = None,
+    search: str | None = None,
+    sort: MarketSort = MarketSort.NEWEST,
 ) -> MarketConnection:
-    wanted = model.MarketStatus(status.value) if status is not None else None
+    wanted = MarketQuery(
+        status=model.MarketStatus(status.value) if status is not None else None,
+        search=search_text(search),
+        sort=queries.MarketSort(sort.value),
+    )
     page = await info.context.reads.markets_page(wanted, page_size(first, 20), decode_cursor(after))
-    return MarketConnection.from_domain(page)
+    return MarketConnection.from_domain(page, wanted.sort)
 
 
 async def create_market(info: Info, input: CreateMarketInput) -> Market:

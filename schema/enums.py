@@ -22,6 +22,17 @@ class MarketStatus(Enum):
     VOIDED = "VOIDED"
 
 
+@strawberry.enum(
+    description=(
+        "The order of Query.markets: NEWEST (created, newest first) or CLOSING_SOON "
+        "(closing time, soonest first). Both page stably."
+    )
+)
+class MarketSort(Enum):
+    NEWEST = "NEWEST"
+    CLOSING_SOON = "CLOSING_SOON"
+
+
 @strawberry.enum
 class OrderSide(Enum):
     BUY = "BUY"

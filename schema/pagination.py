@@ -11,7 +11,7 @@ import binascii
 from datetime import datetime
 
 from domain.errors import BadUserInput, QueryTooComplex
-from domain.queries import MAX_PAGE_SIZE, Cursor
+from domain.queries import MAX_PAGE_SIZE, MAX_SEARCH_LENGTH, Cursor
 
 _PREFIX = "c1|"
 
@@ -48,3 +48,14 @@ def page_size(first: int | None, default: int) -> int:
     if first > MAX_PAGE_SIZE:
         raise QueryTooComplex(f"first may be at most {MAX_PAGE_SIZE}")
     return first
+
+
+def search_text(search: str | None) -> str | None:
+    """A title search, trimmed; None for no search (null or blank).
+
+    BAD_USER_INPUT above MAX_SEARCH_LENGTH characters (no title is longer)."""
+    if search is None or not search.strip():
+        return None
+    if len(search) > MAX_SEARCH_LENGTH:
+        raise BadUserInput(f"search may be at most {MAX_SEARCH_LENGTH} characters")
+    return search.strip()

@@ -47,7 +47,11 @@ class Query:
     )
     market: Market | None = strawberry.field(resolver=markets.market)
     markets: MarketConnection = strawberry.field(
-        resolver=markets.market_list, description="Newest first; `first` at most 100."
+        resolver=markets.market_list,
+        description=(
+            "Newest first unless `sort` says otherwise; `search` keeps titles containing "
+            "the text (any case); `first` at most 100."
+        ),
     )
     order_book: OrderBook = strawberry.field(resolver=trading.order_book)
     my_positions: list[Position] = strawberry.field(

@@ -101,9 +101,10 @@ class Harness:
         liquidity: float = 100.0,
         fee_bps: int = 0,
         closes_in: timedelta = timedelta(days=30),
+        title: str = "Will the test suite pass before 2031?",
     ) -> Market:
         spec = MarketSpec(
-            title="Will the test suite pass before 2031?",
+            title=title,
             market_type=market_type,
             outcomes=outcomes,
             closes_at=self.ctx.clock.now() + closes_in,

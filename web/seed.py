@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from domain.markets import MarketSpec
 from domain.model import AmountType, LmsrSide, MarketType, OrderType, Side
+from domain.queries import MarketQuery
 from domain.services import accounts, amm, complete_sets, markets, orders
 from domain.services.accounts import Registration
 from domain.services.amm import LmsrOrder
@@ -24,7 +25,7 @@ DEMO_PASSWORD = "demo-password"
 
 async def seed_if_empty(backend: Backend) -> bool:
     """Seed once: only when there is no market yet. Returns whether it seeded."""
-    page = await backend.reads.markets_page(None, 1, None)
+    page = await backend.reads.markets_page(MarketQuery(), 1, None)
     if page.total_count:
         return False
     ctx = backend.services

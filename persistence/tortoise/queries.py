@@ -21,7 +21,6 @@ from tortoise.expressions import Q
 from domain.model import (
     RESTING_STATUSES,
     Market,
-    MarketStatus,
     Order,
     OrderStatus,
     Position,
@@ -29,7 +28,7 @@ from domain.model import (
     Trade,
     User,
 )
-from domain.queries import Cursor, Page
+from domain.queries import Cursor, MarketQuery, MarketSort, Page
 from persistence.tortoise import mapping
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import translate_errors
@@ -95,6 +94,15 @@ def _before(cursor: Cursor | None, column: str) -> Q:
     return Q(**earlier) | Q(**tied)  # type: ignore[arg-type]
 
 
+def _after(cursor: Cursor | None, column: str) -> Q:
+    """Rows strictly after ``cursor`` in ascending ``(column, id)`` order."""
+    if cursor is None:
+        return Q()
+    later: dict[str, object] = {f"{column}__gt": cursor.at}
+    tied: dict[str, object] = {column: cursor.at, "id__gt": cursor.id}
+    return Q(**later) | Q(**tied)  # type: ignore[arg-type]
+
+
 class TortoiseReadModel:
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -137,17 +145,22 @@ class TortoiseReadModel:
         return [market_from_rows(self._timestamps, rows) for rows in by_market.values()]
 
     async def markets_page(
-        self, status: MarketStatus | None, first: int, after: Cursor | None
+        self, wanted: MarketQuery, first: int, after: Cursor | None
     ) -> Page[Market]:
         async def query(db: BaseDBAsyncClient) -> Page[Market]:
-            matching = MarketRecord.filter(status=status.value) if status else MarketRecord.all()
+            matching = MarketRecord.all()
+            if wanted.status is not None:
+                matching = matching.filter(status=wanted.status.value)
+            if wanted.search is not None:
+                matching = matching.filter(title__icontains=wanted.search)
             total = await matching.using_db(db).count()
-            rows = await (
-                matching.filter(_before(after, "created_at"))
-                .order_by("-created_at", "-id")
-                .limit(first + 1)
-                .using_db(db)
-            )
+            if wanted.sort is MarketSort.CLOSING_SOON:
+                ordered = matching.filter(_after(after, "closes_at")).order_by("closes_at", "id")
+            else:
+                ordered = matching.filter(_before(after, "created_at")).order_by(
+                    "-created_at", "-id"
+                )
+            rows = await ordered.limit(first + 1).using_db(db)
             markets = await _with_outcomes(db, list(rows[:first]))
             return Page(markets, len(rows) > first, total)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from domain import model
-from domain.queries import Page
+from domain.queries import MarketSort, Page
 from schema.pagination import encode_cursor
 from schema.types.markets import Market
 from schema.types.trading import Order, Trade
@@ -23,18 +23,21 @@ class MarketEdge:
     cursor: str
 
 
-@strawberry.type(description="Markets, newest first.")
+@strawberry.type(description="Markets in the order asked for (newest first by default).")
 class MarketConnection:
     edges: list[MarketEdge]
     page_info: PageInfo
     total_count: int
 
     @classmethod
-    def from_domain(cls, page: Page[model.Market]) -> MarketConnection:
-        edges = [
-            MarketEdge(node=Market.from_domain(m), cursor=encode_cursor(m.created_at, m.id))
-            for m in page.items
-        ]
+    def from_domain(
+        cls, page: Page[model.Market], sort: MarketSort = MarketSort.NEWEST
+    ) -> MarketConnection:
+        def cursor(m: model.Market) -> str:
+            at = m.closes_at if sort is MarketSort.CLOSING_SOON else m.created_at
+            return encode_cursor(at, m.id)
+
+        edges = [MarketEdge(node=Market.from_domain(m), cursor=cursor(m)) for m in page.items]
         end = edges[-1].cursor if edges else None
         return cls(
             edges=edges,

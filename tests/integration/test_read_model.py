@@ -6,6 +6,8 @@ read model answers the same questions the in-memory one does.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from domain.model import (
     AmountType,
     LmsrSide,
@@ -15,7 +17,7 @@ from domain.model import (
     OrderType,
     Side,
 )
-from domain.queries import Cursor
+from domain.queries import Cursor, MarketQuery, MarketSort
 from domain.services import amm, complete_sets, markets, orders
 from domain.services.amm import LmsrOrder
 from domain.services.orders import PlaceOrder
@@ -39,16 +41,16 @@ async def test_markets_page_is_newest_first_and_stable(
     for _ in range(5):
         created.append((await harness.market(alice, MarketType.ORDER_BOOK)).id)
         _clock(harness).advance(seconds=1)
-    first = await reads.markets_page(None, 2, None)
+    first = await reads.markets_page(MarketQuery(), 2, None)
     assert [m.id for m in first.items] == created[::-1][:2]
     assert (first.has_next_page, first.total_count) == (True, 5)
     await harness.market(alice)
     last = first.items[-1]
-    second = await reads.markets_page(None, 10, Cursor(last.created_at, last.id))
+    second = await reads.markets_page(MarketQuery(), 10, Cursor(last.created_at, last.id))
     assert [m.id for m in second.items] == created[::-1][2:]
     assert second.has_next_page is False
     assert all(len(m.outcomes) == 2 for m in second.items)
-    lmsr_only = await reads.markets_page(MarketStatus.OPEN, 100, None)
+    lmsr_only = await reads.markets_page(MarketQuery(status=MarketStatus.OPEN), 100, None)
     assert lmsr_only.total_count == 6
 
 
@@ -61,7 +63,7 @@ async def test_rows_with_the_same_time_are_ordered_by_id(
     seen = []
     cursor = None
     while True:
-        page = await reads.markets_page(None, 1, cursor)
+        page = await reads.markets_page(MarketQuery(), 1, cursor)
         seen += [m.id for m in page.items]
         if not page.has_next_page:
             break
@@ -126,3 +128,52 @@ async def test_batch_reads_by_id(harness: Harness, database: Database) -> None:
     assert await reads.users_by_ids([]) == []
     await markets.close_market(harness.ctx, alice.id, market.id)
     assert (await reads.markets_by_ids([market.id]))[0].status is MarketStatus.CLOSED
+
+
+async def test_markets_search_titles_in_any_case_and_wildcards_are_literal(
+    harness: Harness, database: Database
+) -> None:
+    reads = TortoiseReadModel(database)
+    alice = await harness.user("alice")
+    titles = [
+        "Will it SNOW in Paris on New Year's Day?",
+        "Will snowfall top 50% of the record this winter?",
+        "Will snow_day be trending on January 2nd?",
+        "Will it rain in London on New Year's Day?",
+    ]
+    for title in titles:
+        await harness.market(alice, title=title)
+
+    async def found(search: str) -> list[str]:
+        page = await reads.markets_page(MarketQuery(search=search), 100, None)
+        assert page.total_count == len(page.items)
+        return sorted(m.title for m in page.items)
+
+    assert await found("snow") == sorted(titles[:3])
+    assert await found("50%") == [titles[1]]
+    assert await found("w_d") == [titles[2]]
+    assert await found("%") == [titles[1]]
+    assert await found("nothing like this") == []
+
+
+async def test_markets_closing_soon_page_in_closing_order(
+    harness: Harness, database: Database
+) -> None:
+    reads = TortoiseReadModel(database)
+    alice = await harness.user("alice")
+    days = [9, 2, 30, 2, 5]
+    created = [await harness.market(alice, closes_in=timedelta(days=d)) for d in days]
+    closed = await harness.market(alice, closes_in=timedelta(days=1))
+    await markets.close_market(harness.ctx, alice.id, closed.id)
+    expected = [m.id for m in sorted(created, key=lambda m: (m.closes_at, m.id))]
+    wanted = MarketQuery(status=MarketStatus.OPEN, sort=MarketSort.CLOSING_SOON)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await reads.markets_page(wanted, 2, cursor)
+        assert page.total_count == 5
+        seen += [m.id for m in page.items]
+        if not page.has_next_page:
+            break
+        cursor = Cursor(page.items[-1].closes_at, page.items[-1].id)
+    assert seen == expected
