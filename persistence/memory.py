@@ -80,6 +80,10 @@ class InMemoryUserRepository(_Repository):
     async def get(self, user_id: str) -> User | None:
         return copy.copy(self._state.users.get(user_id))
 
+    async def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        users = self._state.users
+        return [copy.copy(users[uid]) for uid in user_ids if uid in users]
+
     async def get_by_username(self, username: str) -> User | None:
         found = (u for u in self._state.users.values() if u.username == username)
         return copy.copy(next(found, None))
@@ -192,6 +196,14 @@ class InMemoryPositionRepository(_Repository):
 
     async def for_market(self, market_id: str) -> list[Position]:
         return [copy.copy(p) for p in self._state.positions.values() if p.market_id == market_id]
+
+    async def of_users(self, market_id: str, user_ids: Sequence[str]) -> list[Position]:
+        wanted = set(user_ids)
+        return [
+            copy.copy(p)
+            for p in self._state.positions.values()
+            if p.market_id == market_id and p.user_id in wanted
+        ]
 
     async def for_user(self, user_id: str, market_id: str | None = None) -> list[Position]:
         return [

@@ -8,7 +8,7 @@ from domain import ledger, validation
 from domain.errors import Forbidden, Unauthenticated, UsernameTaken
 from domain.ledger import Reason
 from domain.model import MarketStatus, OrderStatus, User
-from domain.services.books import end_order, load_book
+from domain.services.books import load_books
 from domain.services.context import ServiceContext
 from domain.services.work import Work
 
@@ -105,13 +105,13 @@ async def deactivate_user(ctx: ServiceContext, actor_id: str, user_id: str) -> U
 
 async def _cancel_users_orders(work: Work, market_id: str, user_id: str) -> None:
     market = await work.market(market_id)
-    for outcome in market.outcomes:
-        loaded = await load_book(work, market, outcome)
-        mine = [order for order in loaded.orders.values() if order.user_id == user_id]
-        for order in mine:
-            loaded.book.cancel(order.id)
-            await end_order(work, order, OrderStatus.CANCELLED)
-        if mine:
-            loaded.refresh_top(work)
+    loaded = await load_books(work, market)
+    mine = [order for order in loaded.orders.values() if order.user_id == user_id]
+    settle = await work.settlement(market, mine)
+    for order in mine:
+        loaded.book(order.outcome_id).cancel(order.id)
+        settle.end(order, OrderStatus.CANCELLED)
+        loaded.touched.add(order.outcome_id)
+    loaded.refresh_tops(work)
     if market.status is MarketStatus.OPEN:
         work.prices_changed(market)

@@ -1,40 +1,52 @@
-"""Loading an outcome's book inside a transaction and applying what it returns.
+"""Loading a market's books inside a transaction and announcing what changed.
 
 There is no long-lived in-memory book that could drift from storage: every
-command that trades loads the resting orders it needs, under the market lock,
-and writes back what changed.
+command that trades loads the resting orders it needs (one query), under the
+market lock, runs the pure engine, loads the users and positions of the orders
+the engine named (one query each) and settles through :mod:`domain.settlement`.
 """
 
 from __future__ import annotations
 
-from domain import ledger
-from domain import positions as shares
+from collections.abc import Iterable
+
 from domain.events import BookChanged
-from domain.ledger import Reason
-from domain.model import Market, Order, OrderStatus, Outcome, Side
-from domain.orderbook import OrderBook, RestingOrder
+from domain.model import Market, Order, OrderStatus, Outcome
+from domain.orderbook import MatchResult, OrderBook, RestingOrder
 from domain.services.work import Work
 
 
-class LoadedBook:
-    """An outcome's :class:`OrderBook` plus the resting :class:`Order` rows behind it."""
+class LoadedBooks:
+    """:class:`OrderBook` s of a market's outcomes plus the resting :class:`Order` rows behind
+    them; ``touched`` names the outcomes whose top must be announced."""
 
-    def __init__(self, market: Market, outcome: Outcome, orders: list[Order]) -> None:
+    def __init__(self, market: Market, outcomes: Iterable[Outcome], orders: list[Order]) -> None:
         self.market = market
-        self.outcome = outcome
         self.orders = {order.id: order for order in orders}
-        self.book = OrderBook(fee_bps=market.fee_bps)
+        self.books = {outcome.id: OrderBook(fee_bps=market.fee_bps) for outcome in outcomes}
+        self.touched: set[str] = set()
         for order in orders:
-            self.book.add_resting(as_resting(order))
+            self.books[order.outcome_id].add_resting(as_resting(order))
 
-    def refresh_top(self, work: Work) -> None:
-        """Mirror the top of the book on the outcome and announce the change."""
-        self.outcome.best_bid_cents = self.book.best_bid()
-        self.outcome.best_ask_cents = self.book.best_ask()
-        self.outcome.book_sequence += 1
-        work.emit(
-            BookChanged(self.market.id, self.outcome.id, self.outcome.book_sequence, work.now)
-        )
+    def book(self, outcome_id: str) -> OrderBook:
+        return self.books[outcome_id]
+
+    def named(self, result: MatchResult) -> list[Order]:
+        """The resting orders a match result names (expired, cancelled, filled)."""
+        ids = [o.order_id for o in (*result.expired, *result.self_trade_cancelled)]
+        ids.extend(fill.maker_order_id for fill in result.fills)
+        return [self.orders[order_id] for order_id in ids]
+
+    def refresh_tops(self, work: Work) -> None:
+        """Mirror the top of each touched book on its outcome and announce the change."""
+        for outcome in self.market.outcomes:
+            if outcome.id in self.touched:
+                book = self.books[outcome.id]
+                outcome.best_bid_cents = book.best_bid()
+                outcome.best_ask_cents = book.best_ask()
+                outcome.book_sequence += 1
+                work.emit(BookChanged(self.market.id, outcome.id, outcome.book_sequence, work.now))
+        self.touched.clear()
 
 
 def as_resting(order: Order) -> RestingOrder:
@@ -50,46 +62,37 @@ def as_resting(order: Order) -> RestingOrder:
     )
 
 
-async def load_book(work: Work, market: Market, outcome: Outcome) -> LoadedBook:
-    orders = await work.uow.orders.resting(market.id, outcome.id)
-    loaded = LoadedBook(market, outcome, [work.track_order(order) for order in orders])
-    expired = loaded.book.expire(work.now)
-    for resting in expired:
-        await end_order(work, loaded.orders.pop(resting.order_id), OrderStatus.EXPIRED)
+async def load_books(
+    work: Work, market: Market, outcome: Outcome | None = None, *, expire: bool = True
+) -> LoadedBooks:
+    """The books of ``outcome`` (or of every outcome), with due GTD orders expired."""
+    orders = await work.uow.orders.resting(market.id, None if outcome is None else outcome.id)
+    outcomes = market.outcomes if outcome is None else [outcome]
+    loaded = LoadedBooks(market, outcomes, [work.track_order(order) for order in orders])
+    if not expire:
+        return loaded
+    expired = [
+        (outcome_id, resting)
+        for outcome_id, book in loaded.books.items()
+        for resting in book.expire(work.now)
+    ]
     if expired:
-        loaded.refresh_top(work)
+        settle = await work.settlement(market, [loaded.orders[r.order_id] for _, r in expired])
+        for outcome_id, resting in expired:
+            settle.end(loaded.orders.pop(resting.order_id), OrderStatus.EXPIRED)
+            loaded.touched.add(outcome_id)
+        loaded.refresh_tops(work)
     return loaded
-
-
-async def end_order(work: Work, order: Order, status: OrderStatus) -> None:
-    """Cancel or expire a resting order and release what it still reserves."""
-    await work.user(order.user_id)
-    if order.side is Side.BUY:
-        work.journal.move(
-            ledger.reserved(order.user_id),
-            ledger.cash(order.user_id),
-            order.reserved_cents,
-            Reason.RELEASE,
-            market_id=order.market_id,
-            order_id=order.id,
-        )
-        order.reserved_cents = 0
-    else:
-        position = await work.position(order.user_id, order.market_id, order.outcome_id)
-        shares.release_shares(position, order.remaining_quantity)
-    order.status = status
-    work.order_changed(order)
 
 
 async def end_all_resting(work: Work, market: Market, status: OrderStatus) -> int:
     """End every resting order of a market (it stopped trading); returns how many."""
-    orders = [work.track_order(order) for order in await work.uow.orders.resting(market.id)]
+    loaded = await load_books(work, market, expire=False)
+    orders = list(loaded.orders.values())
+    settle = await work.settlement(market, orders)
     for order in orders:
-        await end_order(work, order, status)
-    touched = {order.outcome_id for order in orders}
-    for outcome in market.outcomes:
-        if outcome.id in touched:
-            outcome.best_bid_cents = outcome.best_ask_cents = None
-            outcome.book_sequence += 1
-            work.emit(BookChanged(market.id, outcome.id, outcome.book_sequence, work.now))
+        loaded.book(order.outcome_id).cancel(order.id)
+        settle.end(order, status)
+        loaded.touched.add(order.outcome_id)
+    loaded.refresh_tops(work)
     return len(orders)

@@ -17,7 +17,7 @@ from domain.events import MarketStatusChanged
 from domain.ledger import Reason
 from domain.markets import MarketSpec
 from domain.model import Market, MarketStatus, MarketType, OrderStatus, Outcome
-from domain.services.books import end_all_resting, load_book
+from domain.services.books import end_all_resting, load_books
 from domain.services.context import ServiceContext
 from domain.services.work import Work
 
@@ -147,8 +147,7 @@ async def expire_due_orders(ctx: ServiceContext) -> int:
         async with ctx.uow() as uow:
             work = Work(ctx, uow)
             market = await work.market(market_id)
-            for outcome in market.outcomes:
-                await load_book(work, market, outcome)
+            await load_books(work, market)
             work.prices_changed(market)
             await work.commit()
     return len(due)

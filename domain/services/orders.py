@@ -1,12 +1,7 @@
 """Placing and cancelling order-book orders.
 
-Money flow of a fill of q shares at the maker's price p: the buyer pays p*q to
-the seller's cash (from reserved cents when the buyer is the resting maker,
-from cash when the buyer is the taker); the taker also pays its fee to the fee
-account: ceil(notional*feeBps/10000) on the order's whole notional, each fill
-carrying its share. Shares move from seller to buyer
-with their cost basis. A resting BUY reserves p*remaining cents; a resting
-SELL reserves its shares.
+The engine (:mod:`domain.orderbook`) matches; :mod:`domain.settlement` moves the
+money and shares of what it returned (the money flow is described there).
 """
 
 from __future__ import annotations
@@ -14,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain import ledger, validation
 from domain import markets as market_rules
-from domain import positions as shares
+from domain import validation
 from domain.errors import (
     BadUserInput,
     Forbidden,
@@ -25,8 +19,6 @@ from domain.errors import (
     NotFound,
     OrderNotCancellable,
 )
-from domain.events import TradeExecuted
-from domain.ledger import Reason
 from domain.model import (
     Market,
     MarketType,
@@ -35,14 +27,14 @@ from domain.model import (
     OrderType,
     Side,
     TimeInForce,
-    Trade,
     User,
 )
 from domain.money import fee_cents
-from domain.orderbook import Fill, IncomingOrder, MatchResult
-from domain.services.books import LoadedBook, end_order, load_book
+from domain.orderbook import IncomingOrder, MatchResult
+from domain.services.books import LoadedBooks, load_books
 from domain.services.context import ServiceContext
 from domain.services.work import Work
+from domain.settlement import Settlement
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +100,12 @@ async def place_order(ctx: ServiceContext, actor_id: str, command: PlaceOrder) -
         market_rules.ensure_type(market, MarketType.ORDER_BOOK)
         market_rules.ensure_tradable(market, work.now)
         outcome = market.outcome(command.outcome_id)
-        loaded = await load_book(work, market, outcome)
+        loaded = await load_books(work, market, outcome)
         order = _new_order(work, market, user, command, tif)
-        result = loaded.book.submit(await _incoming(work, market, user, order), work.now)
-        await _apply(work, loaded, order, result)
+        incoming = await _incoming(work, market, user, order)
+        result = loaded.book(outcome.id).submit(incoming, work.now)
+        settle = await work.settlement(market, loaded.named(result))
+        _apply(work, settle, loaded, order, result)
         await work.commit()
         return order
 
@@ -171,98 +165,26 @@ async def _incoming(work: Work, market: Market, user: User, order: Order) -> Inc
     )
 
 
-async def _apply(work: Work, loaded: LoadedBook, order: Order, result: MatchResult) -> None:
+def _apply(
+    work: Work, settle: Settlement, loaded: LoadedBooks, order: Order, result: MatchResult
+) -> None:
     for resting in result.expired:
-        await end_order(work, loaded.orders[resting.order_id], OrderStatus.EXPIRED)
+        settle.end(loaded.orders[resting.order_id], OrderStatus.EXPIRED)
     for resting in result.self_trade_cancelled:
-        await end_order(work, loaded.orders[resting.order_id], OrderStatus.CANCELLED)
+        settle.end(loaded.orders[resting.order_id], OrderStatus.CANCELLED)
     for fill in result.fills:
-        await _settle_fill(work, loaded, order, fill)
+        settle.fill(order, loaded.orders[fill.maker_order_id], fill)
     order.filled_quantity = result.filled_quantity
     order.status = result.status
     if result.rested is not None:
-        await _reserve_rest(work, order)
+        settle.reserve(order)
     work.track_order(order, new=True)
     work.order_changed(order)
     if result.fills or result.rested is not None or result.expired or result.self_trade_cancelled:
-        loaded.refresh_top(work)
+        loaded.touched.add(order.outcome_id)
+        loaded.refresh_tops(work)
         last = result.fills[-1].price_cents if result.fills else None
         work.prices_changed(loaded.market, last)
-
-
-async def _reserve_rest(work: Work, order: Order) -> None:
-    if order.side is Side.BUY:
-        assert order.price_cents is not None
-        cents = order.price_cents * order.remaining_quantity
-        work.journal.move(
-            ledger.cash(order.user_id),
-            ledger.reserved(order.user_id),
-            cents,
-            Reason.RESERVE,
-            market_id=order.market_id,
-            order_id=order.id,
-        )
-        order.reserved_cents = cents
-    else:
-        position = await work.position(order.user_id, order.market_id, order.outcome_id)
-        shares.reserve_shares(position, order.remaining_quantity)
-
-
-async def _settle_fill(work: Work, loaded: LoadedBook, taker: Order, fill: Fill) -> None:
-    market, maker = loaded.market, loaded.orders[fill.maker_order_id]
-    notional = fill.price_cents * fill.quantity
-    trade = Trade(
-        id=work.new_id(),
-        market_id=market.id,
-        outcome_id=taker.outcome_id,
-        price_cents=fill.price_cents,
-        quantity=fill.quantity,
-        is_amm=False,
-        taker_side=taker.side,
-        taker_user_id=taker.user_id,
-        executed_at=work.now,
-        notional_cents=notional,
-        fee_cents=fill.fee_cents,
-        maker_user_id=maker.user_id,
-        taker_order_id=taker.id,
-        maker_order_id=maker.id,
-    )
-    buyer, seller = (taker, maker) if taker.side is Side.BUY else (maker, taker)
-    await work.user(maker.user_id)
-    await _move_cash(work, trade, buyer, seller, maker)
-    await _move_shares(work, trade, buyer, seller, maker)
-    maker.filled_quantity += fill.quantity
-    maker.status = OrderStatus.FILLED if fill.maker_remaining == 0 else OrderStatus.PARTIALLY_FILLED
-    work.order_changed(maker)
-    loaded.outcome.last_trade_cents = fill.price_cents
-    market.volume_cents += notional
-    work.add_trade(trade)
-    work.emit(TradeExecuted(trade))
-
-
-async def _move_cash(work: Work, trade: Trade, buyer: Order, seller: Order, maker: Order) -> None:
-    refs = {"market_id": trade.market_id, "trade_id": trade.id}
-    if buyer is maker:
-        source = ledger.reserved(buyer.user_id)
-        buyer.reserved_cents -= trade.notional_cents
-    else:
-        source = ledger.cash(buyer.user_id)
-    work.journal.move(
-        source, ledger.cash(seller.user_id), trade.notional_cents, Reason.TRADE, **refs
-    )
-    taker_cash = ledger.cash(trade.taker_user_id)
-    work.journal.move(taker_cash, ledger.fees(trade.market_id), trade.fee_cents, Reason.FEE, **refs)
-
-
-async def _move_shares(work: Work, trade: Trade, buyer: Order, seller: Order, maker: Order) -> None:
-    market_id, outcome_id = trade.market_id, trade.outcome_id
-    selling = await work.position(seller.user_id, market_id, outcome_id)
-    if seller is maker:
-        shares.remove_reserved_shares(selling, trade.quantity)
-    else:
-        shares.remove_shares(selling, trade.quantity)
-    buying = await work.position(buyer.user_id, market_id, outcome_id)
-    shares.add_shares(buying, trade.quantity, trade.notional_cents)
 
 
 async def cancel_order(ctx: ServiceContext, actor_id: str, order_id: str) -> Order:
@@ -276,15 +198,17 @@ async def cancel_order(ctx: ServiceContext, actor_id: str, order_id: str) -> Ord
         user = await work.actor(actor_id)
         if found.user_id != user.id:
             raise Forbidden("only the order's owner may cancel it")
-        loaded = await load_book(work, market, market.outcome(found.outcome_id))
+        loaded = await load_books(work, market, market.outcome(found.outcome_id))
         order = loaded.orders.get(order_id)
         if order is None:
             current = await uow.orders.get(order_id)
             status = current.status if current is not None else found.status
             raise OrderNotCancellable(f"order {order_id} is {status.lower()}")
-        loaded.book.cancel(order_id)
-        await end_order(work, order, OrderStatus.CANCELLED)
-        loaded.refresh_top(work)
+        loaded.book(order.outcome_id).cancel(order_id)
+        settle = await work.settlement(market, [order])
+        settle.end(order, OrderStatus.CANCELLED)
+        loaded.touched.add(order.outcome_id)
+        loaded.refresh_tops(work)
         work.prices_changed(market)
         await work.commit()
         return order

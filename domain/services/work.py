@@ -8,16 +8,18 @@ of work, which publishes them only after the transaction commits.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
 from domain import markets as market_rules
-from domain.errors import NotFound, Unauthenticated
+from domain.errors import InvariantViolation, NotFound, Unauthenticated
 from domain.events import DomainEvent, OrderChanged, PricesChanged
 from domain.ledger import Journal
 from domain.model import Market, Order, Platform, Position, PricePoint, Trade, User
 from domain.ports import UnitOfWork
 from domain.services.context import ServiceContext
+from domain.settlement import Settlement
 
 
 class Work:
@@ -36,6 +38,7 @@ class Work:
         self._points: list[PricePoint] = []
         self._created: set[str] = set()
         self._actor_id: str | None = None
+        self._holdings_loaded: set[tuple[str, str]] = set()
 
     def new_id(self) -> str:
         return self.ctx.ids.new_id()
@@ -47,6 +50,13 @@ class Work:
                 raise NotFound(f"no user {user_id}")
             self.attach_user(user)
         return self._users[user_id]
+
+    async def load_users(self, user_ids: Iterable[str]) -> None:
+        """Load, in one query, every user of ``user_ids`` not loaded yet."""
+        missing = sorted(set(user_ids) - self._users.keys())
+        if missing:
+            for user in await self.uow.users.get_many(missing):
+                self.attach_user(user)
 
     def attach_user(self, user: User, *, new: bool = False) -> None:
         if new:
@@ -111,6 +121,42 @@ class Work:
                     (user_id, outcome_id), Position(user_id, market.id, outcome_id)
                 )
         return [self._positions[key] for key in keys]
+
+    async def load_holdings(self, market: Market, user_ids: Iterable[str]) -> None:
+        """Load, in one query, the positions in ``market`` of every user of ``user_ids``
+        whose positions there are not loaded yet; tracked positions are kept."""
+        missing = sorted({u for u in user_ids if (u, market.id) not in self._holdings_loaded})
+        if not missing:
+            return
+        for found in await self.uow.positions.of_users(market.id, missing):
+            self._positions.setdefault((found.user_id, found.outcome_id), found)
+        self._holdings_loaded.update((u, market.id) for u in missing)
+
+    def holding(self, market_id: str, user_id: str, outcome_id: str) -> Position:
+        """A position loaded by :meth:`load_holdings` (or tracked earlier), without I/O."""
+        key = (user_id, outcome_id)
+        if key not in self._positions:
+            if (user_id, market_id) not in self._holdings_loaded:
+                raise InvariantViolation(f"position {key} was not loaded before settlement")
+            self._positions[key] = Position(user_id, market_id, outcome_id)
+        return self._positions[key]
+
+    async def settlement(self, market: Market, orders: Iterable[Order]) -> Settlement:
+        """A :class:`Settlement` for ``market`` once the users and positions of ``orders``
+        (and the actor) are loaded, one query each."""
+        user_ids = {order.user_id for order in orders}
+        if self._actor_id is not None:
+            user_ids.add(self._actor_id)
+        await self.load_users(user_ids)
+        await self.load_holdings(market, user_ids)
+        return Settlement(
+            market,
+            self.journal,
+            lambda user_id, outcome_id: self.holding(market.id, user_id, outcome_id),
+            new_id=self.new_id,
+            events=self._events,
+            trades=self._trades,
+        )
 
     def track_position(self, position: Position) -> Position:
         key = (position.user_id, position.outcome_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tortoise.exceptions import IntegrityError
@@ -39,6 +40,11 @@ _ADD_TO_PLATFORM = Statement(
 _CREATE_PLATFORM = Statement(
     f"INSERT INTO platform (id, issued_cents) VALUES ({PLATFORM_ROW}, 0) ON CONFLICT DO NOTHING"
 )
+
+
+@functools.cache
+def _get_many(count: int) -> Statement:
+    return Statement(f"SELECT {USER_COLUMNS} FROM users WHERE id IN ({placeholders(1, count)})")
 
 
 @functools.cache
@@ -80,12 +86,15 @@ class TortoiseUserRepository:
         self._handed_out: dict[str, User] = {}
 
     def _remember(self, rows: list[Row]) -> User | None:
-        if not rows:
-            return None
-        user = user_from_row(self._uow.sql, rows[0])
-        self._loaded[user.id] = copy.copy(user)
-        self._handed_out[user.id] = user
-        return user
+        users = self._remember_all(rows[:1])
+        return users[0] if users else None
+
+    def _remember_all(self, rows: list[Row]) -> list[User]:
+        users = [user_from_row(self._uow.sql, row) for row in rows]
+        for user in users:
+            self._loaded[user.id] = copy.copy(user)
+            self._handed_out[user.id] = user
+        return users
 
     @translate_errors
     async def refresh_balances(self) -> None:
@@ -113,6 +122,13 @@ class TortoiseUserRepository:
     @translate_errors
     async def get(self, user_id: str) -> User | None:
         return self._remember(await self._uow.sql.fetch(_GET, (user_id,)))
+
+    @translate_errors
+    async def get_many(self, user_ids: Sequence[str]) -> list[User]:
+        if not user_ids:
+            return []
+        ids = list(user_ids)
+        return self._remember_all(await self._uow.sql.fetch(_get_many(len(ids)), ids))
 
     @translate_errors
     async def get_by_username(self, username: str) -> User | None:

@@ -9,6 +9,7 @@ then it is inserted at once, so a reused one is reported where it happens.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -51,6 +52,7 @@ _UPDATE_ORDER = Statement(
 _POSITION = f"SELECT {POSITION_COLUMNS} FROM positions"
 _GET_POSITION = Statement(f"{_POSITION} WHERE user_id = $1 AND outcome_id = $2")
 _POSITIONS_IN_MARKET = Statement(f"{_POSITION} WHERE market_id = $1 ORDER BY id")
+_POSITIONS_OF_USERS = f"{_POSITION} WHERE market_id = $1 AND user_id IN"
 _POSITIONS_OF_USER = Statement(f"{_POSITION} WHERE user_id = $1 ORDER BY id")
 _POSITIONS_OF_USER_IN_MARKET = Statement(
     f"{_POSITION} WHERE user_id = $1 AND market_id = $2 ORDER BY id"
@@ -60,6 +62,12 @@ _UPSERT_POSITION = Statement(
     " ON CONFLICT (user_id, outcome_id) DO UPDATE SET shares = excluded.shares,"
     " reserved_shares = excluded.reserved_shares, cost_cents = excluded.cost_cents"
 )
+
+
+@functools.cache
+def _positions_of_users(count: int) -> Statement:
+    return Statement(f"{_POSITIONS_OF_USERS} ({placeholders(2, count)}) ORDER BY id")
+
 
 OrderState = tuple[object, ...]
 PositionState = tuple[int, int, int]
@@ -167,6 +175,13 @@ class TortoisePositionRepository:
     @translate_errors
     async def for_market(self, market_id: str) -> list[Position]:
         return self._remember(await self._uow.sql.fetch(_POSITIONS_IN_MARKET, (market_id,)))
+
+    @translate_errors
+    async def of_users(self, market_id: str, user_ids: Sequence[str]) -> list[Position]:
+        if not user_ids:
+            return []
+        statement = _positions_of_users(len(user_ids))
+        return self._remember(await self._uow.sql.fetch(statement, (market_id, *user_ids)))
 
     @translate_errors
     async def for_user(self, user_id: str, market_id: str | None = None) -> list[Position]:
