@@ -1,7 +1,8 @@
 """Password hashing with passlib (the maintained ``libpass`` fork) and argon2.
 
 Hashes are self-describing PHC strings (``$argon2id$v=19$m=...``), so parameters
-can be raised later: ``needs_update`` says when a stored hash should be redone.
+can be raised later (passlib's ``CryptContext.needs_update`` says when a stored hash
+should be redone; nothing rehashes yet).
 """
 
 from __future__ import annotations
@@ -24,6 +25,3 @@ class PasslibHasher:
             return bool(self._context.verify(password, password_hash))
         except (ValueError, TypeError):
             return False
-
-    def needs_update(self, password_hash: str) -> bool:
-        return bool(self._context.needs_update(password_hash))

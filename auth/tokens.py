@@ -60,9 +60,9 @@ class TokenService:
         self._secret = secret
         self.ttl = ttl
         self._clock = clock
-        # Checking a signature is most of pyjwt's cost (~0.4 ms a request on a slow core)
-        # and a client sends the same token with every request. Only tokens that passed
-        # are cached (a raise is not); expiry is checked again on every use below.
+        # Checking a signature is most of pyjwt's cost and a client sends the same token
+        # with every request. Only tokens that passed are cached (a raise is not); expiry
+        # is checked again on every use below.
         self._verified = functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)(self._verify)
 
     def issue(self, user_id: str) -> IssuedToken:

@@ -32,7 +32,7 @@ from domain.markets import MarketSpec
 from domain.model import AmountType, LmsrSide, MarketType, OrderType, Side, TimeInForce
 from domain.services import accounts, amm, complete_sets, markets, orders
 from domain.services.context import ServiceContext, Settings
-from persistence.memory import InMemoryEventBus
+from persistence.memory import RecordingPublisher
 from persistence.system import RandomIds, SystemClock
 from persistence.tortoise.database import Database
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
@@ -44,7 +44,7 @@ Op = Callable[[], Awaitable[object]]
 
 def _context(database: Database) -> ServiceContext:
     return ServiceContext(
-        uow=TortoiseUnitOfWorkFactory(database, InMemoryEventBus()),
+        uow=TortoiseUnitOfWorkFactory(database, RecordingPublisher()),
         clock=SystemClock(),
         ids=RandomIds(),
         hasher=FakeHasher(),

@@ -7,7 +7,7 @@ per share, 1..99; quantities are whole shares; fees and budgets are whole cents.
 :class:`BookSide` is the fast book's ladder of price levels for one side.
 Orders are slotted dataclasses (a resting order's ``remaining`` changes as it
 fills). The hot-path events ``Fill``, ``MatchResult`` and ``PriceLevel`` are
-NamedTuples: immutable and ~3x cheaper to build than frozen dataclasses, which
+NamedTuples: immutable and cheaper to build than frozen dataclasses, which
 set every field through ``object.__setattr__``; a submit builds one result and
 one fill per execution, so this is most of an order's cost.
 """
@@ -31,8 +31,8 @@ from domain.model import (
 )
 from domain.money import affordable_quantity
 
-# Enum members bound once: attribute access on an enum class costs ~60 ns on 3.11,
-# and validate_incoming runs on every submit.
+# Enum members bound once (attribute access on an enum class is not free), since
+# validate_incoming runs on every submit.
 _MARKET = OrderType.MARKET
 _GTD = TimeInForce.GTD
 _BUY = Side.BUY

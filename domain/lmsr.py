@@ -9,7 +9,7 @@ The derivations are in docs/LMSR.md.
 
 Speed: a quote makes one pass over ``q`` and derives both its cost and
 ``prices_after`` from it (see :func:`_trade`). ``LmsrFill`` is a NamedTuple:
-immutable and ~3x cheaper to build than a frozen dataclass.
+immutable and cheaper to build than a frozen dataclass.
 """
 
 from __future__ import annotations
@@ -159,16 +159,6 @@ def max_loss_dollars(b: float, n: int) -> float:
     _check_liquidity(b)
     _check_outcome_count(n)
     return b * math.log(n)
-
-
-def liquidity_for_subsidy(subsidy_cents: int, n: int) -> float:
-    """The largest ``b`` (shares) whose worst-case loss fits in ``subsidy_cents``."""
-    _check_amount(subsidy_cents)
-    _check_outcome_count(n)
-    b = subsidy_cents / 100 / math.log(n)
-    while _max_loss_cents(b, n) > subsidy_cents:
-        b = math.nextafter(b, 0.0)
-    return b
 
 
 def _max_loss_cents(b: float, n: int) -> float:

@@ -59,7 +59,7 @@ __all__ = [
     "validate_resting",
 ]
 
-# Enum members bound once: attribute access on an enum class costs ~60 ns on 3.11.
+# Enum members bound once: attribute access on an enum class is not free.
 _BUY = Side.BUY
 _SELL = Side.SELL
 _MARKET = OrderType.MARKET

@@ -86,10 +86,8 @@ class OrderRepository(Protocol):
 
     async def add(self, order: Order) -> None: ...
 
-    async def save(self, order: Order) -> None: ...
-
     async def save_many(self, orders: Sequence[Order]) -> None:
-        """``save`` each order (one round trip where the storage allows)."""
+        """Store the changes of each order (one round trip where the storage allows)."""
         ...
 
     async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
@@ -114,10 +112,9 @@ class PositionRepository(Protocol):
 
     async def for_user(self, user_id: str, market_id: str | None = None) -> list[Position]: ...
 
-    async def save(self, position: Position) -> None: ...
-
     async def save_many(self, positions: Sequence[Position]) -> None:
-        """``save`` each position (one round trip where the storage allows)."""
+        """Store each position (one round trip where the storage allows); an all-zero
+        position that was never stored is not stored."""
         ...
 
 

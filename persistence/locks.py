@@ -15,8 +15,8 @@ class WriterLock:
     between queues too. On SQLite a unit of work runs without yielding, so the lock
     would never be contended, but one that does wait (a registration, through
     aiosqlite's thread) starts such a queue, and under load it never drains: each
-    handover costs a full turn of every other request (under ``bench/api.py``, 42%
-    of requests spent 25-100 ms waiting here).
+    handover costs a full turn of every other request (measured under ``bench/api.py``:
+    docs/BENCHMARKS.md).
 
     Here a free lock goes to whoever asks; a waiter woken by a release that finds it
     taken again waits again, first in line. Cancelled waiters pass a wake-up on.

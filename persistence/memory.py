@@ -45,8 +45,9 @@ class MemoryState:
     platform: Platform = field(default_factory=Platform)
 
 
-class InMemoryEventBus:
-    """Delivers events to in-process subscribers (and remembers them for tests)."""
+class RecordingPublisher:
+    """A publisher that only remembers what it was given: tests, and one-off commands
+    (migrations, snapshots, admin) that have no live listener."""
 
     def __init__(self) -> None:
         self.published: list[DomainEvent] = []
@@ -61,7 +62,7 @@ class MemoryStore:
     def __init__(self, publisher: EventPublisher | None = None) -> None:
         self.state = MemoryState()
         self.lock = WriterLock()
-        self.publisher: EventPublisher = publisher or InMemoryEventBus()
+        self.publisher: EventPublisher = publisher or RecordingPublisher()
 
     def unit_of_work(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self)
@@ -150,12 +151,9 @@ class InMemoryOrderRepository(_Repository):
     async def add(self, order: Order) -> None:
         self._state.orders[order.id] = copy.copy(order)
 
-    async def save(self, order: Order) -> None:
-        self._state.orders[order.id] = copy.copy(order)
-
     async def save_many(self, orders: Sequence[Order]) -> None:
         for order in orders:
-            await self.save(order)
+            self._state.orders[order.id] = copy.copy(order)
 
     async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
         found = [
@@ -212,14 +210,11 @@ class InMemoryPositionRepository(_Repository):
             if p.user_id == user_id and (market_id is None or p.market_id == market_id)
         ]
 
-    async def save(self, position: Position) -> None:
-        key = (position.user_id, position.outcome_id)
-        if key in self._state.positions or position.shares or position.cost_cents:
-            self._state.positions[key] = copy.copy(position)
-
     async def save_many(self, positions: Sequence[Position]) -> None:
         for position in positions:
-            await self.save(position)
+            key = (position.user_id, position.outcome_id)
+            if key in self._state.positions or position.shares or position.cost_cents:
+                self._state.positions[key] = copy.copy(position)
 
     async def all(self) -> list[Position]:
         return [copy.copy(p) for p in self._state.positions.values()]

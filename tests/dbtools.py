@@ -21,11 +21,11 @@ import asyncpg
 import pytest
 
 from domain.services.context import ServiceContext, Settings
-from persistence.memory import InMemoryEventBus
-from persistence.system import ManualClock
+from persistence.memory import RecordingPublisher
 from persistence.tortoise.database import Database
 from persistence.tortoise.snapshot import read_snapshot
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
+from tests.clock import ManualClock
 from tests.harness import START, FakeHasher, Harness
 
 T = TypeVar("T")
@@ -132,7 +132,7 @@ async def sqlite_database(directory: Path) -> Database:
 
 def database_harness(database: Database) -> Harness:
     clock = ManualClock(START)
-    bus = InMemoryEventBus()
+    bus = RecordingPublisher()
     ctx = ServiceContext(
         uow=TortoiseUnitOfWorkFactory(database, bus),
         clock=clock,

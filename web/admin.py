@@ -13,7 +13,7 @@ import os
 from collections.abc import Awaitable, Callable
 
 from domain.errors import DomainError
-from persistence.memory import InMemoryEventBus
+from persistence.memory import RecordingPublisher
 from persistence.tortoise.database import Database, migrate
 from persistence.tortoise.snapshot import audit_database
 from web.backends import Backend, default_hasher, open_tortoise
@@ -62,7 +62,7 @@ async def _audit(url: str) -> int:
 
 
 async def _with_backend(run: Callable[[Backend], Awaitable[int]]) -> int:
-    backend = await open_tortoise(AppSettings.from_env(), InMemoryEventBus(), default_hasher())
+    backend = await open_tortoise(AppSettings.from_env(), RecordingPublisher(), default_hasher())
     try:
         return await run(backend)
     finally:

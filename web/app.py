@@ -44,7 +44,6 @@ from auth.ratelimit import LoginGuard, LoginLimits
 from auth.tokens import TokenService, generate_secret
 from domain.errors import Unauthenticated
 from domain.ports import PasswordHasher
-from domain.services import markets
 from resolvers.live import LiveReads
 from schema.context import Context, new_request_id
 from schema.schema import build_schema
@@ -54,6 +53,7 @@ from web.live import FanOutPublisher, LiveHub
 from web.metrics import Metrics
 from web.middleware import BodyLimit, RequestLog, configure_logging, graphql_error_body
 from web.settings import AppSettings
+from web.sweeper import run_sweeper
 from web.wsprotocols import LegacyWsHandler, TransportWsHandler
 
 log = logging.getLogger("bellwether.app")
@@ -161,26 +161,15 @@ class BellwetherGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
 
-async def _sweep_forever(backend: Backend, interval: float) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await markets.close_due_markets(backend.services)
-            await markets.expire_due_orders(backend.services)
-        except Exception:
-            log.exception("sweeper pass failed")
-
-
 def freeze_startup_heap() -> None:
     """Leave everything alive after the start (modules, the schema, caches, the demo
     data) out of the cyclic garbage collector's full collections.
 
     A full collection walks every tracked object; with the startup heap in it, each
-    one stopped the worker for ~50 ms, ~12 times in 15 s of the API benchmark, and
-    every request in flight waited (p99 82-90 ms against 48-66 ms frozen,
-    docs/BENCHMARKS.md). Frozen objects are still freed by reference counting; only
-    a reference cycle among them outlives its last use, so this runs once, after a
-    collection, not per request.
+    one stopped the worker, and every request in flight waited (the p99 figures with
+    and without are in docs/BENCHMARKS.md). Frozen objects are still freed by
+    reference counting; only a reference cycle among them outlives its last use, so
+    this runs once, after a collection, not per request.
     """
     gc.collect()
     gc.freeze()
@@ -241,7 +230,8 @@ def create_app(
             from web.seed import seed_if_empty
 
             await seed_if_empty(backend)
-        sweeper = asyncio.create_task(_sweep_forever(backend, settings.sweep_interval_seconds))
+        interval = settings.sweep_interval_seconds
+        sweeper = asyncio.create_task(run_sweeper(backend.services, interval))
         state.ready.set()
         if settings.gc_freeze:
             freeze_startup_heap()

@@ -65,9 +65,9 @@ def serve_command(args: argparse.Namespace) -> int:
         access_log=False,
         log_level="warning",
         ws="websockets-sansio",
-        # asyncio's own loop, not uvloop: the same CPU per request here, and a p99 under
-        # load 5-15% lower (it queues newly read requests behind the work already
-        # waiting; docs/BENCHMARKS.md).
+        # asyncio's own loop, not uvloop: the same CPU per request here, and a lower p99
+        # under load (it queues newly read requests behind the work already waiting;
+        # figures in docs/BENCHMARKS.md).
         loop="asyncio",
     )
     return 0

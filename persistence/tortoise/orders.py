@@ -125,9 +125,6 @@ class TortoiseOrderRepository:
             ) from None
         self._loaded[order.id] = _order_state(order)
 
-    async def save(self, order: Order) -> None:
-        await self.save_many([order])
-
     async def save_many(self, orders: Sequence[Order]) -> None:
         """Defer the orders whose fill, status, reservation or time changed since loaded."""
         for order in orders:
@@ -189,9 +186,6 @@ class TortoisePositionRepository:
         if market_id is None:
             return self._remember(await sql.fetch(_POSITIONS_OF_USER, (user_id,)))
         return self._remember(await sql.fetch(_POSITIONS_OF_USER_IN_MARKET, (user_id, market_id)))
-
-    async def save(self, position: Position) -> None:
-        await self.save_many([position])
 
     async def save_many(self, positions: Sequence[Position]) -> None:
         """Defer an upsert of each position changed since loaded (never a new all-zero one)."""

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from domain import audit
 from domain.ledger import LedgerEntry
 from domain.model import Platform
-from persistence.memory import InMemoryEventBus
+from persistence.memory import RecordingPublisher
 from persistence.tortoise import mapping
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import translate_errors
@@ -61,7 +61,7 @@ async def _state(uow: TortoiseUnitOfWork) -> audit.Snapshot:
 
 async def read_snapshot(database: Database) -> audit.Snapshot:
     """The whole state with the whole ledger in memory (tests, small databases)."""
-    async with TortoiseUnitOfWork(database, InMemoryEventBus()) as uow:
+    async with TortoiseUnitOfWork(database, RecordingPublisher()) as uow:
         state = await _state(uow)
         entries: list[LedgerEntry] = []
         while page := await _ledger_page(uow, entries[-1].id if entries else ""):
@@ -74,7 +74,7 @@ async def read_snapshot(database: Database) -> audit.Snapshot:
 async def audit_database(database: Database) -> list[str]:
     """``domain.audit.check`` over a live database, streaming the ledger."""
     loop = asyncio.get_running_loop()
-    async with TortoiseUnitOfWork(database, InMemoryEventBus()) as uow:
+    async with TortoiseUnitOfWork(database, RecordingPublisher()) as uow:
         state = await _state(uow)
 
         def stream() -> Iterator[LedgerEntry]:

@@ -33,13 +33,14 @@ from domain.model import (
 )
 from domain.services import accounts, amm, complete_sets, markets, orders
 from domain.services.context import ServiceContext, Settings
-from persistence.memory import InMemoryEventBus
-from persistence.system import ManualClock, RandomIds
+from persistence.memory import RecordingPublisher
+from persistence.system import RandomIds
 from persistence.tortoise.database import Database
 from persistence.tortoise.models import TradeRecord
 from persistence.tortoise.snapshot import read_snapshot
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 from tests import dbtools
+from tests.clock import ManualClock
 from tests.harness import START, FakeHasher
 
 TASKS = 20
@@ -49,7 +50,7 @@ OPS = int(os.environ.get("BELLWETHER_CONCURRENCY_OPS", "250"))
 
 def _context(database: Database) -> ServiceContext:
     return ServiceContext(
-        uow=TortoiseUnitOfWorkFactory(database, InMemoryEventBus()),
+        uow=TortoiseUnitOfWorkFactory(database, RecordingPublisher()),
         clock=ManualClock(START),
         ids=RandomIds(),
         hasher=FakeHasher(),

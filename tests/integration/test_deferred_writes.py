@@ -14,7 +14,7 @@ from domain.model import Market, MarketType, Order, OrderStatus, OrderType, Side
 from domain.ports import UnitOfWorkFactory
 from domain.services import complete_sets, orders
 from domain.services.context import ServiceContext
-from persistence.memory import InMemoryEventBus
+from persistence.memory import RecordingPublisher
 from persistence.tortoise.database import Database
 from persistence.tortoise.models import TradeRecord
 from persistence.tortoise.orders import TortoiseOrderRepository
@@ -26,7 +26,7 @@ from tests.harness import Harness
 class _CountingUnitOfWork(TortoiseUnitOfWork):
     """Appends to ``commits`` how many deferred writes each commit carries."""
 
-    def __init__(self, database: Database, bus: InMemoryEventBus, commits: list[int]) -> None:
+    def __init__(self, database: Database, bus: RecordingPublisher, commits: list[int]) -> None:
         super().__init__(database, bus)
         self.commits = commits
 

@@ -15,7 +15,7 @@ from domain.ledger import LedgerEntry
 from domain.model import Market, MarketStatus, MarketType, Outcome, User
 from domain.services import accounts
 from domain.services.context import ServiceContext
-from persistence.memory import InMemoryEventBus
+from persistence.memory import RecordingPublisher
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import DRIVER_ERRORS, PersistenceError
 from persistence.tortoise.unit_of_work import TortoiseLedgerRepository, TortoiseUnitOfWork
@@ -84,7 +84,7 @@ async def test_an_unreachable_postgres_is_a_persistence_error() -> None:
     database = await Database.open("postgres://nobody@127.0.0.1:1/none")
     try:
         with pytest.raises(PersistenceError):
-            async with TortoiseUnitOfWork(database, InMemoryEventBus()):
+            async with TortoiseUnitOfWork(database, RecordingPublisher()):
                 pass
     finally:
         await database.close()
@@ -102,7 +102,7 @@ async def test_a_file_that_is_not_a_database_fails_the_start_and_leaves_nothing_
     # also the same on a second start in the same process.
     for _ in range(2):
         with pytest.raises(PersistenceError, match="not a database"):
-            await asyncio.wait_for(open_backend(settings, InMemoryEventBus(), FakeHasher()), 10)
+            await asyncio.wait_for(open_backend(settings, RecordingPublisher(), FakeHasher()), 10)
     left = {t.name for t in set(threading.enumerate()) - threads if t.is_alive()}
     assert {name for name in left if not name.startswith("asyncio_")} == set()  # executor
 
@@ -127,7 +127,7 @@ async def test_a_command_failing_half_way_leaves_no_trace_and_publishes_nothing(
     harness: Harness,
 ) -> None:
     database: Database = harness.database  # type: ignore[attr-defined]
-    bus = InMemoryEventBus()
+    bus = RecordingPublisher()
 
     def failing_uow() -> TortoiseUnitOfWork:
         uow = TortoiseUnitOfWork(database, bus)

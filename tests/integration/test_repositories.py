@@ -64,8 +64,8 @@ async def test_orders_positions_and_append_only_rows_round_trip(harness: Harness
     async with harness.ctx.uow() as uow:
         await uow.orders.add(first)
         await uow.orders.add(second)
-        await uow.positions.save(position)
-        await uow.positions.save(Position(alice.id, market.id, market.outcomes[1].id))
+        await uow.positions.save_many([position])
+        await uow.positions.save_many([Position(alice.id, market.id, market.outcomes[1].id)])
         await uow.price_history.add(PricePoint(market.id, START, (0.25, 0.75)))
         entry = LedgerEntry("e" * 32, cash(alice.id), pool(market.id), 1, Reason.MINT, START)
         await uow.ledger.add([entry])
@@ -96,7 +96,7 @@ async def test_saving_writes_only_what_changed(harness: Harness) -> None:
         loaded = await uow.orders.get(order.id)
         assert loaded is not None
         loaded.status, loaded.filled_quantity = OrderStatus.PARTIALLY_FILLED, 4
-        await uow.orders.save(loaded)
+        await uow.orders.save_many([loaded])
         await uow.commit()
     async with harness.ctx.uow() as uow:
         assert await uow.orders.get(order.id) == replace(

@@ -16,8 +16,8 @@ import pytest
 from domain.audit import Snapshot
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import MemoryStore, SequentialIds
-from persistence.system import ManualClock
 from tests import dbtools
+from tests.clock import ManualClock
 from tests.harness import START, FakeHasher, Harness
 
 

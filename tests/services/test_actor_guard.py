@@ -15,10 +15,10 @@ from domain.ports import UnitOfWorkFactory
 from domain.services import accounts, complete_sets, orders
 from domain.services.context import ServiceContext
 from persistence.memory import (
-    InMemoryEventBus,
     InMemoryUnitOfWork,
     InMemoryUserRepository,
     MemoryStore,
+    RecordingPublisher,
 )
 from persistence.tortoise.accounts import TortoiseUserRepository
 from persistence.tortoise.database import Database
@@ -103,7 +103,7 @@ async def _everything(harness: Harness) -> object:
         trades, bus = len(store.state.trades), store.publisher
     else:
         trades, bus = await _trade_count(harness.database), harness.bus  # type: ignore[attr-defined]
-    assert isinstance(bus, InMemoryEventBus)
+    assert isinstance(bus, RecordingPublisher)
     return await harness.stored(trades, list(bus.published))
 
 
@@ -187,7 +187,7 @@ async def test_a_command_another_worker_commits_meanwhile_fails_the_debit_whole_
     taker, buy = await _crossing_buy(harness)
     other_market = await harness.market(admin)
     worker = await Database.open(postgres_url)
-    factory = TortoiseUnitOfWorkFactory(worker, InMemoryEventBus())
+    factory = TortoiseUnitOfWorkFactory(worker, RecordingPublisher())
     other = replace(harness.ctx, uow=cast(UnitOfWorkFactory, factory))
 
     async def meanwhile(uow: TortoiseUnitOfWork, user_id: str) -> None:

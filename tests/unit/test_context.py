@@ -18,8 +18,8 @@ from domain.services.accounts import Registration
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import MemoryStore, SequentialIds
 from persistence.memory_queries import InMemoryReadModel
-from persistence.system import ManualClock
 from schema.context import Context
+from tests.clock import ManualClock
 from tests.harness import START, FakeHasher
 
 TOKENS = TokenService("context-test-secret-" + "x" * 40, timedelta(minutes=5))

@@ -15,7 +15,6 @@ from domain.lmsr import (
     cost,
     inverse_buy_shares,
     inverse_sell_shares,
-    liquidity_for_subsidy,
     max_loss_dollars,
     prices,
     quote_shares,
@@ -169,14 +168,6 @@ def test_sale_target_beyond_the_bounded_payout_is_invalid() -> None:
 def test_subsidy_of_a_b_100_binary_is_6932_cents() -> None:
     assert max_loss_dollars(100, 2) == pytest.approx(69.3147, abs=1e-4)
     assert subsidy_cents(100, 2) == 6932
-
-
-@given(st.integers(1, MAX_AMOUNT - 1), outcome_counts)
-@settings(max_examples=200, deadline=None)
-def test_liquidity_for_a_subsidy_never_needs_more_than_it(funding: int, n: int) -> None:
-    b = liquidity_for_subsidy(funding, n)
-    assert subsidy_cents(b, n) <= funding
-    assert b == pytest.approx(funding / 100 / math.log(n))
 
 
 # Properties
