@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
+from auth.apikeys import KeyAuthenticator
 from domain.errors import Unauthenticated
 from domain.model import User
 
@@ -34,6 +35,14 @@ class Principal:
 
     user_id: str
     is_admin: bool
+    key_id: str | None = None
+    """The API key the request came with; None for a session (access token)."""
+    may_trade: bool = True
+    """False for a READ-only API key: queries and subscriptions only."""
+
+    @property
+    def is_session(self) -> bool:
+        return self.key_id is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,30 +107,46 @@ class TokenService:
         return subject, int(expires)  # as pyjwt reads it
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` value; None when absent."""
+CREDENTIALS_HINT = "send 'Authorization: Bearer <token>' or 'Authorization: Key <secret>'"
+
+
+def credentials(authorization: str | None) -> tuple[str, str] | None:
+    """``("bearer", token)`` or ``("key", secret)`` from an Authorization value."""
     if authorization is None or not authorization.strip():
         return None
-    scheme, _, token = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("send the token as 'Authorization: Bearer <token>'")
-    return token.strip()
+    scheme, _, value = authorization.strip().partition(" ")
+    scheme = scheme.lower()
+    if scheme not in ("bearer", "key") or not value.strip():
+        raise Unauthenticated(CREDENTIALS_HINT)
+    return scheme, value.strip()
 
 
 UserLookup = Callable[[str], Awaitable[User | None]]
 
 
 async def authenticate(
-    tokens: TokenService, authorization: str | None, lookup: UserLookup
+    tokens: TokenService,
+    authorization: str | None,
+    lookup: UserLookup,
+    keys: KeyAuthenticator | None = None,
 ) -> Principal | None:
     """The principal behind an Authorization value, or None when there is none.
 
-    A valid token of a deactivated or deleted user authenticates nobody (None).
+    A valid token or key of a deactivated or deleted user authenticates nobody (None).
     """
-    token = bearer_token(authorization)
-    if token is None:
+    presented = credentials(authorization)
+    if presented is None:
         return None
-    user = await lookup(tokens.user_id(token))
+    scheme, value = presented
+    if scheme == "key":
+        if keys is None:
+            raise Unauthenticated("API keys are not accepted here")
+        holder = await keys.holder(value)
+        if holder is None:
+            return None
+        key = holder.key
+        return Principal(key.user_id, holder.user_is_admin, key.id, key.may_trade)
+    user = await lookup(tokens.user_id(value))
     if user is None or not user.is_active:
         return None
     return Principal(user.id, user.is_admin)

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.events import DomainEvent
+from domain.keys import ApiKey
 from domain.ledger import LedgerEntry
 from domain.model import Market, Order, Platform, Position, PricePoint, Trade, User
 
@@ -136,6 +137,20 @@ class PlatformRepository(Protocol):
     async def save(self, platform: Platform) -> None: ...
 
 
+class ApiKeyRepository(Protocol):
+    async def get(self, key_id: str) -> ApiKey | None: ...
+
+    async def add(self, key: ApiKey) -> None: ...
+
+    async def save(self, key: ApiKey) -> None: ...
+
+    async def count_active(self, user_id: str) -> int: ...
+
+    async def mark_used(self, key_id: str, at: datetime, not_since: datetime) -> None:
+        """Set ``last_used_at`` to ``at`` unless it is already ``not_since`` or later."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving without ``commit`` rolls everything back.
 
@@ -150,6 +165,7 @@ class UnitOfWork(Protocol):
     ledger: LedgerRepository
     price_history: PriceHistoryRepository
     platform: PlatformRepository
+    api_keys: ApiKeyRepository
 
     async def __aenter__(self) -> Self: ...
 

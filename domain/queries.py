@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
+from domain.keys import ApiKey, KeyHolder
 from domain.model import (
     Market,
     MarketStatus,
@@ -110,4 +111,12 @@ class ReadModel(Protocol):
 
     async def price_history(self, market_id: str, since: datetime | None) -> list[PricePoint]:
         """Price points in time order."""
+        ...
+
+    async def api_key_holder(self, digest: str) -> KeyHolder | None:
+        """The key with this digest (revoked or not) and its user's standing."""
+        ...
+
+    async def api_keys(self, user_id: str) -> list[ApiKey]:
+        """The user's keys, newest first (revoked ones too)."""
         ...

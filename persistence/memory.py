@@ -9,6 +9,7 @@ works on copies, and publishes its events only after ``commit``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from types import TracebackType
 from typing import Self
 
 from domain.events import DomainEvent
+from domain.keys import ApiKey
 from domain.ledger import LedgerEntry
 from domain.model import (
     Market,
@@ -43,6 +45,7 @@ class MemoryState:
     ledger: list[LedgerEntry] = field(default_factory=list)
     price_history: list[PricePoint] = field(default_factory=list)
     platform: Platform = field(default_factory=Platform)
+    api_keys: dict[str, ApiKey] = field(default_factory=dict)
 
 
 class RecordingPublisher:
@@ -243,6 +246,26 @@ class InMemoryPlatformRepository(_Repository):
         self._state.platform = copy.copy(platform)
 
 
+class InMemoryApiKeyRepository(_Repository):
+    async def get(self, key_id: str) -> ApiKey | None:
+        return copy.copy(self._state.api_keys.get(key_id))
+
+    async def add(self, key: ApiKey) -> None:
+        self._state.api_keys[key.id] = copy.copy(key)
+
+    async def save(self, key: ApiKey) -> None:
+        self._state.api_keys[key.id] = copy.copy(key)
+
+    async def count_active(self, user_id: str) -> int:
+        keys = self._state.api_keys.values()
+        return sum(1 for key in keys if key.user_id == user_id and key.is_active)
+
+    async def mark_used(self, key_id: str, at: datetime, not_since: datetime) -> None:
+        key = self._state.api_keys.get(key_id)
+        if key is not None and (key.last_used_at is None or key.last_used_at <= not_since):
+            self._state.api_keys[key_id] = dataclasses.replace(key, last_used_at=at)
+
+
 class InMemoryUnitOfWork:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -260,6 +283,7 @@ class InMemoryUnitOfWork:
         self.ledger = InMemoryLedgerRepository(self)
         self.price_history = InMemoryPriceHistoryRepository(self)
         self.platform = InMemoryPlatformRepository(self)
+        self.api_keys = InMemoryApiKeyRepository(self)
 
     async def __aenter__(self) -> Self:
         await self.store.lock.acquire()
@@ -274,6 +298,7 @@ class InMemoryUnitOfWork:
             ledger=committed.ledger,
             price_history=committed.price_history,
             platform=committed.platform,
+            api_keys=dict(committed.api_keys),
         )
         return self
 

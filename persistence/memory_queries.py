@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from domain.keys import ApiKey, KeyHolder
 from domain.model import Market, Order, OrderStatus, Position, PricePoint, Trade, User
 from domain.queries import Cursor, MarketQuery, MarketSort, Page
 from persistence.memory import MemoryStore
@@ -112,3 +113,15 @@ class InMemoryReadModel:
             for p in self._store.state.price_history
             if p.market_id == market_id and (since is None or p.at >= since)
         ]
+
+    async def api_key_holder(self, digest: str) -> KeyHolder | None:
+        state = self._store.state
+        key = next((k for k in state.api_keys.values() if k.digest == digest), None)
+        if key is None or key.user_id not in state.users:
+            return None
+        user = state.users[key.user_id]
+        return KeyHolder(copy.copy(key), user.is_active, user.is_admin)
+
+    async def api_keys(self, user_id: str) -> list[ApiKey]:
+        mine = [copy.copy(k) for k in self._store.state.api_keys.values() if k.user_id == user_id]
+        return sorted(mine, key=lambda k: (k.created_at, k.id), reverse=True)

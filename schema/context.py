@@ -19,9 +19,10 @@ from typing import Any, TypeAlias, TypeVar
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from auth.apikeys import KeyAuthenticator
 from auth.ratelimit import LoginGuard
-from auth.tokens import Principal, TokenService, authenticate
-from domain.errors import NotFound, RateLimited, Unauthenticated
+from auth.tokens import CREDENTIALS_HINT, Principal, TokenService, authenticate
+from domain.errors import Forbidden, NotFound, RateLimited, Unauthenticated
 from domain.model import Market, Trade, User
 from domain.queries import ReadModel
 from domain.services.context import ServiceContext
@@ -101,6 +102,8 @@ class Context:
     tokens: TokenService
     login_guard: LoginGuard
     live: LiveFeed
+    keys: KeyAuthenticator | None = None
+    """API key authentication (``Authorization: Key <secret>``); None refuses keys."""
     authorization: str | None = None
     client_address: str = "unknown"
     request_id: str = field(default_factory=new_request_id)
@@ -142,7 +145,9 @@ class Context:
         # does not wait at all); callers meanwhile, if any, wait for its result.
         pending = self._principal = asyncio.get_running_loop().create_future()
         try:
-            principal = await authenticate(self.tokens, self._credentials(), self.loaders.user_now)
+            principal = await authenticate(
+                self.tokens, self._credentials(), self.loaders.user_now, self.keys
+            )
         except Exception as error:
             pending.set_exception(error)
             pending.exception()  # retrieved: this caller raises it
@@ -157,7 +162,14 @@ class Context:
     async def require_principal(self) -> Principal:
         principal = await self.principal()
         if principal is None:
-            raise Unauthenticated("sign in first: send 'Authorization: Bearer <token>'")
+            raise Unauthenticated(f"sign in first: {CREDENTIALS_HINT}")
+        return principal
+
+    async def require_session(self) -> Principal:
+        """The caller, who must have signed in with a password (not with an API key)."""
+        principal = await self.require_principal()
+        if not principal.is_session:
+            raise Forbidden("API keys are managed with a session token, not with an API key")
         return principal
 
     @contextmanager

@@ -90,3 +90,9 @@ class LmsrSide(Enum):
 class AmountType(Enum):
     SPEND = "SPEND"
     SHARES = "SHARES"
+
+
+@strawberry.enum(description="READ: queries and subscriptions. TRADE: also every mutation.")
+class ApiKeyScope(Enum):
+    READ = "READ"
+    TRADE = "TRADE"

@@ -8,17 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import OperationType
 from strawberry.permission import BasePermission
 
+from auth.tokens import CREDENTIALS_HINT
+from domain.errors import Forbidden
 from schema.context import Info
 
 
 class IsAuthenticated(BasePermission):
-    message = "sign in first: send 'Authorization: Bearer <token>'"
+    """Signed in; and for a mutation, not with a READ-only API key (FORBIDDEN)."""
+
+    message = f"sign in first: {CREDENTIALS_HINT}"
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return await info.context.principal() is not None
+        principal = await info.context.principal()
+        if principal is None:
+            return False
+        if info.operation.operation is OperationType.MUTATION and not principal.may_trade:
+            raise Forbidden("this API key has the READ scope only: it may not change anything")
+        return True
 
 
 class IsAdmin(BasePermission):

@@ -19,11 +19,12 @@ from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
 
-from resolvers import accounts, live, markets, trading
+from resolvers import accounts, api_keys, live, markets, trading
 from schema.errors import classify_all
 from schema.limits import bounded_rules, parse_and_validate
 from schema.permissions import IsAdmin, IsAuthenticated
 from schema.types.accounts import AuthPayload, User
+from schema.types.api_keys import ApiKey, ApiKeyCreated
 from schema.types.markets import Market, PriceUpdate, Resolution
 from schema.types.pages import MarketConnection, OrderConnection, TradeConnection
 from schema.types.trading import (
@@ -64,6 +65,11 @@ class Query:
         resolver=trading.my_trades, permission_classes=SIGNED_IN
     )
     quote_lmsr: LmsrQuote = strawberry.field(resolver=trading.quote_lmsr)
+    my_api_keys: list[ApiKey] = strawberry.field(
+        resolver=api_keys.my_api_keys,
+        permission_classes=SIGNED_IN,
+        description="The caller's API keys, newest first, revoked ones too (never a secret).",
+    )
 
 
 @strawberry.type
@@ -107,6 +113,16 @@ class Mutation:
     deactivate_user: User = strawberry.mutation(
         resolver=accounts.deactivate_user, permission_classes=ADMIN
     )
+    create_api_key: ApiKeyCreated = strawberry.mutation(
+        resolver=api_keys.create_api_key,
+        permission_classes=SIGNED_IN,
+        description="Session token only (FORBIDDEN with an API key). The secret is shown once.",
+    )
+    revoke_api_key: ApiKey = strawberry.mutation(
+        resolver=api_keys.revoke_api_key,
+        permission_classes=SIGNED_IN,
+        description="Session token only. The key stops working at once, on every worker.",
+    )
 
 
 @strawberry.type
@@ -126,7 +142,7 @@ class Subscription:
         resolver=live.my_order_updates,
         permission_classes=SIGNED_IN,
         description="Every change of the caller's orders from now on. Authenticate with "
-        'the connection_init payload {"authorization": "Bearer <token>"}.',
+        'the connection_init payload {"authorization": "Bearer <token>"} (or "Key <secret>").',
     )
 
 

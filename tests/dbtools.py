@@ -31,6 +31,7 @@ from tests.harness import START, FakeHasher, Harness
 T = TypeVar("T")
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 TABLES = (
+    "api_keys",
     "ledger_entries",
     "price_points",
     "trades",

@@ -40,10 +40,13 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
+from auth.apikeys import ApiKeySecrets, KeyAuthenticator, KeyUses
 from auth.ratelimit import LoginGuard, LoginLimits
 from auth.tokens import TokenService, generate_secret
 from domain.errors import Unauthenticated
+from domain.keys import ApiKey
 from domain.ports import PasswordHasher
+from domain.services import api_keys
 from resolvers.live import LiveReads
 from schema.context import Context, new_request_id
 from schema.schema import build_schema
@@ -81,7 +84,9 @@ class AppState:
     tokens: TokenService
     guard: LoginGuard
     metrics: Metrics
+    key_secrets: ApiKeySecrets
     backend: Backend | None = None
+    keys: KeyAuthenticator | None = None
     hub: LiveHub | None = None
     bus: EventBus | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -95,6 +100,7 @@ class AppState:
             tokens=self.tokens,
             login_guard=self.guard,
             live=self.hub,
+            keys=self.keys,
             authorization=authorization,
             client_address=address,
             request_id=request_id,
@@ -161,6 +167,18 @@ class BellwetherGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
 
+def key_authenticator(secrets: ApiKeySecrets, backend: Backend) -> KeyAuthenticator:
+    """Keys are looked up on every request: a revocation counts at once on every worker."""
+    services = backend.services
+
+    async def record_use(key: ApiKey) -> None:
+        await api_keys.mark_key_used(services, key)
+
+    return KeyAuthenticator(
+        secrets, backend.reads.api_key_holder, KeyUses(record_use), services.clock.now
+    )
+
+
 def freeze_startup_heap() -> None:
     """Leave everything alive after the start (modules, the schema, caches, the demo
     data) out of the cyclic garbage collector's full collections.
@@ -185,11 +203,13 @@ def create_app(
         settings.login_limit_per_address,
         settings.login_window_seconds,
     )
+    secret = signing_secret(settings)
     state = AppState(
         settings=settings,
-        tokens=TokenService(signing_secret(settings), timedelta(minutes=settings.jwt_ttl_minutes)),
+        tokens=TokenService(secret, timedelta(minutes=settings.jwt_ttl_minutes)),
         guard=LoginGuard(limits),
         metrics=metrics,
+        key_secrets=ApiKeySecrets.from_signing_secret(secret),
     )
     metrics.watch_subscriptions(lambda: state.subscriber_count)
     schema = build_schema(
@@ -226,6 +246,7 @@ def create_app(
         bus.on_reconnect(hub.resync)
         await bus.start()
         state.backend, state.hub, state.bus = backend, hub, bus
+        state.keys = key_authenticator(state.key_secrets, backend)
         if settings.demo and not settings.is_production:
             from web.seed import seed_if_empty
 

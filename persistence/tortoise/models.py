@@ -213,3 +213,24 @@ class PlatformRecord(Model):
 
     class Meta:
         table = "platform"
+
+
+class ApiKeyRecord(Model):
+    """An API key: only a keyed digest of its secret is kept (``auth.apikeys``)."""
+
+    id = _id()
+    user: fields.ForeignKeyRelation[UserRecord] = fields.ForeignKeyField(
+        "models.UserRecord", related_name=False, on_delete=fields.CASCADE
+    )
+    user_id: str
+    name = fields.CharField(max_length=64)
+    prefix = fields.CharField(max_length=16)
+    digest = fields.CharField(max_length=64, unique=True)
+    scopes = fields.CharField(max_length=32)  # "READ,TRADE"
+    created_at = fields.DatetimeField()
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "api_keys"
+        indexes = (Index(fields=("user_id", "created_at")),)

@@ -18,6 +18,7 @@ from typing import TypeVar, cast
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
 
+from domain.keys import ApiKey, KeyHolder
 from domain.model import (
     RESTING_STATUSES,
     Market,
@@ -29,6 +30,7 @@ from domain.model import (
     User,
 )
 from domain.queries import Cursor, MarketQuery, MarketSort, Page
+from persistence.tortoise import api_keys as keys
 from persistence.tortoise import mapping
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import translate_errors
@@ -259,6 +261,14 @@ class TortoiseReadModel:
             return [mapping.price_point_to_domain(row) for row in rows]
 
         return await self._run(query)
+
+    async def api_key_holder(self, digest: str) -> KeyHolder | None:
+        rows = await self._fetch(keys.HOLDER, (digest,))
+        return keys.holder_from_row(self._timestamps, rows[0]) if rows else None
+
+    async def api_keys(self, user_id: str) -> list[ApiKey]:
+        rows = await self._fetch(keys.FOR_USER, (user_id,))
+        return [keys.key_from_row(self._timestamps, row) for row in rows]
 
 
 async def _with_outcomes(db: BaseDBAsyncClient, rows: list[MarketRecord]) -> list[Market]:

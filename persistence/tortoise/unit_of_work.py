@@ -25,6 +25,7 @@ from domain.model import PricePoint, Trade
 from domain.ports import EventPublisher
 from persistence.tortoise import rows
 from persistence.tortoise.accounts import TortoisePlatformRepository, TortoiseUserRepository
+from persistence.tortoise.api_keys import TortoiseApiKeyRepository
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import PersistenceError, translate_errors
 from persistence.tortoise.markets import TortoiseMarketRepository
@@ -97,6 +98,7 @@ class TortoiseUnitOfWork:
         self.ledger = TortoiseLedgerRepository(self)
         self.price_history = TortoisePriceHistoryRepository(self)
         self.platform = TortoisePlatformRepository(self)
+        self.api_keys = TortoiseApiKeyRepository(self)
 
     @property
     def db(self) -> TransactionalDBClient:

@@ -11,6 +11,7 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,8 @@ class LiveServer:
         self.ws_url = f"ws://127.0.0.1:{port}/graphql"
 
 
-@pytest.fixture
-async def server(settings: AppSettings) -> AsyncIterator[LiveServer]:
+@asynccontextmanager
+async def serving(settings: AppSettings) -> AsyncIterator[LiveServer]:
     """The app under a real uvicorn server on a free port, in this event loop."""
     application = create_app(replace(settings), hasher=FakeHasher())
     port = free_port()
@@ -157,6 +158,12 @@ async def server(settings: AppSettings) -> AsyncIterator[LiveServer]:
     finally:
         uv.should_exit = True
         await task
+
+
+@pytest.fixture
+async def server(settings: AppSettings) -> AsyncIterator[LiveServer]:
+    async with serving(settings) as live:
+        yield live
 
 
 @pytest.fixture

@@ -121,6 +121,20 @@ async def deactivate(w: World, role: str) -> tuple[str, dict[str, Any]]:
     return "mutation($u: ID!) { deactivateUser(userId: $u) { id } }", {"u": w.ids["owner"]}
 
 
+async def create_api_key(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    query = 'mutation { createApiKey(name: "bot", scopes: [READ]) { secret } }'
+    return query, {}
+
+
+async def revoke_api_key(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    created = await w.api.data(
+        'mutation { createApiKey(name: "bot", scopes: [TRADE]) { apiKey { id } } }',
+        token=w.tokens["owner"],
+    )
+    query = "mutation($id: ID!) { revokeApiKey(id: $id) { id } }"
+    return query, {"id": created["createApiKey"]["apiKey"]["id"]}
+
+
 MATRIX: dict[str, tuple[Setup, tuple[str, str, str, str]]] = {
     "register": (register, (OK, OK, OK, OK)),
     "login": (login, (OK, OK, OK, OK)),
@@ -137,6 +151,8 @@ MATRIX: dict[str, tuple[Setup, tuple[str, str, str, str]]] = {
     "voidMarket": (void, (U, F, OK, OK)),
     "grantBonus": (grant, (U, F, F, OK)),
     "deactivateUser": (deactivate, (U, F, F, OK)),
+    "createApiKey": (create_api_key, (U, OK, OK, OK)),
+    "revokeApiKey": (revoke_api_key, (U, F, OK, F)),
 }
 CASES = [
     pytest.param(mutation, role, expected[i], id=f"{mutation}-{role}")

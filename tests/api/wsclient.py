@@ -72,14 +72,18 @@ async def live_client(
     token: str | None = None,
     protocol: str = TRANSPORT_WS,
     origin: str | None = None,
+    authorization: str | None = None,
 ) -> AsyncIterator[LiveClient]:
+    """``token`` goes as ``Bearer <token>``; ``authorization`` as it is (``Key <secret>``)."""
     headers = {"Origin": origin} if origin else None
     async with connect(
         ws_url,
         subprotocols=[protocol],  # type: ignore[list-item]
         additional_headers=headers,
     ) as ws:
-        payload = {"authorization": f"Bearer {token}"} if token else {}
+        if token:
+            authorization = f"Bearer {token}"
+        payload = {"authorization": authorization} if authorization else {}
         await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
         client = LiveClient(ws, protocol)
         ack = await client.message()

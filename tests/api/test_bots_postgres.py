@@ -1,0 +1,66 @@
+"""Bots across two workers on one PostgreSQL database (PRODUCT.md section 11).
+
+Two apps, each under its own uvicorn server with its own connection pool and
+bus, share one database as two ``bellwether serve`` workers would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from tests import dbtools
+from tests.api import ops
+from tests.api.conftest import Api, LiveServer, serving
+from tests.api.test_api_keys import REVOKE, code_of, create_key, with_key
+from web.settings import AppSettings
+
+pytestmark = pytest.mark.postgres
+
+
+class Workers:
+    def __init__(self, servers: list[LiveServer], apis: list[Api]) -> None:
+        self.servers = servers
+        self.apis = apis
+
+
+@pytest.fixture
+async def workers(settings: AppSettings, postgres_url: str) -> AsyncIterator[Workers]:
+    async with dbtools.opened(postgres_url) as database:
+        await dbtools.truncate(database)
+    shared = replace(settings, database_url=postgres_url)
+    async with AsyncExitStack() as stack:
+        servers = [await stack.enter_async_context(serving(shared)) for _ in range(2)]
+        clients = [
+            await stack.enter_async_context(httpx.AsyncClient(base_url=s.url, timeout=10))
+            for s in servers
+        ]
+        yield Workers(servers, [Api(client) for client in clients])
+
+
+async def test_a_key_revoked_on_one_worker_stops_at_once_on_the_other(workers: Workers) -> None:
+    one, two = workers.apis
+    _, alice = await one.user("alice")
+    created = await create_key(one, alice, "TRADE")
+    assert "errors" not in await with_key(two, created["secret"], "{ me { id } }")
+    await one.data(REVOKE, {"id": created["apiKey"]["id"]}, alice)
+    assert code_of(await with_key(two, created["secret"], "{ me { id } }")) == "UNAUTHENTICATED"
+
+
+async def test_a_user_deactivated_on_one_worker_loses_its_keys_on_the_other(
+    workers: Workers,
+) -> None:
+    one, two = workers.apis
+    _, root = await one.user("root", admin_of=workers.servers[0].app)
+    alice_id, alice = await one.user("alice")
+    market = await ops.create_market(one, root, "ORDER_BOOK")
+    secret = (await create_key(one, alice, "TRADE"))["secret"]
+    order = ops.limit(market, "BUY", 1, 40)
+    assert "errors" not in await with_key(two, secret, ops.PLACE_ORDER, order)
+    await one.data(ops.DEACTIVATE, {"u": alice_id}, root)
+    assert (await with_key(two, secret, "{ me { id } }"))["data"]["me"] is None
+    assert code_of(await with_key(two, secret, ops.PLACE_ORDER, order)) == "UNAUTHENTICATED"
