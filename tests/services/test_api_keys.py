@@ -11,8 +11,8 @@ from domain.keys import MAX_ACTIVE_KEYS, ApiKey, ApiKeyScope
 from domain.queries import ReadModel
 from domain.services import accounts, api_keys
 from persistence.memory_queries import InMemoryReadModel
-from persistence.system import ManualClock
 from persistence.tortoise.queries import TortoiseReadModel
+from tests.clock import ManualClock
 from tests.harness import Harness
 
 READ, TRADE = ApiKeyScope.READ, ApiKeyScope.TRADE
