@@ -9,7 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeAlias
 
+from domain.book_types import PriceLevel
 from domain.model import MarketStatus, Order, Trade
+
+BOOK_EVENT_DEPTH = 100
+"""Levels per side a :class:`BookChanged` carries: every level a subscriber may ask for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,12 +30,20 @@ class PricesChanged:
 
 @dataclass(frozen=True, slots=True)
 class BookChanged:
-    """An outcome's order book changed; ``sequence`` increases by one per change."""
+    """An outcome's order book changed; ``sequence`` increases by one per change.
+
+    It carries the book's top levels as the command left them (bids highest
+    first, asks lowest first, at most :data:`BOOK_EVENT_DEPTH` each), so that a
+    subscriber's view of the book needs no read of the database.
+    """
 
     market_id: str
     outcome_id: str
     sequence: int
     at: datetime
+    bids: tuple[PriceLevel, ...] = ()
+    asks: tuple[PriceLevel, ...] = ()
+    last_trade_cents: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

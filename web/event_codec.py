@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from domain.book_types import PriceLevel
 from domain.events import (
     BookChanged,
     DomainEvent,
@@ -90,7 +91,8 @@ def encode_event(event: DomainEvent) -> list[Any]:
             return ["p", event.market_id, list(event.prices), event.last_trade_cents,
                     event.volume_cents, event.sequence, _time(event.at)]  # fmt: skip
         case BookChanged():
-            return ["b", event.market_id, event.outcome_id, event.sequence, _time(event.at)]
+            return ["b", event.market_id, event.outcome_id, event.sequence, _time(event.at),
+                    event.bids, event.asks, event.last_trade_cents]  # fmt: skip
         case TradeExecuted():
             return ["t", _trade(event.trade)]
         case OrderChanged():
@@ -105,7 +107,8 @@ def decode_event(row: list[Any]) -> DomainEvent:
     if kind == "p":
         return PricesChanged(row[1], tuple(row[2]), row[3], row[4], row[5], _at(row[6]))
     if kind == "b":
-        return BookChanged(row[1], row[2], row[3], _at(row[4]))
+        bids, asks = (tuple(PriceLevel(*level) for level in side) for side in row[5:7])
+        return BookChanged(row[1], row[2], row[3], _at(row[4]), bids, asks, row[7])
     if kind == "t":
         return TradeExecuted(_trade_from(row[1]))
     if kind == "o":

@@ -9,8 +9,9 @@ the engine named (one query each) and settles through :mod:`domain.settlement`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from domain.events import BookChanged
+from domain.events import BOOK_EVENT_DEPTH, BookChanged
 from domain.model import Market, Order, OrderStatus, Outcome
 from domain.orderbook import MatchResult, OrderBook, RestingOrder
 from domain.services.work import Work
@@ -45,8 +46,30 @@ class LoadedBooks:
                 outcome.best_bid_cents = book.best_bid()
                 outcome.best_ask_cents = book.best_ask()
                 outcome.book_sequence += 1
-                work.emit(BookChanged(self.market.id, outcome.id, outcome.book_sequence, work.now))
+                work.emit(book_changed(outcome, work.now, book))
         self.touched.clear()
+
+
+def book_changed(outcome: Outcome, at: datetime, book: OrderBook | None = None) -> BookChanged:
+    """The outcome's book as an event: its sequence and top levels (none without ``book``)."""
+    bids, asks = book.depth(BOOK_EVENT_DEPTH) if book is not None else ([], [])
+    return BookChanged(
+        outcome.market_id,
+        outcome.id,
+        outcome.book_sequence,
+        at,
+        tuple(bids),
+        tuple(asks),
+        outcome.last_trade_cents,
+    )
+
+
+def book_of(resting: Iterable[Order], fee_bps: int = 0) -> OrderBook:
+    """An engine book holding ``resting`` (limit orders still on the book)."""
+    book = OrderBook(fee_bps=fee_bps)
+    for order in resting:
+        book.add_resting(as_resting(order))
+    return book
 
 
 def as_resting(order: Order) -> RestingOrder:

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 
-from domain import model
+from domain import events, model
 from domain import orderbook as engine
 from domain.markets import current_prices
 from domain.services import amm, complete_sets
-from domain.services.books import as_resting
+from domain.services.books import book_changed, book_of
 from schema.context import Info
 from schema.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from schema.types.markets import Market, Outcome, outcomes_of
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+"""The time of a book state read from storage rather than announced (``OrderBook`` shows none)."""
 
 
 async def _outcome(info: Info, market_id: str, outcome_id: str) -> Outcome:
@@ -180,21 +183,24 @@ class OrderBook:
     def from_domain(
         cls, outcome: model.Outcome, resting: Sequence[model.Order], depth: int
     ) -> OrderBook:
-        book = engine.OrderBook()
-        for order in resting:
-            book.add_resting(as_resting(order))
-        bids, asks = book.depth(depth)
-        bid, ask = book.best_bid(), book.best_ask()
+        """The book of ``resting`` orders (the ``orderBook`` query reads them)."""
+        return cls.from_event(book_changed(outcome, EPOCH, book_of(resting)), depth)
+
+    @classmethod
+    def from_event(cls, event: events.BookChanged, depth: int) -> OrderBook:
+        """The book as its event carries it (the levels the command computed)."""
+        bid = event.bids[0].price_cents if event.bids else None
+        ask = event.asks[0].price_cents if event.asks else None
         return cls(
-            market_id=strawberry.ID(outcome.market_id),
-            outcome_id=strawberry.ID(outcome.id),
-            bids=[PriceLevel.from_domain(level) for level in bids],
-            asks=[PriceLevel.from_domain(level) for level in asks],
+            market_id=strawberry.ID(event.market_id),
+            outcome_id=strawberry.ID(event.outcome_id),
+            bids=[PriceLevel.from_domain(level) for level in event.bids[:depth]],
+            asks=[PriceLevel.from_domain(level) for level in event.asks[:depth]],
             best_bid_cents=bid,
             best_ask_cents=ask,
             spread_cents=ask - bid if bid is not None and ask is not None else None,
-            last_trade_cents=outcome.last_trade_cents,
-            sequence=outcome.book_sequence,
+            last_trade_cents=event.last_trade_cents,
+            sequence=event.sequence,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from domain.book_types import PriceLevel
 from domain.events import (
     BookChanged,
     DomainEvent,
@@ -36,7 +37,7 @@ TRADE = Trade(
 )  # fmt: skip
 EVENTS: list[DomainEvent] = [
     PricesChanged("m" * 32, (0.25, 0.75), 42, 1000, 9, AT),
-    BookChanged("m" * 32, "x" * 32, 4, AT),
+    BookChanged("m" * 32, "x" * 32, 4, AT, (PriceLevel(41, 5, 2),), (PriceLevel(43, 1, 1),), 42),
     TradeExecuted(TRADE),
     OrderChanged(ORDER),
     MarketStatusChanged("m" * 32, MarketStatus.PAUSED, AT),
@@ -54,3 +55,10 @@ def test_many_events_are_split_into_payloads_under_the_notify_limit() -> None:
     assert len(payloads) > 1
     assert all(len(p.encode()) <= MAX_PAYLOAD_BYTES for p in payloads)
     assert [e for p in payloads for e in unpack(p)] == events
+
+
+def test_a_full_book_fits_one_payload() -> None:
+    levels = tuple(PriceLevel(price, 2**31 - 1, 100_000) for price in range(1, 100))
+    full = BookChanged("m" * 32, "x" * 32, 2**31 - 1, AT, levels, levels[::-1], 99)
+    (payload,) = pack([full])
+    assert unpack(payload) == [full]
