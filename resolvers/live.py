@@ -1,109 +1,161 @@
-"""Subscriptions, and the reads that give a live feed its current state.
+"""The live feeds (the registry :data:`FEEDS`) and the subscriptions that read them.
 
-``marketPrices`` and ``orderBookUpdates`` send the current state first, then
-each newer state; ``marketTrades`` and ``myOrderUpdates`` have no single
-current state and send changes only (``Market.recentTrades`` and ``myOrders``
-hold the history). The feed (``web.live.LiveHub``) registers each subscriber
-before reading its first state, so nothing falls between.
+``marketPrices``, ``orderBookUpdates`` and ``marketStatus`` send the current
+state first, then each newer state; ``marketTrades`` and ``myOrderUpdates`` have
+no single current state and send changes only (``Market.recentTrades`` and
+``myOrders`` hold the history). The hub (``web.live.LiveHub``) registers each
+subscriber before reading its first state, so nothing falls between.
 
-:class:`LiveReads` is what the hub reads with: once per subscriber for its
-first state, and once per market event for every subscriber of that market.
+Every view is built once per event (from the event alone: a book event carries
+the levels its command computed) and shared by all subscribers of its key.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Hashable
+from contextlib import aclosing
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
 
 import strawberry
 
 from domain import model
 from domain.errors import NotFound
+from domain.events import (
+    BookChanged,
+    MarketStatusChanged,
+    OrderChanged,
+    PricesChanged,
+    TradeExecuted,
+)
 from domain.markets import ensure_type
-from domain.ports import Clock
 from domain.queries import ReadModel
+from domain.services.books import book_changed, book_of
 from resolvers.trading import book_depth
 from schema.context import Info
-from schema.types.markets import PriceUpdate
+from schema.live import Delivery, Feed
+from schema.types.markets import MarketStatusUpdate, PriceUpdate
 from schema.types.trading import Order, OrderBook, Trade
+
+V = TypeVar("V")
 
 
 @dataclass
-class BookState:
-    """One read of an outcome's book; its views per depth are built once and shared."""
+class BookView:
+    """One state of an outcome's book; its views per depth are built once and shared."""
 
-    outcome: model.Outcome
-    resting: list[model.Order]
+    event: BookChanged
     _views: dict[int, OrderBook] = field(default_factory=dict)
 
     @property
     def sequence(self) -> int:
-        return self.outcome.book_sequence
+        return self.event.sequence
 
     def view(self, depth: int) -> OrderBook:
         if depth not in self._views:
-            self._views[depth] = OrderBook.from_domain(self.outcome, self.resting, depth)
+            self._views[depth] = OrderBook.from_event(self.event, depth)
         return self._views[depth]
 
 
-class LiveReads:
-    """The committed state a feed starts from (or recovers with after a bus reconnect)."""
+async def market_now(reads: ReadModel, market_id: str) -> model.Market:
+    found = await reads.markets_by_ids([market_id])
+    if not found:
+        raise NotFound(f"no market {market_id}")
+    return found[0]
 
-    def __init__(self, reads: ReadModel, clock: Clock) -> None:
-        self._reads = reads
-        self._clock = clock
 
-    async def market(self, market_id: str) -> model.Market:
-        found = await self._reads.markets_by_ids([market_id])
-        if not found:
-            raise NotFound(f"no market {market_id}")
-        return found[0]
+async def prices_now(reads: ReadModel, now: datetime, market_id: str) -> PriceUpdate:
+    market = await market_now(reads, market_id)
+    last = await reads.recent_trades(market.id, 1)
+    return PriceUpdate.from_market(market, now, last[0].price_cents if last else None)
 
-    async def prices(self, market_id: str) -> PriceUpdate:
-        market = await self.market(market_id)
-        last = await self._reads.recent_trades(market.id, 1)
-        last_cents = last[0].price_cents if last else None
-        return PriceUpdate.from_market(market, self._clock.now(), last_cents)
 
-    async def book(self, market_id: str, outcome_id: str) -> BookState:
-        market = await self.market(market_id)
-        ensure_type(market, model.MarketType.ORDER_BOOK)
-        outcome = market.outcome(outcome_id)
-        return BookState(outcome, await self._reads.resting_orders(market.id, outcome.id))
+async def book_now(reads: ReadModel, now: datetime, key: tuple[str, str]) -> BookView:
+    market = await market_now(reads, key[0])
+    ensure_type(market, model.MarketType.ORDER_BOOK)
+    outcome = market.outcome(key[1])
+    resting = await reads.resting_orders(market.id, outcome.id)
+    return BookView(book_changed(outcome, now, book_of(resting)))
+
+
+async def market_exists(reads: ReadModel, now: datetime, market_id: str) -> None:
+    await market_now(reads, market_id)
+
+
+async def status_now(reads: ReadModel, now: datetime, market_id: str) -> MarketStatusUpdate:
+    market = await market_now(reads, market_id)
+    return MarketStatusUpdate.from_domain(MarketStatusChanged(market.id, market.status, now))
+
+
+PRICES: Feed[PricesChanged, PriceUpdate] = Feed(
+    "marketPrices", PricesChanged, key=lambda e: e.market_id,
+    view=lambda e, _: PriceUpdate.from_domain(e), delivery=Delivery.CONFLATE, snapshot=prices_now,
+)  # fmt: skip
+BOOK: Feed[BookChanged, BookView] = Feed(
+    "orderBookUpdates", BookChanged, key=lambda e: (e.market_id, e.outcome_id),
+    view=lambda e, _: BookView(e), delivery=Delivery.CONFLATE, snapshot=book_now,
+)  # fmt: skip
+TRADES: Feed[TradeExecuted, Trade] = Feed(
+    "marketTrades", TradeExecuted, key=lambda e: e.trade.market_id,
+    view=lambda e, number: Trade.from_domain(e.trade, number), delivery=Delivery.QUEUE,
+    snapshot=market_exists,
+)  # fmt: skip
+STATUS: Feed[MarketStatusChanged, MarketStatusUpdate] = Feed(
+    "marketStatus", MarketStatusChanged, key=lambda e: e.market_id,
+    view=lambda e, _: MarketStatusUpdate.from_domain(e), delivery=Delivery.QUEUE,
+    snapshot=status_now,
+)  # fmt: skip
+MY_ORDERS: Feed[OrderChanged, Order] = Feed(
+    "myOrderUpdates", OrderChanged, key=lambda e: e.order.user_id,
+    view=lambda e, _: Order.from_domain(e.order), delivery=Delivery.QUEUE, private=True,
+)  # fmt: skip
+
+FEEDS: tuple[Feed[Any, Any], ...] = (PRICES, BOOK, TRADES, STATUS, MY_ORDERS)
+"""Every live feed; the hub serves these (docs/API.md, "Adding a feed")."""
+
+
+async def follow(info: Info, feed: Feed[Any, V], key: Hashable) -> AsyncGenerator[V, None]:
+    """Each view of ``feed`` for ``key``, holding one of the connection's subscription slots."""
+    ctx = info.context
+    with ctx.subscription_slot():
+        async with ctx.live.open(feed, key) as views:
+            async for view in views:
+                ctx.loaders.clear()  # nested fields read the state after this event
+                yield view
 
 
 async def market_prices(info: Info, market_id: strawberry.ID) -> AsyncGenerator[PriceUpdate, None]:
-    ctx = info.context
-    with ctx.subscription_slot():
-        async with ctx.live.prices(market_id) as updates:
-            async for update in updates:
-                yield update
+    async with aclosing(follow(info, PRICES, market_id)) as views:
+        async for update in views:
+            yield update
 
 
 async def order_book_updates(
     info: Info, market_id: strawberry.ID, outcome_id: strawberry.ID, depth: int | None = 10
 ) -> AsyncGenerator[OrderBook, None]:
-    ctx, levels = info.context, book_depth(depth)
-    with ctx.subscription_slot():
-        async with ctx.live.book(market_id, outcome_id, levels) as books:
-            async for book in books:
-                yield book
+    levels = book_depth(depth)
+    async with aclosing(follow(info, BOOK, (market_id, outcome_id))) as views:
+        async for book in views:
+            yield book.view(levels)
 
 
 async def market_trades(info: Info, market_id: strawberry.ID) -> AsyncGenerator[Trade, None]:
-    ctx = info.context
-    with ctx.subscription_slot():
-        async with ctx.live.trades(market_id) as trades:
-            async for trade in trades:
-                ctx.loaders.clear()
-                yield trade
+    async with aclosing(follow(info, TRADES, market_id)) as views:
+        async for trade in views:
+            yield trade
+
+
+async def market_status(
+    info: Info, market_id: strawberry.ID
+) -> AsyncGenerator[MarketStatusUpdate, None]:
+    async with aclosing(follow(info, STATUS, market_id)) as views:
+        async for update in views:
+            yield update
 
 
 async def my_order_updates(info: Info) -> AsyncGenerator[Order, None]:
-    ctx = info.context
-    principal = await ctx.require_principal()
-    with ctx.subscription_slot():
-        async with ctx.live.orders(principal.user_id) as orders:
-            async for order in orders:
-                ctx.loaders.clear()
-                yield order
+    principal = await info.context.require_principal()
+    async with aclosing(follow(info, MY_ORDERS, principal.user_id)) as views:
+        async for order in views:
+            yield order

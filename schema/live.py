@@ -1,38 +1,60 @@
-"""The live side as the schema sees it: the feed that subscriptions read.
+"""Live feeds as a registry: what a feed carries, to whom, and how it is delivered.
 
-``web.live.LiveHub`` implements :class:`LiveFeed`, fed by the event bus. Each
-method opens one subscriber; the iterator it yields runs until the context
-exits. Prices and books start with the current state and are conflated (a
-subscriber that falls behind gets the newest state, never a backlog); trades
-and order updates are queued up to a bound, the oldest dropped beyond it.
+A :class:`Feed` names the domain event it carries, the key that picks its
+subscribers (a market, a book, a user), how a subscriber that falls behind is
+served (:class:`Delivery`), the read that gives a new subscriber the current
+state, and the view (a schema type) built once per event and shared by every
+subscriber of that key. ``resolvers.live.FEEDS`` lists them; ``web.live.LiveHub``
+implements :class:`LiveFeed` for any of them, fed by the event bus. A new feed is
+one :class:`Feed` entry and its schema type (docs/API.md, "Adding a feed").
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import enum
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from schema.types.markets import PriceUpdate
-    from schema.types.trading import Order, OrderBook, Trade
+from domain.queries import ReadModel
+
+E = TypeVar("E")
+V = TypeVar("V")
+
+
+class Delivery(enum.Enum):
+    CONFLATE = "conflate"
+    """Each subscriber holds only the newest view not sent yet (views have a ``sequence``)."""
+    QUEUE = "queue"
+    """Each subscriber queues views up to a bound and drops the oldest beyond it."""
+
+
+Snapshot = Callable[[ReadModel, datetime, Any], Awaitable[Any]]
+"""``(reads, now, key)``: the current view of ``key``, or None for a feed of changes only.
+It raises (NOT_FOUND...) when the key names nothing a subscriber may follow."""
+
+
+@dataclass(frozen=True, slots=True)
+class Feed(Generic[E, V]):
+    """One live feed. ``view(event, number)`` gets the number of the event on this
+    worker's channel for its key (1, 2, ...; a bus reconnect skips one)."""
+
+    name: str
+    event: type[E]
+    key: Callable[[E], Hashable]
+    view: Callable[[E, int], V]
+    delivery: Delivery
+    snapshot: Snapshot | None = None
+    private: bool = False
+    """Keyed by user: only that user's subscribers receive it."""
 
 
 class LiveFeed(Protocol):
-    def prices(self, market_id: str) -> AbstractAsyncContextManager[AsyncIterator[PriceUpdate]]:
-        """The market's prices now, then each newer update (``sequence`` only increases)."""
-        ...
-
-    def book(
-        self, market_id: str, outcome_id: str, depth: int
-    ) -> AbstractAsyncContextManager[AsyncIterator[OrderBook]]:
-        """The outcome's book now, then each newer state (``sequence`` only increases)."""
-        ...
-
-    def trades(self, market_id: str) -> AbstractAsyncContextManager[AsyncIterator[Trade]]:
-        """The market's trades from now on, each with a ``sequence`` that shows drops."""
-        ...
-
-    def orders(self, user_id: str) -> AbstractAsyncContextManager[AsyncIterator[Order]]:
-        """Changes of the user's orders from now on."""
+    def open(
+        self, feed: Feed[Any, V], key: Hashable
+    ) -> AbstractAsyncContextManager[AsyncIterator[V]]:
+        """One subscriber of ``feed`` for ``key``: the current state first (if the feed
+        has one), then each newer view, until the context exits."""
         ...

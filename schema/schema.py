@@ -25,7 +25,7 @@ from schema.limits import bounded_rules, parse_and_validate
 from schema.permissions import IsAdmin, IsAuthenticated
 from schema.types.accounts import AuthPayload, User
 from schema.types.api_keys import ApiKey, ApiKeyCreated
-from schema.types.markets import Market, PriceUpdate, Resolution
+from schema.types.markets import Market, MarketStatusUpdate, PriceUpdate, Resolution
 from schema.types.pages import MarketConnection, OrderConnection, TradeConnection
 from schema.types.trading import (
     CompleteSetResult,
@@ -137,6 +137,10 @@ class Subscription:
     )
     market_trades: AsyncGenerator[Trade, None] = strawberry.subscription(
         resolver=live.market_trades, description="Every trade of the market from now on."
+    )
+    market_status: AsyncGenerator[MarketStatusUpdate, None] = strawberry.subscription(
+        resolver=live.market_status,
+        description="The market's status now, then every change (paused, closed, resolved...).",
     )
     my_order_updates: AsyncGenerator[Order, None] = strawberry.subscription(
         resolver=live.my_order_updates,

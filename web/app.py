@@ -47,7 +47,7 @@ from domain.errors import Unauthenticated
 from domain.keys import ApiKey
 from domain.ports import PasswordHasher
 from domain.services import api_keys
-from resolvers.live import LiveReads
+from resolvers.live import FEEDS
 from schema.context import Context, new_request_id
 from schema.schema import build_schema
 from web.backends import Backend, default_hasher, open_backend
@@ -238,7 +238,9 @@ def create_app(
         publisher = FanOutPublisher(bus.publish, metrics.publish)
         backend = await open_backend(settings, publisher, hasher or default_hasher())
         hub = LiveHub(
-            LiveReads(backend.reads, backend.services.clock),
+            FEEDS,
+            backend.reads,
+            backend.services.clock,
             queue_size=settings.live_queue_size,
             on_dropped=metrics.dropped.inc,
         )

@@ -1,24 +1,21 @@
-"""The live hub: committed events fanned out to subscribers, each update built once.
+"""The live hub: committed events fanned out to subscribers, each view built once.
 
 The event bus hands every batch of committed events to :meth:`LiveHub.on_events`
-(this process's events and every other worker's alike). Per market event the
-hub builds one immutable update and offers that same object to every
-subscriber; a tick costs one build plus one send per subscriber:
+(this process's events and every other worker's alike). The hub knows the feeds
+of ``resolvers.live.FEEDS`` (``schema.live.Feed``) and nothing of their types:
+per event and feed it finds the channel of the event's key, builds the feed's
+view once and offers that same object to every subscriber of the channel:
 
-- ``PricesChanged``: one ``PriceUpdate``. Conflated: each subscriber holds only
-  the newest update it has not sent yet, so a slow client skips states (its
-  ``sequence`` jumps) and never builds a backlog.
-- ``BookChanged``: the book's feed re-reads the book once (one read however many
-  subscribers; events that arrive during a read are folded into the next read)
-  and builds one ``OrderBook`` per distinct depth. Conflated like prices.
-- ``TradeExecuted``: one ``Trade`` numbered by the feed's trade sequence; each
-  subscriber queues at most ``queue_size`` and drops the oldest beyond that,
-  which shows as a gap in ``sequence``.
-- ``OrderChanged``: one ``Order`` for its owner's subscribers, queued the same way.
+- ``Delivery.CONFLATE`` (prices, books): each subscriber holds only the newest
+  view it has not sent yet, so a slow client skips states (its ``sequence``
+  jumps) and never builds a backlog.
+- ``Delivery.QUEUE`` (trades, order updates, statuses): each subscriber queues at
+  most ``queue_size`` and drops the oldest beyond that; trades show it as a gap
+  in ``sequence`` (the channel numbers its events).
 
-After the bus reconnects (:meth:`resync`) every price and book feed re-reads its
-state once and sends it if it is newer; trade feeds skip one number to mark
-that trades may have been missed.
+After the bus reconnects (:meth:`resync`) every conflating channel re-reads its
+state once and sends it if it is newer; queueing channels skip one number to
+mark that events may have been missed.
 """
 
 from __future__ import annotations
@@ -26,29 +23,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
-from domain import model
-from domain.events import BookChanged, DomainEvent, OrderChanged, PricesChanged, TradeExecuted
-from resolvers.live import BookState
-from schema.types.markets import PriceUpdate
-from schema.types.trading import Order, OrderBook, Trade
+from domain.events import DomainEvent
+from domain.ports import Clock
+from domain.queries import ReadModel
+from schema.live import Delivery, Feed
 
 log = logging.getLogger("bellwether.live")
 
 DEFAULT_QUEUE_SIZE = 256
-
-
-class StateReader(Protocol):
-    """The committed state of a feed (``resolvers.live.LiveReads``)."""
-
-    async def market(self, market_id: str) -> model.Market: ...
-
-    async def prices(self, market_id: str) -> PriceUpdate: ...
-
-    async def book(self, market_id: str, outcome_id: str) -> BookState: ...
 
 
 class Sequenced(Protocol):
@@ -58,7 +44,6 @@ class Sequenced(Protocol):
 
 S = TypeVar("S", bound=Sequenced)
 T = TypeVar("T")
-K = TypeVar("K")
 
 
 class Latest(Generic[S]):
@@ -117,68 +102,24 @@ class Bounded(Generic[T]):
             self._ready.clear()
 
 
-class BookFeed:
-    """One outcome's book on this worker: read once per change, shared by its subscribers."""
-
-    def __init__(self, hub: LiveHub, market_id: str, outcome_id: str) -> None:
-        self.key = (market_id, outcome_id)
-        self.subscribers: dict[Latest[OrderBook], int] = {}
-        self._hub = hub
-        self._built = -1
-        self._wanted = -1
-        self._task: asyncio.Task[None] | None = None
-
-    def changed(self, sequence: int) -> None:
-        """The book reached ``sequence``: read it, unless a read already covers that."""
-        if sequence <= max(self._built, self._wanted):
-            return
-        self._wanted = sequence
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._refresh(), name=f"book-{self.key}")
-
-    def resync(self) -> None:
-        self.changed(max(self._built, self._wanted) + 1)
-
-    def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-    async def _refresh(self) -> None:
-        while self._wanted > self._built and self.subscribers:
-            target = self._wanted
-            try:
-                state = await self._hub.reads.book(*self.key)
-            except Exception:
-                log.exception("order book %s could not be read", self.key)
-                return
-            self._built = max(target, state.sequence)
-            self.offer(state)
-
-    def offer(self, state: BookState) -> None:
-        for subscriber, depth in list(self.subscribers.items()):
-            subscriber.offer(state.view(depth))
+Subscriber = Latest[Any] | Bounded[Any]
 
 
-class TradeFeed:
-    """One market's trades on this worker, numbered in the order they arrived."""
+class Channel:
+    """The subscribers of one feed and key on this worker."""
 
-    def __init__(self) -> None:
-        self.subscribers: set[Bounded[Trade]] = set()
-        self.sequence = 0
+    def __init__(self, feed: Feed[Any, Any], key: Hashable) -> None:
+        self.feed = feed
+        self.key = key
+        self.subscribers: set[Subscriber] = set()
+        self.number = 0
+        """Events of this channel so far (a bus reconnect skips one)."""
 
-    def offer(self, event: TradeExecuted) -> None:
-        self.sequence += 1
-        trade = Trade.from_domain(event.trade, self.sequence)
+    def offer(self, event: Any) -> None:
+        self.number += 1
+        view = self.feed.view(event, self.number)
         for subscriber in self.subscribers:
-            subscriber.offer(trade)
-
-
-def _leave(registry: dict[K, set[T]], key: K, member: T) -> None:
-    members = registry.get(key)
-    if members is not None:
-        members.discard(member)
-        if not members:
-            del registry[key]
+            subscriber.offer(view)
 
 
 class LiveHub:
@@ -186,73 +127,61 @@ class LiveHub:
 
     def __init__(
         self,
-        reads: StateReader,
+        feeds: Sequence[Feed[Any, Any]],
+        reads: ReadModel,
+        clock: Clock,
         queue_size: int = DEFAULT_QUEUE_SIZE,
         on_dropped: Callable[[], None] | None = None,
     ) -> None:
         self.reads = reads
+        self._clock = clock
         self._queue_size = queue_size
         self._on_dropped = on_dropped or (lambda: None)
-        self._prices: dict[str, set[Latest[PriceUpdate]]] = {}
-        self._books: dict[tuple[str, str], BookFeed] = {}
-        self._trades: dict[str, TradeFeed] = {}
-        self._orders: dict[str, set[Bounded[Order]]] = {}
+        self._feeds = {feed.name: feed for feed in feeds}
+        self._by_event: dict[type, list[Feed[Any, Any]]] = {}
+        for feed in feeds:
+            self._by_event.setdefault(feed.event, []).append(feed)
+        self._channels: dict[tuple[str, Hashable], Channel] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.received = 0
 
     @property
     def subscriber_count(self) -> int:
-        return (
-            sum(len(subs) for subs in self._prices.values())
-            + sum(len(feed.subscribers) for feed in self._books.values())
-            + sum(len(feed.subscribers) for feed in self._trades.values())
-            + sum(len(subs) for subs in self._orders.values())
-        )
+        return sum(len(channel.subscribers) for channel in self._channels.values())
 
     async def on_events(self, events: Sequence[DomainEvent]) -> None:
-        """The bus listener. Never waits for I/O: book reads run in each book's task."""
+        """The bus listener. Never waits for I/O."""
         for event in events:
             self.received += 1
             self.dispatch(event)
 
     def dispatch(self, event: DomainEvent) -> None:
-        if isinstance(event, PricesChanged):
-            self._fan_prices(PriceUpdate.from_domain(event), event.market_id)
-        elif isinstance(event, BookChanged):
-            book = self._books.get((event.market_id, event.outcome_id))
-            if book is not None:
-                book.changed(event.sequence)
-        elif isinstance(event, TradeExecuted):
-            trades = self._trades.get(event.trade.market_id)
-            if trades is not None:
-                trades.offer(event)
-        elif isinstance(event, OrderChanged):
-            owners = self._orders.get(event.order.user_id)
-            if owners:
-                order = Order.from_domain(event.order)
-                for subscriber in owners:
-                    subscriber.offer(order)
-
-    def _fan_prices(self, update: PriceUpdate, market_id: str) -> None:
-        for subscriber in self._prices.get(market_id, ()):
-            subscriber.offer(update)
+        for feed in self._by_event.get(type(event), ()):
+            channel = self._channels.get((feed.name, feed.key(event)))
+            if channel is not None:
+                channel.offer(event)
 
     async def resync(self) -> None:
-        """After a bus reconnect: resend current state where it moved; mark trade gaps."""
-        for market_id in list(self._prices):
-            self._spawn(self._reread_prices(market_id))
-        for book in self._books.values():
-            book.resync()
-        for trades in self._trades.values():
-            trades.sequence += 1
+        """After a bus reconnect: resend current state where it moved; mark queue gaps."""
+        for channel in list(self._channels.values()):
+            if channel.feed.delivery is Delivery.CONFLATE:
+                self._spawn(self._reread(channel))
+            else:
+                channel.number += 1
 
-    async def _reread_prices(self, market_id: str) -> None:
+    async def _reread(self, channel: Channel) -> None:
         try:
-            update = await self.reads.prices(market_id)
+            view = await self._snapshot(channel.feed, channel.key)
         except Exception:
-            log.exception("prices of market %s could not be read", market_id)
+            log.exception("%s %s could not be read", channel.feed.name, channel.key)
             return
-        self._fan_prices(update, market_id)
+        for subscriber in list(channel.subscribers):
+            subscriber.offer(view)
+
+    async def _snapshot(self, feed: Feed[Any, Any], key: Hashable) -> Any:
+        if feed.snapshot is None:
+            return None
+        return await feed.snapshot(self.reads, self._clock.now(), key)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
@@ -260,61 +189,32 @@ class LiveHub:
         task.add_done_callback(self._tasks.discard)
 
     async def close(self) -> None:
-        for book in self._books.values():
-            book.close()
         for task in list(self._tasks):
             task.cancel()
 
     @asynccontextmanager
-    async def prices(self, market_id: str) -> AsyncIterator[AsyncIterator[PriceUpdate]]:
-        subscriber = Latest[PriceUpdate]()
-        with self._member(self._prices, market_id, subscriber):
-            subscriber.offer(await self.reads.prices(market_id))
-            yield subscriber.updates()
-
-    @asynccontextmanager
-    async def book(
-        self, market_id: str, outcome_id: str, depth: int
-    ) -> AsyncIterator[AsyncIterator[OrderBook]]:
-        key = (market_id, outcome_id)
-        feed = self._books.get(key) or self._books.setdefault(key, BookFeed(self, *key))
-        subscriber = Latest[OrderBook]()
-        feed.subscribers[subscriber] = depth
+    async def open(self, feed: Feed[Any, T], key: Hashable) -> AsyncIterator[AsyncIterator[T]]:
+        """Register first, then read the current state: nothing falls between."""
+        if self._feeds.get(feed.name) is not feed:
+            raise ValueError(f"feed {feed.name} is not in this hub's registry")
+        channel = self._channels.get((feed.name, key))
+        if channel is None:
+            channel = self._channels[(feed.name, key)] = Channel(feed, key)
+        subscriber: Subscriber = (
+            Latest()
+            if feed.delivery is Delivery.CONFLATE
+            else Bounded(self._queue_size, self._on_dropped)
+        )
+        channel.subscribers.add(subscriber)
         try:
-            subscriber.offer((await self.reads.book(market_id, outcome_id)).view(depth))
+            first = await self._snapshot(feed, key)
+            if first is not None:
+                subscriber.offer(first)
             yield subscriber.updates()
         finally:
-            del feed.subscribers[subscriber]
-            if not feed.subscribers:
-                feed.close()
-                self._books.pop(key, None)
-
-    @asynccontextmanager
-    async def trades(self, market_id: str) -> AsyncIterator[AsyncIterator[Trade]]:
-        feed = self._trades.get(market_id) or self._trades.setdefault(market_id, TradeFeed())
-        subscriber = Bounded[Trade](self._queue_size, self._on_dropped)
-        feed.subscribers.add(subscriber)
-        try:
-            await self.reads.market(market_id)
-            yield subscriber.updates()
-        finally:
-            feed.subscribers.discard(subscriber)
-            if not feed.subscribers:
-                self._trades.pop(market_id, None)
-
-    @asynccontextmanager
-    async def orders(self, user_id: str) -> AsyncIterator[AsyncIterator[Order]]:
-        subscriber = Bounded[Order](self._queue_size, self._on_dropped)
-        with self._member(self._orders, user_id, subscriber):
-            yield subscriber.updates()
-
-    @contextmanager
-    def _member(self, registry: dict[K, set[T]], key: K, member: T) -> Iterator[None]:
-        registry.setdefault(key, set()).add(member)
-        try:
-            yield
-        finally:
-            _leave(registry, key, member)
+            channel.subscribers.discard(subscriber)
+            if not channel.subscribers and self._channels.get((feed.name, key)) is channel:
+                del self._channels[(feed.name, key)]
 
 
 class FanOutPublisher:

@@ -204,6 +204,21 @@ class PriceUpdate:
         )
 
 
+@strawberry.type(description="A market's status: the current one first, then every change.")
+class MarketStatusUpdate:
+    market_id: strawberry.ID
+    status: MarketStatus
+    at: datetime
+
+    @classmethod
+    def from_domain(cls, event: events.MarketStatusChanged) -> MarketStatusUpdate:
+        return cls(
+            market_id=strawberry.ID(event.market_id),
+            status=MarketStatus(event.status.value),
+            at=event.at,
+        )
+
+
 @strawberry.type(description="The outcome of resolving or voiding a market. " + RESOLUTION_RULES)
 class Resolution:
     market: Market

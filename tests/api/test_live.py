@@ -23,6 +23,7 @@ BOOK = """subscription($m: ID!, $o: ID!) { orderBookUpdates(marketId: $m, outcom
 TRADES = """subscription($m: ID!) { marketTrades(marketId: $m) {
   priceCents quantity sequence market { id } } }"""
 MY_ORDERS = "subscription { myOrderUpdates { id status filledQuantity } }"
+STATUS = "subscription($m: ID!) { marketStatus(marketId: $m) { marketId status } }"
 
 
 @pytest.fixture
@@ -86,6 +87,23 @@ async def test_order_book_and_my_orders_update_after_trades(
         assert (filled["status"], filled["filledQuantity"]) == ("FILLED", 5)
         emptied = next(u["orderBookUpdates"] for u in later if "orderBookUpdates" in u)
         assert (emptied["asks"], emptied["sequence"]) == ([], book["sequence"] + 1)
+
+
+async def test_market_status_sends_the_status_then_each_change(
+    server: LiveServer, live_api: Api
+) -> None:
+    _, alice = await live_api.user("alice")
+    market = await ops.create_market(live_api, alice)
+    async with live_client(server.ws_url) as ws:
+        await ws.subscribe("s", STATUS, {"m": market["id"]})
+        assert (await ws.data())["marketStatus"] == {"marketId": market["id"], "status": "OPEN"}
+        for mutation, status in (
+            (ops.PAUSE, "PAUSED"),
+            (ops.RESUME, "OPEN"),
+            (ops.CLOSE, "CLOSED"),
+        ):
+            await live_api.data(mutation, {"id": market["id"]}, alice)
+            assert (await ws.data())["marketStatus"]["status"] == status
 
 
 async def test_my_order_updates_shows_only_the_callers_orders(

@@ -5,60 +5,54 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from starlette.applications import Starlette
 
 from domain import model
 from domain.events import PricesChanged, TradeExecuted
-from resolvers.live import BookState
+from domain.queries import ReadModel
+from persistence.system import SystemClock
+from resolvers.live import BOOK, PRICES, TRADES
 from schema.types.markets import PriceUpdate
 from tests.api import ops
 from tests.api.conftest import Api
-from web.live import LiveHub, StateReader
+from web.live import LiveHub
 
 AT = datetime(2030, 1, 1, tzinfo=UTC)
 T = TypeVar("T")
 
 
 class CountingReads:
-    """Delegates to the app's reader and counts each kind of read."""
+    """Delegates to the app's read model and counts reads of resting orders."""
 
-    def __init__(self, inner: StateReader) -> None:
+    def __init__(self, inner: ReadModel) -> None:
         self.inner = inner
-        self.counts = {"market": 0, "prices": 0, "book": 0}
+        self.books = 0
 
-    async def market(self, market_id: str) -> model.Market:
-        self.counts["market"] += 1
-        return await self.inner.market(market_id)
+    async def resting_orders(self, market_id: str, outcome_id: str) -> Any:
+        self.books += 1
+        return await self.inner.resting_orders(market_id, outcome_id)
 
-    async def prices(self, market_id: str) -> PriceUpdate:
-        self.counts["prices"] += 1
-        return await self.inner.prices(market_id)
-
-    async def book(self, market_id: str, outcome_id: str) -> BookState:
-        self.counts["book"] += 1
-        return await self.inner.book(market_id, outcome_id)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
 
 class FixedPrices:
-    """A reader whose market prices a test sets; every market exists."""
+    """Market prices that a test sets, as the prices feed's current state."""
 
     def __init__(self, sequence: int = 0) -> None:
         self.sequence = sequence
+        self.prices = replace(PRICES, snapshot=self.snapshot)
+        self.trades = replace(TRADES, snapshot=None)
 
-    async def market(self, market_id: str) -> model.Market:
-        return model.Market(
-            market_id, "t" * 10, "", model.MarketType.LMSR, model.MarketStatus.OPEN, "u", [],
-            1.0, 0, "", AT, AT,
-        )  # fmt: skip
-
-    async def prices(self, market_id: str) -> PriceUpdate:
+    async def snapshot(self, reads: ReadModel, now: datetime, market_id: str) -> PriceUpdate:
         return PriceUpdate.from_domain(prices_changed(market_id, self.sequence))
 
-    async def book(self, market_id: str, outcome_id: str) -> BookState:
-        raise NotImplementedError
+    def hub(self, **options: Any) -> LiveHub:
+        return LiveHub((self.prices, self.trades), cast(ReadModel, None), SystemClock(), **options)
 
 
 def prices_changed(market_id: str, sequence: int) -> PricesChanged:
@@ -91,7 +85,7 @@ async def _wait(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_a_book_change_is_read_once_and_shared_by_every_subscriber(
+async def test_a_book_change_needs_no_read_and_is_shared_by_every_subscriber(
     app: Starlette, api: Api
 ) -> None:
     _, alice = await api.user("alice")
@@ -99,14 +93,14 @@ async def test_a_book_change_is_read_once_and_shared_by_every_subscriber(
     await api.data(ops.MINT, {"m": market["id"], "q": 10}, alice)
     hub: LiveHub = app.state.bellwether.hub
     reads = CountingReads(hub.reads)
-    hub.reads = reads
+    hub.reads = cast(ReadModel, reads)
     subscribers = 200
     received: list[list[Any]] = [[] for _ in range(subscribers)]
     ready = [asyncio.Event() for _ in range(subscribers)]
     tasks = [
         asyncio.create_task(
             collect(
-                hub.book(market["id"], market["outcomes"][0]["id"], 10 if i % 2 else 5),
+                hub.open(BOOK, (market["id"], market["outcomes"][0]["id"])),
                 received[i],
                 ready[i],
                 lambda got: len(got) == 3,
@@ -116,20 +110,22 @@ async def test_a_book_change_is_read_once_and_shared_by_every_subscriber(
     ]
     for event in ready:
         await event.wait()
-    assert reads.counts["book"] == subscribers  # each subscriber's first state
+    assert reads.books == subscribers  # each subscriber's first state
     for price in (55, 56):
         await api.data(ops.PLACE_ORDER, ops.limit(market, "SELL", 1, price), alice)
         await _wait(lambda: all(len(got) >= 2 for got in received))
     await asyncio.gather(*tasks)
-    assert reads.counts["book"] == subscribers + 2  # one read per change, not per subscriber
-    last = {id(got[-1]) for got in received}
-    assert len(last) == 2  # one shared update object per distinct depth
-    assert {got[-1].sequence for got in received} == {received[0][0].sequence + 2}
+    assert reads.books == subscribers  # a change carries its levels: no read at all
+    views = [got[-1].view(10 if i % 2 else 5) for i, got in enumerate(received)]
+    assert len({id(view) for view in views}) == 2  # one shared view per distinct depth
+    assert {view.sequence for view in views} == {received[0][0].sequence + 2}
+    assert {view.asks[0].price_cents for view in views} == {55}
 
 
 async def test_prices_are_conflated_for_a_subscriber_that_does_not_read() -> None:
-    hub = LiveHub(FixedPrices(sequence=3))
-    async with hub.prices("m") as updates:
+    fixed = FixedPrices(sequence=3)
+    hub = fixed.hub()
+    async with hub.open(fixed.prices, "m") as updates:
         await hub.on_events([prices_changed("m", n) for n in range(1, 101)])
         first = await anext(updates)
         assert first.sequence == 100
@@ -139,8 +135,9 @@ async def test_prices_are_conflated_for_a_subscriber_that_does_not_read() -> Non
 
 async def test_a_subscriber_that_falls_behind_on_trades_loses_the_oldest_with_a_gap() -> None:
     dropped: list[int] = []
-    hub = LiveHub(FixedPrices(), queue_size=5, on_dropped=lambda: dropped.append(1))
-    async with hub.trades("m") as updates:
+    fixed = FixedPrices()
+    hub = fixed.hub(queue_size=5, on_dropped=lambda: dropped.append(1))
+    async with hub.open(fixed.trades, "m") as updates:
         await hub.on_events([trade(n) for n in range(1, 21)])
         got = [(await anext(updates)).sequence for _ in range(5)]
     assert got == [16, 17, 18, 19, 20]
@@ -149,8 +146,8 @@ async def test_a_subscriber_that_falls_behind_on_trades_loses_the_oldest_with_a_
 
 async def test_a_bus_reconnect_resends_prices_that_moved_and_marks_a_trade_gap() -> None:
     reads = FixedPrices(sequence=7)
-    hub = LiveHub(reads)
-    async with hub.prices("m") as prices, hub.trades("m") as trades:
+    hub = reads.hub()
+    async with hub.open(reads.prices, "m") as prices, hub.open(reads.trades, "m") as trades:
         assert (await anext(prices)).sequence == 7
         await hub.on_events([trade(1)])
         assert (await anext(trades)).sequence == 1
