@@ -1,17 +1,22 @@
 """Domain events to compact JSON and back, for the PostgreSQL LISTEN/NOTIFY bus.
 
 NOTIFY payloads must stay under 8000 bytes: events are encoded as short arrays
-and packed into as few payloads as fit under :data:`MAX_PAYLOAD_BYTES`.
+and packed into as few payloads as fit under :data:`MAX_PAYLOAD_BYTES`. The codec
+is derived from the event and entity dataclasses (their fields in order, decoded
+by their type hints): a new event type needs a tag in :data:`EVENT_TAGS`, a new
+field needs nothing here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterator, Sequence
+import types
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from enum import Enum
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from domain.book_types import PriceLevel
 from domain.events import (
     BookChanged,
     DomainEvent,
@@ -20,106 +25,90 @@ from domain.events import (
     PricesChanged,
     TradeExecuted,
 )
-from domain.model import (
-    LmsrSide,
-    MarketStatus,
-    Order,
-    OrderStatus,
-    OrderType,
-    Side,
-    TimeInForce,
-    Trade,
-)
 
 MAX_PAYLOAD_BYTES = 7000
 
+EVENT_TAGS: dict[type[Any], str] = {
+    PricesChanged: "p",
+    BookChanged: "b",
+    TradeExecuted: "t",
+    OrderChanged: "o",
+    MarketStatusChanged: "s",
+}
+"""One short tag per event type; an event is ``[tag, *its fields]`` in field order."""
 
-def _time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _parse(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _order(order: Order) -> list[Any]:
-    return [
-        order.id, order.user_id, order.market_id, order.outcome_id, order.side.value,
-        order.order_type.value, order.time_in_force.value, order.price_cents, order.quantity,
-        _time(order.created_at), order.sequence, order.filled_quantity, order.status.value,
-        order.post_only, _time(order.expires_at), order.client_order_id, order.reserved_cents,
-        _time(order.updated_at),
-    ]  # fmt: skip
-
-
-def _order_from(row: list[Any]) -> Order:
-    created, expires, updated = _parse(row[9]), _parse(row[14]), _parse(row[17])
-    assert created is not None
-    return Order(
-        id=row[0], user_id=row[1], market_id=row[2], outcome_id=row[3], side=Side(row[4]),
-        order_type=OrderType(row[5]), time_in_force=TimeInForce(row[6]), price_cents=row[7],
-        quantity=row[8], created_at=created, sequence=row[10], filled_quantity=row[11],
-        status=OrderStatus(row[12]), post_only=row[13], expires_at=expires,
-        client_order_id=row[15], reserved_cents=row[16], updated_at=updated,
-    )  # fmt: skip
-
-
-def _trade(trade: Trade) -> list[Any]:
-    return [
-        trade.id, trade.market_id, trade.outcome_id, trade.price_cents, trade.quantity,
-        trade.is_amm, trade.taker_side.value, trade.taker_user_id, _time(trade.executed_at),
-        trade.notional_cents, trade.fee_cents, trade.maker_user_id, trade.taker_order_id,
-        trade.maker_order_id, trade.lmsr_side.value if trade.lmsr_side else None,
-    ]  # fmt: skip
-
-
-def _trade_from(row: list[Any]) -> Trade:
-    executed = _parse(row[8])
-    assert executed is not None
-    return Trade(
-        id=row[0], market_id=row[1], outcome_id=row[2], price_cents=row[3], quantity=row[4],
-        is_amm=row[5], taker_side=Side(row[6]), taker_user_id=row[7], executed_at=executed,
-        notional_cents=row[9], fee_cents=row[10], maker_user_id=row[11],
-        taker_order_id=row[12], maker_order_id=row[13],
-        lmsr_side=LmsrSide(row[14]) if row[14] else None,
-    )  # fmt: skip
+Decoder = Callable[[Any], Any]
 
 
 def encode_event(event: DomainEvent) -> list[Any]:
-    match event:
-        case PricesChanged():
-            return ["p", event.market_id, list(event.prices), event.last_trade_cents,
-                    event.volume_cents, event.sequence, _time(event.at)]  # fmt: skip
-        case BookChanged():
-            return ["b", event.market_id, event.outcome_id, event.sequence, _time(event.at),
-                    event.bids, event.asks, event.last_trade_cents]  # fmt: skip
-        case TradeExecuted():
-            return ["t", _trade(event.trade)]
-        case OrderChanged():
-            return ["o", _order(event.order)]
-        case MarketStatusChanged():
-            return ["s", event.market_id, event.status.value, _time(event.at)]
-    raise TypeError(f"cannot encode {event!r}")
+    tag = EVENT_TAGS.get(type(event))
+    if tag is None:
+        raise TypeError(f"cannot encode {event!r}")
+    return [tag, *_encode(event)]
 
 
 def decode_event(row: list[Any]) -> DomainEvent:
-    kind = row[0]
-    if kind == "p":
-        return PricesChanged(row[1], tuple(row[2]), row[3], row[4], row[5], _at(row[6]))
-    if kind == "b":
-        bids, asks = (tuple(PriceLevel(*level) for level in side) for side in row[5:7])
-        return BookChanged(row[1], row[2], row[3], _at(row[4]), bids, asks, row[7])
-    if kind == "t":
-        return TradeExecuted(_trade_from(row[1]))
-    if kind == "o":
-        return OrderChanged(_order_from(row[1]))
-    if kind == "s":
-        return MarketStatusChanged(row[1], MarketStatus(row[2]), _at(row[3]))
-    raise ValueError(f"unknown event kind {kind!r}")
+    decode = _EVENT_DECODERS.get(row[0])
+    if decode is None:
+        raise ValueError(f"unknown event kind {row[0]!r}")
+    event: DomainEvent = decode(row[1:])
+    return event
 
 
-def _at(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+def _encode(value: Any) -> Any:
+    """A value as JSON-ready data: a dataclass or NamedTuple as the list of its fields
+    in order, a tuple as a list, a datetime as ISO text, an enum as its value."""
+    if dataclasses.is_dataclass(value):
+        return [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _decoder(hint: Any) -> Decoder:
+    """The inverse of :func:`_encode` for a value of type ``hint``, from the type alone."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Union or origin is types.UnionType:
+        (inner,) = [arg for arg in args if arg is not type(None)]
+        decode = _decoder(inner)
+        return lambda value: None if value is None else decode(value)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _decoder(args[0])
+            return lambda values: tuple(item(v) for v in values)
+        items = [_decoder(arg) for arg in args]
+        return lambda values: tuple(d(v) for d, v in zip(items, values, strict=True))
+    if hint is datetime:
+        return datetime.fromisoformat
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint
+    if isinstance(hint, type) and (dataclasses.is_dataclass(hint) or hasattr(hint, "_fields")):
+        return _record_decoder(hint)
+    return _same
+
+
+def _record_decoder(cls: type[Any]) -> Decoder:
+    hints = get_type_hints(cls)
+    names = (
+        [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else cls._fields
+    )
+    fields = [(name, _decoder(hints[name])) for name in names]
+
+    def decode(values: list[Any]) -> Any:
+        return cls(**{name: d(v) for (name, d), v in zip(fields, values, strict=True)})
+
+    return decode
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_EVENT_DECODERS = {tag: _decoder(cls) for cls, tag in EVENT_TAGS.items()}
 
 
 def pack(events: Sequence[DomainEvent]) -> Iterator[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import get_args
 
 from domain.book_types import PriceLevel
 from domain.events import (
@@ -23,7 +24,7 @@ from domain.model import (
     TimeInForce,
     Trade,
 )
-from web.event_codec import MAX_PAYLOAD_BYTES, pack, unpack
+from web.event_codec import EVENT_TAGS, MAX_PAYLOAD_BYTES, pack, unpack
 
 AT = datetime(2030, 1, 1, 12, 30, tzinfo=UTC)
 ORDER = Order(
@@ -62,3 +63,7 @@ def test_a_full_book_fits_one_payload() -> None:
     full = BookChanged("m" * 32, "x" * 32, 2**31 - 1, AT, levels, levels[::-1], 99)
     (payload,) = pack([full])
     assert unpack(payload) == [full]
+
+
+def test_every_event_type_has_a_tag() -> None:
+    assert set(get_args(DomainEvent)) == set(EVENT_TAGS)
