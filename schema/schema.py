@@ -19,12 +19,13 @@ from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types.execution import ExecutionContext
 
-from resolvers import accounts, api_keys, live, markets, trading
+from resolvers import accounts, api_keys, batches, live, markets, trading
 from schema.errors import classify_all
 from schema.limits import bounded_rules, parse_and_validate
 from schema.permissions import IsAdmin, IsAuthenticated
 from schema.types.accounts import AuthPayload, User
 from schema.types.api_keys import ApiKey, ApiKeyCreated
+from schema.types.batches import CancelOrderResult, PlaceOrderResult
 from schema.types.markets import Market, MarketStatusUpdate, PriceUpdate, Resolution
 from schema.types.pages import MarketConnection, OrderConnection, TradeConnection
 from schema.types.trading import (
@@ -112,6 +113,22 @@ class Mutation:
     grant_bonus: User = strawberry.mutation(resolver=accounts.grant_bonus, permission_classes=ADMIN)
     deactivate_user: User = strawberry.mutation(
         resolver=accounts.deactivate_user, permission_classes=ADMIN
+    )
+    place_orders: list[PlaceOrderResult] = strawberry.mutation(
+        resolver=batches.place_orders,
+        permission_classes=SIGNED_IN,
+        description="Up to 100 orders, one result per input in order. atomic: all placed or "
+        'none, failing with the first failing item\'s code ("item 2: ..." is 0-based).',
+    )
+    cancel_orders: list[CancelOrderResult] = strawberry.mutation(
+        resolver=batches.cancel_orders,
+        permission_classes=SIGNED_IN,
+        description="Up to 1,000 orders, one result per id in order.",
+    )
+    cancel_all_orders: list[Order] = strawberry.mutation(
+        resolver=batches.cancel_all_orders,
+        permission_classes=SIGNED_IN,
+        description="Cancel every open order of the caller, in one market or everywhere.",
     )
     create_api_key: ApiKeyCreated = strawberry.mutation(
         resolver=api_keys.create_api_key,

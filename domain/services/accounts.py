@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from domain import ledger, validation
 from domain.errors import Forbidden, Unauthenticated, UsernameTaken
 from domain.ledger import Reason
-from domain.model import MarketStatus, OrderStatus, User
-from domain.services.books import load_books
+from domain.model import User
 from domain.services.context import ServiceContext
+from domain.services.order_batches import cancel_all_of
 from domain.services.work import Work
 
 
@@ -92,26 +92,7 @@ async def deactivate_user(ctx: ServiceContext, actor_id: str, user_id: str) -> U
         await work.commit()
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
-        resting = await uow.orders.resting_for_user(user_id)
-        markets = sorted({order.market_id for order in resting})
-        for market_id in markets:  # lock first, so balances are read under the locks
-            await work.market(market_id)
+        await cancel_all_of(work, user_id)
         user = await work.user(user_id)
-        for market_id in markets:
-            await _cancel_users_orders(work, market_id, user.id)
         await work.commit()
         return user
-
-
-async def _cancel_users_orders(work: Work, market_id: str, user_id: str) -> None:
-    market = await work.market(market_id)
-    loaded = await load_books(work, market)
-    mine = [order for order in loaded.orders.values() if order.user_id == user_id]
-    settle = await work.settlement(market, mine)
-    for order in mine:
-        loaded.book(order.outcome_id).cancel(order.id)
-        settle.end(order, OrderStatus.CANCELLED)
-        loaded.touched.add(order.outcome_id)
-    loaded.refresh_tops(work)
-    if market.status is MarketStatus.OPEN:
-        work.prices_changed(market)

@@ -86,28 +86,59 @@ async def place_order(ctx: ServiceContext, actor_id: str, command: PlaceOrder) -
     A repeat of a ``client_order_id`` returns the user's first order with that key,
     whatever else it says (a retry of a GTD order may arrive after its expiresAt).
     """
-    if command.client_order_id is not None:
-        validation.text(command.client_order_id, "clientOrderId", 1, 64)
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
         market = await work.market(command.market_id)
         user = await work.actor(actor_id)
-        if command.client_order_id is not None:
-            first = await uow.orders.get_by_client_id(user.id, command.client_order_id)
-            if first is not None:
-                return first
-        command, tif = _validated(command, work.now)
+        first = await first_with_client_id(work, user, command)
+        if first is not None:
+            return first
+        _validated(command, work.now)
         market_rules.ensure_type(market, MarketType.ORDER_BOOK)
         market_rules.ensure_tradable(market, work.now)
-        outcome = market.outcome(command.outcome_id)
-        loaded = await load_books(work, market, outcome)
-        order = _new_order(work, market, user, command, tif)
-        incoming = await _incoming(work, market, user, order)
-        result = loaded.book(outcome.id).submit(incoming, work.now)
-        settle = await work.settlement(market, loaded.named(result))
-        _apply(work, settle, loaded, order, result)
+        loaded = await load_books(work, market, market.outcome(command.outcome_id))
+        order, last = await place_in(work, loaded, user, command)
+        announce(work, loaded, last)
         await work.commit()
         return order
+
+
+async def first_with_client_id(work: Work, user: User, command: PlaceOrder) -> Order | None:
+    """The user's earlier order with the command's ``client_order_id``, if any."""
+    if command.client_order_id is None:
+        return None
+    validation.text(command.client_order_id, "clientOrderId", 1, 64)
+    return await work.uow.orders.get_by_client_id(user.id, command.client_order_id)
+
+
+async def place_in(
+    work: Work, loaded: LoadedBooks, user: User, command: PlaceOrder
+) -> tuple[Order, int | None]:
+    """Place one order in books already loaded under the market lock (several orders
+    of a batch share them); returns the order and its last fill's price.
+
+    Raises a DomainError before changing anything. Announcing the books and
+    prices is left to :func:`announce`, once per command."""
+    market = loaded.market
+    command, tif = _validated(command, work.now)
+    market_rules.ensure_type(market, MarketType.ORDER_BOOK)
+    market_rules.ensure_tradable(market, work.now)
+    outcome = market.outcome(command.outcome_id)
+    if outcome.id not in loaded.books:
+        raise NotFound(f"outcome {outcome.id} is not loaded")  # a caller's bug, never a client's
+    order = _new_order(work, market, user, command, tif)
+    incoming = await _incoming(work, market, user, order)
+    result = loaded.book(outcome.id).submit(incoming, work.now)
+    settle = await work.settlement(market, loaded.named(result))
+    _apply(work, settle, loaded, order, result)
+    return order, result.fills[-1].price_cents if result.fills else None
+
+
+def announce(work: Work, loaded: LoadedBooks, last_trade_cents: int | None) -> None:
+    """Announce the touched books and, if any, the market's new prices."""
+    if loaded.touched:
+        loaded.refresh_tops(work)
+        work.prices_changed(loaded.market, last_trade_cents)
 
 
 def _new_order(
@@ -180,11 +211,12 @@ def _apply(
         settle.reserve(order)
     work.track_order(order, new=True)
     work.order_changed(order)
+    for ended in (*result.expired, *result.self_trade_cancelled):
+        loaded.orders.pop(ended.order_id, None)
+    if result.rested is not None:
+        loaded.orders[order.id] = order
     if result.fills or result.rested is not None or result.expired or result.self_trade_cancelled:
         loaded.touched.add(order.outcome_id)
-        loaded.refresh_tops(work)
-        last = result.fills[-1].price_cents if result.fills else None
-        work.prices_changed(loaded.market, last)
 
 
 async def cancel_order(ctx: ServiceContext, actor_id: str, order_id: str) -> Order:

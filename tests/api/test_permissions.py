@@ -135,6 +135,23 @@ async def revoke_api_key(w: World, role: str) -> tuple[str, dict[str, Any]]:
     return query, {"id": created["createApiKey"]["apiKey"]["id"]}
 
 
+async def place_orders(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    order = ops.limit(await w.market("ORDER_BOOK"), "BUY", 1, 10)["i"]
+    return "mutation($i: [PlaceOrderInput!]!) { placeOrders(inputs: $i) { order { id } } }", {
+        "i": [order]
+    }
+
+
+async def cancel_orders(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    """Someone else's id is an item's FORBIDDEN, not the mutation's (per-item results)."""
+    _, variables = await cancel_order(w, role)
+    return "mutation($ids: [ID!]!) { cancelOrders(ids: $ids) { id } }", {"ids": [variables["id"]]}
+
+
+async def cancel_all_orders(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    return "mutation { cancelAllOrders { id } }", {}
+
+
 MATRIX: dict[str, tuple[Setup, tuple[str, str, str, str]]] = {
     "register": (register, (OK, OK, OK, OK)),
     "login": (login, (OK, OK, OK, OK)),
@@ -151,6 +168,9 @@ MATRIX: dict[str, tuple[Setup, tuple[str, str, str, str]]] = {
     "voidMarket": (void, (U, F, OK, OK)),
     "grantBonus": (grant, (U, F, F, OK)),
     "deactivateUser": (deactivate, (U, F, F, OK)),
+    "placeOrders": (place_orders, (U, OK, OK, OK)),
+    "cancelOrders": (cancel_orders, (U, OK, OK, OK)),
+    "cancelAllOrders": (cancel_all_orders, (U, OK, OK, OK)),
     "createApiKey": (create_api_key, (U, OK, OK, OK)),
     "revokeApiKey": (revoke_api_key, (U, F, OK, F)),
 }

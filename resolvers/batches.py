@@ -1,0 +1,37 @@
+"""Batch order operations: place many, cancel many, cancel all."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.services import order_batches
+from schema.context import Info
+from schema.inputs import PlaceOrderInput
+from schema.types.batches import CancelOrderResult, PlaceOrderResult
+from schema.types.trading import Order
+
+
+async def place_orders(
+    info: Info, inputs: list[PlaceOrderInput], atomic: bool | None = False
+) -> list[PlaceOrderResult]:
+    ctx = info.context
+    actor = await ctx.require_principal()
+    commands = [item.to_domain() for item in inputs]
+    results = await order_batches.place_orders(
+        ctx.services, actor.user_id, commands, atomic=bool(atomic)
+    )
+    return [PlaceOrderResult.from_domain(result) for result in results]
+
+
+async def cancel_orders(info: Info, ids: list[strawberry.ID]) -> list[CancelOrderResult]:
+    ctx = info.context
+    actor = await ctx.require_principal()
+    results = await order_batches.cancel_orders(ctx.services, actor.user_id, list(ids))
+    return [CancelOrderResult.from_domain(i, r) for i, r in zip(ids, results, strict=True)]
+
+
+async def cancel_all_orders(info: Info, market_id: strawberry.ID | None = None) -> list[Order]:
+    ctx = info.context
+    actor = await ctx.require_principal()
+    cancelled = await order_batches.cancel_all_orders(ctx.services, actor.user_id, market_id)
+    return [Order.from_domain(order) for order in cancelled]
