@@ -83,6 +83,24 @@ class Settlement:
                 self.position(order.user_id, order.outcome_id), order.remaining_quantity
             )
 
+    def release(self, order: Order, quantity: int) -> None:
+        """Release what ``quantity`` of a resting order's remaining shares hold (an amend):
+        price * quantity cents of a BUY, or that many shares of a SELL."""
+        if order.side is Side.BUY:
+            assert order.price_cents is not None
+            cents = order.price_cents * quantity
+            self.journal.move(
+                ledger.reserved(order.user_id),
+                ledger.cash(order.user_id),
+                cents,
+                Reason.RELEASE,
+                market_id=order.market_id,
+                order_id=order.id,
+            )
+            order.reserved_cents -= cents
+        else:
+            shares.release_shares(self.position(order.user_id, order.outcome_id), quantity)
+
     def end(self, order: Order, status: OrderStatus) -> None:
         """Cancel or expire a resting order and release what it still reserves."""
         if order.side is Side.BUY:

@@ -1,10 +1,10 @@
-"""Batch order operations: place many, cancel many, cancel all."""
+"""Order operations for bots: place many, cancel many, cancel all, amend."""
 
 from __future__ import annotations
 
 import strawberry
 
-from domain.services import order_batches
+from domain.services import amend, order_batches
 from schema.context import Info
 from schema.inputs import PlaceOrderInput
 from schema.types.batches import CancelOrderResult, PlaceOrderResult
@@ -35,3 +35,12 @@ async def cancel_all_orders(info: Info, market_id: strawberry.ID | None = None) 
     actor = await ctx.require_principal()
     cancelled = await order_batches.cancel_all_orders(ctx.services, actor.user_id, market_id)
     return [Order.from_domain(order) for order in cancelled]
+
+
+async def amend_order(
+    info: Info, id: strawberry.ID, price_cents: int | None = None, quantity: int | None = None
+) -> Order:
+    ctx = info.context
+    actor = await ctx.require_principal()
+    amended = await amend.amend_order(ctx.services, actor.user_id, id, price_cents, quantity)
+    return Order.from_domain(amended)

@@ -130,6 +130,13 @@ class Mutation:
         permission_classes=SIGNED_IN,
         description="Cancel every open order of the caller, in one market or everywhere.",
     )
+    amend_order: Order = strawberry.mutation(
+        resolver=batches.amend_order,
+        permission_classes=SIGNED_IN,
+        description="A resting LIMIT order's price and/or total quantity (filled + remaining). "
+        "A lower quantity keeps its place in the queue; a new price or a larger quantity "
+        "sends it to the back and it may trade at once (postOnly still applies).",
+    )
     create_api_key: ApiKeyCreated = strawberry.mutation(
         resolver=api_keys.create_api_key,
         permission_classes=SIGNED_IN,

@@ -127,10 +127,10 @@ async def place_in(
     if outcome.id not in loaded.books:
         raise NotFound(f"outcome {outcome.id} is not loaded")  # a caller's bug, never a client's
     order = _new_order(work, market, user, command, tif)
-    incoming = await _incoming(work, market, user, order)
+    incoming = await incoming_order(work, market, user, order)
     result = loaded.book(outcome.id).submit(incoming, work.now)
     settle = await work.settlement(market, loaded.named(result))
-    _apply(work, settle, loaded, order, result)
+    apply_match(work, settle, loaded, order, result)
     return order, result.fills[-1].price_cents if result.fills else None
 
 
@@ -163,17 +163,21 @@ def _new_order(
     )
 
 
-async def _incoming(work: Work, market: Market, user: User, order: Order) -> IncomingOrder:
-    """Check the trader can cover the order and describe it to the engine."""
+async def incoming_order(
+    work: Work, market: Market, user: User, order: Order, quantity: int | None = None
+) -> IncomingOrder:
+    """Check the trader can cover ``quantity`` shares of the order (default: all of it)
+    and describe them to the engine."""
     budget = None
+    quantity = order.quantity if quantity is None else quantity
     if order.side is Side.SELL:
         position = await work.position(user.id, market.id, order.outcome_id)
-        if position.free_shares < order.quantity:
+        if position.free_shares < quantity:
             raise InsufficientShares(
-                f"selling {order.quantity} shares but {position.free_shares} are held unreserved"
+                f"selling {quantity} shares but {position.free_shares} are held unreserved"
             )
     elif order.price_cents is not None:
-        notional = order.price_cents * order.quantity
+        notional = order.price_cents * quantity
         need = notional + fee_cents(notional, market.fee_bps)
         if user.cash_cents < need:
             raise InsufficientBalance(f"this order needs {need} cents; {user.cash_cents} available")
@@ -187,7 +191,7 @@ async def _incoming(work: Work, market: Market, user: User, order: Order) -> Inc
         side=order.side,
         order_type=order.order_type,
         price_cents=order.price_cents,
-        quantity=order.quantity,
+        quantity=quantity,
         time_in_force=order.time_in_force,
         sequence=order.sequence,
         post_only=order.post_only,
@@ -196,20 +200,30 @@ async def _incoming(work: Work, market: Market, user: User, order: Order) -> Inc
     )
 
 
-def _apply(
-    work: Work, settle: Settlement, loaded: LoadedBooks, order: Order, result: MatchResult
+def apply_match(
+    work: Work,
+    settle: Settlement,
+    loaded: LoadedBooks,
+    order: Order,
+    result: MatchResult,
+    *,
+    amended: bool = False,
 ) -> None:
+    """Settle what the engine returned for ``order`` (new, or ``amended`` and re-queued:
+    its earlier fills stand)."""
     for resting in result.expired:
         settle.end(loaded.orders[resting.order_id], OrderStatus.EXPIRED)
     for resting in result.self_trade_cancelled:
         settle.end(loaded.orders[resting.order_id], OrderStatus.CANCELLED)
     for fill in result.fills:
         settle.fill(order, loaded.orders[fill.maker_order_id], fill)
-    order.filled_quantity = result.filled_quantity
+    order.filled_quantity += result.filled_quantity
     order.status = result.status
+    if order.status is OrderStatus.OPEN and order.filled_quantity:
+        order.status = OrderStatus.PARTIALLY_FILLED
     if result.rested is not None:
         settle.reserve(order)
-    work.track_order(order, new=True)
+    work.track_order(order, new=not amended)
     work.order_changed(order)
     for ended in (*result.expired, *result.self_trade_cancelled):
         loaded.orders.pop(ended.order_id, None)

@@ -64,7 +64,15 @@ OUTCOME_COLUMNS = (
     "best_ask_cents",
     "book_sequence",
 )
-ORDER_COLUMNS = ("filled_quantity", "status", "reserved_cents", "updated_at")
+ORDER_COLUMNS = (
+    "filled_quantity",
+    "status",
+    "reserved_cents",
+    "updated_at",
+    "price_cents",  # price, quantity and queue place change when an order is amended
+    "quantity",
+    "sequence",
+)
 POSITION_COLUMNS = ("shares", "reserved_shares", "cost_cents")
 
 

@@ -74,7 +74,15 @@ PositionState = tuple[int, int, int]
 
 
 def _order_state(order: Order) -> OrderState:
-    return (order.filled_quantity, order.status.value, order.reserved_cents, order.updated_at)
+    return (
+        order.filled_quantity,
+        order.status.value,
+        order.reserved_cents,
+        order.updated_at,
+        order.price_cents,
+        order.quantity,
+        order.sequence,
+    )
 
 
 def _position_state(position: Position) -> PositionState:

@@ -67,3 +67,29 @@ async def test_cancel_orders_and_cancel_all(api: Api) -> None:
     assert await api.error_code(CANCEL_ALL, {"m": "nope"}, alice) == "NOT_FOUND"
     assert (await ops.me(api, alice))["reservedCents"] == 0
     assert await api.error_code(CANCEL_ALL, {}) == "UNAUTHENTICATED"
+
+
+AMEND = """mutation($id: ID!, $p: Int, $q: Int) {
+  amendOrder(id: $id, priceCents: $p, quantity: $q) {
+    id priceCents quantity filledQuantity remainingQuantity status } }"""
+
+
+async def test_amend_order_over_http(api: Api) -> None:
+    _, alice = await api.user("alice")
+    _, bob = await api.user("bob")
+    market = await ops.create_market(api, alice, "ORDER_BOOK")
+    placed = await api.data(ops.PLACE_ORDER, ops.limit(market, "BUY", 10, 40), alice)
+    order_id = placed["placeOrder"]["id"]
+    smaller = (await api.data(AMEND, {"id": order_id, "q": 6}, alice))["amendOrder"]
+    assert (smaller["quantity"], smaller["status"]) == (6, "OPEN")
+    assert (await ops.me(api, alice))["reservedCents"] == 240
+    repriced = (await api.data(AMEND, {"id": order_id, "p": 45, "q": 8}, alice))["amendOrder"]
+    assert (repriced["priceCents"], repriced["remainingQuantity"]) == (45, 8)
+    assert (await ops.me(api, alice))["reservedCents"] == 360
+    assert await api.error_code(AMEND, {"id": order_id, "q": 5}, bob) == "FORBIDDEN"
+    assert await api.error_code(AMEND, {"id": order_id, "p": 0}, alice) == "INVALID_AMOUNT"
+    assert await api.error_code(AMEND, {"id": order_id}, alice) == "BAD_USER_INPUT"
+    assert await api.error_code(AMEND, {"id": "nope", "q": 1}, alice) == "NOT_FOUND"
+    await api.data(ops.CANCEL_ORDER, {"id": order_id}, alice)
+    assert await api.error_code(AMEND, {"id": order_id, "q": 5}, alice) == "ORDER_NOT_CANCELLABLE"
+    assert await api.error_code(AMEND, {"id": order_id, "q": 5}) == "UNAUTHENTICATED"

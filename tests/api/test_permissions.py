@@ -152,6 +152,11 @@ async def cancel_all_orders(w: World, role: str) -> tuple[str, dict[str, Any]]:
     return "mutation { cancelAllOrders { id } }", {}
 
 
+async def amend_order(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    _, variables = await cancel_order(w, role)
+    return "mutation($id: ID!) { amendOrder(id: $id, quantity: 2) { id } }", variables
+
+
 MATRIX: dict[str, tuple[Setup, tuple[str, str, str, str]]] = {
     "register": (register, (OK, OK, OK, OK)),
     "login": (login, (OK, OK, OK, OK)),
@@ -171,6 +176,7 @@ MATRIX: dict[str, tuple[Setup, tuple[str, str, str, str]]] = {
     "placeOrders": (place_orders, (U, OK, OK, OK)),
     "cancelOrders": (cancel_orders, (U, OK, OK, OK)),
     "cancelAllOrders": (cancel_all_orders, (U, OK, OK, OK)),
+    "amendOrder": (amend_order, (U, F, OK, F)),
     "createApiKey": (create_api_key, (U, OK, OK, OK)),
     "revokeApiKey": (revoke_api_key, (U, F, OK, F)),
 }

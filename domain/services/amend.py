@@ -1,0 +1,108 @@
+"""Amending a resting LIMIT order: its price and/or total quantity (PRODUCT.md s. 11).
+
+Queue priority is the order's ``sequence`` (books load resting orders in that
+order). Lowering the quantity at the same price keeps the sequence, so the
+order keeps its place, and releases what the cut shares reserved. A new price
+or a larger quantity releases the whole reservation, gives the order a new
+sequence (the back of the queue) and submits its remaining quantity to the
+engine like a new order: it may trade on arrival (post-only still refuses
+that), and what rests is reserved again. Either way the reservation ends as
+price * remaining cents (or the remaining shares), to the cent.
+"""
+
+from __future__ import annotations
+
+from domain import markets as market_rules
+from domain import validation
+from domain.errors import BadUserInput, Forbidden, InvalidAmount, NotFound, OrderNotCancellable
+from domain.model import Order, OrderStatus, User
+from domain.services.books import LoadedBooks, as_resting, load_books
+from domain.services.context import ServiceContext
+from domain.services.orders import announce, apply_match, incoming_order
+from domain.services.work import Work
+
+
+async def amend_order(
+    ctx: ServiceContext,
+    actor_id: str,
+    order_id: str,
+    price_cents: int | None = None,
+    quantity: int | None = None,
+) -> Order:
+    """The amended order as it stands after any matching.
+
+    ``quantity`` is the new total (filled plus remaining): INVALID_AMOUNT unless it is
+    above what already filled. A filled, cancelled or expired order is
+    ORDER_NOT_CANCELLABLE; someone else's is FORBIDDEN."""
+    if price_cents is None and quantity is None:
+        raise BadUserInput("give a new priceCents, a new quantity, or both")
+    if price_cents is not None:
+        validation.price_cents(price_cents)
+    if quantity is not None:
+        validation.positive_amount(quantity, "quantity")
+    async with ctx.uow() as uow:
+        work = Work(ctx, uow)
+        found = await uow.orders.get(order_id)
+        if found is None:
+            raise NotFound(f"no order {order_id}")
+        market = await work.market(found.market_id)
+        user = await work.actor(actor_id)
+        if found.user_id != user.id:
+            raise Forbidden("only the order's owner may amend it")
+        loaded = await load_books(work, market, market.outcome(found.outcome_id))
+        order = loaded.orders.get(order_id)
+        if order is None:
+            current = await uow.orders.get(order_id)
+            status = found.status if current is None else current.status
+            if status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
+                status = OrderStatus.EXPIRED  # it expired as the book loaded
+            raise OrderNotCancellable(f"order {order_id} is {status.lower()}")
+        market_rules.ensure_tradable(market, work.now)
+        price = order.price_cents if price_cents is None else price_cents
+        total = order.quantity if quantity is None else quantity
+        if total <= order.filled_quantity:
+            raise InvalidAmount(
+                f"quantity must be above the {order.filled_quantity} shares already filled"
+            )
+        if price == order.price_cents and total <= order.quantity:
+            await _reduce(work, loaded, order, total)
+        else:
+            await _requeue(work, loaded, user, order, price, total)
+        await work.commit()
+        return order
+
+
+async def _reduce(work: Work, loaded: LoadedBooks, order: Order, total: int) -> None:
+    """Fewer shares at the same price: the order keeps its sequence, so its place."""
+    cut = order.quantity - total
+    if cut == 0:
+        return
+    settle = await work.settlement(loaded.market, [order])
+    settle.release(order, cut)
+    order.quantity = total
+    book = loaded.book(order.outcome_id)
+    book.cancel(order.id)
+    book.add_resting(as_resting(order))  # same price level: the depth shown is right
+    settle.changed(order)
+    loaded.touched.add(order.outcome_id)
+    announce(work, loaded, None)
+
+
+async def _requeue(
+    work: Work, loaded: LoadedBooks, user: User, order: Order, price: int | None, total: int
+) -> None:
+    """A new price or more shares: to the back of the queue, matched like a new order."""
+    market = loaded.market
+    settle = await work.settlement(market, [order])
+    loaded.book(order.outcome_id).cancel(order.id)
+    del loaded.orders[order.id]
+    settle.release(order, order.remaining_quantity)
+    order.price_cents, order.quantity = price, total
+    market.order_sequence += 1
+    order.sequence = market.order_sequence
+    incoming = await incoming_order(work, market, user, order, order.remaining_quantity)
+    result = loaded.book(order.outcome_id).submit(incoming, work.now)
+    settle = await work.settlement(market, loaded.named(result))
+    apply_match(work, settle, loaded, order, result, amended=True)
+    loaded.touched.add(order.outcome_id)
+    announce(work, loaded, result.fills[-1].price_cents if result.fills else None)
