@@ -8,6 +8,7 @@ Repositories return copies: a change reaches storage only through ``save``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -37,6 +38,43 @@ class PasswordHasher(Protocol):
 class EventPublisher(Protocol):
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         """Deliver events that a committed transaction produced."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A token bucket's shape: up to ``burst`` events at once, refilled at ``per_second``
+    events a second (so ``per_second`` on average)."""
+
+    burst: int
+    per_second: float
+
+
+class SharedCounters(Protocol):
+    """Counts and deadlines that every worker of one deployment shares (login attempts,
+    order rates, dead-man switches), each atomic across workers. Keys are namespaced
+    strings (``login:address:10.0.0.1``)."""
+
+    async def take(self, key: str, rate: Rate, cost: int = 1) -> bool:
+        """Take ``cost`` tokens from ``key``'s bucket (full when new) if it holds that
+        many: True; else take none: False."""
+        ...
+
+    async def give_back(self, key: str, rate: Rate, cost: int = 1) -> None:
+        """Return tokens taken for something that turned out not to count (capped at full)."""
+        ...
+
+    async def set_deadline(self, key: str, due: datetime | None) -> None:
+        """Set (or with None, clear) ``key``'s deadline."""
+        ...
+
+    async def claim_due(self, prefix: str, now: datetime) -> list[str]:
+        """The keys starting with ``prefix`` whose deadline has passed, each cleared and
+        returned to exactly one caller across all workers."""
+        ...
+
+    async def prune(self, now: datetime) -> None:
+        """Forget buckets that have refilled (a full bucket is the same as none)."""
         ...
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.errors import Unauthenticated
 from domain.services import accounts
 from schema.context import Info
 from schema.inputs import RegisterInput
@@ -26,12 +25,9 @@ async def register(info: Info, input: RegisterInput) -> User:
 async def login(info: Info, username: str, password: str) -> AuthPayload:
     """RATE_LIMITED after too many failures per username or attempts per address."""
     ctx = info.context
-    ctx.login_guard.attempt(username, ctx.client_address)
-    try:
-        user = await accounts.authenticate(ctx.services, username, password)
-    except Unauthenticated:
-        ctx.login_guard.failed(username)
-        raise
+    await ctx.login_guard.attempt(username, ctx.client_address)
+    user = await accounts.authenticate(ctx.services, username, password)
+    await ctx.login_guard.succeeded(username)
     return AuthPayload.from_domain(ctx.tokens.issue(user.id), user)
 
 

@@ -32,6 +32,8 @@ T = TypeVar("T")
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 TABLES = (
     "api_keys",
+    "counters",
+    "deadlines",
     "ledger_entries",
     "price_points",
     "trades",

@@ -54,7 +54,13 @@ from web.backends import Backend, default_hasher, open_backend
 from web.bus import EventBus, open_bus
 from web.live import FanOutPublisher, LiveHub
 from web.metrics import Metrics
-from web.middleware import BodyLimit, RequestLog, configure_logging, graphql_error_body
+from web.middleware import (
+    BodyLimit,
+    RequestLog,
+    TrustedProxies,
+    configure_logging,
+    graphql_error_body,
+)
 from web.settings import AppSettings
 from web.sweeper import run_sweeper
 from web.wsprotocols import LegacyWsHandler, TransportWsHandler
@@ -82,9 +88,10 @@ def signing_secret(settings: AppSettings) -> str:
 class AppState:
     settings: AppSettings
     tokens: TokenService
-    guard: LoginGuard
+    limits: LoginLimits
     metrics: Metrics
     key_secrets: ApiKeySecrets
+    guard: LoginGuard | None = None
     backend: Backend | None = None
     keys: KeyAuthenticator | None = None
     hub: LiveHub | None = None
@@ -92,7 +99,7 @@ class AppState:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def context(self, authorization: str | None, address: str, request_id: str) -> Context:
-        if self.backend is None or self.hub is None:
+        if self.backend is None or self.hub is None or self.guard is None:
             raise RuntimeError("the app has not started (lifespan not run)")
         return Context(
             services=self.backend.services,
@@ -207,7 +214,7 @@ def create_app(
     state = AppState(
         settings=settings,
         tokens=TokenService(secret, timedelta(minutes=settings.jwt_ttl_minutes)),
-        guard=LoginGuard(limits),
+        limits=limits,
         metrics=metrics,
         key_secrets=ApiKeySecrets.from_signing_secret(secret),
     )
@@ -249,12 +256,13 @@ def create_app(
         await bus.start()
         state.backend, state.hub, state.bus = backend, hub, bus
         state.keys = key_authenticator(state.key_secrets, backend)
+        state.guard = LoginGuard(limits, backend.counters)
         if settings.demo and not settings.is_production:
             from web.seed import seed_if_empty
 
             await seed_if_empty(backend)
         interval = settings.sweep_interval_seconds
-        sweeper = asyncio.create_task(run_sweeper(backend.services, interval))
+        sweeper = asyncio.create_task(run_sweeper(backend.services, interval, backend.counters))
         state.ready.set()
         if settings.gc_freeze:
             freeze_startup_heap()
@@ -288,6 +296,7 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
+            Middleware(TrustedProxies, trusted=settings.trusted_proxies),
             Middleware(RequestLog, metrics=metrics),
             Middleware(
                 CORSMiddleware,

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
 
-from domain.ports import EventPublisher, PasswordHasher, UnitOfWorkFactory
+from domain.ports import EventPublisher, PasswordHasher, SharedCounters, UnitOfWorkFactory
 from domain.queries import ReadModel
 from domain.services.context import ServiceContext, Settings
 from persistence.system import RandomIds, SystemClock
@@ -20,6 +20,8 @@ log = logging.getLogger("bellwether.app")
 class Backend:
     services: ServiceContext
     reads: ReadModel
+    counters: SharedCounters
+    """Shared by every worker on this database (login attempts; see domain.ports)."""
     close: Callable[[], Awaitable[None]]
 
 
@@ -37,6 +39,7 @@ async def _nothing() -> None:
 def open_memory(
     settings: AppSettings, publisher: EventPublisher, hasher: PasswordHasher
 ) -> Backend:
+    from persistence.counters import InMemorySharedCounters
     from persistence.memory import MemoryStore
     from persistence.memory_queries import InMemoryReadModel
 
@@ -48,7 +51,8 @@ def open_memory(
         hasher=hasher,
         settings=domain_settings(settings),
     )
-    return Backend(services, InMemoryReadModel(store), _nothing)
+    counters = InMemorySharedCounters(services.clock)
+    return Backend(services, InMemoryReadModel(store), counters, _nothing)
 
 
 async def open_tortoise(
@@ -56,6 +60,7 @@ async def open_tortoise(
 ) -> Backend:
     """Commands on one Database; reads on a second one when SQLite (its own connection,
     so a read never sees a command's uncommitted writes on the shared connection)."""
+    from persistence.tortoise.counters import TortoiseSharedCounters
     from persistence.tortoise.database import Database
     from persistence.tortoise.queries import TortoiseReadModel
     from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
@@ -74,8 +79,9 @@ async def open_tortoise(
     except BaseException:
         await database.close()  # and its checkpoint thread
         raise
+    units = TortoiseUnitOfWorkFactory(database, publisher)
     services = ServiceContext(
-        uow=cast(UnitOfWorkFactory, TortoiseUnitOfWorkFactory(database, publisher)),
+        uow=cast(UnitOfWorkFactory, units),
         clock=SystemClock(),
         ids=RandomIds(),
         hasher=hasher,
@@ -87,7 +93,8 @@ async def open_tortoise(
             await reader.close()
         await database.close()
 
-    return Backend(services, TortoiseReadModel(reader), close)
+    counters = TortoiseSharedCounters(units, services.clock)
+    return Backend(services, TortoiseReadModel(reader), counters, close)
 
 
 async def open_backend(

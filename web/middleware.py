@@ -1,7 +1,9 @@
-"""ASGI middleware: request ids and JSON-line request logs, and the body size limit."""
+"""ASGI middleware: request ids and JSON-line request logs, the body size limit, and the
+client address behind trusted proxies."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -130,6 +132,52 @@ class BodyLimit:
     async def _refuse(self, send: Send) -> None:
         message = f"request body larger than {self.max_bytes} bytes"
         await send_json(send, 413, graphql_error_body(message, "QUERY_TOO_COMPLEX"))
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class TrustedProxies:
+    """Sets the request's client address from ``X-Forwarded-For`` when, and only when,
+    the peer is one of ``trusted`` (addresses or networks): the client is the nearest
+    address in that header that is not itself a trusted proxy. From any other peer the
+    header is ignored, so a client cannot rotate the address it is counted under.
+
+    uvicorn's own ``proxy_headers`` (which trusts loopback by default) is switched off
+    (``web.serve.UVICORN_OPTIONS``); this is the one place that reads the header.
+    """
+
+    def __init__(self, app: ASGIApp, trusted: tuple[str, ...]) -> None:
+        self.app = app
+        self.trusted: tuple[Network, ...] = tuple(
+            ipaddress.ip_network(item, strict=False) for item in trusted
+        )
+
+    def _is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.strip())
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
+    def client(self, peer: str, forwarded: str) -> str:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not self._is_trusted(hop):
+                try:
+                    return str(ipaddress.ip_address(hop))
+                except ValueError:
+                    return peer  # a garbled header: count the proxy itself
+        return hops[0] if hops else peer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        peer = scope.get("client")
+        if self.trusted and peer and self._is_trusted(peer[0]):
+            forwarded = dict(scope.get("headers", [])).get(b"x-forwarded-for")
+            if forwarded:
+                address = self.client(peer[0], forwarded.decode("latin-1"))
+                scope = {**scope, "client": (address, 0)}
+        await self.app(scope, receive, send)
 
 
 class JsonLines(logging.Formatter):

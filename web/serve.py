@@ -6,11 +6,19 @@ import argparse
 import asyncio
 import os
 from pathlib import Path
+from typing import Any
 
 from auth.tokens import generate_secret
 from web.settings import AppSettings
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+UVICORN_OPTIONS: dict[str, Any] = {
+    "ws": "websockets-sansio",
+    # X-Forwarded-For is read by web.middleware.TrustedProxies, from
+    # BELLWETHER_TRUSTED_PROXIES only; uvicorn's own would trust any loopback peer.
+    "proxy_headers": False,
+}
+"""What ``bellwether serve`` sets on uvicorn (the API tests' server uses the same)."""
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,7 +72,7 @@ def serve_command(args: argparse.Namespace) -> int:
         workers=args.workers,
         access_log=False,
         log_level="warning",
-        ws="websockets-sansio",
+        **UVICORN_OPTIONS,
         # asyncio's own loop, not uvloop: the same CPU per request here, and a lower p99
         # under load (it queues newly read requests behind the work already waiting;
         # figures in docs/BENCHMARKS.md).

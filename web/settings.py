@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,6 +57,19 @@ def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _networks(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Addresses or CIDR networks (``10.0.0.0/8``), checked here so a typo fails at start."""
+    items = _list(env, name)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SystemExit(
+                f"BELLWETHER_{name} must list IP addresses or networks, got {item!r}"
+            ) from None
+    return items
+
+
 @dataclass(frozen=True, slots=True)
 class QueryLimits:
     """What one GraphQL request may ask for; over a limit is QUERY_TOO_COMPLEX."""
@@ -82,6 +96,9 @@ class AppSettings:
     login_limit_per_username: int = 10
     login_limit_per_address: int = 60
     login_window_seconds: int = 60
+    trusted_proxies: tuple[str, ...] = ()
+    """Peers whose ``X-Forwarded-For`` names the client (addresses or networks); none
+    by default, so a client cannot choose the address its login attempts count against."""
     sweep_interval_seconds: int = 5
     log_level: str = "INFO"
     max_subscriptions_per_connection: int = 50
@@ -137,6 +154,7 @@ class AppSettings:
             login_limit_per_username=_int(env, "LOGIN_LIMIT_PER_USERNAME", 10),
             login_limit_per_address=_int(env, "LOGIN_LIMIT_PER_ADDRESS", 60),
             login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", 60),
+            trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
             sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 5),
             log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
             max_subscriptions_per_connection=_int(env, "MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),

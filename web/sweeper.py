@@ -1,7 +1,8 @@
 """The sweeper: applies the time-based rules that no request triggers.
 
 Every ``interval`` seconds it closes markets past ``closes_at`` and expires GTD
-orders past ``expires_at`` (``domain.services.markets``). Commands also check
+orders past ``expires_at`` (``domain.services.markets``), and forgets shared rate
+buckets that have refilled (``domain.ports.SharedCounters.prune``). Commands also check
 both lazily, so a late sweep never lets anyone trade past a deadline; the sweep
 makes the book and the live updates catch up without waiting for a trader.
 """
@@ -12,6 +13,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from domain.ports import SharedCounters
 from domain.services import markets
 from domain.services.context import ServiceContext
 
@@ -24,13 +26,17 @@ class Sweep:
     markets_with_expired_orders: int
 
 
-async def sweep_once(ctx: ServiceContext) -> Sweep:
+async def sweep_once(ctx: ServiceContext, counters: SharedCounters | None = None) -> Sweep:
     closed = await markets.close_due_markets(ctx)
     expired = await markets.expire_due_orders(ctx)
+    if counters is not None:
+        await counters.prune(ctx.clock.now())
     return Sweep(closed, expired)
 
 
-async def run_sweeper(ctx: ServiceContext, interval: float) -> None:
+async def run_sweeper(
+    ctx: ServiceContext, interval: float, counters: SharedCounters | None = None
+) -> None:
     """Sweep forever, every ``interval`` seconds, until cancelled.
 
     A failing sweep is logged and retried at the next tick: one bad market must
@@ -38,7 +44,7 @@ async def run_sweeper(ctx: ServiceContext, interval: float) -> None:
     """
     while True:
         try:
-            sweep = await sweep_once(ctx)
+            sweep = await sweep_once(ctx, counters)
             if sweep.markets_closed or sweep.markets_with_expired_orders:
                 log.info("swept: %s", sweep)
         except asyncio.CancelledError:

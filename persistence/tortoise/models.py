@@ -234,3 +234,28 @@ class ApiKeyRecord(Model):
     class Meta:
         table = "api_keys"
         indexes = (Index(fields=("user_id", "created_at")),)
+
+
+class CounterRecord(Model):
+    """A token bucket shared by every worker (times in seconds since the epoch).
+
+    ``full_at`` is when it is full again: then the row can go (``persistence.tortoise.counters``).
+    """
+
+    key = fields.CharField(max_length=255, primary_key=True)
+    tokens = fields.FloatField()
+    updated_at = fields.FloatField()
+    full_at = fields.FloatField(db_index=True)
+
+    class Meta:
+        table = "counters"
+
+
+class DeadlineRecord(Model):
+    """A deadline shared by every worker: the first to claim it once due deletes it."""
+
+    key = fields.CharField(max_length=255, primary_key=True)
+    due_at = fields.FloatField(db_index=True)
+
+    class Meta:
+        table = "deadlines"

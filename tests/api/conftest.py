@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 
 from tests.harness import FakeHasher
 from web.app import create_app
+from web.serve import UVICORN_OPTIONS
 from web.settings import AppSettings
 
 SECRET = "test-secret-" + "x" * 40
@@ -135,7 +136,8 @@ class LiveServer:
 
 @asynccontextmanager
 async def serving(settings: AppSettings) -> AsyncIterator[LiveServer]:
-    """The app under a real uvicorn server on a free port, in this event loop."""
+    """An app under a real uvicorn server on a free port, in this event loop, configured
+    as ``bellwether serve`` configures it (one worker: start two for two workers)."""
     application = create_app(replace(settings), hasher=FakeHasher())
     port = free_port()
     config = uvicorn.Config(
@@ -144,7 +146,7 @@ async def serving(settings: AppSettings) -> AsyncIterator[LiveServer]:
         port=port,
         log_level="warning",
         lifespan="on",
-        ws="websockets-sansio",
+        **UVICORN_OPTIONS,
     )
     uv = uvicorn.Server(config)
     task = asyncio.create_task(uv.serve())

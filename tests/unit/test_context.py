@@ -16,6 +16,7 @@ from domain.model import User
 from domain.services import accounts
 from domain.services.accounts import Registration
 from domain.services.context import ServiceContext, Settings
+from persistence.counters import InMemorySharedCounters
 from persistence.memory import MemoryStore, SequentialIds
 from persistence.memory_queries import InMemoryReadModel
 from schema.context import Context
@@ -60,7 +61,7 @@ def context(reads: CountingReads, services: ServiceContext, token: str) -> Conte
         services=services,
         reads=reads,
         tokens=TOKENS,
-        login_guard=LoginGuard(LoginLimits(10, 60, 60)),
+        login_guard=LoginGuard(LoginLimits(10, 60, 60), InMemorySharedCounters(services.clock)),
         live=cast(Any, None),
         authorization=f"Bearer {token}",
     )
