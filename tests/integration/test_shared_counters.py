@@ -13,19 +13,19 @@ import pytest
 
 from domain.ports import Rate, SharedCounters
 from persistence.counters import InMemorySharedCounters
-from persistence.memory import InMemoryEventBus
-from persistence.system import ManualClock
+from persistence.memory import RecordingPublisher
 from persistence.tortoise.counters import TortoiseSharedCounters
 from persistence.tortoise.database import Database
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 from tests import dbtools
+from tests.clock import ManualClock
 from tests.harness import START
 
 FIVE_A_MINUTE = Rate(burst=5, per_second=5 / 60)
 
 
 def on_database(database: Database, clock: ManualClock) -> TortoiseSharedCounters:
-    return TortoiseSharedCounters(TortoiseUnitOfWorkFactory(database, InMemoryEventBus()), clock)
+    return TortoiseSharedCounters(TortoiseUnitOfWorkFactory(database, RecordingPublisher()), clock)
 
 
 @pytest.fixture
