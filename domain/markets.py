@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,10 +17,12 @@ from domain.errors import (
 )
 from domain.model import Market, MarketStatus, MarketType, User
 from domain.money import MAX_AMOUNT, MAX_FEE_BPS, is_fee_bps
-from domain.validation import text
+from domain.validation import bounded_float, text, utc_time
 
 MIN_LIQUIDITY = 0.01
 """Smallest b (shares): below it q/b overflows floats for ordinary trades."""
+MAX_LIQUIDITY = 1_000_000.0
+"""Largest b (shares); its subsidy with 10 outcomes, 2.3e8 cents, is under the ceiling."""
 MAX_MARKET_LIFETIME = timedelta(days=36525)
 MAX_OUTCOMES = 10
 FINAL_STATUSES = frozenset({MarketStatus.RESOLVED, MarketStatus.VOIDED})
@@ -48,8 +49,9 @@ def validate_spec(spec: MarketSpec, now: datetime, default_fee_bps: int) -> Mark
         raise BadUserInput(f"a market needs 2 to {MAX_OUTCOMES} outcomes")
     if len({name.casefold() for name in names}) != len(names):
         raise BadUserInput("outcome names must be unique")
-    if spec.closes_at.tzinfo is None or not now < spec.closes_at < now + MAX_MARKET_LIFETIME:
-        raise BadUserInput("closesAt must be a timezone-aware time within the next 100 years")
+    closes_at = utc_time(spec.closes_at, "closesAt")
+    if not now < closes_at < now + MAX_MARKET_LIFETIME:
+        raise BadUserInput("closesAt must be a time within the next 100 years")
     fee_bps = default_fee_bps if spec.fee_bps is None else spec.fee_bps
     if not is_fee_bps(fee_bps):
         raise BadUserInput(f"feeBps must be from 0 to {MAX_FEE_BPS}")
@@ -57,7 +59,7 @@ def validate_spec(spec: MarketSpec, now: datetime, default_fee_bps: int) -> Mark
         title=text(spec.title, "title", 10, 200),
         market_type=spec.market_type,
         outcomes=names,
-        closes_at=spec.closes_at,
+        closes_at=closes_at,
         description=text(spec.description, "description", 0, 5000),
         liquidity=_liquidity(spec, len(names)),
         fee_bps=fee_bps,
@@ -68,9 +70,9 @@ def validate_spec(spec: MarketSpec, now: datetime, default_fee_bps: int) -> Mark
 def _liquidity(spec: MarketSpec, n: int) -> float | None:
     if spec.market_type is MarketType.ORDER_BOOK:
         return None
-    b = spec.liquidity
-    if b is None or not math.isfinite(b) or b < MIN_LIQUIDITY:
-        raise InvalidAmount(f"liquidityParameter must be at least {MIN_LIQUIDITY} shares")
+    if spec.liquidity is None:
+        raise InvalidAmount("an LMSR market needs liquidityParameter")
+    b = bounded_float(spec.liquidity, "liquidityParameter", MIN_LIQUIDITY, MAX_LIQUIDITY)
     if lmsr.subsidy_cents(b, n) >= MAX_AMOUNT:
         raise InvalidAmount("liquidityParameter is too large: its subsidy exceeds the ceiling")
     return float(b)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 import strawberry
@@ -24,13 +24,6 @@ def given(value: T | None, default: T) -> T:
 
 def optional(value: T | None) -> T | None:
     return None if value is strawberry.UNSET else value
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """Times without an offset are read as UTC (documented); others are kept."""
-    if moment is None or moment is strawberry.UNSET:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 @strawberry.input(description="A new account; it starts with the configured starting balance.")
@@ -70,7 +63,7 @@ class CreateMarketInput:
             title=self.title,
             market_type=model.MarketType(self.market_type.value),
             outcomes=tuple(self.outcomes),
-            closes_at=as_utc(self.closes_at) or self.closes_at,
+            closes_at=self.closes_at,
             description=given(self.description, ""),
             liquidity=given(self.liquidity_parameter, 100.0),
             fee_bps=optional(self.fee_bps),
@@ -114,7 +107,7 @@ class PlaceOrderInput:
             quantity=self.quantity,
             price_cents=optional(self.price_cents),
             time_in_force=model.TimeInForce(tif.value) if tif is not None else None,
-            expires_at=as_utc(self.expires_at),
+            expires_at=optional(self.expires_at),
             post_only=given(self.post_only, False),
             client_order_id=optional(self.client_order_id),
         )

@@ -39,6 +39,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from schema.strings import forbidden_variables_error
+
 MAX_SELECTIONS = 5_000
 """Field selections a document may expand to (fragments expanded)."""
 MAX_NESTING = 64
@@ -140,11 +142,13 @@ def parse_and_validate(
             context = self.execution_context
             assert context.query is not None
             # A copy: Strawberry's error handling may change the list it is given.
-            context.pre_execution_errors = list(
+            errors = list(
                 cached_validate(
                     context.schema._schema, context.query, (*context.validation_rules, *extra)
                 )
             )
+            refused = None if errors else forbidden_variables_error(context.variables)
+            context.pre_execution_errors = [refused] if refused else errors
             yield
 
     return ParseAndValidate

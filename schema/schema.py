@@ -7,7 +7,7 @@ validation, the error edge, and whether introspection is on.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import strawberry
@@ -17,12 +17,18 @@ from strawberry.extensions.max_aliases import create_validator as aliases_valida
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types.execution import ExecutionContext
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types.execution import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
+from domain.errors import BadUserInput
 from resolvers import accounts, api_keys, batches, live, markets, trading
 from schema.errors import classify_all
+from schema.execution import LazyResolvers
 from schema.limits import bounded_rules, parse_and_validate
 from schema.permissions import IsAdmin, IsAuthenticated
+from schema.scalars import SCALAR_OVERRIDES
+from schema.strings import NoForbiddenCharacters
 from schema.types.accounts import AuthPayload, User
 from schema.types.api_keys import ApiKey, ApiKeyCreated
 from schema.types.batches import CancelOrderResult, PlaceOrderResult
@@ -38,6 +44,7 @@ from schema.types.trading import (
     Trade,
 )
 
+HTTP_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
 SIGNED_IN: list[type[BasePermission]] = [IsAuthenticated]
 ADMIN: list[type[BasePermission]] = [IsAuthenticated, IsAdmin]
 
@@ -175,6 +182,39 @@ class Subscription:
 
 
 class BellwetherSchema(strawberry.Schema):
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Queries and mutations over HTTP (WebSocket operations go through ``subscribe``
+        and ``stream``): a subscription here gets BAD_USER_INPUT saying where to send it."""
+        allowed = set(allowed_operation_types or HTTP_OPERATIONS)
+        try:
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed - {OperationType.SUBSCRIPTION},
+                operation_extensions,
+            )
+        except InvalidOperationTypeError as error:
+            if error.operation_type is not OperationType.SUBSCRIPTION:
+                raise
+            message = (
+                "subscriptions are served over a WebSocket only: connect to /graphql with "
+                "the graphql-transport-ws protocol and send this document there"
+            )
+            refused = GraphQLError(message, extensions={"code": BadUserInput.code})
+            return ExecutionResult(data=None, errors=[refused])
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -198,11 +238,13 @@ def build_schema(
     rules: list[type[ASTValidationRule]] = [
         bounded_rules(
             [depth_validator(max_depth, should_ignore=None), aliases_validator(max_aliases)]
-        )
+        ),
+        NoForbiddenCharacters,
     ]
     extensions: list[type[SchemaExtension] | Any] = [
         *observers,
         parse_and_validate(rules, max_tokens=max_tokens),
+        LazyResolvers,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -211,5 +253,6 @@ def build_schema(
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions,
+        scalar_overrides=SCALAR_OVERRIDES,
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )

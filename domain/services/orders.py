@@ -6,7 +6,7 @@ money and shares of what it returned (the money flow is described there).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain import markets as market_rules
@@ -69,10 +69,12 @@ def _validated(command: PlaceOrder, now: datetime) -> tuple[PlaceOrder, TimeInFo
         if tif not in (TimeInForce.IOC, TimeInForce.FOK):
             raise BadUserInput("a MARKET order is IOC or FOK")
     if tif is TimeInForce.GTD:
-        if command.expires_at is None or command.expires_at.tzinfo is None:
-            raise BadUserInput("a GTD order needs a timezone-aware expiresAt")
-        if command.expires_at <= now:
+        if command.expires_at is None:
+            raise BadUserInput("a GTD order needs expiresAt")
+        expires_at = validation.utc_time(command.expires_at, "expiresAt")
+        if expires_at <= now:
             raise BadUserInput("expiresAt must be in the future")
+        command = replace(command, expires_at=expires_at)
     elif command.expires_at is not None:
         raise BadUserInput("expiresAt is only for GTD orders")
     if command.post_only and tif in (TimeInForce.IOC, TimeInForce.FOK):

@@ -128,11 +128,22 @@ class SqliteSql:
 
     @staticmethod
     def timestamp(value: object) -> datetime:
-        # Tortoise stores datetimes as ISO text here (the sqlite3 adapter it registers).
+        """Tortoise stores datetimes as ISO text here (the sqlite3 adapter it registers).
+
+        A stored time that has no UTC equivalent (``9999-12-31T23:59:59-14:00``, written
+        before inputs were range-checked) reads as the nearest representable one rather
+        than failing every read of its market."""
         parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
         if parsed.tzinfo is None:
             return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            return _FAR_PAST if parsed.year < 2 else _FAR_FUTURE
+
+
+_FAR_PAST = datetime.min.replace(tzinfo=UTC)
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 async def _grouped(sql: Sql, writes: Sequence[Write]) -> None:
