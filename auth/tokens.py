@@ -107,6 +107,7 @@ class TokenService:
         return subject, int(expires)  # as pyjwt reads it
 
 
+GONE = "this account is deactivated or no longer exists"
 CREDENTIALS_HINT = "send 'Authorization: Bearer <token>' or 'Authorization: Key <secret>'"
 
 
@@ -132,7 +133,8 @@ async def authenticate(
 ) -> Principal | None:
     """The principal behind an Authorization value, or None when there is none.
 
-    A valid token or key of a deactivated or deleted user authenticates nobody (None).
+    A valid token or key of a deactivated or deleted user is UNAUTHENTICATED: never
+    silently anonymous, so a client learns at once that it must sign in again.
     """
     presented = credentials(authorization)
     if presented is None:
@@ -143,10 +145,10 @@ async def authenticate(
             raise Unauthenticated("API keys are not accepted here")
         holder = await keys.holder(value)
         if holder is None:
-            return None
+            raise Unauthenticated(GONE)
         key = holder.key
         return Principal(key.user_id, holder.user_is_admin, key.id, key.may_trade)
     user = await lookup(tokens.user_id(value))
     if user is None or not user.is_active:
-        return None
+        raise Unauthenticated(GONE)
     return Principal(user.id, user.is_admin)

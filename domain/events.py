@@ -65,6 +65,19 @@ class MarketStatusChanged:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class UserDeactivated:
+    """A user can no longer act: every worker ends the subscriptions they hold."""
+
+    user_id: str
+    at: datetime
+
+
 DomainEvent: TypeAlias = (
-    PricesChanged | BookChanged | TradeExecuted | OrderChanged | MarketStatusChanged
+    PricesChanged
+    | BookChanged
+    | TradeExecuted
+    | OrderChanged
+    | MarketStatusChanged
+    | UserDeactivated
 )

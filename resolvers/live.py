@@ -116,10 +116,15 @@ FEEDS: tuple[Feed[Any, Any], ...] = (PRICES, BOOK, TRADES, STATUS, MY_ORDERS)
 
 
 async def follow(info: Info, feed: Feed[Any, V], key: Hashable) -> AsyncGenerator[V, None]:
-    """Each view of ``feed`` for ``key``, holding one of the connection's subscription slots."""
+    """Each view of ``feed`` for ``key``, holding one of the connection's subscription slots.
+
+    The caller is checked anew for each subscription; the hub ends it with
+    UNAUTHENTICATED when that user is deactivated (on any worker)."""
     ctx = info.context
+    principal = await ctx.principal(fresh=True)
     with ctx.subscription_slot():
-        async with ctx.live.open(feed, key) as views:
+        owner = principal.user_id if principal is not None else None
+        async with ctx.live.open(feed, key, owner) as views:
             async for view in views:
                 ctx.loaders.clear()  # nested fields read the state after this event
                 yield view
@@ -155,7 +160,7 @@ async def market_status(
 
 
 async def my_order_updates(info: Info) -> AsyncGenerator[Order, None]:
-    principal = await info.context.require_principal()
+    principal = await info.context.require_principal(fresh=True)
     async with aclosing(follow(info, MY_ORDERS, principal.user_id)) as views:
         async for order in views:
             yield order

@@ -128,12 +128,17 @@ class Context:
             return value
         return self.authorization
 
-    async def principal(self) -> Principal | None:
+    async def principal(self, *, fresh: bool = False) -> Principal | None:
         """Who is calling, checked once per request (the user must still be active).
 
-        None for anonymous callers and for tokens of deactivated or deleted users;
-        UNAUTHENTICATED for forged, tampered or expired tokens.
+        None for anonymous callers; UNAUTHENTICATED for forged, tampered or expired
+        tokens and for tokens of deactivated or deleted users. ``fresh``: look the
+        user up again (a WebSocket's context lives as long as its connection, and each
+        subscription is checked anew).
         """
+        if fresh and self._principal is not None and self._principal.done():
+            self._principal = None
+            self.loaders.users.clear_all()
         pending = self._principal
         if pending is not None:
             if not pending.done():
@@ -159,8 +164,8 @@ class Context:
         pending.set_result(principal)
         return principal
 
-    async def require_principal(self) -> Principal:
-        principal = await self.principal()
+    async def require_principal(self, *, fresh: bool = False) -> Principal:
+        principal = await self.principal(fresh=fresh)
         if principal is None:
             raise Unauthenticated(f"sign in first: {CREDENTIALS_HINT}")
         return principal

@@ -53,8 +53,10 @@ class Feed(Generic[E, V]):
 
 class LiveFeed(Protocol):
     def open(
-        self, feed: Feed[Any, V], key: Hashable
+        self, feed: Feed[Any, V], key: Hashable, owner: str | None = None
     ) -> AbstractAsyncContextManager[AsyncIterator[V]]:
         """One subscriber of ``feed`` for ``key``: the current state first (if the feed
-        has one), then each newer view, until the context exits."""
+        has one), then each newer view, until the context exits. ``owner``: the user
+        who subscribed; when that user is deactivated the iterator raises
+        UNAUTHENTICATED."""
         ...

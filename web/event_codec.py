@@ -24,6 +24,7 @@ from domain.events import (
     OrderChanged,
     PricesChanged,
     TradeExecuted,
+    UserDeactivated,
 )
 
 MAX_PAYLOAD_BYTES = 7000
@@ -34,6 +35,7 @@ EVENT_TAGS: dict[type[Any], str] = {
     TradeExecuted: "t",
     OrderChanged: "o",
     MarketStatusChanged: "s",
+    UserDeactivated: "u",
 }
 """One short tag per event type; an event is ``[tag, *its fields]`` in field order."""
 

@@ -27,7 +27,9 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Sequen
 from contextlib import asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
-from domain.events import DomainEvent
+from auth.tokens import GONE
+from domain.errors import DomainError, Unauthenticated
+from domain.events import DomainEvent, UserDeactivated
 from domain.ports import Clock
 from domain.queries import ReadModel
 from schema.live import Delivery, Feed
@@ -54,6 +56,12 @@ class Latest(Generic[S]):
         self._ready = asyncio.Event()
         self.sent = -1
         self.conflated = 0
+        self.ended: DomainError | None = None
+
+    def end(self, error: DomainError) -> None:
+        """Stop: the iterator raises ``error`` instead of waiting for more."""
+        self.ended = error
+        self._ready.set()
 
     def offer(self, update: S) -> None:
         """Keep ``update`` if it is newer than what was sent and what waits."""
@@ -70,6 +78,8 @@ class Latest(Generic[S]):
         while True:
             await self._ready.wait()
             self._ready.clear()
+            if self.ended is not None:
+                raise self.ended
             update, self._latest = self._latest, None
             if update is not None:
                 self.sent = update.sequence
@@ -85,6 +95,12 @@ class Bounded(Generic[T]):
         self._on_dropped = on_dropped
         self._ready = asyncio.Event()
         self.dropped = 0
+        self.ended: DomainError | None = None
+
+    def end(self, error: DomainError) -> None:
+        """Stop: the iterator raises ``error`` instead of waiting for more."""
+        self.ended = error
+        self._ready.set()
 
     def offer(self, item: T) -> None:
         if len(self._items) >= self._size:
@@ -97,6 +113,8 @@ class Bounded(Generic[T]):
     async def updates(self) -> AsyncIterator[T]:
         while True:
             await self._ready.wait()
+            if self.ended is not None:
+                raise self.ended
             while self._items:
                 yield self._items.popleft()
             self._ready.clear()
@@ -142,6 +160,8 @@ class LiveHub:
         for feed in feeds:
             self._by_event.setdefault(feed.event, []).append(feed)
         self._channels: dict[tuple[str, Hashable], Channel] = {}
+        self._owned: dict[str, set[Subscriber]] = {}
+        """Subscribers by the user who opened them (signed-in callers only)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self.received = 0
 
@@ -156,10 +176,25 @@ class LiveHub:
             self.dispatch(event)
 
     def dispatch(self, event: DomainEvent) -> None:
+        if isinstance(event, UserDeactivated):
+            self.end_subscriptions_of(event.user_id)
+            return
         for feed in self._by_event.get(type(event), ()):
             channel = self._channels.get((feed.name, feed.key(event)))
             if channel is not None:
                 channel.offer(event)
+
+    def _disown(self, owner: str, subscriber: Subscriber) -> None:
+        owned = self._owned.get(owner)
+        if owned is not None:
+            owned.discard(subscriber)
+            if not owned:
+                del self._owned[owner]
+
+    def end_subscriptions_of(self, user_id: str) -> None:
+        """End every subscription ``user_id`` holds on this worker with UNAUTHENTICATED."""
+        for subscriber in self._owned.pop(user_id, set()):
+            subscriber.end(Unauthenticated(f"{GONE}: subscription ended"))
 
     async def resync(self) -> None:
         """After a bus reconnect: resend current state where it moved; mark queue gaps."""
@@ -193,7 +228,9 @@ class LiveHub:
             task.cancel()
 
     @asynccontextmanager
-    async def open(self, feed: Feed[Any, T], key: Hashable) -> AsyncIterator[AsyncIterator[T]]:
+    async def open(
+        self, feed: Feed[Any, T], key: Hashable, owner: str | None = None
+    ) -> AsyncIterator[AsyncIterator[T]]:
         """Register first, then read the current state: nothing falls between."""
         if self._feeds.get(feed.name) is not feed:
             raise ValueError(f"feed {feed.name} is not in this hub's registry")
@@ -206,6 +243,8 @@ class LiveHub:
             else Bounded(self._queue_size, self._on_dropped)
         )
         channel.subscribers.add(subscriber)
+        if owner is not None:
+            self._owned.setdefault(owner, set()).add(subscriber)
         try:
             first = await self._snapshot(feed, key)
             if first is not None:
@@ -213,6 +252,8 @@ class LiveHub:
             yield subscriber.updates()
         finally:
             channel.subscribers.discard(subscriber)
+            if owner is not None:
+                self._disown(owner, subscriber)
             if not channel.subscribers and self._channels.get((feed.name, key)) is channel:
                 del self._channels[(feed.name, key)]
 

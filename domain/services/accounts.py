@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from domain import ledger, validation
 from domain.errors import Forbidden, Unauthenticated, UsernameTaken
+from domain.events import UserDeactivated
 from domain.ledger import Reason
 from domain.model import User
 from domain.services.context import ServiceContext
@@ -89,6 +90,7 @@ async def deactivate_user(ctx: ServiceContext, actor_id: str, user_id: str) -> U
         await _admin(work, actor_id)
         user = await work.user(user_id)
         user.is_active = False
+        work.emit(UserDeactivated(user.id, work.now))
         await work.commit()
     async with ctx.uow() as uow:
         work = Work(ctx, uow)

@@ -118,7 +118,7 @@ async def test_a_deactivated_users_key_authenticates_nobody(api: Api, server: Li
     alice_id, alice = await api.user("alice")
     secret = (await create_key(api, alice))["secret"]
     await api.data(ops.DEACTIVATE, {"u": alice_id}, root)
-    assert (await with_key(api, secret, "{ me { id } }"))["data"]["me"] is None
+    assert code_of(await with_key(api, secret, "{ me { id } }")) == "UNAUTHENTICATED"
     market = await ops.create_market(api, root, "ORDER_BOOK")
     placed = await with_key(api, secret, ops.PLACE_ORDER, ops.limit(market, "BUY", 1, 40))
     assert code_of(placed) == "UNAUTHENTICATED"

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -89,3 +90,18 @@ async def live_client(
         ack = await client.message()
         assert ack["type"] == "connection_ack", ack
         yield client
+
+
+async def refused_at_connection_init(ws_url: str, authorization: str, protocol: str) -> int:
+    """Open a socket, send ``connection_init`` with ``authorization``, and return the close
+    code once the server closes it (it must never acknowledge)."""
+    async with connect(ws_url, subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+        init = {"type": "connection_init", "payload": {"authorization": authorization}}
+        await ws.send(json.dumps(init))
+        try:
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                assert message["type"] != "connection_ack", message
+        except ConnectionClosed as closed:
+            assert closed.rcvd is not None
+            return closed.rcvd.code
