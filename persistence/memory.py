@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from domain.events import DomainEvent
 from domain.keys import ApiKey
@@ -33,6 +33,9 @@ from domain.model import (
 )
 from domain.ports import EventPublisher
 from persistence.locks import WriterLock
+from persistence.tables import MARKETS, ORDERS, OUTCOMES, USERS, FixedFieldChanged, Table
+
+E = TypeVar("E")
 
 
 @dataclass
@@ -80,6 +83,12 @@ class _Repository:
         return self._uow.working
 
 
+def _check_fixed(table: Table[E], stored: E | None, entity: E) -> None:
+    """The Tortoise adapter's rule (``persistence.tables``): fixed fields never change."""
+    if stored is not None:
+        table.check_fixed(table.fixed(stored), entity)
+
+
 class InMemoryUserRepository(_Repository):
     async def get(self, user_id: str) -> User | None:
         return copy.copy(self._state.users.get(user_id))
@@ -102,6 +111,7 @@ class InMemoryUserRepository(_Repository):
         self._state.users[user.id] = copy.copy(user)
 
     async def save(self, user: User) -> None:
+        _check_fixed(USERS, self._state.users.get(user.id), user)
         self._state.users[user.id] = copy.copy(user)
 
     async def save_active(self, user: User) -> bool:
@@ -127,6 +137,13 @@ class InMemoryMarketRepository(_Repository):
         self._state.markets[market.id] = copy.deepcopy(market)
 
     async def save(self, market: Market) -> None:
+        stored = self._state.markets.get(market.id)
+        _check_fixed(MARKETS, stored, market)
+        if stored is not None:
+            if len(stored.outcomes) != len(market.outcomes):
+                raise FixedFieldChanged(f"Market {market.id}: outcomes cannot change once stored")
+            for before, outcome in zip(stored.outcomes, market.outcomes, strict=True):
+                _check_fixed(OUTCOMES, before, outcome)
         self._state.markets[market.id] = copy.deepcopy(market)
 
     async def due_to_close(self, now: datetime) -> list[str]:
@@ -156,6 +173,7 @@ class InMemoryOrderRepository(_Repository):
 
     async def save_many(self, orders: Sequence[Order]) -> None:
         for order in orders:
+            _check_fixed(ORDERS, self._state.orders.get(order.id), order)
             self._state.orders[order.id] = copy.copy(order)
 
     async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:

@@ -14,21 +14,25 @@ import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from domain.errors import InsufficientBalance, UsernameTaken
 from domain.model import Platform, User
-from persistence.tortoise import mapping
+from persistence.tables import USERS
 from persistence.tortoise.errors import PersistenceError, translate_errors
 from persistence.tortoise.models import UserRecord
-from persistence.tortoise.rows import USER_COLUMNS, user_from_row
-from persistence.tortoise.sql import Row, Statement, placeholders
+from persistence.tortoise.sql import Row, Statement, is_integrity_error, placeholders
 
 if TYPE_CHECKING:
     from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
 
 PLATFORM_ROW = 1
+USER_BALANCES = ("cash_cents", "bonus_cents", "reserved_cents")
+"""Ledger accounts on the user row: saved as guarded deltas, never as absolute values."""
+USER_ATTRIBUTES = tuple(c.name for c in USERS.mutable if c.name not in USER_BALANCES)
+"""The other columns a save may change (``USERS.mutable``), written as values."""
+USER_COLUMNS = USERS.select()
+_INSERT = Statement(USERS.insert)
 _GET = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1")
 _GET_BY_NAME = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE username = $1 LIMIT 1")
 # A no-op write: it takes the row lock (a deactivation waits for us) and checks activity.
@@ -50,8 +54,7 @@ def _get_many(count: int) -> Statement:
 @functools.cache
 def _balances_of(count: int) -> Statement:
     return Statement(
-        f"SELECT id, {', '.join(mapping.USER_BALANCES)} FROM users"
-        f" WHERE id IN ({placeholders(1, count)})"
+        f"SELECT id, {', '.join(USER_BALANCES)} FROM users WHERE id IN ({placeholders(1, count)})"
     )
 
 
@@ -90,7 +93,7 @@ class TortoiseUserRepository:
         return users[0] if users else None
 
     def _remember_all(self, rows: list[Row]) -> list[User]:
-        users = [user_from_row(self._uow.sql, row) for row in rows]
+        users = [USERS.from_row(self._uow.sql, row) for row in rows]
         for user in users:
             self._loaded[user.id] = copy.copy(user)
             self._handed_out[user.id] = user
@@ -115,7 +118,7 @@ class TortoiseUserRepository:
         ids = sorted(stale)
         for row in await self._uow.sql.fetch(_balances_of(len(ids)), ids):
             user, loaded = stale[row[0]], self._loaded[row[0]]
-            for name, value in zip(mapping.USER_BALANCES, row[1:], strict=True):
+            for name, value in zip(USER_BALANCES, row[1:], strict=True):
                 setattr(user, name, value)
                 setattr(loaded, name, value)
 
@@ -142,10 +145,10 @@ class TortoiseUserRepository:
     @translate_errors
     async def add(self, user: User) -> None:
         try:
-            await UserRecord(**mapping.user_fields(user)).save(
-                using_db=self._uow.db, force_create=True
-            )
-        except IntegrityError:
+            await self._uow.sql.execute(_INSERT, USERS.values(user))
+        except Exception as exc:
+            if not is_integrity_error(exc):
+                raise
             # Two registrations raced past is_taken: the loser's insert hits the unique index.
             raise UsernameTaken("that username or email is already registered") from None
         self._loaded[user.id] = copy.copy(user)
@@ -169,8 +172,9 @@ class TortoiseUserRepository:
         before = self._loaded.get(user.id)
         if before is None:
             raise PersistenceError(f"user {user.id} was saved without being loaded first")
-        deltas = _changes(before, user, mapping.USER_BALANCES, delta=True)
-        attributes = _changes(before, user, mapping.USER_ATTRIBUTES, delta=False)
+        USERS.check_fixed(USERS.fixed(before), user)
+        deltas = _changes(before, user, USER_BALANCES, delta=True)
+        attributes = _changes(before, user, USER_ATTRIBUTES, delta=False)
         if not deltas and not attributes:
             return None
         if "username" in attributes:
@@ -188,7 +192,7 @@ class TortoiseUserRepository:
 
 
 def _balances(user: User) -> tuple[int, ...]:
-    return tuple(getattr(user, name) for name in mapping.USER_BALANCES)
+    return tuple(getattr(user, name) for name in USER_BALANCES)
 
 
 def _changes(before: User, after: User, names: tuple[str, ...], *, delta: bool) -> dict[str, Any]:

@@ -13,15 +13,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.model import Market, MarketStatus
-from persistence.tortoise import mapping
+from persistence.tables import MARKETS, OUTCOMES, FixedFieldChanged
 from persistence.tortoise.errors import translate_errors
-from persistence.tortoise.models import MarketRecord, OutcomeRecord
-from persistence.tortoise.rows import MARKET_COLUMNS, market_from_rows
-from persistence.tortoise.sql import Statement
+from persistence.tortoise.models import MarketRecord
+from persistence.tortoise.sql import Row, Statement, Timestamps
 
 if TYPE_CHECKING:
     from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
 
+MARKET_COLUMNS = f"{MARKETS.select('m')}, {OUTCOMES.select('o')}"
+"""A market joined with its outcomes, one row per outcome: read by :func:`market_from_rows`."""
+_OUTCOMES_AT = len(MARKETS.columns)
+_MARKET_ID = MARKETS.column_names.index("id")
 _SELECT = (
     f"SELECT {MARKET_COLUMNS} FROM markets m JOIN outcomes o ON o.market_id = m.id"
     " WHERE m.id = $1 ORDER BY o.ordinal"
@@ -31,37 +34,48 @@ _GET = Statement(_SELECT)
 # locking): when it had to wait, PostgreSQL returns the latest committed version
 # of every locked row, so the outcomes can't be older than the market.
 _GET_FOR_UPDATE = Statement(f"{_SELECT} FOR UPDATE")
-_UPDATE_OUTCOME = Statement(
-    "UPDATE outcomes SET "
-    + ", ".join(f"{name} = ${i}" for i, name in enumerate(mapping.OUTCOME_COLUMNS, start=2))
-    + " WHERE id = $1"
-)
+_INSERT_MARKET = Statement(MARKETS.insert)
+_INSERT_OUTCOME = Statement(OUTCOMES.insert)
+_UPDATE_OUTCOME = Statement(OUTCOMES.update)
+_MARKET_COLUMNS = tuple(c.name for c in MARKETS.mutable)
 
 Snapshot = tuple[tuple[object, ...], dict[str, tuple[object, ...]]]
 
 
+def market_from_rows(sql: Timestamps, rows: list[Row]) -> Market:
+    """A market from its rows joined with its outcomes, ordered by ordinal (one per outcome)."""
+    outcomes = [OUTCOMES.from_row(sql, row, _OUTCOMES_AT) for row in rows]
+    return MARKETS.from_row(sql, rows[0], outcomes=outcomes)
+
+
+def markets_from_rows(sql: Timestamps, rows: list[Row]) -> list[Market]:
+    """Markets from rows of several markets joined with their outcomes, grouped by
+    market (in the order of their first rows), each market's rows by ordinal."""
+    by_market: dict[str, list[Row]] = {}
+    for row in rows:
+        by_market.setdefault(row[_MARKET_ID], []).append(row)
+    return [market_from_rows(sql, group) for group in by_market.values()]
+
+
 @functools.cache
 def _update_market(columns: tuple[str, ...]) -> Statement:
-    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(columns, start=2))
-    return Statement(f"UPDATE markets SET {sets} WHERE id = $1")
-
-
-def _market_values(market: Market) -> tuple[object, ...]:
-    return tuple(mapping.market_columns(market).values())
+    return Statement(MARKETS.update_of(columns))
 
 
 def _outcome_values(market: Market) -> dict[str, tuple[object, ...]]:
-    names = mapping.OUTCOME_COLUMNS
-    return {o.id: tuple(getattr(o, name) for name in names) for o in market.outcomes}
+    return {o.id: OUTCOMES.state(o) for o in market.outcomes}
 
 
 class TortoiseMarketRepository:
     def __init__(self, uow: TortoiseUnitOfWork) -> None:
         self._uow = uow
         self._loaded: dict[str, Snapshot] = {}
+        self._fixed: dict[str, tuple[tuple[object, ...], list[tuple[object, ...]]]] = {}
 
     def _remember(self, market: Market) -> Market:
-        self._loaded[market.id] = (_market_values(market), _outcome_values(market))
+        outcomes = [OUTCOMES.fixed(o) for o in market.outcomes]
+        self._fixed[market.id] = (MARKETS.fixed(market), outcomes)
+        self._loaded[market.id] = (MARKETS.state(market), _outcome_values(market))
         return market
 
     @translate_errors
@@ -80,30 +94,41 @@ class TortoiseMarketRepository:
 
     @translate_errors
     async def add(self, market: Market) -> None:
-        db = self._uow.db
-        await MarketRecord(**mapping.market_fields(market)).save(using_db=db, force_create=True)
-        outcomes = [OutcomeRecord(**mapping.outcome_fields(o)) for o in market.outcomes]
-        await OutcomeRecord.bulk_create(outcomes, using_db=db)
+        sql = self._uow.sql
+        await sql.execute(_INSERT_MARKET, MARKETS.values(market))
+        await sql.execute_many(_INSERT_OUTCOME, [OUTCOMES.values(o) for o in market.outcomes])
         self._remember(market)
 
     async def save(self, market: Market) -> None:
-        """Defer the changed columns of the market and its outcomes to the commit."""
+        """Defer the changed mutable columns of the market and its outcomes to the commit;
+        a changed fixed field raises :class:`FixedFieldChanged`."""
         uow = self._uow
+        self._check_fixed(market)
         before_market, before_outcomes = self._loaded.get(market.id, ((), {}))
-        columns = mapping.market_columns(market)
-        old_values = before_market or (None,) * len(columns)
+        values = MARKETS.state(market)
+        old_values = before_market or (None,) * len(values)
         changed = {
             name: value
-            for (name, value), old in zip(columns.items(), old_values, strict=True)
+            for name, value, old in zip(_MARKET_COLUMNS, values, old_values, strict=True)
             if old != value
         }
         if changed:
             uow.defer(_update_market(tuple(changed)), (market.id, *changed.values()))
         outcomes = _outcome_values(market)
-        for outcome_id, values in outcomes.items():
-            if before_outcomes.get(outcome_id) != values:
-                uow.defer(_UPDATE_OUTCOME, (outcome_id, *values))
-        self._loaded[market.id] = (tuple(columns.values()), outcomes)
+        for outcome_id, state in outcomes.items():
+            if before_outcomes.get(outcome_id) != state:
+                uow.defer(_UPDATE_OUTCOME, (outcome_id, *state))
+        self._loaded[market.id] = (values, outcomes)
+
+    def _check_fixed(self, market: Market) -> None:
+        fixed = self._fixed.get(market.id)
+        if fixed is None:
+            return
+        MARKETS.check_fixed(fixed[0], market)
+        if len(fixed[1]) != len(market.outcomes):
+            raise FixedFieldChanged(f"Market {market.id}: outcomes cannot change once stored")
+        for stored, outcome in zip(fixed[1], market.outcomes, strict=True):
+            OUTCOMES.check_fixed(stored, outcome)
 
     @translate_errors
     async def due_to_close(self, now: datetime) -> list[str]:

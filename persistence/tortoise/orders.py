@@ -16,16 +16,9 @@ from typing import TYPE_CHECKING
 
 from domain.errors import BadUserInput
 from domain.model import RESTING_STATUSES, Order, Position, TimeInForce
-from persistence.tortoise import mapping
+from persistence.tables import ORDERS, POSITIONS
 from persistence.tortoise.errors import translate_errors
 from persistence.tortoise.models import OrderRecord
-from persistence.tortoise.rows import (
-    ORDER_COLUMNS,
-    POSITION_COLUMNS,
-    order_from_row,
-    order_values,
-    position_from_row,
-)
 from persistence.tortoise.sql import Row, Statement, is_integrity_error, placeholders
 
 if TYPE_CHECKING:
@@ -33,7 +26,7 @@ if TYPE_CHECKING:
 
 _RESTING = tuple(status.value for status in RESTING_STATUSES)
 _IS_RESTING = f"status IN ({', '.join(repr(s) for s in _RESTING)})"
-_ORDER = f"SELECT {ORDER_COLUMNS} FROM orders"
+_ORDER = f"SELECT {ORDERS.select()} FROM orders"
 _GET = Statement(f"{_ORDER} WHERE id = $1")
 _BY_CLIENT_ID = Statement(f"{_ORDER} WHERE user_id = $1 AND client_order_id = $2")
 _RESTING_IN_MARKET = Statement(f"{_ORDER} WHERE market_id = $1 AND {_IS_RESTING} ORDER BY sequence")
@@ -41,15 +34,9 @@ _RESTING_IN_BOOK = Statement(
     f"{_ORDER} WHERE market_id = $1 AND outcome_id = $2 AND {_IS_RESTING} ORDER BY sequence"
 )
 _RESTING_OF_USER = Statement(f"{_ORDER} WHERE user_id = $1 AND {_IS_RESTING} ORDER BY sequence")
-_INSERT_ORDER = Statement(
-    f"INSERT INTO orders ({ORDER_COLUMNS}) VALUES ({placeholders(1, ORDER_COLUMNS.count(',') + 1)})"
-)
-_UPDATE_ORDER = Statement(
-    "UPDATE orders SET "
-    + ", ".join(f"{name} = ${i}" for i, name in enumerate(mapping.ORDER_COLUMNS, start=2))
-    + " WHERE id = $1"
-)
-_POSITION = f"SELECT {POSITION_COLUMNS} FROM positions"
+_INSERT_ORDER = Statement(ORDERS.insert)
+_UPDATE_ORDER = Statement(ORDERS.update)
+_POSITION = f"SELECT {POSITIONS.select()} FROM positions"
 _GET_POSITION = Statement(f"{_POSITION} WHERE user_id = $1 AND outcome_id = $2")
 _POSITIONS_IN_MARKET = Statement(f"{_POSITION} WHERE market_id = $1 ORDER BY id")
 _POSITIONS_OF_USERS = f"{_POSITION} WHERE market_id = $1 AND user_id IN"
@@ -58,9 +45,8 @@ _POSITIONS_OF_USER_IN_MARKET = Statement(
     f"{_POSITION} WHERE user_id = $1 AND market_id = $2 ORDER BY id"
 )
 _UPSERT_POSITION = Statement(
-    f"INSERT INTO positions ({POSITION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
-    " ON CONFLICT (user_id, outcome_id) DO UPDATE SET shares = excluded.shares,"
-    " reserved_shares = excluded.reserved_shares, cost_cents = excluded.cost_cents"
+    f"{POSITIONS.insert} ON CONFLICT ({', '.join(POSITIONS.key)}) DO UPDATE SET "
+    + ", ".join(f"{c.name} = excluded.{c.name}" for c in POSITIONS.mutable)
 )
 
 
@@ -69,36 +55,22 @@ def _positions_of_users(count: int) -> Statement:
     return Statement(f"{_POSITIONS_OF_USERS} ({placeholders(2, count)}) ORDER BY id")
 
 
-OrderState = tuple[object, ...]
-PositionState = tuple[int, int, int]
-
-
-def _order_state(order: Order) -> OrderState:
-    return (
-        order.filled_quantity,
-        order.status.value,
-        order.reserved_cents,
-        order.updated_at,
-        order.price_cents,
-        order.quantity,
-        order.sequence,
-    )
-
-
-def _position_state(position: Position) -> PositionState:
-    return (position.shares, position.reserved_shares, position.cost_cents)
+State = tuple[object, ...]
+_order_state, _fixed = ORDERS.state, ORDERS.fixed
+_position_state = POSITIONS.state
 
 
 class TortoiseOrderRepository:
     def __init__(self, uow: TortoiseUnitOfWork) -> None:
         self._uow = uow
-        self._loaded: dict[str, OrderState] = {}
+        self._loaded: dict[str, tuple[State, State]] = {}
+        """Per order id: its fixed fields and its mutable columns as loaded or last saved."""
 
     def _remember(self, rows: list[Row]) -> list[Order]:
-        sql = self._uow.sql
-        orders = [order_from_row(sql, row) for row in rows]
+        sql, from_row, loaded = self._uow.sql, ORDERS.from_row, self._loaded
+        orders = [from_row(sql, row) for row in rows]
         for order in orders:
-            self._loaded[order.id] = _order_state(order)
+            loaded[order.id] = (_fixed(order), _order_state(order))
         return orders
 
     def _one(self, rows: list[Row]) -> Order | None:
@@ -120,26 +92,31 @@ class TortoiseOrderRepository:
         """Insert the order: at once when it has a ``client_order_id`` (a reused one is
         refused here, as BAD_USER_INPUT), else with the other writes at commit."""
         if order.client_order_id is None:
-            self._uow.defer(_INSERT_ORDER, order_values(order))
-            self._loaded[order.id] = _order_state(order)
+            self._uow.defer(_INSERT_ORDER, ORDERS.values(order))
+            self._loaded[order.id] = (_fixed(order), _order_state(order))
             return
         try:
-            await self._uow.sql.execute(_INSERT_ORDER, order_values(order))
+            await self._uow.sql.execute(_INSERT_ORDER, ORDERS.values(order))
         except Exception as exc:
             if not is_integrity_error(exc):
                 raise
             raise BadUserInput(
                 f"clientOrderId {order.client_order_id!r} was already used for another order"
             ) from None
-        self._loaded[order.id] = _order_state(order)
+        self._loaded[order.id] = (_fixed(order), _order_state(order))
 
     async def save_many(self, orders: Sequence[Order]) -> None:
-        """Defer the orders whose fill, status, reservation or time changed since loaded."""
+        """Defer the orders whose mutable columns (``ORDERS.mutable``) changed since
+        loaded; a changed fixed field raises :class:`FixedFieldChanged`."""
+        loaded = self._loaded
         for order in orders:
+            fixed, before = loaded.get(order.id, ((), None))
+            if fixed:
+                ORDERS.check_fixed(fixed, order)
             state = _order_state(order)
-            if self._loaded.get(order.id) != state:
+            if before != state:
                 self._uow.defer(_UPDATE_ORDER, (order.id, *state))
-                self._loaded[order.id] = state
+                loaded[order.id] = (fixed or _fixed(order), state)
 
     @translate_errors
     async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
@@ -164,10 +141,11 @@ class TortoiseOrderRepository:
 class TortoisePositionRepository:
     def __init__(self, uow: TortoiseUnitOfWork) -> None:
         self._uow = uow
-        self._loaded: dict[tuple[str, str], PositionState] = {}
+        self._loaded: dict[tuple[str, str], State] = {}
 
     def _remember(self, rows: list[Row]) -> list[Position]:
-        positions = [position_from_row(row) for row in rows]
+        sql, from_row = self._uow.sql, POSITIONS.from_row
+        positions = [from_row(sql, row) for row in rows]
         for p in positions:
             self._loaded[(p.user_id, p.outcome_id)] = _position_state(p)
         return positions
@@ -201,5 +179,5 @@ class TortoisePositionRepository:
             key, state = (p.user_id, p.outcome_id), _position_state(p)
             old = self._loaded.get(key)
             if old != state and (old is not None or any(state)):
-                self._uow.defer(_UPSERT_POSITION, (p.user_id, p.market_id, p.outcome_id, *state))
+                self._uow.defer(_UPSERT_POSITION, POSITIONS.values(p))
                 self._loaded[key] = state

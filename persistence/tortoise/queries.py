@@ -10,13 +10,13 @@ size: no query per row.
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
 
 from domain.keys import ApiKey, KeyHolder
 from domain.model import (
@@ -30,10 +30,21 @@ from domain.model import (
     User,
 )
 from domain.queries import Cursor, MarketQuery, MarketSort, Page
+from persistence.tables import (
+    MARKETS,
+    ORDERS,
+    OUTCOMES,
+    POSITIONS,
+    PRICE_POINTS,
+    TRADES,
+    USERS,
+    AsStored,
+    Table,
+)
 from persistence.tortoise import api_keys as keys
-from persistence.tortoise import mapping
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import translate_errors
+from persistence.tortoise.markets import MARKET_COLUMNS, markets_from_rows
 from persistence.tortoise.models import (
     MarketRecord,
     OrderRecord,
@@ -41,14 +52,6 @@ from persistence.tortoise.models import (
     PositionRecord,
     PricePointRecord,
     TradeRecord,
-)
-from persistence.tortoise.rows import (
-    MARKET_COLUMNS,
-    ORDER_COLUMNS,
-    USER_COLUMNS,
-    market_from_rows,
-    order_from_row,
-    user_from_row,
 )
 from persistence.tortoise.sql import (
     Params,
@@ -61,9 +64,10 @@ from persistence.tortoise.sql import (
 )
 
 R = TypeVar("R")
+E = TypeVar("E")
 RESTING = [status.value for status in RESTING_STATUSES]
 _RESTING_IN_BOOK = Statement(
-    f"SELECT {ORDER_COLUMNS} FROM orders WHERE market_id = $1 AND outcome_id = $2"
+    f"SELECT {ORDERS.select()} FROM orders WHERE market_id = $1 AND outcome_id = $2"
     f" AND status IN ({', '.join(repr(s) for s in RESTING)}) ORDER BY sequence"
 )
 
@@ -71,7 +75,7 @@ _RESTING_IN_BOOK = Statement(
 # The DataLoaders' batch reads, hand-written: they run on nearly every request.
 @functools.cache
 def _users_by_ids(count: int) -> Statement:
-    return Statement(f"SELECT {USER_COLUMNS} FROM users WHERE id IN ({placeholders(1, count)})")
+    return Statement(f"SELECT {USERS.select()} FROM users WHERE id IN ({placeholders(1, count)})")
 
 
 @functools.cache
@@ -131,15 +135,13 @@ class TortoiseReadModel:
         if not ids:
             return []
         rows = await self._fetch(_users_by_ids(len(ids)), ids)
-        return [user_from_row(self._timestamps, row) for row in rows]
+        return [USERS.from_row(self._timestamps, row) for row in rows]
 
     async def markets_by_ids(self, ids: Sequence[str]) -> list[Market]:
         if not ids:
             return []
-        by_market: dict[str, list[Row]] = defaultdict(list)
-        for row in await self._fetch(_markets_by_ids(len(ids)), ids):
-            by_market[row[0]].append(row)
-        return [market_from_rows(self._timestamps, rows) for rows in by_market.values()]
+        rows = await self._fetch(_markets_by_ids(len(ids)), ids)
+        return markets_from_rows(self._timestamps, rows)
 
     async def markets_page(
         self, wanted: MarketQuery, first: int, after: Cursor | None
@@ -157,8 +159,8 @@ class TortoiseReadModel:
                 ordered = matching.filter(_before(after, "created_at")).order_by(
                     "-created_at", "-id"
                 )
-            rows = await ordered.limit(first + 1).using_db(db)
-            markets = await _with_outcomes(db, list(rows[:first]))
+            rows = await ordered.limit(first + 1).using_db(db).values_list(*MARKETS.column_names)
+            markets = await _with_outcomes(db, rows[:first])
             return Page(markets, len(rows) > first, total)
 
         return await self._run(query)
@@ -178,14 +180,9 @@ class TortoiseReadModel:
             if market_id is not None:
                 matching = matching.filter(market_id=market_id)
             total = await matching.using_db(db).count()
-            rows = await (
-                matching.filter(_before(after, "created_at"))
-                .order_by("-created_at", "-id")
-                .limit(first + 1)
-                .using_db(db)
-            )
-            orders = [mapping.order_to_domain(row) for row in rows[:first]]
-            return Page(orders, len(rows) > first, total)
+            newest = matching.filter(_before(after, "created_at")).order_by("-created_at", "-id")
+            orders = await _entities(db, newest.limit(first + 1), ORDERS)
+            return Page(orders[:first], len(orders) > first, total)
 
         return await self._run(query)
 
@@ -197,28 +194,20 @@ class TortoiseReadModel:
             if market_id is not None:
                 matching = matching.filter(market_id=market_id)
             total = await matching.using_db(db).count()
-            rows = await (
-                matching.filter(_before(after, "executed_at"))
-                .order_by("-executed_at", "-id")
-                .limit(first + 1)
-                .using_db(db)
-            )
-            trades = [mapping.trade_to_domain(row) for row in rows[:first]]
-            return Page(trades, len(rows) > first, total)
+            newest = matching.filter(_before(after, "executed_at")).order_by("-executed_at", "-id")
+            trades = await _entities(db, newest.limit(first + 1), TRADES)
+            return Page(trades[:first], len(trades) > first, total)
 
         return await self._run(query)
 
     async def trades_for_orders(self, order_ids: Sequence[str]) -> dict[str, list[Trade]]:
         async def query(db: BaseDBAsyncClient) -> dict[str, list[Trade]]:
             wanted = list(order_ids)
-            rows = await (
-                TradeRecord.filter(Q(taker_order_id__in=wanted) | Q(maker_order_id__in=wanted))
-                .order_by("executed_at", "id")
-                .using_db(db)
-            )
+            matching = TradeRecord.filter(
+                Q(taker_order_id__in=wanted) | Q(maker_order_id__in=wanted)
+            ).order_by("executed_at", "id")
             found: dict[str, list[Trade]] = {order_id: [] for order_id in order_ids}
-            for row in rows:
-                trade = mapping.trade_to_domain(row)
+            for trade in await _entities(db, matching, TRADES):
                 for order_id in {trade.taker_order_id, trade.maker_order_id}:
                     if order_id in found:
                         found[order_id].append(trade)
@@ -228,27 +217,21 @@ class TortoiseReadModel:
 
     async def recent_trades(self, market_id: str, limit: int) -> list[Trade]:
         async def query(db: BaseDBAsyncClient) -> list[Trade]:
-            rows = await (
-                TradeRecord.filter(market_id=market_id)
-                .order_by("-executed_at", "-id")
-                .limit(limit)
-                .using_db(db)
-            )
-            return [mapping.trade_to_domain(row) for row in rows]
+            newest = TradeRecord.filter(market_id=market_id).order_by("-executed_at", "-id")
+            return await _entities(db, newest.limit(limit), TRADES)
 
         return await self._run(query)
 
     async def resting_orders(self, market_id: str, outcome_id: str) -> list[Order]:
         rows = await self._fetch(_RESTING_IN_BOOK, (market_id, outcome_id))
-        return [order_from_row(self._timestamps, row) for row in rows]
+        return [ORDERS.from_row(self._timestamps, row) for row in rows]
 
     async def positions(self, user_id: str, market_id: str | None) -> list[Position]:
         async def query(db: BaseDBAsyncClient) -> list[Position]:
             matching = PositionRecord.filter(user_id=user_id, shares__gt=0)
             if market_id is not None:
                 matching = matching.filter(market_id=market_id)
-            rows = await matching.order_by("id").using_db(db)
-            return [mapping.position_to_domain(row) for row in rows]
+            return await _entities(db, matching.order_by("id"), POSITIONS)
 
         return await self._run(query)
 
@@ -257,8 +240,7 @@ class TortoiseReadModel:
             matching = PricePointRecord.filter(market_id=market_id)
             if since is not None:
                 matching = matching.filter(at__gte=since)
-            rows = await matching.order_by("at", "id").using_db(db)
-            return [mapping.price_point_to_domain(row) for row in rows]
+            return await _entities(db, matching.order_by("at", "id"), PRICE_POINTS)
 
         return await self._run(query)
 
@@ -271,12 +253,20 @@ class TortoiseReadModel:
         return [keys.key_from_row(self._timestamps, row) for row in rows]
 
 
-async def _with_outcomes(db: BaseDBAsyncClient, rows: list[MarketRecord]) -> list[Market]:
-    """Markets in the order of ``rows``, their outcomes read in one query."""
-    if not rows:
-        return []
-    outcomes = await OutcomeRecord.filter(market_id__in=[r.id for r in rows]).using_db(db)
-    by_market: dict[str, list[OutcomeRecord]] = defaultdict(list)
-    for outcome in outcomes:
-        by_market[outcome.market_id].append(outcome)
-    return [mapping.market_to_domain(row, by_market[row.id]) for row in rows]
+async def _entities(db: BaseDBAsyncClient, query: QuerySet[Any], table: Table[E]) -> list[E]:
+    """The rows of an ORM query as entities: its columns read as ``table`` describes them."""
+    rows = await query.using_db(db).values_list(*table.column_names)
+    return [table.from_row(AsStored, row) for row in rows]
+
+
+async def _with_outcomes(db: BaseDBAsyncClient, rows: Sequence[Row]) -> list[Market]:
+    """Markets from their rows (``MARKETS`` columns), in order, their outcomes read in
+    one query."""
+    markets = {}
+    for row in rows:
+        market = MARKETS.from_row(AsStored, row, outcomes=[])
+        markets[market.id] = market
+    matching = OutcomeRecord.filter(market_id__in=list(markets)).order_by("ordinal")
+    for outcome in await _entities(db, matching, OUTCOMES):
+        markets[outcome.market_id].outcomes.append(outcome)
+    return list(markets.values())

@@ -16,44 +16,45 @@ from domain import audit
 from domain.ledger import LedgerEntry
 from domain.model import Platform
 from persistence.memory import RecordingPublisher
-from persistence.tortoise import mapping
+from persistence.tables import LEDGER_ENTRIES, ORDERS, POSITIONS, USERS
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import translate_errors
-from persistence.tortoise.models import (
-    LedgerEntryRecord,
-    MarketRecord,
-    OrderRecord,
-    OutcomeRecord,
-    PlatformRecord,
-    PositionRecord,
-    UserRecord,
-)
+from persistence.tortoise.markets import MARKET_COLUMNS, markets_from_rows
+from persistence.tortoise.models import PlatformRecord
+from persistence.tortoise.sql import Statement
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
 
 LEDGER_PAGE = 5_000
+_LEDGER_PAGE = Statement(
+    f"SELECT {LEDGER_ENTRIES.select()} FROM ledger_entries WHERE id > $1"
+    f" ORDER BY id LIMIT {LEDGER_PAGE}"
+)
+_USERS = Statement(f"SELECT {USERS.select()} FROM users ORDER BY id")
+_MARKETS = Statement(
+    f"SELECT {MARKET_COLUMNS} FROM markets m JOIN outcomes o ON o.market_id = m.id"
+    " ORDER BY m.id, o.ordinal"
+)
+_ORDERS = Statement(f"SELECT {ORDERS.select()} FROM orders ORDER BY id")
+_POSITIONS = Statement(f"SELECT {POSITIONS.select()} FROM positions ORDER BY id")
 
 
 @translate_errors
 async def _ledger_page(uow: TortoiseUnitOfWork, after: str) -> list[LedgerEntry]:
-    query = LedgerEntryRecord.filter(id__gt=after).order_by("id").limit(LEDGER_PAGE)
-    return [mapping.entry_to_domain(row) for row in await query.using_db(uow.db)]
+    sql = uow.sql
+    return [LEDGER_ENTRIES.from_row(sql, row) for row in await sql.fetch(_LEDGER_PAGE, (after,))]
 
 
 @translate_errors
 async def _state(uow: TortoiseUnitOfWork) -> audit.Snapshot:
-    db = uow.db
+    db, sql = uow.db, uow.sql
     if not uow.database.is_sqlite:
         await db.execute_script("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-    outcomes: dict[str, list[OutcomeRecord]] = {}
-    for outcome in await OutcomeRecord.all().using_db(db):
-        outcomes.setdefault(outcome.market_id, []).append(outcome)
-    markets = await MarketRecord.all().order_by("id").using_db(db)
     platform = await PlatformRecord.all().using_db(db).first()
     return audit.Snapshot(
-        users=[mapping.user_to_domain(u) for u in await UserRecord.all().using_db(db)],
-        markets=[mapping.market_to_domain(m, outcomes.get(m.id, [])) for m in markets],
-        orders=[mapping.order_to_domain(o) for o in await OrderRecord.all().using_db(db)],
-        positions=[mapping.position_to_domain(p) for p in await PositionRecord.all().using_db(db)],
+        users=[USERS.from_row(sql, row) for row in await sql.fetch(_USERS)],
+        markets=markets_from_rows(sql, await sql.fetch(_MARKETS)),
+        orders=[ORDERS.from_row(sql, row) for row in await sql.fetch(_ORDERS)],
+        positions=[POSITIONS.from_row(sql, row) for row in await sql.fetch(_POSITIONS)],
         entries=[],
         platform=Platform(issued_cents=platform.issued_cents if platform else 0),
     )

@@ -16,14 +16,16 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiosqlite
 import asyncpg
 from tortoise.exceptions import IntegrityError
 
-Row = Sequence[Any]
-Params = Sequence[object]
+from persistence.tables import Params as Params
+from persistence.tables import Row as Row
+from persistence.tables import Timestamps as Timestamps
+
 Write = tuple["Statement", Params]
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
@@ -45,12 +47,6 @@ class Statement:
 def placeholders(start: int, count: int) -> str:
     """``$start, ..., $(start + count - 1)``."""
     return ", ".join(f"${i}" for i in range(start, start + count))
-
-
-class Timestamps(Protocol):
-    def timestamp(self, value: object) -> datetime:
-        """A timestamp column's value as a timezone-aware UTC datetime."""
-        ...
 
 
 class Sql(Timestamps, Protocol):

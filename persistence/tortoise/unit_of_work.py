@@ -23,7 +23,7 @@ from domain.events import DomainEvent
 from domain.ledger import LedgerEntry
 from domain.model import PricePoint, Trade
 from domain.ports import EventPublisher
-from persistence.tortoise import rows
+from persistence.tables import LEDGER_ENTRIES, PRICE_POINTS, TRADES
 from persistence.tortoise.accounts import TortoisePlatformRepository, TortoiseUserRepository
 from persistence.tortoise.api_keys import TortoiseApiKeyRepository
 from persistence.tortoise.database import Database
@@ -37,17 +37,12 @@ from persistence.tortoise.sql import (
     SqliteSql,
     Statement,
     Write,
-    placeholders,
 )
 
-_INSERT_TRADE = Statement(
-    f"INSERT INTO trades ({rows.TRADE_INSERT}) VALUES ({placeholders(1, 15)})"
-)
-_INSERT_ENTRY = Statement(
-    f"INSERT INTO ledger_entries ({rows.ENTRY_INSERT}) VALUES ({placeholders(1, 9)})"
-)
+_INSERT_TRADE = Statement(TRADES.insert)
+_INSERT_ENTRY = Statement(LEDGER_ENTRIES.insert)
 _ADVISORY_LOCK = Statement("SELECT pg_advisory_xact_lock(hashtext($1))")
-_INSERT_POINT = Statement(f"INSERT INTO price_points ({rows.POINT_INSERT}) VALUES ($1, $2, $3)")
+_INSERT_POINT = Statement(PRICE_POINTS.insert)
 
 
 class TortoiseTradeRepository:
@@ -55,7 +50,7 @@ class TortoiseTradeRepository:
         self._uow = uow
 
     async def add(self, trade: Trade) -> None:
-        self._uow.pending_trades.append(rows.trade_values(trade))
+        self._uow.pending_trades.append(TRADES.values(trade))
 
 
 class TortoiseLedgerRepository:
@@ -63,7 +58,7 @@ class TortoiseLedgerRepository:
         self._uow = uow
 
     async def add(self, entries: Sequence[LedgerEntry]) -> None:
-        self._uow.pending_entries.extend(rows.entry_values(e) for e in entries)
+        self._uow.pending_entries.extend(LEDGER_ENTRIES.values(e) for e in entries)
 
 
 class TortoisePriceHistoryRepository:
@@ -71,7 +66,7 @@ class TortoisePriceHistoryRepository:
         self._uow = uow
 
     async def add(self, point: PricePoint) -> None:
-        self._uow.pending_points.append(rows.point_values(point))
+        self._uow.pending_points.append(PRICE_POINTS.values(point))
 
 
 class TortoiseUnitOfWork:

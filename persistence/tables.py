@@ -1,0 +1,330 @@
+"""One description per stored entity: its table, its columns, which of them may change.
+
+A :class:`Table` names the entity's dataclass, the SQL table, the few columns whose
+name differs from the field, and the fields a save may change (``mutable``); how
+each value is read and written follows from the field's type (an enum is stored as
+its value, a datetime through the driver's timestamps, an ``AccountId`` as text, a
+tuple of floats as JSON). Everything else is derived from it: the SELECT list, the
+row-to-entity function (fields by name), the INSERT and UPDATE statements and their
+parameters, and the values a repository compares to see what a command changed.
+
+The row functions are generated once, at import, as plain Python source (as
+:mod:`dataclasses` does for ``__init__``): reading a book's orders runs them per row.
+
+Adding a field: the dataclass, its table description here (only if its column is
+named differently or it may change after the insert), a migration, the schema
+type. ``tests/unit/test_tables.py`` fails until the table carries every field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import types
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from enum import Enum
+from typing import Any, Generic, Protocol, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from domain.ledger import AccountId, LedgerEntry
+from domain.model import Market, Order, Outcome, Position, PricePoint, Trade, User
+
+E = TypeVar("E")
+Row = Sequence[Any]
+Params = Sequence[object]
+
+
+class Timestamps(Protocol):
+    def timestamp(self, value: object) -> datetime:
+        """A timestamp column's value as a timezone-aware UTC datetime."""
+        ...
+
+
+class AsStored:
+    """Timestamps of values the ORM already converted (``values_list``): as they are."""
+
+    @staticmethod
+    def timestamp(value: object) -> datetime:
+        assert isinstance(value, datetime)
+        return value
+
+
+class FixedFieldChanged(RuntimeError):
+    """A save would change a field that cannot change once stored: a bug, not a client error."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Column:
+    field: str
+    name: str
+    mutable: bool
+    read: str
+    """Python expression of the field's value from the stored value ``{v}``."""
+    write: str
+    """Python expression of the stored value from the field's value ``{x}``."""
+
+
+class Table(Generic[E]):
+    """The stored form of one entity type; see the module docstring."""
+
+    def __init__(
+        self,
+        entity: type[E],
+        name: str,
+        *,
+        key: tuple[str, ...] = ("id",),
+        mutable: frozenset[str] = frozenset(),
+        renamed: Mapping[str, str] | None = None,
+        excluded: frozenset[str] = frozenset(),
+        derived: Mapping[str, Callable[[E], object]] | None = None,
+    ) -> None:
+        """``renamed`` maps a field to its column; ``excluded`` fields are stored
+        elsewhere (a market's outcomes); ``derived`` columns are computed from the
+        entity on insert (a casefolded username)."""
+        self.entity, self.name, self.key = entity, name, key
+        renamed = renamed or {}
+        hints = get_type_hints(entity)
+        self.columns = tuple(
+            _column(f.name, renamed.get(f.name, f.name), f.name in mutable, hints[f.name])
+            for f in dataclasses.fields(entity)  # type: ignore[arg-type]
+            if f.name not in excluded
+        )
+        unknown = (mutable | frozenset(renamed) | excluded) - {f.name for f in self.fields_of()}
+        if unknown:
+            raise TypeError(f"{entity.__name__} has no fields {sorted(unknown)}")
+        self.derived = dict(derived or {})
+        self.mutable = tuple(c for c in self.columns if c.mutable)
+        self.fixed_columns = tuple(c for c in self.columns if not c.mutable)
+        names = {"E": entity, "_floats": _floats, "_json": _json}
+        names.update(_types_of(hints))
+        self.from_row: Callable[..., E] = _compile(
+            "from_row",
+            "sql, row, at=0, **extra",
+            f"E({', '.join(_read(c, i) for i, c in enumerate(self.columns))}, **extra)",
+            names,
+        )
+        """``from_row(sql, row, at=0, **extra)``: the entity from ``row[at:]`` as read by
+        :meth:`select`, timestamps through ``sql``; ``extra`` gives excluded fields."""
+        self._values: Callable[[E], tuple[object, ...]] = _compile(
+            "values", "e", _tuple(c.write.format(x=f"e.{c.field}") for c in self.columns), names
+        )
+        self.state: Callable[[E], tuple[object, ...]] = _compile(
+            "state", "e", _tuple(c.write.format(x=f"e.{c.field}") for c in self.mutable), names
+        )
+        """The stored values of the mutable columns: what a save compares and writes."""
+        self.fixed: Callable[[E], tuple[object, ...]] = _compile(
+            "fixed", "e", _tuple(f"e.{c.field}" for c in self.fixed_columns), names
+        )
+        """The fields that never change once stored."""
+
+    def fields_of(self) -> tuple[dataclasses.Field[Any], ...]:
+        return dataclasses.fields(self.entity)  # type: ignore[arg-type]
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def select(self, alias: str = "") -> str:
+        """The SELECT list :attr:`from_row` reads, each column prefixed with ``alias.``."""
+        prefix = f"{alias}." if alias else ""
+        return ", ".join(prefix + c.name for c in self.columns)
+
+    @functools.cached_property
+    def insert(self) -> str:
+        """``INSERT INTO table (columns) VALUES ($1, ...)``; parameters: :meth:`values`."""
+        names = (*self.column_names, *self.derived)
+        numbers = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        return f"INSERT INTO {self.name} ({', '.join(names)}) VALUES ({numbers})"
+
+    def values(self, entity: E) -> tuple[object, ...]:
+        """Parameters of :attr:`insert`."""
+        if not self.derived:
+            return self._values(entity)
+        return (*self._values(entity), *(f(entity) for f in self.derived.values()))
+
+    @functools.cached_property
+    def update(self) -> str:
+        """``UPDATE`` of every mutable column by key; parameters: the key, then :attr:`state`."""
+        return self.update_of(tuple(c.name for c in self.mutable))
+
+    def update_of(self, names: Sequence[str]) -> str:
+        """``UPDATE`` of the columns ``names``: the key's parameters first, then theirs."""
+        keys = len(self.key)
+        sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=keys + 1))
+        where = " AND ".join(f"{name} = ${i}" for i, name in enumerate(self.key, start=1))
+        return f"UPDATE {self.name} SET {sets} WHERE {where}"
+
+    def check_fixed(self, stored: tuple[object, ...], entity: E) -> None:
+        """Raise :class:`FixedFieldChanged` unless ``entity`` keeps the fixed fields of
+        ``stored`` (as :attr:`fixed` gave them when it was loaded or added)."""
+        now = self.fixed(entity)
+        if now != stored:
+            changed = [
+                c.field for c, a, b in zip(self.fixed_columns, stored, now, strict=True) if a != b
+            ]
+            raise FixedFieldChanged(
+                f"{self.entity.__name__} {getattr(entity, self.key[0])}: {', '.join(changed)}"
+                " cannot change once stored"
+            )
+
+
+def _column(field: str, name: str, mutable: bool, hint: Any) -> Column:
+    optional = get_origin(hint) in (Union, types.UnionType) and type(None) in get_args(hint)
+    if optional:
+        (hint,) = [arg for arg in get_args(hint) if arg is not type(None)]
+    read, write = _conversions(hint)
+    if optional and read != "{v}":
+        read = "(None if {v} is None else " + read + ")"
+    if optional and write != "{x}":
+        write = "(None if {x} is None else " + write + ")"
+    return Column(field, name, mutable, read, write)
+
+
+def _conversions(hint: Any) -> tuple[str, str]:
+    if hint is bool:
+        return "bool({v})", "{x}"
+    if hint is datetime:
+        return "sql.timestamp({v})", "{x}"
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return f"{_type_name(hint)}({{v}})", "{x}.value"
+    if hint is AccountId:
+        return f"{_type_name(hint)}.parse({{v}})", "str({x})"
+    if get_origin(hint) is tuple:
+        return "_floats({v})", "_json({x})"
+    if hint in (int, str, float):
+        return "{v}", "{x}"
+    raise TypeError(f"no stored form for {hint!r}")
+
+
+def _type_name(cls: type) -> str:
+    return f"_{cls.__name__}"
+
+
+def _types_of(hints: Mapping[str, Any]) -> dict[str, type]:
+    found: dict[str, type] = {}
+    for hint in hints.values():
+        for arg in (hint, *get_args(hint)):
+            if isinstance(arg, type) and (issubclass(arg, Enum) or arg is AccountId):
+                found[_type_name(arg)] = arg
+    return found
+
+
+def _read(column: Column, index: int) -> str:
+    return f"{column.field}=" + column.read.format(v=f"row[at + {index}]")
+
+
+def _tuple(items: Any) -> str:
+    listed = list(items)
+    return f"({', '.join(listed)},)" if listed else "()"
+
+
+def _compile(name: str, arguments: str, body: str, names: dict[str, Any]) -> Any:
+    namespace = dict(names)
+    exec(f"def {name}({arguments}):\n    return {body}\n", namespace)
+    return namespace[name]
+
+
+def _floats(value: object) -> tuple[float, ...]:
+    """A JSON list of floats, as text (a raw row) or already parsed (the ORM's)."""
+    items = json.loads(value) if isinstance(value, str | bytes) else value
+    assert isinstance(items, list)
+    return tuple(float(p) for p in items)
+
+
+def _json(values: Sequence[float]) -> str:
+    # Compact JSON, as the model's JSONField writes it.
+    return json.dumps(list(values), separators=(",", ":"))
+
+
+USERS = Table(
+    User,
+    "users",
+    mutable=frozenset(
+        {
+            "username",
+            "email",
+            "password_hash",
+            "cash_cents",
+            "bonus_cents",
+            "reserved_cents",
+            "is_admin",
+            "is_active",
+        }
+    ),
+    derived={"username_key": lambda user: user.username.casefold()},
+)
+MARKETS = Table(
+    Market,
+    "markets",
+    excluded=frozenset({"outcomes"}),
+    mutable=frozenset(
+        {
+            "title",
+            "description",
+            "status",
+            "liquidity",
+            "fee_bps",
+            "resolution_source",
+            "closes_at",
+            "resolved_at",
+            "winning_outcome_id",
+            "volume_cents",
+            "pool_cents",
+            "fees_cents",
+            "order_sequence",
+            "price_sequence",
+        }
+    ),
+)
+OUTCOMES = Table(
+    Outcome,
+    "outcomes",
+    renamed={"index": "ordinal"},
+    mutable=frozenset(
+        {
+            "amm_shares",
+            "shares_outstanding",
+            "last_trade_cents",
+            "best_bid_cents",
+            "best_ask_cents",
+            "book_sequence",
+        }
+    ),
+)
+ORDERS = Table(
+    Order,
+    "orders",
+    # Price, quantity and queue place change when an order is amended.
+    mutable=frozenset(
+        {
+            "filled_quantity",
+            "status",
+            "reserved_cents",
+            "updated_at",
+            "price_cents",
+            "quantity",
+            "sequence",
+        }
+    ),
+)
+POSITIONS = Table(
+    Position,
+    "positions",
+    key=("user_id", "outcome_id"),
+    mutable=frozenset({"shares", "reserved_shares", "cost_cents"}),
+)
+TRADES = Table(Trade, "trades")
+LEDGER_ENTRIES = Table(LedgerEntry, "ledger_entries")
+PRICE_POINTS = Table(PricePoint, "price_points", key=("market_id", "at"))
+
+TABLES: tuple[Table[Any], ...] = (
+    USERS,
+    MARKETS,
+    OUTCOMES,
+    ORDERS,
+    POSITIONS,
+    TRADES,
+    LEDGER_ENTRIES,
+    PRICE_POINTS,
+)
