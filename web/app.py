@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -52,6 +52,7 @@ from schema.context import Context, new_request_id
 from schema.schema import build_schema
 from web.backends import Backend, default_hasher, open_backend
 from web.bus import EventBus, open_bus
+from web.headers import SecurityHeaders, page_policy
 from web.live import FanOutPublisher, LiveHub
 from web.metrics import Metrics
 from web.middleware import (
@@ -148,6 +149,12 @@ class BellwetherGraphQL(GraphQL[Context, None]):
         if isinstance(request, WebSocket):
             context.connection_params = {}
         return context
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL with a Content-Security-Policy made for its page (its inline script by
+        hash, the origins its assets come from), instead of the app's stricter one."""
+        html = self.graphql_ide_html
+        return HTMLResponse(html, headers={"Content-Security-Policy": page_policy(html)})
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A forged or expired token in ``connection_init`` closes the socket (4403)."""
@@ -297,6 +304,7 @@ def create_app(
         ],
         middleware=[
             Middleware(TrustedProxies, trusted=settings.trusted_proxies),
+            Middleware(SecurityHeaders),
             Middleware(RequestLog, metrics=metrics),
             Middleware(
                 CORSMiddleware,

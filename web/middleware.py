@@ -1,5 +1,5 @@
 """ASGI middleware: request ids and JSON-line request logs, the body size limit, and the
-client address behind trusted proxies."""
+client address behind trusted proxies (security headers: ``web.headers``)."""
 
 from __future__ import annotations
 
