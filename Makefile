@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean reliability
+.PHONY: install run test lint bench bench-live clean reliability
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ test: lint
 
 bench: install
 	$(BIN)/python bench/engine.py
+
+# The live fan-out benchmark's WebSocket client (Node's ws, pinned in bench/live/package-lock.json);
+# then: $(BIN)/python bench/live.py --url http://127.0.0.1:8000 --subscribers 5000 --server-pid PID
+bench-live: install
+	npm ci --prefix bench/live --no-audit --no-fund
 
 # The heavy reliability runs (docs/RELIABILITY.md): 50 clients x 10,000 operations on both
 # backends, kill -9 and PostgreSQL restarts at three points of heavy load, 1,000 fuzz examples

@@ -1,13 +1,23 @@
-"""Fan-out latency of live price updates: N WebSocket subscribers, K trades over HTTP.
+"""Live fan-out at scale: N ``marketPrices`` subscribers held by a lean Node client,
+trades at a steady rate over HTTP, delivery latency and the trade's own round trip.
 
-Run a server first (e.g. ``bellwether serve --workers 3`` on PostgreSQL), then::
+Run a server first (``bellwether serve``), install the client once
+(``make bench-live`` does both steps: ``npm ci --prefix bench/live``), then::
 
-    python bench/live.py --url http://127.0.0.1:8000 --subscribers 500 --trades 40
+    python bench/live.py --url http://127.0.0.1:8000 --subscribers 5000 --trades 30 --rate 10
 
-Latency is measured from sending the trade's HTTP request to each subscriber
-receiving the ``marketPrices`` update that carries the trade's sequence (the
-trade's own round trip is printed beside it). Trades are spaced out so that
-conflation does not hide updates.
+The WebSocket sockets are held by ``bench/live/client.js`` (Node's ``ws``:
+about half a core for 5,000 sockets, so the client is not what is measured),
+split over ``--clients`` processes. The run:
+
+1. trades ``--idle-trades`` times with nobody subscribed: the idle round trip;
+2. opens the subscribers (server memory before and after: per subscriber);
+3. trades ``--trades`` times at ``--rate`` per second: each trade's round trip
+   under fan-out, and each subscriber's delivery latency, from the trade's HTTP
+   request being sent to the update carrying its sequence arriving;
+4. prints delivered/expected, p50/p99/max delivery, the round trips, the
+   server's CPU over step 3 (``--server-pid``: the process and its children)
+   and how many subscribers saw the last update. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -15,17 +25,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
 
-PRICES = "subscription($m: ID!) { marketPrices(marketId: $m) { sequence } }"
-TRADE = """mutation($i: LmsrTradeInput!) { lmsrTrade(input: $i) { costOrPayoutCents } }"""
+CLIENT = Path(__file__).resolve().parent / "live" / "client.js"
+PRICES = "subscription($m: ID!) { marketPrices(marketId: $m) { sequence prices } }"
+TRADE = "mutation($i: LmsrTradeInput!) { lmsrTrade(input: $i) { costOrPayoutCents } }"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 async def gql(
@@ -56,85 +69,169 @@ async def trader(client: httpx.AsyncClient) -> str:
     return token
 
 
-class Subscriber:
-    """One WebSocket with one marketPrices subscription; records (sequence, arrival)."""
-
-    def __init__(self, ws: ClientConnection, first: int) -> None:
-        self.ws = ws
-        self.first = first
-        self.received: list[tuple[int, float]] = []
-        self.task = asyncio.get_running_loop().create_task(self.read())
-
-    async def read(self) -> None:
-        async for raw in self.ws:
-            message = json.loads(raw)
-            if message.get("type") == "next":
-                sequence = message["payload"]["data"]["marketPrices"]["sequence"]
-                self.received.append((sequence, time.perf_counter()))
+async def new_market(client: httpx.AsyncClient, token: str) -> str:
+    closes = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    market = await gql(
+        client,
+        "mutation($i: CreateMarketInput!) { createMarket(input: $i) { id } }",
+        {"i": {"title": "Bench: live fan-out", "marketType": "LMSR", "outcomes": ["Yes", "No"],
+               "closesAt": closes, "liquidityParameter": 1000.0}},
+        token,
+    )  # fmt: skip
+    market_id: str = market["createMarket"]["id"]
+    return market_id
 
 
-async def subscribe(url: str, market_id: str) -> Subscriber:
-    ws = await connect(url, subprotocols=["graphql-transport-ws"], max_queue=None)  # type: ignore[list-item]
-    await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-    await ws.recv()
-    payload = {"query": PRICES, "variables": {"m": market_id}}
-    await ws.send(json.dumps({"id": "p", "type": "subscribe", "payload": payload}))
-    snapshot = json.loads(await ws.recv())
-    return Subscriber(ws, snapshot["payload"]["data"]["marketPrices"]["sequence"])
+async def trades(
+    client: httpx.AsyncClient, token: str, market_id: str, count: int, rate: float
+) -> tuple[list[float], list[float]]:
+    """``count`` trades, one every 1/rate s: (epoch ms each was sent, round trips in ms)."""
+    variables = {"i": {"marketId": market_id, "side": "BUY_YES", "amountType": "SHARES",
+                       "amount": 1}}  # fmt: skip
+    sent: list[float] = []
+    round_trips: list[float] = []
+    start = time.perf_counter()
+    for number in range(count):
+        await asyncio.sleep(max(0.0, start + number / rate - time.perf_counter()))
+        sent.append(time.time() * 1000)
+        began = time.perf_counter()
+        await gql(client, TRADE, variables, token)
+        round_trips.append((time.perf_counter() - began) * 1000)
+    return sent, round_trips
 
 
-async def main(args: argparse.Namespace) -> None:
-    ws_url = args.url.replace("http", "ws", 1) + "/graphql"
-    async with httpx.AsyncClient(base_url=args.url, timeout=30) as client:
-        token = await trader(client)
-        closes = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-        market = await gql(
-            client,
-            "mutation($i: CreateMarketInput!) { createMarket(input: $i) { id } }",
-            {"i": {"title": "Bench: fan-out latency", "marketType": "LMSR",
-                   "outcomes": ["Yes", "No"], "closesAt": closes, "liquidityParameter": 1000.0}},
-            token,
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its children (uvicorn's worker processes)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(entry.name))
+    return [pid, *children]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def rss_bytes(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+class NodeClient:
+    """One ``client.js`` process holding ``count`` subscribed sockets."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.base = -1
+
+    @classmethod
+    async def start(cls, ws_url: str, count: int, market_id: str) -> NodeClient:
+        spec = json.dumps({"query": PRICES, "variables": {"m": market_id}})
+        process = await asyncio.create_subprocess_exec(
+            "node", str(CLIENT), ws_url, str(count), spec,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            limit=2**30,
         )  # fmt: skip
-        market_id = market["createMarket"]["id"]
-        sockets: list[Subscriber] = []
-        for start in range(0, args.subscribers, 50):
-            batch = range(start, min(start + 50, args.subscribers))
-            sockets += await asyncio.gather(*(subscribe(ws_url, market_id) for _ in batch))
-        base = sockets[0].first
-        committed: dict[int, float] = {}
-        round_trips: list[float] = []
-        for number in range(1, args.trades + 1):
-            variables = {"i": {"marketId": market_id, "side": "BUY_YES", "amountType": "SHARES",
-                               "amount": 1}}  # fmt: skip
-            sent = time.perf_counter()
-            await gql(client, TRADE, variables, token)
-            committed[base + number] = sent
-            round_trips.append((time.perf_counter() - sent) * 1000)
-            await asyncio.sleep(args.gap)
-        await asyncio.sleep(1)
-        latencies = [
-            (at - committed[sequence]) * 1000
-            for sub in sockets
-            for sequence, at in sub.received
-            if sequence in committed
-        ]
-        delivered = len(latencies)
-        for sub in sockets:
-            await sub.ws.close()
-    latencies.sort()
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
-    print(
-        f"subscribers={args.subscribers} trades={args.trades} delivered={delivered}/"
-        f"{args.subscribers * args.trades} p50={statistics.median(latencies):.1f}ms "
-        f"p99={p(0.99):.1f}ms max={latencies[-1]:.1f}ms "
-        f"trade_round_trip_p50={statistics.median(round_trips):.1f}ms"
-    )
+        client = cls(process)
+        assert process.stdout is not None
+        words = (await process.stdout.readline()).decode().split()  # ready N failed F base B
+        if not words or int(words[3]) or int(words[1]) != count:
+            raise SystemExit(f"client could not subscribe every socket: {words}")
+        client.base = int(words[5])
+        return client
+
+    async def results(self, sent: dict[int, float]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write((json.dumps({"sent": sent}) + "\n").encode())
+        await self.process.stdin.drain()
+        result: dict[str, Any] = json.loads(await self.process.stdout.readline())
+        await self.process.wait()
+        return result
+
+
+def percentile(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+async def main(args: argparse.Namespace) -> dict[str, Any]:
+    ws_url = args.url.replace("http", "ws", 1) + "/graphql"
+    pids = process_tree(args.server_pid) if args.server_pid else []
+    async with httpx.AsyncClient(base_url=args.url, timeout=60) as client:
+        token = await trader(client)
+        market_id = await new_market(client, token)
+        _, idle = await trades(client, token, market_id, args.idle_trades, args.rate)
+        memory_before = rss_bytes(pids) if pids else 0
+        shares = [args.subscribers // args.clients] * args.clients
+        shares[0] += args.subscribers - sum(shares)
+        opened = time.perf_counter()
+        nodes = await asyncio.gather(*(NodeClient.start(ws_url, n, market_id) for n in shares))
+        connect_seconds = time.perf_counter() - opened
+        await asyncio.sleep(1)  # let the server settle after the connection storm
+        memory_after = rss_bytes(pids) if pids else 0
+        cpu_before, wall_before = (cpu_seconds(pids) if pids else 0.0), time.perf_counter()
+        sent, busy = await trades(client, token, market_id, args.trades, args.rate)
+        await asyncio.sleep(args.settle)
+        cpu = (cpu_seconds(pids) - cpu_before) if pids else 0.0
+        wall = time.perf_counter() - wall_before
+    base = nodes[0].base
+    by_sequence = {base + number: at for number, at in enumerate(sent, start=1)}
+    results = await asyncio.gather(*(node.results(by_sequence) for node in nodes))
+    latencies = sorted(x for result in results for x in result["latencies"])
+    expected = args.subscribers * args.trades
+    return {
+        "subscribers": args.subscribers,
+        "trades": args.trades,
+        "rate": args.rate,
+        "delivered": len(latencies),
+        "expected": expected,
+        "saw_last": sum(result["saw_last"] for result in results),
+        "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "max_ms": round(latencies[-1], 1) if latencies else None,
+        "trade_round_trip_idle_p50_ms": round(statistics.median(idle), 1),
+        "trade_round_trip_fanout_p50_ms": round(statistics.median(busy), 1),
+        "trade_round_trip_fanout_p99_ms": round(percentile(sorted(busy), 0.99), 1),
+        "round_trip_ratio": round(statistics.median(busy) / statistics.median(idle), 2),
+        "server_processes": len(pids),
+        "server_cpu_cores": round(cpu / wall, 2) if pids else None,
+        "server_bytes_per_subscriber": (
+            round((memory_after - memory_before) / args.subscribers) if pids else None
+        ),
+        "connect_seconds": round(connect_seconds, 1),
+    }
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
-    parser.add_argument("--subscribers", type=int, default=100)
+    parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--trades", type=int, default=30)
-    parser.add_argument("--gap", type=float, default=0.05, help="seconds between trades")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--rate", type=float, default=10.0, help="trades per second")
+    parser.add_argument("--idle-trades", type=int, default=30)
+    parser.add_argument("--clients", type=int, default=1, help="Node processes holding sockets")
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds to wait at the end")
+    parser.add_argument("--server-pid", type=int, default=0, help="for CPU and memory")
+    figures = asyncio.run(main(parser.parse_args()))
+    print(
+        f"subscribers={figures['subscribers']} delivered={figures['delivered']}/"
+        f"{figures['expected']} saw_last={figures['saw_last']} p50={figures['p50_ms']}ms "
+        f"p99={figures['p99_ms']}ms max={figures['max_ms']}ms trade p50 "
+        f"idle={figures['trade_round_trip_idle_p50_ms']}ms "
+        f"fan-out={figures['trade_round_trip_fanout_p50_ms']}ms "
+        f"cpu={figures['server_cpu_cores']} bytes/sub={figures['server_bytes_per_subscriber']}"
+    )
+    print(json.dumps(figures))
