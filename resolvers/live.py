@@ -79,10 +79,6 @@ async def book_now(reads: ReadModel, now: datetime, key: tuple[str, str]) -> Boo
     return BookView(book_changed(outcome, now, book_of(resting)))
 
 
-async def market_exists(reads: ReadModel, now: datetime, market_id: str) -> None:
-    await market_now(reads, market_id)
-
-
 async def status_now(reads: ReadModel, now: datetime, market_id: str) -> MarketStatusUpdate:
     market = await market_now(reads, market_id)
     return MarketStatusUpdate.from_domain(MarketStatusChanged(market.id, market.status, now))
@@ -99,7 +95,6 @@ BOOK: Feed[BookChanged, BookView] = Feed(
 TRADES: Feed[TradeExecuted, Trade] = Feed(
     "marketTrades", TradeExecuted, key=lambda e: e.trade.market_id,
     view=lambda e, number: Trade.from_domain(e.trade, number), delivery=Delivery.QUEUE,
-    snapshot=market_exists,
 )  # fmt: skip
 STATUS: Feed[MarketStatusChanged, MarketStatusUpdate] = Feed(
     "marketStatus", MarketStatusChanged, key=lambda e: e.market_id,
@@ -146,6 +141,7 @@ async def order_book_updates(
 
 
 async def market_trades(info: Info, market_id: strawberry.ID) -> AsyncGenerator[Trade, None]:
+    await market_now(info.context.reads, market_id)  # NOT_FOUND before following
     async with aclosing(follow(info, TRADES, market_id)) as views:
         async for trade in views:
             yield trade

@@ -24,6 +24,11 @@ E = TypeVar("E")
 V = TypeVar("V")
 
 
+VIEWER_DEPENDENT = frozenset({"User"})
+"""Types with fields that depend on who asks (a user's private fields): a selection that
+reaches one is grouped per viewer (``web.livegroups``), never shared between users."""
+
+
 class Delivery(enum.Enum):
     CONFLATE = "conflate"
     """Each subscriber holds only the newest view not sent yet (views have a ``sequence``)."""
@@ -32,8 +37,8 @@ class Delivery(enum.Enum):
 
 
 Snapshot = Callable[[ReadModel, datetime, Any], Awaitable[Any]]
-"""``(reads, now, key)``: the current view of ``key``, or None for a feed of changes only.
-It raises (NOT_FOUND...) when the key names nothing a subscriber may follow."""
+"""``(reads, now, key)``: the current view of ``key``; it raises (NOT_FOUND...) when the
+key names nothing a subscriber may follow. A feed without one sends changes only."""
 
 
 @dataclass(frozen=True, slots=True)

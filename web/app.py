@@ -54,6 +54,7 @@ from web.backends import Backend, default_hasher, open_backend
 from web.bus import EventBus, open_bus
 from web.headers import SecurityHeaders, page_policy
 from web.live import FanOutPublisher, LiveHub
+from web.livegroups import LiveGroups
 from web.metrics import Metrics
 from web.middleware import (
     BodyLimit,
@@ -65,6 +66,7 @@ from web.middleware import (
 from web.settings import AppSettings
 from web.sweeper import run_sweeper
 from web.wsprotocols import LegacyWsHandler, TransportWsHandler
+from web.wswriter import CaptureProtocol
 
 log = logging.getLogger("bellwether.app")
 
@@ -96,6 +98,7 @@ class AppState:
     backend: Backend | None = None
     keys: KeyAuthenticator | None = None
     hub: LiveHub | None = None
+    groups: LiveGroups | None = None
     bus: EventBus | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -117,7 +120,11 @@ class AppState:
 
     @property
     def subscriber_count(self) -> int:
-        return 0 if self.hub is None else self.hub.subscriber_count
+        """Open subscriptions: the hub's own (one per group), less groups, plus members."""
+        if self.hub is None or self.groups is None:
+            return 0
+        groups = self.groups
+        return self.hub.subscriber_count - groups.group_count + groups.member_count
 
 
 class BellwetherGraphQL(GraphQL[Context, None]):
@@ -129,6 +136,11 @@ class BellwetherGraphQL(GraphQL[Context, None]):
     def __init__(self, state: AppState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state = state
+
+    @property
+    def live_groups(self) -> LiveGroups | None:
+        """Grouped live subscriptions (``web.wsprotocols`` joins them)."""
+        return self.state.groups
 
     # orjson instead of the json module: the body of every request and response. A str,
     # not bytes: Strawberry sends bytes over a WebSocket as binary frames, and the
@@ -261,7 +273,8 @@ def create_app(
         bus.add_listener(hub.on_events)
         bus.on_reconnect(hub.resync)
         await bus.start()
-        state.backend, state.hub, state.bus = backend, hub, bus
+        groups = LiveGroups(schema, FEEDS, settings.live_queue_size, metrics.dropped.inc)
+        state.backend, state.hub, state.groups, state.bus = backend, hub, groups, bus
         state.keys = key_authenticator(state.key_secrets, backend)
         state.guard = LoginGuard(limits, backend.counters)
         if settings.demo and not settings.is_production:
@@ -280,6 +293,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
             await bus.stop()
+            await groups.close()
             await hub.close()
             await backend.close()
 
@@ -303,6 +317,7 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
+            Middleware(CaptureProtocol),
             Middleware(TrustedProxies, trusted=settings.trusted_proxies),
             Middleware(SecurityHeaders),
             Middleware(RequestLog, metrics=metrics),

@@ -17,6 +17,10 @@ UVICORN_OPTIONS: dict[str, Any] = {
     # X-Forwarded-For is read by web.middleware.TrustedProxies, from
     # BELLWETHER_TRUSTED_PROXIES only; uvicorn's own would trust any loopback peer.
     "proxy_headers": False,
+    # No per-message compression: updates are small, its state costs ~50 KB per socket,
+    # and a live group writes one uncompressed frame, the same bytes, to every socket
+    # (web.livegroups).
+    "ws_per_message_deflate": False,
 }
 """What ``bellwether serve`` sets on uvicorn (the API tests' server uses the same)."""
 

@@ -1,0 +1,346 @@
+"""Grouped subscriptions: one execution and one serialization per event per group.
+
+Subscribers of a live feed with the same document, operation, variables and
+visibility form a :class:`Group`. The group runs the subscription once (one
+Strawberry stream with a context of its own), serializes each result once, and
+writes the same bytes to every socket of the group, framed per protocol and
+operation id (``{"id":..,"type":"next","payload":..}`` or the legacy ``data``).
+
+Visibility: a public feed whose selection reaches no viewer-dependent type
+(``schema.live.VIEWER_DEPENDENT``) is the same for everyone; a private feed, or
+a selection that reaches one, groups per signed-in user.
+
+The trade path comes first: a result is written to at most :data:`CHUNK`
+sockets per turn of the event loop, and a write never waits. A socket whose
+transport is paused (its client reads slowly) gets no more direct writes: its
+frames wait in the member's outbox (conflated to the newest for a conflating
+feed, at most ``queue_size`` for a queueing one, the oldest dropped: the
+``sequence`` shows the gap), sent by the member's own task as the socket drains.
+
+Anything a group cannot serve the usual way falls back to Strawberry's
+per-operation execution: documents that are not a single feed field, a first
+result with errors (NOT_FOUND, UNAUTHENTICATED, validation...), a connection
+at its subscription limit. The error a client sees is then the ordinary one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import json
+import logging
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    get_named_type,
+    parse,
+    visit,
+)
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.utils.aio import aclosing
+
+from domain.errors import RateLimited, Unauthenticated
+from schema.context import Context
+from schema.live import VIEWER_DEPENDENT, Delivery, Feed
+from web.wswriter import SocketWriter, text_frame
+
+log = logging.getLogger("bellwether.live")
+
+CHUNK = 256
+"""Sockets written per turn of the event loop before requests get their turn."""
+PUBLIC = "public"
+
+
+class Protocol(enum.Enum):
+    TRANSPORT_WS = "graphql-transport-ws"
+    LEGACY_WS = "graphql-ws"
+
+    def frame(self, operation_id: bytes, payload: bytes) -> bytes:
+        """The message carrying ``payload`` (one serialized result) to one operation."""
+        if self is Protocol.TRANSPORT_WS:
+            return b'{"id":' + operation_id + b',"type":"next","payload":' + payload + b"}"
+        return b'{"type":"data","id":' + operation_id + b',"payload":' + payload + b"}"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a subscription document asks for, when it is one feed field."""
+
+    feed: Feed[Any, Any]
+    viewer_dependent: bool
+
+
+def serialize(result: ExecutionResult) -> bytes:
+    """The ``payload`` of a result, as Strawberry's protocol handlers build it."""
+    payload: dict[str, object] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [error.formatted for error in result.errors]
+    if result.extensions:
+        payload["extensions"] = result.extensions
+    return orjson.dumps(payload)
+
+
+class Member:
+    """One subscription (socket and operation id) in a group."""
+
+    def __init__(
+        self, group: Group, writer: SocketWriter, protocol: Protocol, operation_id: str
+    ) -> None:
+        self.group = group
+        self.writer = writer
+        self.protocol = protocol
+        self.operation_id = json.dumps(operation_id).encode()  # orjson keeps a 4 KB buffer
+        self.outbox: list[bytes] = []
+        self.sending = False
+        self.wake = asyncio.Event()
+        self.outcome: bool | None = None
+        """Set when the group ends: True (completed), False (fall back to Strawberry)."""
+        self.dropped = 0
+
+    def deliver(self, frame: bytes, wire: bytes) -> None:
+        """Write now if the socket takes it, else keep it for this member's task."""
+        if not self.outbox and not self.sending and self.writer.write_now(frame, wire):
+            return
+        if self.group.feed.delivery is Delivery.CONFLATE:
+            self.outbox.clear()
+        elif len(self.outbox) >= self.group.queue_size:
+            del self.outbox[0]
+            self.dropped += 1
+            self.group.on_dropped()
+        self.outbox.append(frame)
+        self.wake.set()
+
+    def end(self, completed: bool) -> None:
+        self.outcome = completed
+        self.wake.set()
+
+    async def run(self) -> bool:
+        """Until the group ends: True if it completed, False to fall back to Strawberry."""
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            await self._flush()
+            if self.outcome is not None:
+                return self.outcome
+
+    async def _flush(self) -> None:
+        self.sending = True
+        try:
+            while self.outbox:
+                await self.writer.write(self.outbox.pop(0))
+        finally:
+            self.sending = False
+
+
+@dataclass(eq=False)
+class Group:
+    """Subscribers with one document, variables and visibility: one execution for all."""
+
+    key: Hashable
+    feed: Feed[Any, Any]
+    queue_size: int
+    on_dropped: Callable[[], None]
+    members: dict[Member, None] = field(default_factory=dict)
+    last: bytes | None = None
+    """The newest serialized result, sent first to a member that joins later (feeds
+    with a current state only)."""
+    started: bool = False
+    task: asyncio.Task[None] | None = None
+
+    def join(self, member: Member) -> None:
+        self.members[member] = None
+        if self.last is not None:
+            frame = member.protocol.frame(member.operation_id, self.last)
+            member.deliver(frame, text_frame(frame))
+
+    async def publish(self, payload: bytes) -> None:
+        """Write one serialized result to every member, :data:`CHUNK` sockets per loop turn."""
+        self.started = True
+        if self.feed.snapshot is not None:
+            self.last = payload
+        frames: dict[tuple[Protocol, bytes], tuple[bytes, bytes]] = {}
+        members = list(self.members)
+        for start in range(0, len(members), CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            for member in members[start : start + CHUNK]:
+                key = (member.protocol, member.operation_id)
+                framed = frames.get(key)
+                if framed is None:
+                    frame = member.protocol.frame(member.operation_id, payload)
+                    framed = frames[key] = (frame, text_frame(frame))
+                member.deliver(*framed)
+
+
+class LiveGroups:
+    """The groups of this worker, keyed by document, variables and visibility."""
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        feeds: Sequence[Feed[Any, Any]],
+        queue_size: int,
+        on_dropped: Callable[[], None] | None = None,
+    ) -> None:
+        self._schema = schema
+        self._feeds = {feed.name: feed for feed in feeds}
+        self._queue_size = queue_size
+        self._on_dropped = on_dropped or (lambda: None)
+        self._plans: dict[tuple[str, str | None], Plan | None] = {}
+        self._groups: dict[Hashable, Group] = {}
+
+    @property
+    def group_count(self) -> int:
+        return len(self._groups)
+
+    @property
+    def member_count(self) -> int:
+        return sum(len(group.members) for group in self._groups.values())
+
+    async def member(
+        self,
+        context: Context,
+        writer: SocketWriter,
+        protocol: Protocol,
+        operation_id: str,
+        query: str,
+        variables: Mapping[str, object] | None,
+        operation_name: str | None,
+    ) -> Member | None:
+        """A member of the group for this subscription, or None to run it the usual way."""
+        plan = self.plan(query, operation_name)
+        limit = context.max_subscriptions
+        if plan is None or (limit is not None and context.open_subscriptions >= limit):
+            return None
+        try:
+            viewer = await self._viewer(context, plan)
+            shown = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        except (Unauthenticated, TypeError):
+            return None
+        key = (query, operation_name, shown, viewer)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._groups[key] = Group(key, plan.feed, self._queue_size, self._on_dropped)
+            group.task = asyncio.create_task(
+                self._run(group, context, query, variables, operation_name), name="live-group"
+            )
+        member = Member(group, writer, protocol, operation_id)
+        group.join(member)
+        return member
+
+    def leave(self, member: Member) -> None:
+        group = member.group
+        group.members.pop(member, None)
+        if not group.members:
+            self._close(group)
+
+    async def close(self) -> None:
+        for group in list(self._groups.values()):
+            self._close(group)
+
+    def plan(self, query: str, operation_name: str | None) -> Plan | None:
+        """The feed a document subscribes to, if it is exactly one feed field (cached)."""
+        cache_key = (query, operation_name)
+        if cache_key not in self._plans:
+            if len(self._plans) > 10_000:
+                self._plans.clear()
+            self._plans[cache_key] = self._plan(query, operation_name)
+        return self._plans[cache_key]
+
+    def _plan(self, query: str, operation_name: str | None) -> Plan | None:
+        try:
+            document = parse(query)
+        except GraphQLError:
+            return None
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name is not None:
+            operations = [o for o in operations if o.name and o.name.value == operation_name]
+        if len(operations) != 1 or operations[0].operation is not OperationType.SUBSCRIPTION:
+            return None
+        fields = operations[0].selection_set.selections
+        if len(fields) != 1 or not isinstance(fields[0], FieldNode) or fields[0].directives:
+            return None
+        feed = self._feeds.get(fields[0].name.value)
+        if feed is None:
+            return None
+        return Plan(feed, self._reaches_viewer_dependent(document))
+
+    def _reaches_viewer_dependent(self, document: Any) -> bool:
+        graphql_schema = self._schema._schema  # Strawberry's graphql-core schema
+        info = TypeInfo(graphql_schema)
+        reached: set[str] = set()
+
+        class Reach(Visitor):
+            def enter_field(self, node: FieldNode, *_: object) -> None:
+                found = info.get_type()
+                if found is not None:
+                    reached.add(get_named_type(found).name)
+
+        visit(document, TypeInfoVisitor(info, Reach()))
+        return bool(reached & VIEWER_DEPENDENT)
+
+    async def _viewer(self, context: Context, plan: Plan) -> Hashable:
+        if not (plan.feed.private or plan.viewer_dependent):
+            return PUBLIC
+        principal = await context.principal()
+        return None if principal is None else (principal.user_id, principal.is_admin)
+
+    async def _run(
+        self,
+        group: Group,
+        context: Context,
+        query: str,
+        variables: Mapping[str, object] | None,
+        operation_name: str | None,
+    ) -> None:
+        own = replace(context, max_subscriptions=None)
+        completed = False
+        try:
+            results = await self._schema.subscribe(
+                query, dict(variables or {}), own, None, operation_name
+            )
+            async with aclosing(results):
+                async for result in results:
+                    if isinstance(result, PreExecutionError) or (
+                        result.errors and not group.started
+                    ):
+                        break  # its members run it the usual way, and see the usual error
+                    await group.publish(serialize(result))
+                else:
+                    completed = True
+        except Exception:
+            log.exception("live group failed")
+        finally:
+            if self._groups.get(group.key) is group:
+                del self._groups[group.key]
+            for member in list(group.members):
+                member.end(completed and group.started)
+
+    def _close(self, group: Group) -> None:
+        if self._groups.get(group.key) is group:
+            del self._groups[group.key]
+        if group.task is not None:
+            group.task.cancel()
+
+
+async def run_member(groups: LiveGroups, member: Member, context: Context) -> bool:
+    """Serve one member, holding one of its connection's subscription slots, until its
+    group ends: True if the group completed, False to run the operation the usual way."""
+    try:
+        with context.subscription_slot():
+            return await member.run()
+    except RateLimited:
+        return False  # the usual way reports it
+    finally:
+        groups.leave(member)
