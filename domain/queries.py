@@ -78,6 +78,10 @@ class ReadModel(Protocol):
 
     async def users_by_ids(self, ids: Sequence[str]) -> list[User]: ...
 
+    async def user_by_username(self, username: str) -> User | None:
+        """The user with exactly this username (sign-in)."""
+        ...
+
     async def markets_by_ids(self, ids: Sequence[str]) -> list[Market]: ...
 
     async def markets_page(

@@ -40,6 +40,10 @@ class InMemoryReadModel:
         users = self._store.state.users
         return [copy.copy(users[i]) for i in ids if i in users]
 
+    async def user_by_username(self, username: str) -> User | None:
+        found = (u for u in self._store.state.users.values() if u.username == username)
+        return copy.copy(next(found, None))
+
     async def markets_by_ids(self, ids: Sequence[str]) -> list[Market]:
         found = self._store.state.markets
         return [copy.deepcopy(found[i]) for i in ids if i in found]

@@ -23,6 +23,7 @@ import pytest
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import RecordingPublisher
 from persistence.tortoise.database import Database
+from persistence.tortoise.queries import TortoiseReadModel
 from persistence.tortoise.snapshot import read_snapshot
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 from tests.clock import ManualClock
@@ -137,6 +138,7 @@ def database_harness(database: Database) -> Harness:
     clock = ManualClock(START)
     bus = RecordingPublisher()
     ctx = ServiceContext(
+        reads=TortoiseReadModel(database),
         uow=TortoiseUnitOfWorkFactory(database, bus),
         clock=clock,
         ids=HexIds(),

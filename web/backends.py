@@ -44,15 +44,17 @@ def open_memory(
     from persistence.memory_queries import InMemoryReadModel
 
     store = MemoryStore(publisher)
+    reads = InMemoryReadModel(store)
     services = ServiceContext(
         uow=cast(UnitOfWorkFactory, store.unit_of_work),
         clock=SystemClock(),
         ids=RandomIds(),
         hasher=hasher,
         settings=domain_settings(settings),
+        reads=reads,
     )
     counters = InMemorySharedCounters(services.clock)
-    return Backend(services, InMemoryReadModel(store), counters, _nothing)
+    return Backend(services, reads, counters, _nothing)
 
 
 async def open_tortoise(
@@ -80,12 +82,14 @@ async def open_tortoise(
         await database.close()  # and its checkpoint thread
         raise
     units = TortoiseUnitOfWorkFactory(database, publisher)
+    reads = TortoiseReadModel(reader)
     services = ServiceContext(
         uow=cast(UnitOfWorkFactory, units),
         clock=SystemClock(),
         ids=RandomIds(),
         hasher=hasher,
         settings=domain_settings(settings),
+        reads=reads,
     )
 
     async def close() -> None:
@@ -94,7 +98,7 @@ async def open_tortoise(
         await database.close()
 
     counters = TortoiseSharedCounters(units, services.clock)
-    return Backend(services, TortoiseReadModel(reader), counters, close)
+    return Backend(services, reads, counters, close)
 
 
 async def open_backend(

@@ -47,9 +47,9 @@ async def register(ctx: ServiceContext, registration: Registration) -> User:
 
 
 async def authenticate(ctx: ServiceContext, username: str, password: str) -> User:
-    """The active user with these credentials, or UNAUTHENTICATED."""
-    async with ctx.uow() as uow:
-        user = await uow.users.get_by_username(username)
+    """The active user with these credentials, or UNAUTHENTICATED (a read of committed
+    data, no unit of work)."""
+    user = await ctx.read_model.user_by_username(username)
     if user is None or not ctx.hasher.verify(password, user.password_hash):
         raise Unauthenticated("wrong username or password")
     if not user.is_active:

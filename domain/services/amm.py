@@ -91,12 +91,11 @@ def _price(market: Market, order: LmsrOrder) -> LmsrQuote:
 
 
 async def quote(ctx: ServiceContext, order: LmsrOrder) -> LmsrQuote:
-    """Price an LMSR trade without making it."""
-    async with ctx.uow() as uow:
-        market = await uow.markets.get(order.market_id)
-        if market is None:
-            raise NotFound(f"no market {order.market_id}")
-        return _price(market, order)
+    """Price an LMSR trade without making it: a read of committed data, no unit of work."""
+    found = await ctx.read_model.markets_by_ids([order.market_id])
+    if not found:
+        raise NotFound(f"no market {order.market_id}")
+    return _price(found[0], order)
 
 
 async def trade(ctx: ServiceContext, actor_id: str, order: LmsrOrder) -> LmsrTradeResult:

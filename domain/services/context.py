@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFactory
+from domain.queries import ReadModel
 
 DEFAULT_STARTING_BALANCE_CENTS = 100_000
 
@@ -19,8 +20,19 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class ServiceContext:
+    """``uow`` opens a unit of work for a command (on SQLite it takes the writer lock);
+    ``reads`` answers the use cases that only read (a quote, a sign-in) from committed
+    data, without one."""
+
     uow: UnitOfWorkFactory
     clock: Clock
     ids: IdGenerator
     hasher: PasswordHasher
     settings: Settings = Settings()
+    reads: ReadModel | None = None
+
+    @property
+    def read_model(self) -> ReadModel:
+        if self.reads is None:
+            raise RuntimeError("this ServiceContext was built without a read model")
+        return self.reads

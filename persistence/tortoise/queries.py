@@ -72,6 +72,9 @@ _RESTING_IN_BOOK = Statement(
 )
 
 
+_USER_BY_NAME = Statement(f"SELECT {USERS.select()} FROM users WHERE username = $1 LIMIT 1")
+
+
 # The DataLoaders' batch reads, hand-written: they run on nearly every request.
 @functools.cache
 def _users_by_ids(count: int) -> Statement:
@@ -136,6 +139,10 @@ class TortoiseReadModel:
             return []
         rows = await self._fetch(_users_by_ids(len(ids)), ids)
         return [USERS.from_row(self._timestamps, row) for row in rows]
+
+    async def user_by_username(self, username: str) -> User | None:
+        rows = await self._fetch(_USER_BY_NAME, (username,))
+        return USERS.from_row(self._timestamps, rows[0]) if rows else None
 
     async def markets_by_ids(self, ids: Sequence[str]) -> list[Market]:
         if not ids:

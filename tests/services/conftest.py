@@ -16,6 +16,7 @@ import pytest
 from domain.audit import Snapshot
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import MemoryStore, SequentialIds
+from persistence.memory_queries import InMemoryReadModel
 from tests import dbtools
 from tests.clock import ManualClock
 from tests.harness import START, FakeHasher, Harness
@@ -25,6 +26,7 @@ def memory_harness() -> Harness:
     store = MemoryStore()
     clock = ManualClock(START)
     ctx = ServiceContext(
+        reads=InMemoryReadModel(store),
         uow=store.unit_of_work,
         clock=clock,
         ids=SequentialIds(),
