@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TypeAlias
 
 from domain.book_types import PriceLevel
-from domain.model import MarketStatus, Order, Trade
+from domain.model import MarketStatus, Order, Side, Trade
 
 BOOK_EVENT_DEPTH = 100
 """Levels per side a :class:`BookChanged` carries: every level a subscriber may ask for."""
@@ -73,6 +73,30 @@ class UserDeactivated:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class FillExecuted:
+    """One side of a trade as its user sees it: ``side``, ``price_cents`` and ``fee_cents``
+    are that user's; ``sequence`` is +1 per fill of the user, stored with the user."""
+
+    user_id: str
+    trade: Trade
+    order_id: str | None
+    side: Side
+    price_cents: int
+    quantity: int
+    fee_cents: int
+    is_maker: bool
+    sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChanged:
+    """A command changed the user's balances, reservations or positions."""
+
+    user_id: str
+    at: datetime
+
+
 DomainEvent: TypeAlias = (
     PricesChanged
     | BookChanged
@@ -80,4 +104,6 @@ DomainEvent: TypeAlias = (
     | OrderChanged
     | MarketStatusChanged
     | UserDeactivated
+    | FillExecuted
+    | AccountChanged
 )

@@ -93,6 +93,11 @@ class UserRepository(Protocol):
 
     async def save(self, user: User) -> None: ...
 
+    async def take_fill_sequences(self, user_id: str, count: int) -> int:
+        """Add ``count`` to the user's stored fill counter and return its new value (the
+        sequence of the last of those fills); locks the user's row until the end."""
+        ...
+
     async def save_active(self, user: User) -> bool:
         """Save the user and lock its row until the transaction ends, if it is still
         active; False (and nothing saved) if it is not.

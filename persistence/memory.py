@@ -49,6 +49,7 @@ class MemoryState:
     price_history: list[PricePoint] = field(default_factory=list)
     platform: Platform = field(default_factory=Platform)
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
+    fill_sequences: dict[str, int] = field(default_factory=dict)
 
 
 class RecordingPublisher:
@@ -113,6 +114,11 @@ class InMemoryUserRepository(_Repository):
     async def save(self, user: User) -> None:
         _check_fixed(USERS, self._state.users.get(user.id), user)
         self._state.users[user.id] = copy.copy(user)
+
+    async def take_fill_sequences(self, user_id: str, count: int) -> int:
+        last = self._state.fill_sequences.get(user_id, 0) + count
+        self._state.fill_sequences[user_id] = last
+        return last
 
     async def save_active(self, user: User) -> bool:
         """The store's lock already serializes units of work."""
@@ -317,6 +323,7 @@ class InMemoryUnitOfWork:
             price_history=committed.price_history,
             platform=committed.platform,
             api_keys=dict(committed.api_keys),
+            fill_sequences=dict(committed.fill_sequences),
         )
         return self
 

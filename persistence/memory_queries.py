@@ -96,6 +96,10 @@ class InMemoryReadModel:
         rows = [t for t in self._store.state.trades if t.market_id == market_id]
         return rows[::-1][:limit]
 
+    async def orders_by_ids(self, ids: Sequence[str]) -> list[Order]:
+        found = self._store.state.orders
+        return [copy.copy(found[i]) for i in ids if i in found]
+
     async def resting_orders(self, market_id: str, outcome_id: str) -> list[Order]:
         rows = [
             o

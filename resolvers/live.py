@@ -23,7 +23,9 @@ import strawberry
 from domain import model
 from domain.errors import NotFound
 from domain.events import (
+    AccountChanged,
     BookChanged,
+    FillExecuted,
     MarketStatusChanged,
     OrderChanged,
     PricesChanged,
@@ -35,6 +37,7 @@ from domain.services.books import book_changed, book_of
 from resolvers.trading import book_depth
 from schema.context import Info
 from schema.live import Delivery, Feed
+from schema.types.fills import AccountUpdate, Fill
 from schema.types.markets import MarketStatusUpdate, PriceUpdate
 from schema.types.trading import Order, OrderBook, Trade
 
@@ -106,7 +109,25 @@ MY_ORDERS: Feed[OrderChanged, Order] = Feed(
     view=lambda e, _: Order.from_domain(e.order), delivery=Delivery.QUEUE, private=True,
 )  # fmt: skip
 
-FEEDS: tuple[Feed[Any, Any], ...] = (PRICES, BOOK, TRADES, STATUS, MY_ORDERS)
+MY_FILLS: Feed[FillExecuted, Fill] = Feed(
+    "myFills", FillExecuted, key=lambda e: e.user_id,
+    view=lambda e, _: Fill.from_domain(e), delivery=Delivery.QUEUE, private=True,
+)  # fmt: skip
+
+
+async def account_now(reads: ReadModel, now: datetime, user_id: str) -> AccountUpdate:
+    return AccountUpdate(user_id=user_id, sequence=0)
+
+
+MY_ACCOUNT: Feed[AccountChanged, AccountUpdate] = Feed(
+    "myAccount", AccountChanged, key=lambda e: e.user_id,
+    view=AccountUpdate.from_domain, delivery=Delivery.CONFLATE, snapshot=account_now,
+    private=True,
+)  # fmt: skip
+
+FEEDS: tuple[Feed[Any, Any], ...] = (
+    PRICES, BOOK, TRADES, STATUS, MY_ORDERS, MY_FILLS, MY_ACCOUNT
+)  # fmt: skip
 """Every live feed; the hub serves these (docs/API.md, "Adding a feed")."""
 
 
@@ -160,3 +181,17 @@ async def my_order_updates(info: Info) -> AsyncGenerator[Order, None]:
     async with aclosing(follow(info, MY_ORDERS, principal.user_id)) as views:
         async for order in views:
             yield order
+
+
+async def my_fills(info: Info) -> AsyncGenerator[Fill, None]:
+    principal = await info.context.require_principal()
+    async with aclosing(follow(info, MY_FILLS, principal.user_id)) as views:
+        async for fill in views:
+            yield fill
+
+
+async def my_account(info: Info) -> AsyncGenerator[AccountUpdate, None]:
+    principal = await info.context.require_principal()
+    async with aclosing(follow(info, MY_ACCOUNT, principal.user_id)) as views:
+        async for update in views:
+            yield update

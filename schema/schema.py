@@ -32,6 +32,7 @@ from schema.strings import NoForbiddenCharacters
 from schema.types.accounts import AuthPayload, User
 from schema.types.api_keys import ApiKey, ApiKeyCreated
 from schema.types.batches import CancelOrderResult, PlaceOrderResult
+from schema.types.fills import AccountUpdate, Fill
 from schema.types.markets import Market, MarketStatusUpdate, PriceUpdate, Resolution
 from schema.types.pages import MarketConnection, OrderConnection, TradeConnection
 from schema.types.trading import (
@@ -178,6 +179,18 @@ class Subscription:
         permission_classes=SIGNED_IN,
         description="Every change of the caller's orders from now on. Authenticate with "
         'the connection_init payload {"authorization": "Bearer <token>"} (or "Key <secret>").',
+    )
+
+    my_fills: AsyncGenerator[Fill, None] = strawberry.subscription(
+        resolver=live.my_fills,
+        permission_classes=SIGNED_IN,
+        description="Every fill of the caller from now on (maker or taker), with a stored "
+        "per-user sequence: +1 per fill, the same on every worker.",
+    )
+    my_account: AsyncGenerator[AccountUpdate, None] = strawberry.subscription(
+        resolver=live.my_account,
+        permission_classes=SIGNED_IN,
+        description="The caller's balances and positions now, then after every change.",
     )
 
 

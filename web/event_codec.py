@@ -18,8 +18,10 @@ from enum import Enum
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from domain.events import (
+    AccountChanged,
     BookChanged,
     DomainEvent,
+    FillExecuted,
     MarketStatusChanged,
     OrderChanged,
     PricesChanged,
@@ -36,6 +38,8 @@ EVENT_TAGS: dict[type[Any], str] = {
     OrderChanged: "o",
     MarketStatusChanged: "s",
     UserDeactivated: "u",
+    FillExecuted: "f",
+    AccountChanged: "a",
 }
 """One short tag per event type; an event is ``[tag, *its fields]`` in field order."""
 

@@ -14,7 +14,8 @@ from datetime import datetime
 
 from domain import markets as market_rules
 from domain.errors import InvariantViolation, NotFound, Unauthenticated
-from domain.events import DomainEvent, OrderChanged, PricesChanged
+from domain.events import AccountChanged, DomainEvent, FillExecuted, OrderChanged, PricesChanged
+from domain.fills import USER_ACCOUNT_KINDS, Fill, fills_by_user
 from domain.ledger import Journal
 from domain.model import Market, Order, Platform, Position, PricePoint, Trade, User
 from domain.ports import UnitOfWork
@@ -203,6 +204,7 @@ class Work:
 
     async def _flush(self) -> None:
         uow = self.uow
+        fills = fills_by_user(self._trades)
         for user_id in sorted(self._users):
             user = self._users[user_id]
             if user_id in self._created:
@@ -211,6 +213,8 @@ class Work:
                 await uow.users.save(user)
             elif not await uow.users.save_active(user):
                 raise Unauthenticated("this account was deactivated meanwhile")
+            if user_id in fills:  # locks the row: rows are locked in id order, as here
+                await self._number_fills(user_id, fills[user_id])
         for market_id in sorted(self._markets):
             market = self._markets[market_id]
             await (uow.markets.add if market_id in self._created else uow.markets.save)(market)
@@ -229,3 +233,23 @@ class Work:
         for point in self._points:
             await uow.price_history.add(point)
         await uow.ledger.add(self.journal.entries)
+        self._events.extend(AccountChanged(u, self.now) for u in sorted(self._accounts_changed()))
+
+    async def _number_fills(self, user_id: str, fills: list[Fill]) -> None:
+        last = await self.uow.users.take_fill_sequences(user_id, len(fills))
+        first = last - len(fills) + 1
+        self._events.extend(fill.event(first + i) for i, fill in enumerate(fills))
+
+    def _accounts_changed(self) -> set[str]:
+        """Users whose balances, reservations or shares this command changed."""
+        changed: set[str] = set()
+        for entry in self.journal.entries:
+            for account in (entry.source, entry.destination):
+                if account.kind in USER_ACCOUNT_KINDS:
+                    changed.add(account.owner)
+        for event in self._events:
+            if isinstance(event, OrderChanged):
+                changed.add(event.order.user_id)
+            elif isinstance(event, FillExecuted):
+                changed.add(event.user_id)
+        return changed

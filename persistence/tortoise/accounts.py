@@ -37,6 +37,9 @@ _GET = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1")
 _GET_BY_NAME = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE username = $1 LIMIT 1")
 # A no-op write: it takes the row lock (a deactivation waits for us) and checks activity.
 _LOCK_ACTIVE = Statement("UPDATE users SET is_active = is_active WHERE id = $1 AND is_active")
+_TAKE_FILL_SEQUENCES = Statement(
+    "UPDATE users SET fill_sequence = fill_sequence + $2 WHERE id = $1 RETURNING fill_sequence"
+)
 _GET_PLATFORM = Statement(f"SELECT issued_cents FROM platform WHERE id = {PLATFORM_ROW}")
 _ADD_TO_PLATFORM = Statement(
     f"UPDATE platform SET issued_cents = issued_cents + $1 WHERE id = {PLATFORM_ROW}"
@@ -152,6 +155,14 @@ class TortoiseUserRepository:
             # Two registrations raced past is_taken: the loser's insert hits the unique index.
             raise UsernameTaken("that username or email is already registered") from None
         self._loaded[user.id] = copy.copy(user)
+
+    @translate_errors
+    async def take_fill_sequences(self, user_id: str, count: int) -> int:
+        """At once, not deferred: the caller needs the value (and it locks the row)."""
+        rows = await self._uow.sql.fetch(_TAKE_FILL_SEQUENCES, (user_id, count))
+        if not rows:
+            raise PersistenceError(f"no user {user_id} to count fills of")
+        return int(rows[0][0])
 
     @translate_errors
     async def save_active(self, user: User) -> bool:

@@ -30,6 +30,7 @@ class UserRecord(Model):
     reserved_cents = fields.BigIntField(default=0)
     is_admin = fields.BooleanField(default=False)
     is_active = fields.BooleanField(default=True)
+    fill_sequence = fields.BigIntField(default=0)  # the last myFills sequence of this user
 
     class Meta:
         table = "users"

@@ -89,6 +89,11 @@ def _markets_by_ids(count: int) -> Statement:
     )
 
 
+@functools.cache
+def _orders_by_ids(count: int) -> Statement:
+    return Statement(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({placeholders(1, count)})")
+
+
 def _before(cursor: Cursor | None, column: str) -> Q:
     """Rows strictly after ``cursor`` in newest-first ``(column, id)`` order."""
     if cursor is None:
@@ -228,6 +233,12 @@ class TortoiseReadModel:
             return await _entities(db, newest.limit(limit), TRADES)
 
         return await self._run(query)
+
+    async def orders_by_ids(self, ids: Sequence[str]) -> list[Order]:
+        if not ids:
+            return []
+        rows = await self._fetch(_orders_by_ids(len(ids)), ids)
+        return [order_from_row(self._timestamps, row) for row in rows]
 
     async def resting_orders(self, market_id: str, outcome_id: str) -> list[Order]:
         rows = await self._fetch(_RESTING_IN_BOOK, (market_id, outcome_id))

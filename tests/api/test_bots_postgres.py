@@ -6,6 +6,7 @@ bus, share one database as two ``bellwether serve`` workers would.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
@@ -17,6 +18,8 @@ from tests import dbtools
 from tests.api import ops
 from tests.api.conftest import Api, LiveServer, serving
 from tests.api.test_api_keys import REVOKE, code_of, create_key, with_key
+from tests.api.test_private_feeds import MY_FILLS
+from tests.api.wsclient import live_client
 from web.settings import AppSettings
 
 pytestmark = pytest.mark.postgres
@@ -64,3 +67,28 @@ async def test_a_user_deactivated_on_one_worker_loses_its_keys_on_the_other(
     await one.data(ops.DEACTIVATE, {"u": alice_id}, root)
     assert code_of(await with_key(two, secret, "{ me { id } }")) == "UNAUTHENTICATED"
     assert code_of(await with_key(two, secret, ops.PLACE_ORDER, order)) == "UNAUTHENTICATED"
+
+
+async def test_my_fills_sequences_are_gap_free_across_two_workers(workers: Workers) -> None:
+    one, two = workers.apis
+    _, alice = await one.user("alice")
+    _, bob = await one.user("bob")
+    market = await ops.create_market(one, alice, "ORDER_BOOK")
+    await one.data(ops.MINT, {"m": market["id"], "q": 20}, alice)
+    await one.data(ops.PLACE_ORDER, ops.limit(market, "SELL", 20, 50), alice)
+    buy = ops.limit(market, "BUY", 1, 50)
+    async with (
+        live_client(workers.servers[1].ws_url, bob) as bobs,
+        live_client(workers.servers[0].ws_url, alice) as alices,
+    ):
+        await bobs.subscribe("f", MY_FILLS, {})
+        await alices.subscribe("f", MY_FILLS, {})
+        await asyncio.sleep(0.2)
+        placed = await asyncio.gather(
+            *(api.data(ops.PLACE_ORDER, buy, bob) for api in [one, two] * 5)
+        )
+        assert all(p["placeOrder"]["status"] == "FILLED" for p in placed)
+        taker = [(await bobs.data())["myFills"]["sequence"] for _ in range(10)]
+        maker = [(await alices.data())["myFills"]["sequence"] for _ in range(10)]
+    assert sorted(taker) == list(range(1, 11))
+    assert sorted(maker) == list(range(1, 11))
