@@ -252,7 +252,10 @@ USERS = Table(
             "is_active",
         }
     ),
-    derived={"username_key": lambda user: user.username.casefold()},
+    derived={
+        "username_key": lambda user: user.username.casefold(),
+        "fill_sequence": lambda user: 0,  # counted by UPDATE ... RETURNING, never saved
+    },
 )
 MARKETS = Table(
     Market,

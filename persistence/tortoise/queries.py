@@ -91,7 +91,7 @@ def _markets_by_ids(count: int) -> Statement:
 
 @functools.cache
 def _orders_by_ids(count: int) -> Statement:
-    return Statement(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({placeholders(1, count)})")
+    return Statement(f"SELECT {ORDERS.select()} FROM orders WHERE id IN ({placeholders(1, count)})")
 
 
 def _before(cursor: Cursor | None, column: str) -> Q:
@@ -238,7 +238,7 @@ class TortoiseReadModel:
         if not ids:
             return []
         rows = await self._fetch(_orders_by_ids(len(ids)), ids)
-        return [order_from_row(self._timestamps, row) for row in rows]
+        return [ORDERS.from_row(self._timestamps, row) for row in rows]
 
     async def resting_orders(self, market_id: str, outcome_id: str) -> list[Order]:
         rows = await self._fetch(_RESTING_IN_BOOK, (market_id, outcome_id))

@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0002_api_keys")]
+    dependencies = [("models", "0003_shared_counters")]
 
     initial = False
 
