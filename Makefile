@@ -3,20 +3,38 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+APP_STAMP := $(VENV)/.installed-app
+DEMO_DB := bellwether.db
 
-.PHONY: install run test lint bench bench-live clean reliability
+.PHONY: install install-app run demo-reset test lint bench bench-live clean reliability
 
+# The app and the development tools (tests, linters): what `make test` needs.
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The app alone: what `make run` needs.
+install-app: $(APP_STAMP)
+
+$(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
 
-run: install
+$(APP_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $(APP_STAMP)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(APP_STAMP) $(STAMP)
+
+run: install-app
 	$(BIN)/bellwether serve
+
+# Start again from the demo data: delete the default SQLite database; the next
+# `make run` seeds it afresh (BELLWETHER_DATABASE_URL elsewhere: not touched).
+demo-reset:
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	@echo "demo data removed: the next 'make run' seeds it again"
 
 lint: install
 	$(BIN)/ruff check .

@@ -4,10 +4,11 @@ Run a server first (``make run`` or ``bellwether serve``), then:
 
     python examples/demo_client.py [--url http://127.0.0.1:8000/graphql]
 
-It registers two users (a random suffix keeps names unique), logs them in,
-lets Alice create an LMSR market, has Bob buy 20 YES shares, prints the new
-prices and Bob's position, then Alice resolves the market and both balances
-are printed.
+It registers two users (a random suffix keeps names unique, and the output
+says the names it used), logs them in, lets Alice create an LMSR market whose
+title carries the same suffix (so a run never repeats the demo data's or an
+earlier run's question), has Bob buy 20 YES shares, prints the new prices and
+Bob's position, then Alice resolves the market and both balances are printed.
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ async def demo(url: str) -> None:
     suffix = secrets.token_hex(3)
     people = {"alice": "securepassword123", "bob": "anotherpassword456"}
     tokens: dict[str, str] = {}
+    usernames = {name: f"{name}_{suffix}" for name in people}
     for name, password in people.items():
-        username = f"{name}_{suffix}"
+        username = usernames[name]
         user = (
             await call(
                 url,
@@ -72,10 +74,10 @@ async def demo(url: str) -> None:
                 },
             )
         )["register"]
-        print(f"Step 1: {name} registered with ID {user['id']}")
+        print(f"Step 1: {user['username']} registered with ID {user['id']}")
         login = (await call(url, LOGIN, {"u": username, "p": password}))["login"]
         tokens[name] = login["accessToken"]
-        print(f"Step 2: {name} logged in; token valid until {login['expiresAt']}")
+        print(f"Step 2: {username} logged in; token valid until {login['expiresAt']}")
 
     closes = datetime(2029, 12, 31, 23, 59, 59, tzinfo=UTC).isoformat()
     market = (
@@ -84,12 +86,12 @@ async def demo(url: str) -> None:
             CREATE,
             {
                 "i": {
-                    "title": "Will Python 4.0 be released before 2030?",
-                    "description": "Resolves YES if Python 4.0 is officially released.",
+                    "title": f"Demo client run {suffix}: will Bob's trade move the price?",
+                    "description": "Created by examples/demo_client.py; resolved at its end.",
                     "marketType": "LMSR",
                     "outcomes": ["Yes", "No"],
                     "liquidityParameter": 100.0,
-                    "resolutionSource": "https://python.org/downloads/",
+                    "resolutionSource": "examples/demo_client.py",
                     "closesAt": closes,
                 }
             },
@@ -113,13 +115,14 @@ async def demo(url: str) -> None:
             tokens["bob"],
         )
     )["lmsrTrade"]
-    print(f"Step 4: Bob bought {trade['sharesDelta']} YES for {trade['costOrPayoutCents']} cents")
+    bought, paid = trade["sharesDelta"], trade["costOrPayoutCents"]
+    print(f"Step 4: {usernames['bob']} bought {bought} YES for {paid} cents")
 
     prices = (await call(url, PRICES, {"id": market["id"]}))["market"]
     print(f"Step 5: updated prices {prices['prices']} (volume {prices['volumeCents']} cents)")
 
     positions = (await call(url, POSITIONS, {"m": market["id"]}, tokens["bob"]))["myPositions"]
-    print(f"Step 6: Bob's positions {positions}")
+    print(f"Step 6: {usernames['bob']}'s positions {positions}")
 
     yes = market["outcomes"][0]["id"]
     result = await call(url, RESOLVE, {"id": market["id"], "w": yes}, tokens["alice"])

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 from pathlib import Path
 from typing import Any
+
+import uvicorn
 
 from auth.tokens import generate_secret
 from web.settings import AppSettings
@@ -51,8 +54,6 @@ def single_worker_problem(settings: AppSettings, workers: int) -> str | None:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = AppSettings.from_env()
     problem = single_worker_problem(settings, args.workers)
     if problem is not None:
@@ -68,21 +69,49 @@ def serve_command(args: argparse.Namespace) -> int:
         # Migrate and seed once here, not in N workers racing each other.
         asyncio.run(prepare_database(settings))
         os.environ["BELLWETHER_DEMO"] = "0"
-    uvicorn.run(
-        "web.app:app_from_env",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=False,
-        log_level="warning",
+    options: dict[str, Any] = {
+        "access_log": False,
+        "log_level": "warning",
         **UVICORN_OPTIONS,
         # asyncio's own loop, not uvloop: the same CPU per request here, and a lower p99
         # under load (it queues newly read requests behind the work already waiting;
         # figures in docs/BENCHMARKS.md).
-        loop="asyncio",
+        "loop": "asyncio",
+    }
+    if args.workers > 1:
+        print(banner(args.host, args.port, args.workers), flush=True)
+        uvicorn.run(
+            "web.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            **options,
+        )
+        return 0
+    config = uvicorn.Config(
+        "web.app:app_from_env", factory=True, host=args.host, port=args.port, **options
     )
-    return 0
+    server = AnnouncingServer(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def banner(host: str, port: int, workers: int = 1) -> str:
+    """The line a person looks for: where to point the browser."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    where = f"[{shown}]" if ":" in shown else shown
+    extra = f", {workers} workers" if workers > 1 else ""
+    return f"Bellwether on http://{where}:{port} (GraphiQL at /graphql{extra})"
+
+
+class AnnouncingServer(uvicorn.Server):
+    """uvicorn's server that prints :func:`banner` once it listens (not before)."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(banner(self.config.host, self.config.port), flush=True)
 
 
 async def prepare_database(settings: AppSettings) -> None:
