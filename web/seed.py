@@ -25,7 +25,6 @@ from domain.services.accounts import Registration
 from domain.services.amm import LmsrOrder
 from domain.services.context import ServiceContext
 from domain.services.orders import PlaceOrder
-from persistence.system import ManualClock
 from web.backends import Backend
 
 log = logging.getLogger("bellwether.app")
@@ -41,7 +40,7 @@ async def seed_if_empty(backend: Backend) -> bool:
     if page.total_count:
         return False
     now = backend.services.clock.now()
-    clock = ManualClock(now - HISTORY)
+    clock = DemoClock(now - HISTORY)
     demo = Demo(dataclasses.replace(backend.services, clock=clock), clock, now)
     await demo.run()
     log.info(
@@ -53,10 +52,20 @@ async def seed_if_empty(backend: Backend) -> bool:
     return True
 
 
+class DemoClock:
+    """The service clock while seeding: it stands where it is told."""
+
+    def __init__(self, start: datetime) -> None:
+        self.at = start
+
+    def now(self) -> datetime:
+        return self.at
+
+
 class Demo:
     """The demo's markets and three days of trading, on a clock that walks to ``now``."""
 
-    def __init__(self, ctx: ServiceContext, clock: ManualClock, now: datetime) -> None:
+    def __init__(self, ctx: ServiceContext, clock: DemoClock, now: datetime) -> None:
         self.ctx = ctx
         self.clock = clock
         self.now = now
@@ -79,7 +88,7 @@ class Demo:
         await resolution.resolve_market(self.ctx, self.users["erin"].id, ecb.id, ecb.outcomes[0].id)
 
     def move_to(self, moment: datetime) -> None:
-        self.clock.advance(seconds=(moment - self.clock.now()).total_seconds())
+        self.clock.at = moment
 
     async def market(self, key: str, creator: str, days: float, **spec: object) -> None:
         closes = self.now + timedelta(days=days)
