@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APP_STAMP := $(VENV)/.installed-app
 DEMO_DB := bellwether.db
+GRAPHIQL_DIR := web/graphiql
+GRAPHIQL_STAMP := $(GRAPHIQL_DIR)/node_modules/.package-lock.json
 
-.PHONY: install install-app run demo-reset test lint bench bench-live clean reliability
+.PHONY: install install-app graphiql run demo-reset test lint bench bench-live clean reliability
 
 # The app and the development tools (tests, linters): what `make test` needs.
 install: $(STAMP)
@@ -27,7 +29,16 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(APP_STAMP) $(STAMP)
 
+# GraphiQL's files from npm (web/graphiql_assets.py): /graphql then works offline.
+graphiql: $(GRAPHIQL_STAMP)
+
+$(GRAPHIQL_STAMP): $(GRAPHIQL_DIR)/package-lock.json
+	npm ci --prefix $(GRAPHIQL_DIR) --ignore-scripts --no-audit --no-fund
+
+# Without npm (or offline on a first run) the app still runs; /graphql says how to get GraphiQL.
 run: install-app
+	@command -v npm >/dev/null 2>&1 && $(MAKE) --no-print-directory graphiql || \
+		echo "GraphiQL's files not installed (needs npm: make graphiql); the app runs without them"
 	$(BIN)/bellwether serve
 
 # Start again from the demo data: delete the default SQLite database; the next
@@ -42,7 +53,7 @@ lint: install
 	$(BIN)/mypy domain persistence auth schema resolvers web
 	$(BIN)/lint-imports
 
-test: lint
+test: lint graphiql
 	$(BIN)/pytest
 
 bench: install
@@ -63,4 +74,4 @@ reliability: install
 	@echo "figures: $(RELIABILITY_FIGURES)"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis $(GRAPHIQL_DIR)/node_modules

@@ -52,6 +52,7 @@ from schema.context import Context, new_request_id
 from schema.schema import build_schema
 from web.backends import Backend, default_hasher, open_backend
 from web.bus import EventBus, open_bus
+from web.graphiql_assets import GraphiQLAssets
 from web.headers import SecurityHeaders, page_policy
 from web.live import FanOutPublisher, LiveHub
 from web.livegroups import LiveGroups
@@ -136,6 +137,17 @@ class BellwetherGraphQL(GraphQL[Context, None]):
     def __init__(self, state: AppState, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.state = state
+        self.ide = GraphiQLAssets(
+            self.graphql_ide_html,
+            state.settings.graphiql_assets,
+            enabled=self.graphql_ide is not None,
+        )
+        if self.ide.problems:
+            log.warning(
+                "GraphiQL's files are not installed (%s): /graphql says so; `make graphiql` "
+                "installs them, BELLWETHER_GRAPHIQL_ASSETS=cdn loads them from unpkg.com",
+                "; ".join(self.ide.problems),
+            )
 
     @property
     def live_groups(self) -> LiveGroups | None:
@@ -165,7 +177,7 @@ class BellwetherGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL with a Content-Security-Policy made for its page (its inline script by
         hash, the origins its assets come from), instead of the app's stricter one."""
-        html = self.graphql_ide_html
+        html = self.ide.page
         return HTMLResponse(html, headers={"Content-Security-Policy": page_policy(html)})
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -313,6 +325,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphiql/{path:path}", graphql.ide.serve, methods=["GET"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

@@ -91,6 +91,9 @@ class AppSettings:
     limits: QueryLimits = QueryLimits()
     introspection: bool = True
     graphiql: bool = True
+    graphiql_assets: str = "local"
+    """Where GraphiQL's files come from: ``local`` (this server, ``web.graphiql_assets``)
+    or ``cdn`` (unpkg.com, as Strawberry ships the page)."""
     allowed_origins: tuple[str, ...] = ()
     demo: bool = True
     login_limit_per_username: int = 10
@@ -149,6 +152,7 @@ class AppSettings:
             ),
             introspection=_bool(env, "INTROSPECTION", dev),
             graphiql=_bool(env, "GRAPHIQL", dev),
+            graphiql_assets=_raw(env, "GRAPHIQL_ASSETS") or "local",
             allowed_origins=_list(env, "ALLOWED_ORIGINS"),
             demo=_bool(env, "DEMO", dev),
             login_limit_per_username=_int(env, "LOGIN_LIMIT_PER_USERNAME", 10),

@@ -1,12 +1,23 @@
-"""The web app's server side (issue 19): metrics of closed subscriptions, market search."""
+"""The web app's server side (issue 19): metrics of closed subscriptions, market search,
+GraphiQL's files served locally."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+from pathlib import Path
+
+import pytest
+from strawberry.http.ides import get_graphql_ide_html
 
 from tests.api.conftest import Api, LiveServer
 from tests.api.ops import closes_in, create_market
 from tests.api.wsclient import live_client
+from web import graphiql_assets
+from web.graphiql_assets import GraphiQLAssets
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TRADES = "subscription($m: ID!) { marketTrades(marketId: $m) { id } }"
 
@@ -83,3 +94,42 @@ async def test_open_markets_closing_soonest_first_page_stably(api: Api) -> None:
             break
         after = page["pageInfo"]["endCursor"]
     assert titles == [f"Will it close in {d} days?" for d in (1, 3, 9, 20)]
+
+
+async def test_graphiql_loads_its_files_from_this_server(api: Api) -> None:
+    page = (await api.client.get("/graphql", headers={"accept": "text/html"})).text
+    assert "unpkg.com" not in page
+    urls = re.findall(r'(?:src|href)="(/graphiql/[^"]+)"', page)
+    assert len(urls) == 7 and "/graphiql/graphiql/graphiql.min.js" in urls
+    for url in urls:
+        response = await api.client.get(url)
+        assert response.status_code == 200 and len(response.content) > 500, url
+    for other in ("/graphiql/graphiql/package.json", "/graphiql/../../app.py", "/graphiql/"):
+        assert (await api.client.get(other)).status_code == 404, other
+
+
+@pytest.mark.parametrize("settings", [{"graphiql_assets": "cdn"}], indirect=True)
+async def test_graphiql_from_the_cdn_is_an_explicit_option(api: Api) -> None:
+    page = (await api.client.get("/graphql", headers={"accept": "text/html"})).text
+    assert "https://unpkg.com/graphiql@" in page and "/graphiql/" not in page
+    assert (await api.client.get("/graphiql/graphiql/graphiql.min.js")).status_code == 404
+
+
+def test_graphiql_without_its_files_says_how_to_install_them(tmp_path: Path) -> None:
+    page = get_graphql_ide_html("graphiql")
+    assets = GraphiQLAssets(page, "local", root=tmp_path)
+    assert "graphiql@3.8.3: not installed" in assets.problems
+    assert "make graphiql" in assets.page and "unpkg.com/" not in assets.page
+
+
+def test_the_npm_lock_pins_the_versions_strawberrys_page_asks_for() -> None:
+    lock = json.loads((ROOT / "web" / "graphiql" / "package-lock.json").read_text())
+    pinned = {
+        name.removeprefix("node_modules/"): entry["version"]
+        for name, entry in lock["packages"].items()
+        if name.startswith("node_modules/")
+    }
+    wanted = {
+        (a.package, a.version) for a in graphiql_assets.assets(get_graphql_ide_html("graphiql"))
+    }
+    assert wanted and all(pinned.get(package) == version for package, version in wanted)
