@@ -6,12 +6,14 @@ from urllib.parse import urlparse
 
 from playwright.async_api import Route, expect
 
+from tests.api.test_webapp_api import graphiql_installed
 from tests.e2e.conftest import ContextFactory, LiveServer
 
 
 async def test_graphiql_works_without_the_internet(
     server: LiveServer, new_context: ContextFactory
 ) -> None:
+    graphiql_installed()
     context = await new_context()
     elsewhere: list[str] = []
 
