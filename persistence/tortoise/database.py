@@ -22,10 +22,11 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.context import TortoiseContext, _current_context
+from tortoise.context import TortoiseContext
 from tortoise.migrations.executor import MigrationExecutor
 
 from persistence.locks import WriterLock
+from persistence.tortoise import driver
 from persistence.tortoise.checkpoints import BACKSTOP_PAGES, Checkpointer
 from persistence.tortoise.errors import PersistenceError, translate_errors
 
@@ -150,12 +151,17 @@ class Database:
         """``checkpoints``: run the WAL checkpointer (SQLite; off for a read-only second
         connection to a file whose writer runs one)."""
         context = TortoiseContext()
-        token = _current_context.set(context)
+        token = driver.activate(context)
         try:
             await context.init(config=tortoise_config(url))
         finally:
-            _current_context.reset(token)
+            driver.deactivate(token)
         database = cls(url, context)
+        try:
+            driver.check(database.connection())
+        except BaseException:
+            await database.close()
+            raise
         path = DatabaseUrl.parse(url).credentials.get("file_path")
         if database.is_sqlite and checkpoints and isinstance(path, str) and path != ":memory:":
             database.checkpointer = Checkpointer(path)
@@ -171,11 +177,11 @@ class Database:
 
     def activate(self) -> contextvars.Token[TortoiseContext | None]:
         """Make this database current for the calling task (Tortoise resolves through it)."""
-        return _current_context.set(self.context)
+        return driver.activate(self.context)
 
     @staticmethod
     def deactivate(token: contextvars.Token[TortoiseContext | None]) -> None:
-        _current_context.reset(token)
+        driver.deactivate(token)
 
     @translate_errors
     async def generate_schema(self) -> None:

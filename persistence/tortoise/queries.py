@@ -42,6 +42,7 @@ from persistence.tables import (
     Table,
 )
 from persistence.tortoise import api_keys as keys
+from persistence.tortoise import driver
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import translate_errors
 from persistence.tortoise.markets import MARKET_COLUMNS, markets_from_rows
@@ -130,11 +131,11 @@ class TortoiseReadModel:
         """One hand-written read on the pool (PostgreSQL) or the read connection (SQLite)."""
         database = self._database
         client = database.connection()
-        if database.is_sqlite and client._connection is not None:
+        connection = driver.connected_sqlite3(client) if database.is_sqlite else None
+        if connection is not None:
             # In the loop's thread, like the unit of work (``sqlite_engine``): a WAL read
             # takes microseconds, a hop to aiosqlite's thread and back far longer.
-            cursor = client._connection._conn.execute(statement.sqlite, params)
-            return cast(list[Row], cursor.fetchall())
+            return cast(list[Row], connection.execute(statement.sqlite, params).fetchall())
         text = statement.sqlite if database.is_sqlite else statement.postgres
         _, rows = await client.execute_query(text, list(params))
         return cast(list[Row], rows)  # asyncpg Records, sqlite3.Row: both read by position

@@ -25,6 +25,7 @@ from tortoise.exceptions import IntegrityError
 from persistence.tables import Params as Params
 from persistence.tables import Row as Row
 from persistence.tables import Timestamps as Timestamps
+from persistence.tortoise import driver
 
 Write = tuple["Statement", Params]
 
@@ -108,7 +109,7 @@ class SqliteSql:
     """
 
     def __init__(self, connection: aiosqlite.Connection) -> None:
-        self._connection: sqlite3.Connection = connection._conn
+        self._connection: sqlite3.Connection = driver.sqlite3_connection(connection)
 
     async def fetch(self, statement: Statement, params: Params = ()) -> list[Row]:
         return self._connection.execute(statement.sqlite, params).fetchall()

@@ -9,6 +9,10 @@ thread, while the unit of work holds the write lock and Tortoise's connection
 lock: a WAL commit at ``synchronous=NORMAL`` does no fsync, so they take
 microseconds. Everything else still goes through aiosqlite, one call at a
 time (the unit of work awaits each), so the two never overlap.
+
+The overrides below use attributes of Tortoise's base classes (``_connection``,
+``_lock``, ``_trxlock``, ``_finalized``); ``persistence.tortoise.driver.check``
+verifies them at start-up with the rest.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from tortoise.backends.sqlite.client import (
 from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
 
+from persistence.tortoise.driver import sqlite3_connection
+
 
 class SharedSqliteClient(SqliteClient):
     """Opens its aiosqlite connection with ``check_same_thread=False``."""
@@ -41,7 +47,7 @@ class SharedSqliteClient(SqliteClient):
             self.filename, isolation_level=None, check_same_thread=False
         )
         try:
-            connection._conn.row_factory = sqlite3.Row
+            sqlite3_connection(connection).row_factory = sqlite3.Row
             for pragma, value in self.pragmas.items():
                 cursor = await connection.execute(f"PRAGMA {pragma}={value}")
                 await cursor.close()
@@ -94,20 +100,20 @@ class SharedTransactionWrapper(SqliteTransactionWrapper):
     # Like Tortoise's, but without the hops: sqlite3's commit() and rollback() do
     # nothing when no transaction is open (an executescript may have committed it).
     async def begin(self) -> None:
-        connection = self._connection._conn
+        connection = sqlite3_connection(self._connection)
         connection.commit()
         connection.execute("BEGIN")
 
     async def commit(self) -> None:
         if self._finalized:
             raise TransactionManagementError("Transaction already finalised")
-        self._connection._conn.commit()
+        sqlite3_connection(self._connection).commit()
         self._finalized = True
 
     async def rollback(self) -> None:
         if self._finalized:
             raise TransactionManagementError("Transaction already finalised")
-        self._connection._conn.rollback()
+        sqlite3_connection(self._connection).rollback()
         self._finalized = True
 
 

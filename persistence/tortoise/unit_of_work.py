@@ -24,6 +24,7 @@ from domain.ledger import LedgerEntry
 from domain.model import PricePoint, Trade
 from domain.ports import EventPublisher
 from persistence.tables import LEDGER_ENTRIES, PRICE_POINTS, TRADES
+from persistence.tortoise import driver
 from persistence.tortoise.accounts import TortoisePlatformRepository, TortoiseUserRepository
 from persistence.tortoise.api_keys import TortoiseApiKeyRepository
 from persistence.tortoise.database import Database
@@ -129,11 +130,11 @@ class TortoiseUnitOfWork:
         connection = self.database.connection()
         # On SQLite the transaction context connects, and gives its lock back if that
         # fails (sqlite_engine.SharedTransactionContext).
-        transaction = connection._in_transaction()
+        transaction = driver.transaction_of(connection)
         self._client = await transaction.__aenter__()
         self._transaction = transaction
-        driver = self._client._connection
-        self._sql = SqliteSql(driver) if self.database.is_sqlite else PostgresSql(driver)
+        raw = driver.driver_connection(self._client)
+        self._sql = SqliteSql(raw) if self.database.is_sqlite else PostgresSql(raw)
 
     async def __aexit__(
         self,
@@ -152,7 +153,7 @@ class TortoiseUnitOfWork:
     @translate_errors
     async def _rollback(self) -> None:
         client = self._client
-        if client is not None and not client._finalized:
+        if client is not None and not driver.is_finalized(client):
             await client.rollback()
 
     async def _end(self) -> None:

@@ -1,0 +1,92 @@
+"""Every access to private attributes of Tortoise and its drivers goes through here.
+
+Running hand-written statements on a transaction's own driver connection needs
+Tortoise's and aiosqlite's internals (``_current_context``, ``_in_transaction()``,
+``_finalized``, ``_connection``, ``_conn``, ``_trxlock``, ``_lock``): the rest of
+the code calls the functions below instead, and :func:`check` verifies at start-up
+(``Database.open``) that every one of them is still there, naming the installed
+Tortoise version if one is not. Upgrading Tortoise means re-reading this file and
+``sqlite_engine.py``, the SQLite engine whose overrides use the same attributes of
+their base classes (it stays a module of its own: Tortoise picks its migration
+schema editor by "sqlite" in the client class's module name).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib.metadata
+import sqlite3
+from typing import Any
+
+import aiosqlite
+import tortoise.context
+from tortoise.backends.base.client import (
+    BaseDBAsyncClient,
+    TransactionalDBClient,
+    TransactionContext,
+)
+from tortoise.backends.sqlite.client import SqliteClient
+from tortoise.context import TortoiseContext
+
+from persistence.tortoise.errors import PersistenceError
+
+ContextToken = contextvars.Token[TortoiseContext | None]
+
+
+def check(client: BaseDBAsyncClient) -> None:
+    """Raise :class:`PersistenceError` unless every private attribute this module uses
+    exists in the installed Tortoise (and aiosqlite, for SQLite)."""
+    transaction = client._in_transaction() if hasattr(client, "_in_transaction") else None
+    needs = {
+        "tortoise.context._current_context": hasattr(tortoise.context, "_current_context"),
+        "BaseDBAsyncClient._in_transaction()": transaction is not None,
+        "TransactionalDBClient._finalized": hasattr(TransactionalDBClient, "_finalized"),
+        f"{type(client).__name__}._connection": hasattr(client, "_connection"),
+    }
+    if isinstance(client, SqliteClient):
+        needs["SqliteClient._lock"] = hasattr(client, "_lock")
+        needs["SqliteTransactionContext._trxlock"] = hasattr(transaction, "_trxlock")
+        needs["aiosqlite.Connection._conn"] = hasattr(aiosqlite.Connection, "_conn")
+    missing = [name for name, present in needs.items() if not present]
+    if missing:
+        version = importlib.metadata.version("tortoise-orm")
+        raise PersistenceError(
+            f"Tortoise ORM {version} lacks {', '.join(missing)}, which"
+            " persistence/tortoise/driver.py relies on: install the version pinned in"
+            " pyproject.toml"
+        )
+
+
+def activate(context: TortoiseContext) -> ContextToken:
+    """Make ``context`` Tortoise's current one for the calling task."""
+    return tortoise.context._current_context.set(context)
+
+
+def deactivate(token: ContextToken) -> None:
+    tortoise.context._current_context.reset(token)
+
+
+def transaction_of(client: BaseDBAsyncClient) -> TransactionContext:
+    """A transaction on ``client``, not yet begun (``async with`` or ``__aenter__``)."""
+    return client._in_transaction()
+
+
+def driver_connection(client: TransactionalDBClient) -> Any:
+    """The begun transaction's own driver connection: asyncpg's or aiosqlite's."""
+    return client._connection
+
+
+def is_finalized(client: TransactionalDBClient) -> bool:
+    """Whether the transaction was committed or rolled back already."""
+    return bool(client._finalized)
+
+
+def sqlite3_connection(connection: aiosqlite.Connection) -> sqlite3.Connection:
+    """The ``sqlite3`` connection under an aiosqlite one (see the module docstring)."""
+    return connection._conn
+
+
+def connected_sqlite3(client: BaseDBAsyncClient) -> sqlite3.Connection | None:
+    """The ``sqlite3`` connection of an SQLite client once connected, else None."""
+    connection = getattr(client, "_connection", None)
+    return None if connection is None else sqlite3_connection(connection)
