@@ -56,3 +56,31 @@ class LoginGuard:
     async def succeeded(self, username: str) -> None:
         """The password was right: that guess does not count against the username."""
         await self._counters.give_back(_username_key(username), self._per_username)
+
+
+class OrderRateLimit:
+    """A user's order operations (PRODUCT.md section 11), counted once for every worker.
+
+    One token bucket per user: ``per_second`` on average, bursts up to ``burst``. A
+    batch takes one token per item, all or none; ``cancelAllOrders`` takes one, so a
+    user can always cancel everything.
+    """
+
+    def __init__(self, counters: SharedCounters, per_second: float, burst: int) -> None:
+        self._counters = counters
+        self.rate = Rate(burst=burst, per_second=float(per_second))
+
+    async def spend(self, user_id: str, operations: int = 1, *, refusable: bool = True) -> None:
+        """Count ``operations`` order operations or raise RATE_LIMITED (nothing counted).
+
+        Not ``refusable`` (cancelling everything): counted if the bucket holds it, and
+        allowed either way."""
+        if operations <= 0:
+            return
+        taken = await self._counters.take(f"orders:{user_id}", self.rate, operations)
+        if not taken and refusable:
+            raise RateLimited(
+                f"order rate limit: {operations} more operation(s) would exceed "
+                f"{self.rate.per_second:g} a second on average (bursts of {self.rate.burst}); "
+                "retry shortly"
+            )

@@ -20,10 +20,11 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from auth.apikeys import KeyAuthenticator
-from auth.ratelimit import LoginGuard
+from auth.ratelimit import LoginGuard, OrderRateLimit
 from auth.tokens import CREDENTIALS_HINT, Principal, TokenService, authenticate
 from domain.errors import Forbidden, NotFound, RateLimited, Unauthenticated
 from domain.model import Market, Trade, User
+from domain.ports import SharedCounters
 from domain.queries import ReadModel
 from domain.services.context import ServiceContext
 from schema.live import LiveFeed
@@ -103,6 +104,10 @@ class Context:
     login_guard: LoginGuard
     live: LiveFeed
     keys: KeyAuthenticator | None = None
+    counters: SharedCounters | None = None
+    """The deployment's shared counters (heartbeats); None where there are none (tests)."""
+    order_rate: OrderRateLimit | None = None
+    """The order-rate limit; None: unlimited."""
     """API key authentication (``Authorization: Key <secret>``); None refuses keys."""
     authorization: str | None = None
     client_address: str = "unknown"
@@ -169,6 +174,19 @@ class Context:
         if principal is None:
             raise Unauthenticated(f"sign in first: {CREDENTIALS_HINT}")
         return principal
+
+    async def order_operations(self, count: int = 1, *, refusable: bool = True) -> Principal:
+        """The signed-in caller, once ``count`` order operations are counted against its
+        rate (RATE_LIMITED beyond it, nothing counted; never when not ``refusable``)."""
+        principal = await self.require_principal()
+        if self.order_rate is not None:
+            await self.order_rate.spend(principal.user_id, count, refusable=refusable)
+        return principal
+
+    def shared_counters(self) -> SharedCounters:
+        if self.counters is None:
+            raise RuntimeError("this context has no shared counters")
+        return self.counters
 
     async def require_session(self) -> Principal:
         """The caller, who must have signed in with a password (not with an API key)."""

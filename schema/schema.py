@@ -31,7 +31,7 @@ from schema.scalars import SCALAR_OVERRIDES
 from schema.strings import NoForbiddenCharacters
 from schema.types.accounts import AuthPayload, User
 from schema.types.api_keys import ApiKey, ApiKeyCreated
-from schema.types.batches import CancelOrderResult, PlaceOrderResult
+from schema.types.batches import CancelOrderResult, Heartbeat, PlaceOrderResult
 from schema.types.fills import AccountUpdate, Fill
 from schema.types.markets import Market, MarketStatusUpdate, PriceUpdate, Resolution
 from schema.types.pages import MarketConnection, OrderConnection, TradeConnection
@@ -144,6 +144,12 @@ class Mutation:
         description="A resting LIMIT order's price and/or total quantity (filled + remaining). "
         "A lower quantity keeps its place in the queue; a new price or a larger quantity "
         "sends it to the back and it may trade at once (postOnly still applies).",
+    )
+    heartbeat: Heartbeat = strawberry.mutation(
+        resolver=batches.heartbeat,
+        permission_classes=SIGNED_IN,
+        description="Dead-man switch: unless another heartbeat arrives within timeoutSeconds "
+        "(5..300; 0 switches it off), every open order of the caller is cancelled.",
     )
     create_api_key: ApiKeyCreated = strawberry.mutation(
         resolver=api_keys.create_api_key,

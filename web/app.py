@@ -41,7 +41,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from auth.apikeys import ApiKeySecrets, KeyAuthenticator, KeyUses
-from auth.ratelimit import LoginGuard, LoginLimits
+from auth.ratelimit import LoginGuard, LoginLimits, OrderRateLimit
 from auth.tokens import TokenService, generate_secret
 from domain.errors import Unauthenticated
 from domain.keys import ApiKey
@@ -65,7 +65,7 @@ from web.middleware import (
     graphql_error_body,
 )
 from web.settings import AppSettings
-from web.sweeper import run_sweeper
+from web.sweeper import run_heartbeat_watch, run_sweeper
 from web.wsprotocols import LegacyWsHandler, TransportWsHandler
 from web.wswriter import CaptureProtocol
 
@@ -96,6 +96,7 @@ class AppState:
     metrics: Metrics
     key_secrets: ApiKeySecrets
     guard: LoginGuard | None = None
+    order_rate: OrderRateLimit | None = None
     backend: Backend | None = None
     keys: KeyAuthenticator | None = None
     hub: LiveHub | None = None
@@ -113,6 +114,8 @@ class AppState:
             login_guard=self.guard,
             live=self.hub,
             keys=self.keys,
+            counters=self.backend.counters,
+            order_rate=self.order_rate,
             authorization=authorization,
             client_address=address,
             request_id=request_id,
@@ -289,21 +292,26 @@ def create_app(
         state.backend, state.hub, state.groups, state.bus = backend, hub, groups, bus
         state.keys = key_authenticator(state.key_secrets, backend)
         state.guard = LoginGuard(limits, backend.counters)
+        state.order_rate = OrderRateLimit(
+            backend.counters, settings.order_rate_per_second, settings.order_burst
+        )
         if settings.demo and not settings.is_production:
             from web.seed import seed_if_empty
 
             await seed_if_empty(backend)
         interval = settings.sweep_interval_seconds
         sweeper = asyncio.create_task(run_sweeper(backend.services, interval, backend.counters))
+        watch = asyncio.create_task(run_heartbeat_watch(backend.services, backend.counters))
         state.ready.set()
         if settings.gc_freeze:
             freeze_startup_heap()
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, watch):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await bus.stop()
             await groups.close()
             await hub.close()

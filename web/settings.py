@@ -103,6 +103,10 @@ class AppSettings:
     """Peers whose ``X-Forwarded-For`` names the client (addresses or networks); none
     by default, so a client cannot choose the address its login attempts count against."""
     sweep_interval_seconds: int = 5
+    order_rate_per_second: float = 100
+    """A user's order operations per second on average, counted across workers."""
+    order_burst: int = 500
+    """...and at most this many at once (a full bucket)."""
     log_level: str = "INFO"
     max_subscriptions_per_connection: int = 50
     """Open subscriptions one WebSocket may hold; one more is refused with RATE_LIMITED."""
@@ -160,6 +164,8 @@ class AppSettings:
             login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", 60),
             trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
             sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 5),
+            order_rate_per_second=_int(env, "ORDER_RATE_PER_SECOND", 100),
+            order_burst=_int(env, "ORDER_BURST", 500),
             log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
             max_subscriptions_per_connection=_int(env, "MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
             live_queue_size=_int(env, "LIVE_QUEUE_SIZE", 256),

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from domain.ports import SharedCounters
-from domain.services import markets
+from domain.services import heartbeats, markets
 from domain.services.context import ServiceContext
 
 log = logging.getLogger("bellwether.sweeper")
@@ -51,4 +51,26 @@ async def run_sweeper(
             raise
         except Exception:
             log.exception("sweep failed; retrying in %s s", interval)
+        await asyncio.sleep(interval)
+
+
+HEARTBEAT_CHECK_SECONDS = 1.0
+"""How often each worker claims lapsed heartbeats: a lapse cancels within about this."""
+
+
+async def run_heartbeat_watch(
+    ctx: ServiceContext, counters: SharedCounters, interval: float = HEARTBEAT_CHECK_SECONDS
+) -> None:
+    """Cancel the open orders of users whose heartbeat lapsed, every ``interval`` seconds.
+
+    Every worker runs one; each lapse is claimed by exactly one of them."""
+    while True:
+        try:
+            lapsed = await heartbeats.cancel_lapsed(ctx, counters)
+            if lapsed:
+                log.info("heartbeats lapsed: open orders of %d user(s) cancelled", lapsed)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("heartbeat watch failed; retrying in %s s", interval)
         await asyncio.sleep(interval)

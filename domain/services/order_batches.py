@@ -31,7 +31,8 @@ class ItemResult:
     error: DomainError | None = None
 
 
-def _within(count: int, limit: int, what: str) -> None:
+def within(count: int, limit: int, what: str = "orders") -> None:
+    """QUERY_TOO_COMPLEX for a batch of more than ``limit`` items."""
     if count > limit:
         raise QueryTooComplex(f"at most {limit} {what} in one request; got {count}")
 
@@ -83,7 +84,7 @@ async def place_orders(
     ctx: ServiceContext, actor_id: str, commands: Sequence[PlaceOrder], *, atomic: bool = False
 ) -> list[ItemResult]:
     """Place each order in turn: one result per command, in order."""
-    _within(len(commands), MAX_PLACE_BATCH, "orders")
+    within(len(commands), MAX_PLACE_BATCH, "orders")
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
         batch = _Batch(work)
@@ -128,7 +129,7 @@ async def cancel_orders(
 ) -> list[ItemResult]:
     """Cancel each order: one result per id, in order (NOT_FOUND, FORBIDDEN,
     ORDER_NOT_CANCELLABLE for the ones that cannot be)."""
-    _within(len(order_ids), MAX_CANCEL_BATCH, "orders")
+    within(len(order_ids), MAX_CANCEL_BATCH, "orders")
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
         found = {order.id: order for order in await uow.orders.resting_for_user(actor_id)}

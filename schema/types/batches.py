@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from domain.errors import DomainError
@@ -46,3 +48,11 @@ class CancelOrderResult:
             order=_order(result),
             error=OperationError.from_domain(result.error),
         )
+
+
+@strawberry.type(description="The dead-man switch: open orders are cancelled at expiresAt.")
+class Heartbeat:
+    timeout_seconds: int = strawberry.field(description="0: switched off.")
+    expires_at: datetime | None = strawberry.field(
+        description="When every open order is cancelled unless another heartbeat comes first."
+    )

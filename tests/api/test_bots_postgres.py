@@ -7,6 +7,7 @@ bus, share one database as two ``bellwether serve`` workers would.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
@@ -18,6 +19,8 @@ from tests import dbtools
 from tests.api import ops
 from tests.api.conftest import Api, LiveServer, serving
 from tests.api.test_api_keys import REVOKE, code_of, create_key, with_key
+from tests.api.test_batches import PLACE_MANY, bids
+from tests.api.test_heartbeat_and_rates import HEARTBEAT, open_orders, until_no_open_orders
 from tests.api.test_private_feeds import MY_FILLS
 from tests.api.wsclient import live_client
 from web.settings import AppSettings
@@ -92,3 +95,35 @@ async def test_my_fills_sequences_are_gap_free_across_two_workers(workers: Worke
         maker = [(await alices.data())["myFills"]["sequence"] for _ in range(10)]
     assert sorted(taker) == list(range(1, 11))
     assert sorted(maker) == list(range(1, 11))
+
+
+async def test_a_lapsed_heartbeat_is_acted_on_once_by_two_racing_workers(
+    workers: Workers, caplog: pytest.LogCaptureFixture
+) -> None:
+    one, two = workers.apis
+    _, alice = await one.user("alice")
+    market = await ops.create_market(one, alice, "ORDER_BOOK")
+    await one.data(PLACE_MANY, {"i": bids(market, 30, 31)}, alice)
+    await two.data(PLACE_MANY, {"i": bids(market, 32, 33)}, alice)
+    caplog.set_level(logging.INFO, logger="bellwether.sweeper")
+    await two.data(HEARTBEAT, {"t": 5}, alice)
+    await until_no_open_orders(one, alice)
+    await asyncio.sleep(2.5)  # both watches look again, twice: nothing is left to claim
+    lapses = [r for r in caplog.records if "heartbeats lapsed" in r.getMessage()]
+    assert len(lapses) == 1
+    assert (await ops.me(two, alice))["reservedCents"] == 0
+
+
+@pytest.mark.parametrize(
+    "settings", [{"order_rate_per_second": 0.001, "order_burst": 6}], indirect=True
+)
+async def test_the_order_rate_is_shared_by_two_workers(workers: Workers) -> None:
+    one, two = workers.apis
+    _, alice = await one.user("alice")
+    market = await ops.create_market(one, alice, "ORDER_BOOK")
+    await one.data(PLACE_MANY, {"i": bids(market, 30, 31, 32)}, alice)
+    await two.data(PLACE_MANY, {"i": bids(market, 33, 34, 35)}, alice)
+    for api in (one, two):
+        limited = await api.error_code(ops.PLACE_ORDER, ops.limit(market, "BUY", 1, 36), alice)
+        assert limited == "RATE_LIMITED"
+    assert await open_orders(one, alice) == 6

@@ -157,6 +157,10 @@ async def amend_order(w: World, role: str) -> tuple[str, dict[str, Any]]:
     return "mutation($id: ID!) { amendOrder(id: $id, quantity: 2) { id } }", variables
 
 
+async def heartbeat(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    return "mutation { heartbeat(timeoutSeconds: 0) { timeoutSeconds } }", {}
+
+
 MATRIX: dict[str, tuple[Setup, tuple[str, str, str, str]]] = {
     "register": (register, (OK, OK, OK, OK)),
     "login": (login, (OK, OK, OK, OK)),
@@ -176,6 +180,7 @@ MATRIX: dict[str, tuple[Setup, tuple[str, str, str, str]]] = {
     "placeOrders": (place_orders, (U, OK, OK, OK)),
     "cancelOrders": (cancel_orders, (U, OK, OK, OK)),
     "cancelAllOrders": (cancel_all_orders, (U, OK, OK, OK)),
+    "heartbeat": (heartbeat, (U, OK, OK, OK)),
     "amendOrder": (amend_order, (U, F, OK, F)),
     "createApiKey": (create_api_key, (U, OK, OK, OK)),
     "revokeApiKey": (revoke_api_key, (U, F, OK, F)),
