@@ -101,17 +101,19 @@ async def trades(
 
 
 def process_tree(pid: int) -> list[int]:
-    """``pid`` and its children (uvicorn's worker processes)."""
-    children = []
+    """``pid`` and its descendants (uvicorn's workers, ``--live-workers`` processes)."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == pid:
-                children.append(int(entry.name))
-    return [pid, *children]
+            parents[int(entry.name)] = int(fields[1])
+    tree = [pid]
+    for member in tree:
+        tree += [child for child, parent in parents.items() if parent == member]
+    return tree
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -168,7 +170,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    ws_url = args.url.replace("http", "ws", 1) + "/graphql"
+    ws_url = args.ws_url or args.url.replace("http", "ws", 1) + "/graphql"
     pids = process_tree(args.server_pid) if args.server_pid else []
     async with httpx.AsyncClient(base_url=args.url, timeout=60) as client:
         token = await trader(client)
@@ -218,6 +220,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument(
+        "--ws-url", default="", help="subscribe here (--live-port); default: --url's /graphql"
+    )
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--trades", type=int, default=30)
     parser.add_argument("--rate", type=float, default=10.0, help="trades per second")

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import signal
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,14 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve.add_argument("--host", default=os.environ.get("BELLWETHER_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(os.environ.get("BELLWETHER_PORT", "8000")))
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--live-workers",
+        type=int,
+        default=0,
+        help="PostgreSQL: also serve on --live-port from this many processes of their own, "
+        "for WebSocket subscriptions (route WebSocket upgrades there)",
+    )
+    serve.add_argument("--live-port", type=int, default=0, help="default: --port + 1")
     serve.set_defaults(run=serve_command)
     export = sub.add_parser("export-schema", help="write the SDL to schema/schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
@@ -55,17 +68,18 @@ def single_worker_problem(settings: AppSettings, workers: int) -> str | None:
 
 def serve_command(args: argparse.Namespace) -> int:
     settings = AppSettings.from_env()
-    problem = single_worker_problem(settings, args.workers)
+    problem = single_worker_problem(settings, args.workers + args.live_workers)
     if problem is not None:
         print(f"bellwether serve: {problem}")
         return 2
     if settings.is_production and not settings.jwt_secret:
         print("bellwether serve: BELLWETHER_JWT_SECRET is required when BELLWETHER_ENV=prod")
         return 2
-    if args.workers > 1 and not settings.jwt_secret:
+    processes = args.workers + args.live_workers
+    if processes > 1 and not settings.jwt_secret:
         # Every worker must sign with the same secret.
         os.environ["BELLWETHER_JWT_SECRET"] = generate_secret()
-    if args.workers > 1:
+    if processes > 1:
         # Migrate and seed once here, not in N workers racing each other.
         asyncio.run(prepare_database(settings))
         os.environ["BELLWETHER_DEMO"] = "0"
@@ -78,6 +92,12 @@ def serve_command(args: argparse.Namespace) -> int:
         # figures in docs/BENCHMARKS.md).
         "loop": "asyncio",
     }
+    with live_workers(args):
+        return run_workers(args, options)
+
+
+def run_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
+    """uvicorn with ``args.workers`` processes; 0 once it stopped, 1 if it never started."""
     if args.workers > 1:
         print(banner(args.host, args.port, args.workers), flush=True)
         uvicorn.run(
@@ -112,6 +132,35 @@ class AnnouncingServer(uvicorn.Server):
         await super().startup(sockets)
         if self.started:
             print(banner(self.config.host, self.config.port), flush=True)
+
+
+@contextlib.contextmanager
+def live_workers(args: argparse.Namespace) -> Iterator[None]:
+    """``--live-workers N``: a ``bellwether serve`` of N processes on ``--live-port``, fed
+    by the same LISTEN/NOTIFY bus, for the duration of the request workers."""
+    if args.live_workers < 1:
+        yield
+        return
+    port = args.live_port or args.port + 1
+    command = [sys.executable, "-m", "web.cli", "serve", "--host", args.host, "--port", str(port)]
+    live = subprocess.Popen([*command, "--workers", str(args.live_workers)])
+
+    def stop() -> None:
+        live.terminate()
+        live.wait()
+
+    def on_signal(number: int, _frame: object) -> None:
+        # uvicorn restores this handler when it stops and raises its signal again.
+        stop()
+        signal.signal(number, signal.SIG_DFL)
+        signal.raise_signal(number)
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, on_signal)
+    try:
+        yield
+    finally:
+        stop()
 
 
 async def prepare_database(settings: AppSettings) -> None:

@@ -52,7 +52,7 @@ def settings(settings: AppSettings, clean_postgres: str) -> AppSettings:
 
 
 @contextmanager
-def serve_process(database_url: str) -> Iterator[str]:
+def serve_process(database_url: str, *options: str) -> Iterator[str]:
     """``bellwether serve`` in a subprocess; yields its base URL once /healthz answers."""
     port = free_port()
     env = {
@@ -62,7 +62,7 @@ def serve_process(database_url: str) -> Iterator[str]:
         "BELLWETHER_DEMO": "0",
         "BELLWETHER_LOGIN_LIMIT_PER_ADDRESS": "10000",
     }
-    command = [sys.executable, "-m", "web.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "web.cli", "serve", "--port", str(port), *options]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
