@@ -288,7 +288,7 @@ def create_app(
         bus.add_listener(hub.on_events)
         bus.on_reconnect(hub.resync)
         await bus.start()
-        groups = LiveGroups(schema, FEEDS, settings.live_queue_size, metrics.dropped.inc)
+        groups = LiveGroups(schema, FEEDS, hub, settings.live_queue_size, metrics.dropped.inc)
         state.backend, state.hub, state.groups, state.bus = backend, hub, groups, bus
         state.keys = key_authenticator(state.key_secrets, backend)
         state.guard = LoginGuard(limits, backend.counters)

@@ -123,6 +123,12 @@ class Bounded(Generic[T]):
 Subscriber = Latest[Any] | Bounded[Any]
 
 
+class Ending(Protocol):
+    """Anything a user's deactivation must end (a subscriber, a grouped subscription)."""
+
+    def end(self, error: DomainError) -> None: ...
+
+
 class Channel:
     """The subscribers of one feed and key on this worker."""
 
@@ -160,7 +166,7 @@ class LiveHub:
         for feed in feeds:
             self._by_event.setdefault(feed.event, []).append(feed)
         self._channels: dict[tuple[str, Hashable], Channel] = {}
-        self._owned: dict[str, set[Subscriber]] = {}
+        self._owned: dict[str, set[Ending]] = {}
         """Subscribers by the user who opened them (signed-in callers only)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self.received = 0
@@ -184,7 +190,11 @@ class LiveHub:
             if channel is not None:
                 channel.offer(event)
 
-    def _disown(self, owner: str, subscriber: Subscriber) -> None:
+    def own(self, owner: str, subscriber: Ending) -> None:
+        """End ``subscriber`` with UNAUTHENTICATED if ``owner`` is deactivated."""
+        self._owned.setdefault(owner, set()).add(subscriber)
+
+    def disown(self, owner: str, subscriber: Ending) -> None:
         owned = self._owned.get(owner)
         if owned is not None:
             owned.discard(subscriber)
@@ -244,7 +254,7 @@ class LiveHub:
         )
         channel.subscribers.add(subscriber)
         if owner is not None:
-            self._owned.setdefault(owner, set()).add(subscriber)
+            self.own(owner, subscriber)
         try:
             first = await self._snapshot(feed, key)
             if first is not None:
@@ -253,7 +263,7 @@ class LiveHub:
         finally:
             channel.subscribers.discard(subscriber)
             if owner is not None:
-                self._disown(owner, subscriber)
+                self.disown(owner, subscriber)
             if not channel.subscribers and self._channels.get((feed.name, key)) is channel:
                 del self._channels[(feed.name, key)]
 

@@ -50,9 +50,10 @@ from graphql import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from domain.errors import RateLimited, Unauthenticated
+from domain.errors import DomainError, RateLimited, Unauthenticated
 from schema.context import Context
 from schema.live import VIEWER_DEPENDENT, Delivery, Feed
+from web.live import LiveHub
 from web.wswriter import SocketWriter, text_frame
 
 log = logging.getLogger("bellwether.live")
@@ -104,6 +105,8 @@ class Member:
         self.outbox: list[bytes] = []
         self.sending = False
         self.wake = asyncio.Event()
+        self.owner: str | None = None
+        """The signed-in user of a public group's member (deactivation ends it)."""
         self.outcome: bool | None = None
         """Set when the group ends: True (completed), False (fall back to Strawberry)."""
         self.dropped = 0
@@ -121,9 +124,13 @@ class Member:
         self.outbox.append(frame)
         self.wake.set()
 
-    def end(self, completed: bool) -> None:
+    def finish(self, completed: bool) -> None:
         self.outcome = completed
         self.wake.set()
+
+    def end(self, error: DomainError) -> None:
+        """Its user was deactivated: leave the group; the usual way reports ``error``."""
+        self.finish(False)
 
     async def run(self) -> bool:
         """Until the group ends: True if it completed, False to fall back to Strawberry."""
@@ -190,10 +197,12 @@ class LiveGroups:
         self,
         schema: strawberry.Schema,
         feeds: Sequence[Feed[Any, Any]],
+        hub: LiveHub,
         queue_size: int,
         on_dropped: Callable[[], None] | None = None,
     ) -> None:
         self._schema = schema
+        self._hub = hub
         self._feeds = {feed.name: feed for feed in feeds}
         self._queue_size = queue_size
         self._on_dropped = on_dropped or (lambda: None)
@@ -224,22 +233,30 @@ class LiveGroups:
         if plan is None or (limit is not None and context.open_subscriptions >= limit):
             return None
         try:
-            viewer = await self._viewer(context, plan)
+            principal = await context.principal(fresh=True)  # each subscription checked anew
             shown = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
         except (Unauthenticated, TypeError):
             return None
+        public = not (plan.feed.private or plan.viewer_dependent)
+        viewer = PUBLIC if public else principal and (principal.user_id, principal.is_admin)
         key = (query, operation_name, shown, viewer)
         group = self._groups.get(key)
         if group is None:
             group = self._groups[key] = Group(key, plan.feed, self._queue_size, self._on_dropped)
+            own = anonymous(context) if public else replace(context, max_subscriptions=None)
             group.task = asyncio.create_task(
-                self._run(group, context, query, variables, operation_name), name="live-group"
+                self._run(group, own, query, variables, operation_name), name="live-group"
             )
         member = Member(group, writer, protocol, operation_id)
+        if public and principal is not None:
+            member.owner = principal.user_id
+            self._hub.own(principal.user_id, member)
         group.join(member)
         return member
 
     def leave(self, member: Member) -> None:
+        if member.owner is not None:
+            self._hub.disown(member.owner, member)
         group = member.group
         group.members.pop(member, None)
         if not group.members:
@@ -290,12 +307,6 @@ class LiveGroups:
         visit(document, TypeInfoVisitor(info, Reach()))
         return bool(reached & VIEWER_DEPENDENT)
 
-    async def _viewer(self, context: Context, plan: Plan) -> Hashable:
-        if not (plan.feed.private or plan.viewer_dependent):
-            return PUBLIC
-        principal = await context.principal()
-        return None if principal is None else (principal.user_id, principal.is_admin)
-
     async def _run(
         self,
         group: Group,
@@ -304,11 +315,10 @@ class LiveGroups:
         variables: Mapping[str, object] | None,
         operation_name: str | None,
     ) -> None:
-        own = replace(context, max_subscriptions=None)
         completed = False
         try:
             results = await self._schema.subscribe(
-                query, dict(variables or {}), own, None, operation_name
+                query, dict(variables or {}), context, None, operation_name
             )
             async with aclosing(results):
                 async for result in results:
@@ -325,13 +335,19 @@ class LiveGroups:
             if self._groups.get(group.key) is group:
                 del self._groups[group.key]
             for member in list(group.members):
-                member.end(completed and group.started)
+                member.finish(completed and group.started)
 
     def _close(self, group: Group) -> None:
         if self._groups.get(group.key) is group:
             del self._groups[group.key]
         if group.task is not None:
             group.task.cancel()
+
+
+def anonymous(context: Context) -> Context:
+    """A public group's own context: nobody's credentials, so nobody's deactivation ends
+    it (each member's own user is watched by the hub instead, :meth:`Member.end`)."""
+    return replace(context, authorization=None, connection_params={}, max_subscriptions=None)
 
 
 async def run_member(groups: LiveGroups, member: Member, context: Context) -> bool:
