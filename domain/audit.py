@@ -12,27 +12,39 @@ everything holds:
 - every share held is accounted for by the outcome's ``shares_outstanding``,
   and shares in existence beyond the AMM's are whole complete sets;
 - each market's pool covers the most it can owe (100 cents per share of the
-  outcome with the most shares held).
+  outcome with the most shares held);
+- a market's payout vector is there exactly while a resolution is proposed,
+  disputed or final, each 0..100 cents and summing to 100; nothing is paid out
+  (reason PAYOUT) before a market is RESOLVED; a final market's pool is empty;
+  and a resolved market's settlements add up to what the ledger paid out (checked
+  for markets with settlements: those resolved before they existed have none).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from domain import ledger
-from domain.ledger import AccountId, AccountKind, LedgerEntry
+from domain.ledger import AccountId, AccountKind, LedgerEntry, Reason
 from domain.model import (
     SHARE_PAYOUT_CENTS,
     Market,
+    MarketStatus,
     MarketType,
     Order,
     Platform,
     Position,
+    SettledPosition,
     Side,
     User,
 )
+
+WITH_PAYOUTS = frozenset(
+    {MarketStatus.RESOLUTION_PROPOSED, MarketStatus.DISPUTED, MarketStatus.RESOLVED}
+)
+FINAL = frozenset({MarketStatus.RESOLVED, MarketStatus.VOIDED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +55,7 @@ class Snapshot:
     positions: list[Position]
     entries: Iterable[LedgerEntry]
     platform: Platform
+    settlements: Sequence[SettledPosition] = ()
 
 
 def ledger_balances(entries: Iterable[LedgerEntry]) -> dict[AccountId, int]:
@@ -69,15 +82,16 @@ def stored_balances(snapshot: Snapshot) -> dict[AccountId, int]:
 
 def check(snapshot: Snapshot) -> list[str]:
     """Every broken invariant, as a human-readable line; empty when all hold."""
+    entries = list(snapshot.entries)
     return [
-        *_check_ledger(snapshot),
+        *_check_ledger(snapshot, entries),
         *_check_reservations(snapshot),
         *_check_shares(snapshot),
+        *_check_resolutions(snapshot, entries),
     ]
 
 
-def _check_ledger(snapshot: Snapshot) -> list[str]:
-    entries = list(snapshot.entries)
+def _check_ledger(snapshot: Snapshot, entries: list[LedgerEntry]) -> list[str]:
     problems = [
         f"ledger entry {e.id} moves {e.amount_cents} cents" for e in entries if e.amount_cents <= 0
     ]
@@ -165,3 +179,42 @@ def _check_shares(snapshot: Snapshot) -> list[str]:
                 f"{owed * SHARE_PAYOUT_CENTS} to a winning outcome"
             )
     return problems
+
+
+def _check_resolutions(snapshot: Snapshot, entries: list[LedgerEntry]) -> list[str]:
+    problems = []
+    paid: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        if entry.reason is Reason.PAYOUT and entry.market_id is not None:
+            paid[entry.market_id] += entry.amount_cents
+    settled: dict[str, int] = defaultdict(int)
+    for s in snapshot.settlements:
+        if min(s.shares, s.payout_cents, s.cost_basis_cents) < 0:
+            problems.append(f"settlement {s.id} is negative")
+        settled[s.market_id] += s.payout_cents
+    for market in snapshot.markets:
+        problems.extend(_check_payouts(market))
+        if market.status is not MarketStatus.RESOLVED and paid[market.id]:
+            problems.append(f"market {market.id} is {market.status} but paid {paid[market.id]}")
+        if market.status in FINAL and market.pool_cents:
+            problems.append(f"market {market.id} is final but its pool holds {market.pool_cents}")
+        resolved = market.status is MarketStatus.RESOLVED and market.id in settled
+        if resolved and settled[market.id] != paid[market.id]:
+            problems.append(
+                f"market {market.id}: settlements pay {settled[market.id]} cents, "
+                f"the ledger {paid[market.id]}"
+            )
+    return problems
+
+
+def _check_payouts(market: Market) -> list[str]:
+    payouts = market.payouts
+    if market.status not in WITH_PAYOUTS:
+        if any(o.payout_cents is not None for o in market.outcomes):
+            return [f"market {market.id} is {market.status} but has payouts"]
+        return []
+    if payouts is None:
+        return [f"market {market.id} is {market.status} without payouts"]
+    if sum(payouts) != SHARE_PAYOUT_CENTS or not all(0 <= c <= 100 for c in payouts):
+        return [f"market {market.id} payouts {payouts} are not 0..100 summing to 100"]
+    return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain import lmsr
+from domain import lmsr, resolutions
 from domain.errors import (
     BadUserInput,
     Forbidden,
@@ -15,7 +15,7 @@ from domain.errors import (
     MarketResolved,
     WrongMarketType,
 )
-from domain.model import Market, MarketStatus, MarketType, User
+from domain.model import SHARE_PAYOUT_CENTS, Market, MarketStatus, MarketType, ScalarRange, User
 from domain.money import MAX_AMOUNT, MAX_FEE_BPS, is_fee_bps
 from domain.validation import bounded_float, text, utc_time
 
@@ -40,6 +40,8 @@ class MarketSpec:
     liquidity: float | None = 100.0
     fee_bps: int | None = None
     resolution_source: str = ""
+    scalar: ScalarRange | None = None
+    dispute_window_seconds: int = 0
 
 
 def validate_spec(spec: MarketSpec, now: datetime, default_fee_bps: int) -> MarketSpec:
@@ -64,6 +66,8 @@ def validate_spec(spec: MarketSpec, now: datetime, default_fee_bps: int) -> Mark
         liquidity=_liquidity(spec, len(names)),
         fee_bps=fee_bps,
         resolution_source=text(spec.resolution_source, "resolutionSource", 0, 500),
+        scalar=resolutions.validate_scalar(spec.scalar, names) if spec.scalar else None,
+        dispute_window_seconds=resolutions.validate_window(spec.dispute_window_seconds),
     )
 
 
@@ -96,9 +100,16 @@ def ensure_not_final(market: Market) -> None:
         raise MarketResolved(f"market {market.id} is {market.status.lower()}")
 
 
+def ensure_not_resolving(market: Market) -> None:
+    """Final, or with a resolution proposed or disputed: closed for good or for now."""
+    ensure_not_final(market)
+    if market.status in resolutions.PENDING_STATUSES:
+        raise MarketClosed(f"market {market.id} is closed: its resolution is proposed")
+
+
 def ensure_tradable(market: Market, now: datetime) -> None:
     """Trading happens only while OPEN and before ``closes_at``."""
-    ensure_not_final(market)
+    ensure_not_resolving(market)
     if market.status is MarketStatus.PAUSED:
         raise MarketPaused(f"market {market.id} is paused")
     if market.status is MarketStatus.CLOSED or now >= market.closes_at:
@@ -113,7 +124,7 @@ def ensure_type(market: Market, market_type: MarketType) -> None:
 
 
 def pause(market: Market) -> None:
-    ensure_not_final(market)
+    ensure_not_resolving(market)
     if market.status is MarketStatus.CLOSED:
         raise MarketClosed(f"market {market.id} is closed")
     if market.status is MarketStatus.PAUSED:
@@ -122,7 +133,7 @@ def pause(market: Market) -> None:
 
 
 def resume(market: Market, now: datetime) -> None:
-    ensure_not_final(market)
+    ensure_not_resolving(market)
     if market.status is MarketStatus.CLOSED or now >= market.closes_at:
         raise MarketClosed(f"market {market.id} is closed")
     if market.status is not MarketStatus.PAUSED:
@@ -131,7 +142,7 @@ def resume(market: Market, now: datetime) -> None:
 
 
 def close(market: Market) -> None:
-    ensure_not_final(market)
+    ensure_not_resolving(market)
     if market.status is MarketStatus.CLOSED:
         raise MarketClosed(f"market {market.id} is already closed")
     market.status = MarketStatus.CLOSED
@@ -140,12 +151,12 @@ def close(market: Market) -> None:
 def current_prices(market: Market) -> tuple[float, ...]:
     """Probabilities in outcome order.
 
-    Resolved: 1 for the winner, 0 otherwise. LMSR: the market maker's prices.
+    Resolved: each outcome's payout / 100. LMSR: the market maker's prices.
     Order book: mid of best bid and ask, else the last trade, else 1/n.
     """
     n = len(market.outcomes)
-    if market.status is MarketStatus.RESOLVED:
-        return tuple(1.0 if o.id == market.winning_outcome_id else 0.0 for o in market.outcomes)
+    if market.status is MarketStatus.RESOLVED and market.payouts is not None:
+        return tuple(cents / SHARE_PAYOUT_CENTS for cents in market.payouts)
     if market.market_type is MarketType.LMSR and market.liquidity is not None:
         return tuple(lmsr.prices([o.amm_shares for o in market.outcomes], market.liquidity))
     result = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
 from domain.errors import NotFound
 from domain.money import MAX_AMOUNT as MAX_AMOUNT
@@ -33,6 +34,8 @@ class MarketStatus(StrEnum):
     CLOSED = "CLOSED"
     RESOLVED = "RESOLVED"
     VOIDED = "VOIDED"
+    RESOLUTION_PROPOSED = "RESOLUTION_PROPOSED"
+    DISPUTED = "DISPUTED"
 
 
 class Side(StrEnum):
@@ -112,6 +115,17 @@ class Outcome:
     best_bid_cents: int | None = None
     best_ask_cents: int | None = None
     book_sequence: int = 0
+    payout_cents: int | None = None
+    """Cents per share once a resolution is proposed or final (0..100); None before."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScalarRange:
+    """The range of a scalar market's number: Long pays 100 at ``upper`` and above."""
+
+    lower: float
+    upper: float
+    unit: str = ""
 
 
 @dataclass(slots=True)
@@ -121,7 +135,11 @@ class Market:
     ``fees_cents`` is this market's share of the platform fee account: fees are
     kept per market so that trades in different markets never contend on one row.
     ``order_sequence`` numbers orders for time priority; ``price_sequence``
-    numbers price updates so that a subscriber can see a gap.
+    numbers price updates so that a subscriber can see a gap. ``scalar`` (its
+    three ``scalar_*`` columns) is set for a Long/Short market on a number
+    (``resolution_value`` is the number it resolved to);
+    ``dispute_window_seconds`` > 0 makes a resolution a proposal that becomes
+    final at ``dispute_window_ends_at``.
     """
 
     id: str
@@ -143,6 +161,26 @@ class Market:
     fees_cents: int = 0
     order_sequence: int = 0
     price_sequence: int = 0
+    scalar_lower: float | None = None
+    scalar_upper: float | None = None
+    scalar_unit: str = ""
+    resolution_value: float | None = None
+    dispute_window_seconds: int = 0
+    dispute_window_ends_at: datetime | None = None
+    dispute_reason: str | None = None
+
+    @property
+    def scalar(self) -> ScalarRange | None:
+        """The range of a scalar (Long/Short) market; None for any other market."""
+        if self.scalar_lower is None or self.scalar_upper is None:
+            return None
+        return ScalarRange(self.scalar_lower, self.scalar_upper, self.scalar_unit)
+
+    @property
+    def payouts(self) -> tuple[int, ...] | None:
+        """Cents per share of each outcome, in outcome order, once proposed or resolved."""
+        cents = tuple(o.payout_cents for o in self.outcomes)
+        return None if None in cents else cast(tuple[int, ...], cents)
 
     def outcome(self, outcome_id: str) -> Outcome:
         for outcome in self.outcomes:
@@ -156,7 +194,9 @@ class Position:
     """A user's shares of one outcome.
 
     ``reserved_shares`` are held for resting sell orders; ``cost_cents`` is the
-    average-cost basis of the ``shares`` held (what void refunds).
+    average-cost basis of the ``shares`` held (what void refunds);
+    ``realized_pnl_cents`` is what sales realized (proceeds minus the average
+    cost of the shares sold, each sale rounded to the nearest cent; may be negative).
     """
 
     user_id: str
@@ -165,6 +205,7 @@ class Position:
     shares: int = 0
     reserved_shares: int = 0
     cost_cents: int = 0
+    realized_pnl_cents: int = 0
 
     @property
     def free_shares(self) -> int:
@@ -224,6 +265,24 @@ class Trade:
     taker_order_id: str | None = None
     maker_order_id: str | None = None
     lmsr_side: LmsrSide | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SettledPosition:
+    """A position settled by a resolution or a void: what it held, was paid and had cost."""
+
+    id: str
+    user_id: str
+    market_id: str
+    outcome_id: str
+    shares: int
+    payout_cents: int
+    cost_basis_cents: int
+    settled_at: datetime
+
+    @property
+    def realized_pnl_cents(self) -> int:
+        return self.payout_cents - self.cost_basis_cents
 
 
 @dataclass(frozen=True, slots=True)

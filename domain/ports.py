@@ -16,7 +16,16 @@ from typing import Protocol, Self
 from domain.events import DomainEvent
 from domain.keys import ApiKey
 from domain.ledger import LedgerEntry
-from domain.model import Market, Order, Platform, Position, PricePoint, Trade, User
+from domain.model import (
+    Market,
+    Order,
+    Platform,
+    Position,
+    PricePoint,
+    SettledPosition,
+    Trade,
+    User,
+)
 
 
 class Clock(Protocol):
@@ -122,6 +131,10 @@ class MarketRepository(Protocol):
         """Ids of OPEN or PAUSED markets whose ``closes_at`` has passed."""
         ...
 
+    async def due_to_finalize(self, now: datetime) -> list[str]:
+        """Ids of RESOLUTION_PROPOSED markets whose ``dispute_window_ends_at`` has passed."""
+        ...
+
 
 class OrderRepository(Protocol):
     async def get(self, order_id: str) -> Order | None: ...
@@ -166,6 +179,10 @@ class TradeRepository(Protocol):
     async def add(self, trade: Trade) -> None: ...
 
 
+class SettlementRepository(Protocol):
+    async def add(self, settlements: Sequence[SettledPosition]) -> None: ...
+
+
 class LedgerRepository(Protocol):
     async def add(self, entries: Sequence[LedgerEntry]) -> None: ...
 
@@ -205,6 +222,7 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     positions: PositionRepository
     trades: TradeRepository
+    settlements: SettlementRepository
     ledger: LedgerRepository
     price_history: PriceHistoryRepository
     platform: PlatformRepository

@@ -22,6 +22,7 @@ from domain.model import (
     OrderStatus,
     Position,
     PricePoint,
+    SettledPosition,
     Trade,
     User,
 )
@@ -101,6 +102,12 @@ class ReadModel(Protocol):
         self, user_id: str, market_id: str | None, first: int, after: Cursor | None
     ) -> Page[Trade]:
         """Trades where the user was taker or maker."""
+        ...
+
+    async def settlements_page(
+        self, user_id: str, first: int, after: Cursor | None
+    ) -> Page[SettledPosition]:
+        """The user's settled positions, newest first."""
         ...
 
     async def trades_for_orders(self, order_ids: Sequence[str]) -> dict[str, list[Trade]]: ...

@@ -175,8 +175,9 @@ class Settlement:
     def _move_shares(self, trade: Trade, buyer: Order, seller: Order, maker: Order) -> None:
         selling = self.position(seller.user_id, trade.outcome_id)
         if seller is maker:
-            shares.remove_reserved_shares(selling, trade.quantity)
+            shares.remove_reserved_shares(selling, trade.quantity, trade.notional_cents)
         else:
-            shares.remove_shares(selling, trade.quantity)
+            proceeds = trade.notional_cents - trade.fee_cents
+            shares.remove_shares(selling, trade.quantity, proceeds)
         buying = self.position(buyer.user_id, trade.outcome_id)
         shares.add_shares(buying, trade.quantity, trade.notional_cents)

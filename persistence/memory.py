@@ -27,6 +27,7 @@ from domain.model import (
     Platform,
     Position,
     PricePoint,
+    SettledPosition,
     TimeInForce,
     Trade,
     User,
@@ -45,6 +46,7 @@ class MemoryState:
     orders: dict[str, Order] = field(default_factory=dict)
     positions: dict[tuple[str, str], Position] = field(default_factory=dict)
     trades: list[Trade] = field(default_factory=list)
+    settlements: list[SettledPosition] = field(default_factory=list)
     ledger: list[LedgerEntry] = field(default_factory=list)
     price_history: list[PricePoint] = field(default_factory=list)
     platform: Platform = field(default_factory=Platform)
@@ -158,6 +160,15 @@ class InMemoryMarketRepository(_Repository):
             m.id for m in self._state.markets.values() if m.status in live and m.closes_at <= now
         ]
 
+    async def due_to_finalize(self, now: datetime) -> list[str]:
+        return [
+            m.id
+            for m in self._state.markets.values()
+            if m.status is MarketStatus.RESOLUTION_PROPOSED
+            and m.dispute_window_ends_at is not None
+            and m.dispute_window_ends_at <= now
+        ]
+
     async def all(self) -> list[Market]:
         return [copy.deepcopy(m) for m in self._state.markets.values()]
 
@@ -252,6 +263,11 @@ class InMemoryTradeRepository(_Repository):
         self._uow.new_trades.append(trade)
 
 
+class InMemorySettlementRepository(_Repository):
+    async def add(self, settlements: Sequence[SettledPosition]) -> None:
+        self._uow.new_settlements.extend(settlements)
+
+
 class InMemoryLedgerRepository(_Repository):
     async def add(self, entries: Sequence[LedgerEntry]) -> None:
         self._uow.new_entries.extend(entries)
@@ -295,6 +311,7 @@ class InMemoryUnitOfWork:
         self.store = store
         self.working = MemoryState()
         self.new_trades: list[Trade] = []
+        self.new_settlements: list[SettledPosition] = []
         self.new_entries: list[LedgerEntry] = []
         self.new_points: list[PricePoint] = []
         self._events: list[DomainEvent] = []
@@ -304,6 +321,7 @@ class InMemoryUnitOfWork:
         self.orders = InMemoryOrderRepository(self)
         self.positions = InMemoryPositionRepository(self)
         self.trades = InMemoryTradeRepository(self)
+        self.settlements = InMemorySettlementRepository(self)
         self.ledger = InMemoryLedgerRepository(self)
         self.price_history = InMemoryPriceHistoryRepository(self)
         self.platform = InMemoryPlatformRepository(self)
@@ -319,6 +337,7 @@ class InMemoryUnitOfWork:
             orders=dict(committed.orders),
             positions=dict(committed.positions),
             trades=committed.trades,
+            settlements=committed.settlements,
             ledger=committed.ledger,
             price_history=committed.price_history,
             platform=committed.platform,
@@ -346,6 +365,7 @@ class InMemoryUnitOfWork:
     async def commit(self) -> None:
         # The append-only lists are shared with the committed state.
         self.working.trades.extend(self.new_trades)
+        self.working.settlements.extend(self.new_settlements)
         self.working.ledger.extend(self.new_entries)
         self.working.price_history.extend(self.new_points)
         self.store.state = self.working

@@ -8,7 +8,16 @@ from datetime import datetime
 from typing import TypeVar
 
 from domain.keys import ApiKey, KeyHolder
-from domain.model import Market, Order, OrderStatus, Position, PricePoint, Trade, User
+from domain.model import (
+    Market,
+    Order,
+    OrderStatus,
+    Position,
+    PricePoint,
+    SettledPosition,
+    Trade,
+    User,
+)
 from domain.queries import Cursor, MarketQuery, MarketSort, Page
 from persistence.memory import MemoryStore
 
@@ -82,6 +91,12 @@ class InMemoryReadModel:
             if user_id in (t.taker_user_id, t.maker_user_id) and market_id in (None, t.market_id)
         ]
         return _page(rows, lambda t: (t.executed_at, t.id), first, after)
+
+    async def settlements_page(
+        self, user_id: str, first: int, after: Cursor | None
+    ) -> Page[SettledPosition]:
+        rows = [s for s in self._store.state.settlements if s.user_id == user_id]
+        return _page(rows, lambda s: (s.settled_at, s.id), first, after)
 
     async def trades_for_orders(self, order_ids: Sequence[str]) -> dict[str, list[Trade]]:
         wanted = set(order_ids)

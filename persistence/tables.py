@@ -28,7 +28,16 @@ from enum import Enum
 from typing import Any, Generic, Protocol, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from domain.ledger import AccountId, LedgerEntry
-from domain.model import Market, Order, Outcome, Position, PricePoint, Trade, User
+from domain.model import (
+    Market,
+    Order,
+    Outcome,
+    Position,
+    PricePoint,
+    SettledPosition,
+    Trade,
+    User,
+)
 
 E = TypeVar("E")
 Row = Sequence[Any]
@@ -277,6 +286,9 @@ MARKETS = Table(
             "fees_cents",
             "order_sequence",
             "price_sequence",
+            "resolution_value",
+            "dispute_window_ends_at",
+            "dispute_reason",
         }
     ),
 )
@@ -292,6 +304,7 @@ OUTCOMES = Table(
             "best_bid_cents",
             "best_ask_cents",
             "book_sequence",
+            "payout_cents",
         }
     ),
 )
@@ -315,11 +328,12 @@ POSITIONS = Table(
     Position,
     "positions",
     key=("user_id", "outcome_id"),
-    mutable=frozenset({"shares", "reserved_shares", "cost_cents"}),
+    mutable=frozenset({"shares", "reserved_shares", "cost_cents", "realized_pnl_cents"}),
 )
 TRADES = Table(Trade, "trades")
 LEDGER_ENTRIES = Table(LedgerEntry, "ledger_entries")
 PRICE_POINTS = Table(PricePoint, "price_points", key=("market_id", "at"))
+SETTLEMENTS = Table(SettledPosition, "settlements")
 
 TABLES: tuple[Table[Any], ...] = (
     USERS,
@@ -330,4 +344,5 @@ TABLES: tuple[Table[Any], ...] = (
     TRADES,
     LEDGER_ENTRIES,
     PRICE_POINTS,
+    SETTLEMENTS,
 )

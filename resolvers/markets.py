@@ -9,7 +9,7 @@ from domain.queries import MarketQuery
 from domain.services import markets, resolution
 from schema.context import Info
 from schema.enums import MarketSort, MarketStatus
-from schema.inputs import CreateMarketInput
+from schema.inputs import CreateMarketInput, OutcomePayoutInput
 from schema.pagination import decode_cursor, page_size, search_text
 from schema.types.markets import Market, Resolution
 from schema.types.pages import MarketConnection
@@ -73,3 +73,30 @@ async def void_market(info: Info, id: strawberry.ID) -> Resolution:
     actor = await info.context.require_principal()
     result = await resolution.void_market(info.context.services, actor.user_id, id)
     return Resolution.from_domain(result)
+
+
+async def resolve_market_split(
+    info: Info, id: strawberry.ID, payouts: list[OutcomePayoutInput]
+) -> Resolution:
+    actor = await info.context.require_principal()
+    given = [(p.outcome_id, p.cents) for p in payouts]
+    result = await resolution.resolve_market_split(info.context.services, actor.user_id, id, given)
+    return Resolution.from_domain(result)
+
+
+async def resolve_scalar_market(info: Info, id: strawberry.ID, value: float) -> Resolution:
+    actor = await info.context.require_principal()
+    result = await resolution.resolve_scalar_market(info.context.services, actor.user_id, id, value)
+    return Resolution.from_domain(result)
+
+
+async def dispute_resolution(info: Info, id: strawberry.ID, reason: str) -> Market:
+    actor = await info.context.require_principal()
+    market = await resolution.dispute_resolution(info.context.services, actor.user_id, id, reason)
+    return Market.from_domain(market)
+
+
+async def unresolve_market(info: Info, id: strawberry.ID) -> Market:
+    actor = await info.context.require_principal()
+    market = await resolution.unresolve_market(info.context.services, actor.user_id, id)
+    return Market.from_domain(market)

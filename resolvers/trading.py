@@ -14,6 +14,7 @@ from schema.enums import OrderStatus
 from schema.inputs import LmsrTradeInput, PlaceOrderInput
 from schema.pagination import decode_cursor, page_size
 from schema.types.pages import OrderConnection, TradeConnection
+from schema.types.settlements import SettlementConnection
 from schema.types.trading import (
     CompleteSetResult,
     LmsrQuote,
@@ -78,6 +79,16 @@ async def my_trades(
         actor.user_id, market_id, page_size(first, 50), decode_cursor(after)
     )
     return TradeConnection.from_domain(page)
+
+
+async def my_settlements(
+    info: Info, first: int | None = 50, after: str | None = None
+) -> SettlementConnection:
+    actor = await info.context.require_principal()
+    page = await info.context.reads.settlements_page(
+        actor.user_id, page_size(first, 50), decode_cursor(after)
+    )
+    return SettlementConnection.from_domain(page)
 
 
 async def quote_lmsr(info: Info, input: LmsrTradeInput) -> LmsrQuote:

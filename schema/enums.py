@@ -13,13 +13,19 @@ class MarketType(Enum):
     LMSR = "LMSR"
 
 
-@strawberry.enum(description="OPEN -> (PAUSED <-> OPEN) -> CLOSED -> RESOLVED or VOIDED.")
+@strawberry.enum(
+    description="OPEN -> (PAUSED <-> OPEN) -> CLOSED -> RESOLVED or VOIDED. With a dispute "
+    "window: CLOSED -> RESOLUTION_PROPOSED (-> DISPUTED) -> RESOLVED, or back to CLOSED "
+    "when unresolved."
+)
 class MarketStatus(Enum):
     OPEN = "OPEN"
     PAUSED = "PAUSED"
     CLOSED = "CLOSED"
     RESOLVED = "RESOLVED"
     VOIDED = "VOIDED"
+    RESOLUTION_PROPOSED = "RESOLUTION_PROPOSED"
+    DISPUTED = "DISPUTED"
 
 
 @strawberry.enum(

@@ -36,6 +36,24 @@ class RegisterInput:
         return Registration(self.username, self.email, self.password)
 
 
+@strawberry.input(description="A scalar market's range: Long pays 100 at upper and above.")
+class ScalarRangeInput:
+    lower: float
+    upper: float = strawberry.field(description="> lower.")
+    unit: str | None = strawberry.field(default="", description='0..20 characters, e.g. "%".')
+
+    def to_domain(self) -> model.ScalarRange:
+        return model.ScalarRange(self.lower, self.upper, given(self.unit, ""))
+
+
+@strawberry.input
+class OutcomePayoutInput:
+    outcome_id: strawberry.ID
+    cents: int = strawberry.field(
+        description="Per share, 0..100; all outcomes' cents sum to exactly 100."
+    )
+
+
 @strawberry.input
 class CreateMarketInput:
     title: str = strawberry.field(description="10..200 characters.")
@@ -57,8 +75,19 @@ class CreateMarketInput:
         description="Taker fee, 0..1000 basis points; default: the server's configured fee.",
     )
     resolution_source: str | None = ""
+    scalar: ScalarRangeInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A two-outcome Long/Short market on a number; outcomes must be two names, "
+        "the Long one first.",
+    )
+    dispute_window_seconds: int | None = strawberry.field(
+        default=0,
+        description="0..604800. 0: a resolution pays at once. Otherwise it is a proposal that "
+        "holders may dispute for this long before it pays.",
+    )
 
     def to_domain(self) -> MarketSpec:
+        scalar = optional(self.scalar)
         return MarketSpec(
             title=self.title,
             market_type=model.MarketType(self.market_type.value),
@@ -68,6 +97,8 @@ class CreateMarketInput:
             liquidity=given(self.liquidity_parameter, 100.0),
             fee_bps=optional(self.fee_bps),
             resolution_source=given(self.resolution_source, ""),
+            scalar=scalar.to_domain() if scalar is not None else None,
+            dispute_window_seconds=given(self.dispute_window_seconds, 0),
         )
 
 

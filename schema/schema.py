@@ -35,6 +35,7 @@ from schema.types.batches import CancelOrderResult, Heartbeat, PlaceOrderResult
 from schema.types.fills import AccountUpdate, Fill
 from schema.types.markets import Market, MarketStatusUpdate, PriceUpdate, Resolution
 from schema.types.pages import MarketConnection, OrderConnection, TradeConnection
+from schema.types.settlements import SettlementConnection
 from schema.types.trading import (
     CompleteSetResult,
     LmsrQuote,
@@ -72,6 +73,11 @@ class Query:
     )
     my_trades: TradeConnection = strawberry.field(
         resolver=trading.my_trades, permission_classes=SIGNED_IN
+    )
+    my_settlements: SettlementConnection = strawberry.field(
+        resolver=trading.my_settlements,
+        permission_classes=SIGNED_IN,
+        description="Positions settled by a resolution or a void, newest first.",
     )
     quote_lmsr: LmsrQuote = strawberry.field(resolver=trading.quote_lmsr)
     my_api_keys: list[ApiKey] = strawberry.field(
@@ -117,6 +123,30 @@ class Mutation:
     )
     void_market: Resolution = strawberry.mutation(
         resolver=markets.void_market, permission_classes=SIGNED_IN
+    )
+    resolve_market_split: Resolution = strawberry.mutation(
+        resolver=markets.resolve_market_split,
+        permission_classes=SIGNED_IN,
+        description="Cents per share for each outcome (0..100, summing to 100; an outcome "
+        "left out pays 0), e.g. 50/50 for a tie.",
+    )
+    resolve_scalar_market: Resolution = strawberry.mutation(
+        resolver=markets.resolve_scalar_market,
+        permission_classes=SIGNED_IN,
+        description="Scalar markets: Long pays round(100 * clamp((value - lower) / (upper - "
+        "lower), 0, 1)) cents a share, halves up; Short the rest.",
+    )
+    dispute_resolution: Market = strawberry.mutation(
+        resolver=markets.dispute_resolution,
+        permission_classes=SIGNED_IN,
+        description="Anyone holding shares of the market may dispute its proposed resolution "
+        "(FORBIDDEN otherwise): only an admin may then resolve (final at once) or unresolve.",
+    )
+    unresolve_market: Market = strawberry.mutation(
+        resolver=markets.unresolve_market,
+        permission_classes=SIGNED_IN,
+        description="Withdraw a proposed resolution (creator or admin; admin only once "
+        "disputed): back to CLOSED. A final resolution is never undone (MARKET_RESOLVED).",
     )
     grant_bonus: User = strawberry.mutation(resolver=accounts.grant_bonus, permission_classes=ADMIN)
     deactivate_user: User = strawberry.mutation(

@@ -36,6 +36,7 @@ TABLES = (
     "counters",
     "deadlines",
     "ledger_entries",
+    "settlements",
     "price_points",
     "trades",
     "positions",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from domain import audit
 from domain.markets import MarketSpec
-from domain.model import Market, MarketType, User
+from domain.model import Market, MarketType, ScalarRange, User
 from domain.services import accounts, markets
 from domain.services.context import ServiceContext
 
@@ -56,6 +56,7 @@ class Harness:
                 sorted(snap.positions, key=lambda p: (p.user_id, p.outcome_id)),
                 sorted(snap.entries, key=lambda e: e.id),
                 snap.platform,
+                sorted(snap.settlements, key=lambda s: s.id),
                 *extra,
             )
         )
@@ -102,6 +103,8 @@ class Harness:
         fee_bps: int = 0,
         closes_in: timedelta = timedelta(days=30),
         title: str = "Will the test suite pass before 2031?",
+        scalar: ScalarRange | None = None,
+        dispute_window_seconds: int = 0,
     ) -> Market:
         spec = MarketSpec(
             title=title,
@@ -110,5 +113,7 @@ class Harness:
             closes_at=self.ctx.clock.now() + closes_in,
             liquidity=liquidity,
             fee_bps=fee_bps,
+            scalar=scalar,
+            dispute_window_seconds=dispute_window_seconds,
         )
         return await markets.create_market(self.ctx, creator.id, spec)

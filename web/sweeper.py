@@ -1,10 +1,13 @@
 """The sweeper: applies the time-based rules that no request triggers.
 
-Every ``interval`` seconds it closes markets past ``closes_at`` and expires GTD
-orders past ``expires_at`` (``domain.services.markets``), and forgets shared rate
-buckets that have refilled (``domain.ports.SharedCounters.prune``). Commands also check
-both lazily, so a late sweep never lets anyone trade past a deadline; the sweep
-makes the book and the live updates catch up without waiting for a trader.
+Every ``interval`` seconds it closes markets past ``closes_at``, expires GTD
+orders past ``expires_at`` (``domain.services.markets``), pays proposed
+resolutions whose dispute window has ended (``domain.services.resolution``;
+exactly once however many workers sweep: each market is re-checked under its
+lock), and forgets shared rate buckets that have refilled
+(``domain.ports.SharedCounters.prune``). Commands also check the first two
+lazily, so a late sweep never lets anyone trade past a deadline; the sweep makes
+the book and the live updates catch up without waiting for a trader.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from domain.ports import SharedCounters
-from domain.services import heartbeats, markets
+from domain.services import heartbeats, markets, resolution
 from domain.services.context import ServiceContext
 
 log = logging.getLogger("bellwether.sweeper")
@@ -24,14 +27,16 @@ log = logging.getLogger("bellwether.sweeper")
 class Sweep:
     markets_closed: int
     markets_with_expired_orders: int
+    resolutions_finalized: int = 0
 
 
 async def sweep_once(ctx: ServiceContext, counters: SharedCounters | None = None) -> Sweep:
     closed = await markets.close_due_markets(ctx)
     expired = await markets.expire_due_orders(ctx)
+    finalized = await resolution.finalize_due_resolutions(ctx)
     if counters is not None:
         await counters.prune(ctx.clock.now())
-    return Sweep(closed, expired)
+    return Sweep(closed, expired, finalized)
 
 
 async def run_sweeper(
@@ -45,7 +50,7 @@ async def run_sweeper(
     while True:
         try:
             sweep = await sweep_once(ctx, counters)
-            if sweep.markets_closed or sweep.markets_with_expired_orders:
+            if sweep != Sweep(0, 0, 0):
                 log.info("swept: %s", sweep)
         except asyncio.CancelledError:
             raise

@@ -164,12 +164,13 @@ def _execute(
         for index, cost in zip(moved, shares.split_cost(fill.amm_cents, len(moved)), strict=True):
             shares.add_shares(held[index], fill.shares, cost)
     else:
-        for index in moved:
+        proceeds = shares.split_cost(fill.trader_cents, len(moved))
+        for index, received in zip(moved, proceeds, strict=True):
             if held[index].free_shares < fill.shares:
                 raise InsufficientShares(
                     f"selling {fill.shares} shares but {held[index].free_shares} are held"
                 )
-            shares.remove_shares(held[index], fill.shares)
+            shares.remove_shares(held[index], fill.shares, received)
         payee = ledger.cash(user.id)
         work.journal.move(ledger.pool(market.id), payee, fill.trader_cents, Reason.TRADE, **refs)
         work.journal.move(

@@ -63,8 +63,9 @@ async def redeem_complete_set(
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
         market, held, cents = await _open_market(work, actor_id, market_id, quantity)
-        for position, outcome in zip(held, market.outcomes, strict=True):
-            shares.remove_shares(position, quantity)
+        proceeds = shares.split_cost(cents, len(held))
+        for position, outcome, received in zip(held, market.outcomes, proceeds, strict=True):
+            shares.remove_shares(position, quantity, received)
             outcome.shares_outstanding -= quantity
         work.journal.move(
             ledger.pool(market.id), ledger.cash(actor_id), cents, Reason.REDEEM, market_id=market.id

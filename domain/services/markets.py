@@ -61,6 +61,10 @@ def _new_market(work: Work, spec: MarketSpec, creator_id: str) -> Market:
         resolution_source=spec.resolution_source,
         closes_at=spec.closes_at,
         created_at=work.now,
+        scalar_lower=spec.scalar.lower if spec.scalar else None,
+        scalar_upper=spec.scalar.upper if spec.scalar else None,
+        scalar_unit=spec.scalar.unit if spec.scalar else "",
+        dispute_window_seconds=spec.dispute_window_seconds,
     )
 
 

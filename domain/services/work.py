@@ -17,7 +17,16 @@ from domain.errors import InvariantViolation, NotFound, Unauthenticated
 from domain.events import AccountChanged, DomainEvent, FillExecuted, OrderChanged, PricesChanged
 from domain.fills import USER_ACCOUNT_KINDS, Fill, fills_by_user
 from domain.ledger import Journal
-from domain.model import Market, Order, Platform, Position, PricePoint, Trade, User
+from domain.model import (
+    Market,
+    Order,
+    Platform,
+    Position,
+    PricePoint,
+    SettledPosition,
+    Trade,
+    User,
+)
 from domain.ports import UnitOfWork
 from domain.services.context import ServiceContext
 from domain.settlement import Settlement
@@ -34,6 +43,7 @@ class Work:
         self._positions: dict[tuple[str, str], Position] = {}
         self._orders: dict[str, Order] = {}
         self._trades: list[Trade] = []
+        self._settled: list[SettledPosition] = []
         self._platform: Platform | None = None
         self._events: list[DomainEvent] = []
         self._points: list[PricePoint] = []
@@ -177,6 +187,9 @@ class Work:
     def add_trade(self, trade: Trade) -> None:
         self._trades.append(trade)
 
+    def add_settled(self, settled: SettledPosition) -> None:
+        self._settled.append(settled)
+
     def emit(self, event: DomainEvent) -> None:
         self._events.append(event)
 
@@ -232,6 +245,8 @@ class Work:
             await uow.trades.add(trade)
         for point in self._points:
             await uow.price_history.add(point)
+        if self._settled:
+            await uow.settlements.add(self._settled)
         await uow.ledger.add(self.journal.entries)
         self._events.extend(AccountChanged(u, self.now) for u in sorted(self._accounts_changed()))
 

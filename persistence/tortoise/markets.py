@@ -135,3 +135,9 @@ class TortoiseMarketRepository:
         live = [MarketStatus.OPEN.value, MarketStatus.PAUSED.value]
         query = MarketRecord.filter(status__in=live, closes_at__lte=now).order_by("id")
         return [str(i) for i in await query.using_db(self._uow.db).values_list("id", flat=True)]
+
+    @translate_errors
+    async def due_to_finalize(self, now: datetime) -> list[str]:
+        proposed = MarketStatus.RESOLUTION_PROPOSED.value
+        query = MarketRecord.filter(status=proposed, dispute_window_ends_at__lte=now).order_by("id")
+        return [str(i) for i in await query.using_db(self._uow.db).values_list("id", flat=True)]

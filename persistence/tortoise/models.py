@@ -41,7 +41,7 @@ class MarketRecord(Model):
     title = fields.CharField(max_length=200)
     description = fields.TextField()
     market_type = fields.CharField(max_length=16)
-    status = fields.CharField(max_length=16, db_index=True)
+    status = fields.CharField(max_length=24, db_index=True)
     creator: fields.ForeignKeyRelation[UserRecord] = fields.ForeignKeyField(
         "models.UserRecord", related_name=False, on_delete=fields.RESTRICT
     )
@@ -58,6 +58,13 @@ class MarketRecord(Model):
     fees_cents = fields.BigIntField(default=0)
     order_sequence = fields.BigIntField(default=0)
     price_sequence = fields.BigIntField(default=0)
+    scalar_lower = fields.FloatField(null=True)  # a scalar market's range: parameters, not money
+    scalar_upper = fields.FloatField(null=True)
+    scalar_unit = fields.CharField(max_length=20, default="")
+    resolution_value = fields.FloatField(null=True)
+    dispute_window_seconds = fields.IntField(default=0)
+    dispute_window_ends_at = fields.DatetimeField(null=True, db_index=True)
+    dispute_reason = fields.TextField(null=True)
 
     class Meta:
         table = "markets"
@@ -77,6 +84,7 @@ class OutcomeRecord(Model):
     best_bid_cents = fields.IntField(null=True)
     best_ask_cents = fields.IntField(null=True)
     book_sequence = fields.BigIntField(default=0)
+    payout_cents = fields.IntField(null=True)  # per share, once a resolution is proposed
 
     class Meta:
         table = "outcomes"
@@ -140,6 +148,7 @@ class PositionRecord(Model):
     shares = fields.BigIntField(default=0)
     reserved_shares = fields.BigIntField(default=0)
     cost_cents = fields.BigIntField(default=0)
+    realized_pnl_cents = fields.BigIntField(default=0)
 
     class Meta:
         table = "positions"
@@ -173,6 +182,23 @@ class TradeRecord(Model):
     class Meta:
         table = "trades"
         indexes = (Index(fields=("market_id", "executed_at")),)
+
+
+class SettlementRecord(Model):
+    """A position settled by a resolution or a void (append-only)."""
+
+    id = _id()
+    user_id = fields.CharField(max_length=ID_LENGTH)
+    market_id = fields.CharField(max_length=ID_LENGTH)
+    outcome_id = fields.CharField(max_length=ID_LENGTH)
+    shares = fields.BigIntField()
+    payout_cents = fields.BigIntField()
+    cost_basis_cents = fields.BigIntField()
+    settled_at = fields.DatetimeField()
+
+    class Meta:
+        table = "settlements"
+        indexes = (Index(fields=("user_id", "settled_at")),)
 
 
 class LedgerEntryRecord(Model):

@@ -26,6 +26,7 @@ from domain.model import (
     OrderStatus,
     Position,
     PricePoint,
+    SettledPosition,
     Trade,
     User,
 )
@@ -36,6 +37,7 @@ from persistence.tables import (
     OUTCOMES,
     POSITIONS,
     PRICE_POINTS,
+    SETTLEMENTS,
     TRADES,
     USERS,
     AsStored,
@@ -52,6 +54,7 @@ from persistence.tortoise.models import (
     OutcomeRecord,
     PositionRecord,
     PricePointRecord,
+    SettlementRecord,
     TradeRecord,
 )
 from persistence.tortoise.sql import (
@@ -210,6 +213,18 @@ class TortoiseReadModel:
             newest = matching.filter(_before(after, "executed_at")).order_by("-executed_at", "-id")
             trades = await _entities(db, newest.limit(first + 1), TRADES)
             return Page(trades[:first], len(trades) > first, total)
+
+        return await self._run(query)
+
+    async def settlements_page(
+        self, user_id: str, first: int, after: Cursor | None
+    ) -> Page[SettledPosition]:
+        async def query(db: BaseDBAsyncClient) -> Page[SettledPosition]:
+            matching = SettlementRecord.filter(user_id=user_id)
+            total = await matching.using_db(db).count()
+            newest = matching.filter(_before(after, "settled_at")).order_by("-settled_at", "-id")
+            settled = await _entities(db, newest.limit(first + 1), SETTLEMENTS)
+            return Page(settled[:first], len(settled) > first, total)
 
         return await self._run(query)
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 
 from domain import audit
 from domain.ledger import LedgerEntry
 from domain.model import Platform
 from persistence.memory import RecordingPublisher
-from persistence.tables import LEDGER_ENTRIES, ORDERS, POSITIONS, USERS
+from persistence.tables import LEDGER_ENTRIES, ORDERS, POSITIONS, SETTLEMENTS, USERS
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import translate_errors
 from persistence.tortoise.markets import MARKET_COLUMNS, markets_from_rows
@@ -36,6 +37,7 @@ _MARKETS = Statement(
 )
 _ORDERS = Statement(f"SELECT {ORDERS.select()} FROM orders ORDER BY id")
 _POSITIONS = Statement(f"SELECT {POSITIONS.select()} FROM positions ORDER BY id")
+_SETTLEMENTS = Statement(f"SELECT {SETTLEMENTS.select()} FROM settlements ORDER BY id")
 
 
 @translate_errors
@@ -57,6 +59,7 @@ async def _state(uow: TortoiseUnitOfWork) -> audit.Snapshot:
         positions=[POSITIONS.from_row(sql, row) for row in await sql.fetch(_POSITIONS)],
         entries=[],
         platform=Platform(issued_cents=platform.issued_cents if platform else 0),
+        settlements=[SETTLEMENTS.from_row(sql, row) for row in await sql.fetch(_SETTLEMENTS)],
     )
 
 
@@ -67,9 +70,7 @@ async def read_snapshot(database: Database) -> audit.Snapshot:
         entries: list[LedgerEntry] = []
         while page := await _ledger_page(uow, entries[-1].id if entries else ""):
             entries.extend(page)
-    return audit.Snapshot(
-        state.users, state.markets, state.orders, state.positions, entries, state.platform
-    )
+    return replace(state, entries=entries)
 
 
 async def audit_database(database: Database) -> list[str]:
@@ -88,7 +89,5 @@ async def audit_database(database: Database) -> list[str]:
                 yield from page
                 after = page[-1].id
 
-        snapshot = audit.Snapshot(
-            state.users, state.markets, state.orders, state.positions, stream(), state.platform
-        )
+        snapshot = replace(state, entries=stream())
         return await asyncio.to_thread(audit.check, snapshot)

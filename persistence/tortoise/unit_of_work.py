@@ -21,9 +21,9 @@ from tortoise.context import TortoiseContext
 
 from domain.events import DomainEvent
 from domain.ledger import LedgerEntry
-from domain.model import PricePoint, Trade
+from domain.model import PricePoint, SettledPosition, Trade
 from domain.ports import EventPublisher
-from persistence.tables import LEDGER_ENTRIES, PRICE_POINTS, TRADES
+from persistence.tables import LEDGER_ENTRIES, PRICE_POINTS, SETTLEMENTS, TRADES
 from persistence.tortoise import driver
 from persistence.tortoise.accounts import TortoisePlatformRepository, TortoiseUserRepository
 from persistence.tortoise.api_keys import TortoiseApiKeyRepository
@@ -44,6 +44,7 @@ _INSERT_TRADE = Statement(TRADES.insert)
 _INSERT_ENTRY = Statement(LEDGER_ENTRIES.insert)
 _ADVISORY_LOCK = Statement("SELECT pg_advisory_xact_lock(hashtext($1))")
 _INSERT_POINT = Statement(PRICE_POINTS.insert)
+_INSERT_SETTLEMENT = Statement(SETTLEMENTS.insert)
 
 
 class TortoiseTradeRepository:
@@ -52,6 +53,15 @@ class TortoiseTradeRepository:
 
     async def add(self, trade: Trade) -> None:
         self._uow.pending_trades.append(TRADES.values(trade))
+
+
+class TortoiseSettlementRepository:
+    def __init__(self, uow: TortoiseUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, settled: Sequence[SettledPosition]) -> None:
+        for position in settled:
+            self._uow.defer(_INSERT_SETTLEMENT, SETTLEMENTS.values(position))
 
 
 class TortoiseLedgerRepository:
@@ -91,6 +101,7 @@ class TortoiseUnitOfWork:
         self.orders = TortoiseOrderRepository(self)
         self.positions = TortoisePositionRepository(self)
         self.trades = TortoiseTradeRepository(self)
+        self.settlements = TortoiseSettlementRepository(self)
         self.ledger = TortoiseLedgerRepository(self)
         self.price_history = TortoisePriceHistoryRepository(self)
         self.platform = TortoisePlatformRepository(self)

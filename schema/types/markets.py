@@ -23,8 +23,11 @@ MAX_HISTORY_POINTS = 1000
 MAX_RECENT_TRADES = 100
 
 RESOLUTION_RULES = (
-    "Resolve: every share of the winning outcome is paid 100 cents from the market's pool; "
-    "losing shares pay nothing; what is left in the pool goes back to the creator. "
+    "Resolve: every share is paid its outcome's payout (cents per share, 0..100, all "
+    "outcomes summing to 100: 100 to the winner for resolveMarket, a split, or a scalar "
+    "market's Long/Short) from the market's pool; what is left in the pool goes back to the "
+    "creator. With disputeWindowSeconds > 0 a resolution is first a proposal: nothing is "
+    "paid until the window ends undisputed. "
     "Void: every holder gets back the cost basis (average cost, fees excluded) of the shares "
     "they still hold, pro rata (rounded down) if the pool cannot cover all of it; the "
     "remainder goes back to the creator; cash already received from sales stays."
@@ -43,7 +46,7 @@ class Outcome:
     index: int = strawberry.field(description="0-based position in the market.")
     price: float = strawberry.field(
         description="Current probability in [0, 1]: LMSR price, or the order book's mid "
-        "(else last trade, else 1/n); 1 or 0 once resolved."
+        "(else last trade, else 1/n); its payout / 100 once resolved."
     )
     shares_outstanding: int = strawberry.field(
         description="LMSR: q_i, shares the market maker has sold; ORDER_BOOK: shares in "
@@ -67,6 +70,30 @@ def outcomes_of(market: model.Market) -> list[Outcome]:
     return [
         Outcome.from_domain(o, p, lmsr=lmsr) for o, p in zip(market.outcomes, prices, strict=True)
     ]
+
+
+@strawberry.type(description="What one share of an outcome pays, in cents (0..100).")
+class OutcomePayout:
+    outcome: Outcome
+    cents: int
+
+
+@strawberry.type(description="A scalar market's range: Long pays 100 at upper and above.")
+class ScalarRange:
+    lower: float
+    upper: float
+    unit: str
+
+    @classmethod
+    def from_domain(cls, scalar: model.ScalarRange) -> ScalarRange:
+        return cls(lower=scalar.lower, upper=scalar.upper, unit=scalar.unit)
+
+
+def payouts_of(market: model.Market, outcomes: list[Outcome]) -> list[OutcomePayout] | None:
+    payouts = market.payouts
+    if payouts is None:
+        return None
+    return [OutcomePayout(outcome=o, cents=c) for o, c in zip(outcomes, payouts, strict=True)]
 
 
 @strawberry.type(description="The market's prices at a moment (start of a history bucket).")
@@ -99,10 +126,29 @@ class Market:
     closes_at: datetime = strawberry.field(description="Trading stops at this time.")
     created_at: datetime
     resolved_at: datetime | None = strawberry.field(description="When resolved or voided.")
-    winning_outcome: Outcome | None
+    winning_outcome: Outcome | None = strawberry.field(
+        description="Once resolved, the outcome paying 100 cents a share; null for a split."
+    )
     volume_cents: int = strawberry.field(
         description="Traded notional in cents (saturates at 2^31 - 1)."
     )
+    payouts: list[OutcomePayout] | None = strawberry.field(
+        description="Once resolved or proposed: cents per share of each outcome."
+    )
+    scalar: ScalarRange | None = strawberry.field(
+        description="Set for a scalar (Long/Short) market: Long pays round(100 * clamp((value "
+        "- lower) / (upper - lower), 0, 1)) cents, halves up; Short the rest."
+    )
+    resolution_value: float | None = strawberry.field(
+        description="Scalar markets: the number resolved to (or proposed)."
+    )
+    dispute_window_seconds: int = strawberry.field(
+        description="0: a resolution pays at once. Otherwise it is a proposal for this long."
+    )
+    dispute_window_ends_at: datetime | None = strawberry.field(
+        description="While a resolution is proposed: when it becomes final if undisputed."
+    )
+    dispute_reason: str | None = strawberry.field(description="Why it was disputed.")
     creator_id: strawberry.Private[str]
 
     @classmethod
@@ -125,6 +171,12 @@ class Market:
             resolved_at=market.resolved_at,
             winning_outcome=winner,
             volume_cents=saturating(market.volume_cents),
+            payouts=payouts_of(market, outcomes),
+            scalar=ScalarRange.from_domain(market.scalar) if market.scalar else None,
+            resolution_value=market.resolution_value,
+            dispute_window_seconds=market.dispute_window_seconds,
+            dispute_window_ends_at=market.dispute_window_ends_at,
+            dispute_reason=market.dispute_reason,
             creator_id=market.creator_id,
         )
 
@@ -223,9 +275,11 @@ class MarketStatusUpdate:
 class Resolution:
     market: Market
     total_payout_cents: int = strawberry.field(
-        description="Paid to holders of the winning outcome (0 for a void)."
+        description="Paid to shares (0 for a mere proposal and for a void)."
     )
-    winners_count: int = strawberry.field(description="Users paid (0 for a void).")
+    winners_count: int = strawberry.field(
+        description="Users paid more than 0 (0 for a proposal and for a void)."
+    )
     refunded_cents: int = strawberry.field(
         description="Resolve: what went back to the creator. Void: what went back to "
         "participants (cost basis) and the creator."

@@ -136,6 +136,11 @@ class Position:
     unrealized_pnl_cents: float = strawberry.field(
         description="(currentPrice * 100 - averageCostCents) * shares."
     )
+    realized_pnl_cents: int = strawberry.field(
+        description="What sales realized: proceeds (after the seller's fee) minus the average "
+        "cost of the shares sold, each sale rounded to the nearest cent. Settlements are "
+        "not counted here: see mySettlements."
+    )
 
     @classmethod
     def from_domain(cls, position: model.Position, market: model.Market) -> Position:
@@ -153,6 +158,7 @@ class Position:
             average_cost_cents=average,
             current_price=price,
             unrealized_pnl_cents=(price * 100 - average) * position.shares,
+            realized_pnl_cents=position.realized_pnl_cents,
         )
 
 

@@ -30,10 +30,19 @@ class World:
     tokens: dict[str, str | None]
     ids: dict[str, str]
 
-    async def market(self, kind: str = "LMSR") -> dict[str, Any]:
+    async def market(self, kind: str = "LMSR", **extra: Any) -> dict[str, Any]:
         token = self.tokens["owner"]
         assert token is not None
-        return await ops.create_market(self.api, token, kind)
+        return await ops.create_market(self.api, token, kind, **extra)
+
+    async def proposed(self, holder: str | None = None) -> dict[str, Any]:
+        """A market of the owner's with a proposed resolution; ``holder`` holds a share."""
+        market = await self.market(disputeWindowSeconds=3600)
+        if holder is not None:
+            await ops.buy_yes(self.api, holder, market["id"], 1)
+        variables = {"id": market["id"], "w": market["outcomes"][0]["id"]}
+        await self.api.data(ops.RESOLVE, variables, self.tokens["owner"])
+        return market
 
 
 Setup = Callable[[World, str], Awaitable[tuple[str, dict[str, Any]]]]
@@ -112,6 +121,33 @@ async def void(w: World, role: str) -> tuple[str, dict[str, Any]]:
     return "mutation($id: ID!) { voidMarket(id: $id) { refundedCents } }", {"id": market["id"]}
 
 
+async def resolve_split(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    market = await w.market()
+    query = (
+        "mutation($id: ID!, $p: [OutcomePayoutInput!]!) "
+        "{ resolveMarketSplit(id: $id, payouts: $p) { winnersCount } }"
+    )
+    payouts = [{"outcomeId": o["id"], "cents": 50} for o in market["outcomes"]]
+    return query, {"id": market["id"], "p": payouts}
+
+
+async def resolve_scalar(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    market = await w.market(outcomes=["Long", "Short"], scalar={"lower": 0.0, "upper": 1.0})
+    query = "mutation($id: ID!) { resolveScalarMarket(id: $id, value: 0.5) { winnersCount } }"
+    return query, {"id": market["id"]}
+
+
+async def dispute(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    market = await w.proposed(holder=w.tokens["other"])
+    query = 'mutation($id: ID!) { disputeResolution(id: $id, reason: "wrong") { status } }'
+    return query, {"id": market["id"]}
+
+
+async def unresolve(w: World, role: str) -> tuple[str, dict[str, Any]]:
+    market = await w.proposed()
+    return "mutation($id: ID!) { unresolveMarket(id: $id) { status } }", {"id": market["id"]}
+
+
 async def grant(w: World, role: str) -> tuple[str, dict[str, Any]]:
     query = "mutation($u: ID!) { grantBonus(userId: $u, amountCents: 5) { id } }"
     return query, {"u": w.ids["owner"]}
@@ -175,6 +211,10 @@ MATRIX: dict[str, tuple[Setup, tuple[str, str, str, str]]] = {
     "closeMarket": (lifecycle("closeMarket"), (U, F, OK, OK)),
     "resolveMarket": (resolve, (U, F, OK, OK)),
     "voidMarket": (void, (U, F, OK, OK)),
+    "resolveMarketSplit": (resolve_split, (U, F, OK, OK)),
+    "resolveScalarMarket": (resolve_scalar, (U, F, OK, OK)),
+    "disputeResolution": (dispute, (U, OK, F, F)),  # only holders: here only "other"
+    "unresolveMarket": (unresolve, (U, F, OK, OK)),
     "grantBonus": (grant, (U, F, F, OK)),
     "deactivateUser": (deactivate, (U, F, F, OK)),
     "placeOrders": (place_orders, (U, OK, OK, OK)),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from domain.model import AmountType, LmsrSide, MarketStatus, MarketType
-from domain.services import amm
+from domain.services import amm, resolution
 from persistence.tortoise.database import Database, migrate
 from tests import dbtools
 from tests.harness import Harness
@@ -93,13 +93,26 @@ def test_demo_is_idempotent_and_create_admin_makes_an_admin(
     assert cli.main(["audit"]) == 0
 
 
+async def test_a_sweep_pays_a_proposal_whose_dispute_window_ended(harness: Harness) -> None:
+    alice, bob = await harness.user("alice"), await harness.user("bob")
+    market = await harness.market(alice, dispute_window_seconds=60)
+    buy = amm.LmsrOrder(market.id, LmsrSide.BUY_YES, AmountType.SHARES, 10)
+    await amm.trade(harness.ctx, bob.id, buy)
+    await resolution.resolve_market(harness.ctx, alice.id, market.id, market.outcomes[0].id)
+    assert (await sweep_once(harness.ctx)).resolutions_finalized == 0
+    harness.clock.advance(seconds=60)  # type: ignore[attr-defined]
+    assert (await sweep_once(harness.ctx)).resolutions_finalized == 1
+    assert (await harness.fetch_market(market.id)).status is MarketStatus.RESOLVED
+    await harness.assert_invariants()
+
+
 async def test_the_sweeper_closes_due_markets_and_stops_when_cancelled(harness: Harness) -> None:
     alice = await harness.user("alice")
     market = await harness.market(alice, MarketType.ORDER_BOOK, closes_in=timedelta(hours=1))
     assert await sweep_once(harness.ctx) == type(await sweep_once(harness.ctx))(0, 0)
     harness.clock.advance(hours=2)  # type: ignore[attr-defined]
     task = asyncio.create_task(run_sweeper(harness.ctx, interval=0.01))
-    for _ in range(200):
+    for _ in range(3000):  # a loaded machine may take seconds; the loop ends when it closes
         if (await harness.fetch_market(market.id)).status is MarketStatus.CLOSED:
             break
         await asyncio.sleep(0.01)

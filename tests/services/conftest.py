@@ -43,6 +43,7 @@ def memory_harness() -> Harness:
             positions=list(state.positions.values()),
             entries=list(state.ledger),
             platform=state.platform,
+            settlements=list(state.settlements),
         )
 
     harness = Harness(ctx, snapshot, clock)

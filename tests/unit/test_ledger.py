@@ -97,17 +97,28 @@ def test_account_ids_round_trip_through_text() -> None:
 
 def test_removing_shares_takes_the_average_cost_and_never_overstates_the_rest() -> None:
     position = Position("u1", "m1", "o1", shares=3, cost_cents=100)
-    removed = positions.remove_shares(position, 1)
+    removed = positions.remove_shares(position, 1, 50)
     assert (removed, position.shares, position.cost_cents) == (34, 2, 66)
-    assert positions.remove_shares(position, 2) == 66
+    assert positions.remove_shares(position, 2, 60) == 66
     assert (position.shares, position.cost_cents) == (0, 0)
+
+
+def test_a_sale_realizes_proceeds_less_the_average_cost_rounded_to_the_nearest_cent() -> None:
+    position = Position("u1", "m1", "o1", shares=3, cost_cents=100)
+    positions.remove_shares(position, 1, 50)  # average cost 33.33 -> 33
+    assert position.realized_pnl_cents == 17
+    positions.remove_shares(position, 1, 20)  # 66 / 2 = 33
+    assert position.realized_pnl_cents == 17 - 13
+    half = Position("u1", "m1", "o1", shares=2, cost_cents=3)
+    positions.remove_shares(half, 1, 0)  # 1.5 rounds up to 2
+    assert half.realized_pnl_cents == -2
 
 
 def test_reserved_shares_cannot_be_sold_or_reserved_twice() -> None:
     position = Position("u1", "m1", "o1", shares=5)
     positions.reserve_shares(position, 4)
     with pytest.raises(errors.InsufficientShares):
-        positions.remove_shares(position, 2)
+        positions.remove_shares(position, 2, 0)
     with pytest.raises(errors.InsufficientShares):
         positions.reserve_shares(position, 2)
     positions.release_shares(position, 4)
