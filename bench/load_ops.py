@@ -27,6 +27,7 @@ import httpx
 from schema.errors import CONTRACT_CODES
 
 INTERNAL = "INTERNAL_SERVER_ERROR"
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
 LEAKS = ("Traceback (most recent call last)", 'File "/', "asyncpg.", "tortoise.", "sqlite3.")
 PASSWORD = "load-test-password-1"
 
@@ -134,14 +135,17 @@ class Tally:
     idempotency_violations: int = 0
     done: int = 0
 
-    def record(self, kind: str, response: httpx.Response, seconds: float) -> dict[str, Any] | None:
+    def record(
+        self, kind: str, response: httpx.Response, seconds: float
+    ) -> tuple[str, dict[str, Any] | None]:
+        """(what came back: ``ok`` or a code or problem, the data if ok)."""
         self.statuses[response.status_code] += 1
         self.latencies.append(seconds)
         result, data = classify(response.status_code, response.text)
         self.results[(kind, result)] += 1
         if result in PROBLEMS and len(self.samples) < 20:
             self.samples.append(f"{kind}: {response.status_code} {response.text[:300]}")
-        return data
+        return result, data
 
     def count(self, result: str) -> int:
         return sum(n for (_, r), n in self.results.items() if r == result)
@@ -195,7 +199,7 @@ async def create_market(
         spec["liquidityParameter"] = float(rng.randint(20, 150))
     started = time.perf_counter()
     response = await post(http, CREATE_MARKET, {"i": spec}, account.token)
-    data = tally.record("createMarket", response, time.perf_counter() - started)
+    _, data = tally.record("createMarket", response, time.perf_counter() - started)
     if data is None:
         return None
     made = data["createMarket"]
@@ -226,6 +230,9 @@ class Client:
         self.resting: list[str] = []
         self.holdings: dict[str, int] = {}
         self.keyed: list[tuple[dict[str, Any], str]] = []
+        self.unsure: list[dict[str, Any]] = []
+        """Keyed orders answered SERVICE_UNAVAILABLE: placed or not, retried with their key."""
+        self.last = ""
         self.serial = 0
         weighted: list[tuple[Op, int]] = [
             (self.limit_order, 22),
@@ -265,7 +272,8 @@ class Client:
         except Unreachable:
             self.tally.transport_errors += 1
             raise
-        return self.tally.record(kind, response, time.perf_counter() - started)
+        self.last, data = self.tally.record(kind, response, time.perf_counter() - started)
+        return data
 
     def market(self, kind: str | None = None) -> MarketRef | None:
         live = self.world.live(kind)
@@ -303,11 +311,16 @@ class Client:
         if self.rng.random() < 0.25:
             self.serial += 1
             spec["clientOrderId"] = f"{self.account.name}-{self.serial}"
-        data = await self.call("placeOrder", PLACE_ORDER, {"i": spec})
+        await self._place_keyed("placeOrder", spec)
+
+    async def _place_keyed(self, kind: str, spec: dict[str, Any]) -> None:
+        data = await self.call(kind, PLACE_ORDER, {"i": spec})
         if data is not None:
             self._ack_order(data["placeOrder"])
             if "clientOrderId" in spec:
                 self.keyed.append((spec, data["placeOrder"]["id"]))
+        elif self.last == UNAVAILABLE and "clientOrderId" in spec:
+            self.unsure.append(spec)
 
     async def market_order(self) -> None:
         market = self.market("ORDER_BOOK")
@@ -328,7 +341,11 @@ class Client:
             self._ack_order(data["placeOrder"])
 
     async def retry_keyed(self) -> None:
-        """Resend a keyed order: the answer must be the first order, nothing new."""
+        """Resend a keyed order: the answer must be the first order, nothing new. A keyed
+        order whose answer was SERVICE_UNAVAILABLE is resent first (placed at most once)."""
+        if self.unsure:
+            await self._place_keyed("placeOrder(unsure)", self.unsure.pop(0))
+            return
         if not self.keyed:
             return
         spec, first = self.rng.choice(self.keyed)

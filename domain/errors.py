@@ -14,7 +14,8 @@ from typing import ClassVar
 
 
 class DomainError(Exception):
-    """Base of every client-caused failure; ``code`` is the contract code."""
+    """Base of every expected failure (client-caused, or storage out of reach); ``code``
+    is the contract code."""
 
     code: ClassVar[str] = "BAD_USER_INPUT"
 
@@ -85,6 +86,14 @@ class RateLimited(DomainError):
 
 class QueryTooComplex(DomainError):
     code = "QUERY_TOO_COMPLEX"
+
+
+class ServiceUnavailable(DomainError):
+    """Storage cannot be reached right now (PRODUCT.md section 13). The command changed
+    nothing, except when the connection failed during its commit: then its fate is
+    unknown, and the message says so (a retry with the same ``clientOrderId`` is safe)."""
+
+    code = "SERVICE_UNAVAILABLE"
 
 
 class InvariantViolation(AssertionError):

@@ -103,7 +103,10 @@ class ThrowawayCluster:
     def start(self) -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            # fsync off: writes reach the OS, which outlives a crash of the server (stop
+            # -m immediate) though not of the machine; synchronous_commit stays on, so
+            # an acknowledged commit survives the crashes the tests cause.
+            "-c fsync=off -c full_page_writes=off"
         )
         self._run(
             str(self.bin / "pg_ctl"),

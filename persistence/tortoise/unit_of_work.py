@@ -19,6 +19,7 @@ from typing import Self
 from tortoise.backends.base.client import TransactionalDBClient, TransactionContext
 from tortoise.context import TortoiseContext
 
+from domain.errors import ServiceUnavailable
 from domain.events import DomainEvent
 from domain.ledger import LedgerEntry
 from domain.model import PricePoint, SettledPosition, Trade
@@ -42,6 +43,11 @@ from persistence.tortoise.sql import (
 
 _INSERT_TRADE = Statement(TRADES.insert)
 _INSERT_ENTRY = Statement(LEDGER_ENTRIES.insert)
+FATE_UNKNOWN = (
+    "the database stopped answering while this change was being committed, so it may or "
+    "may not have been made: a retry with the same clientOrderId is safe (an order is "
+    "placed at most once); for anything else, read the current state before trying again"
+)
 _ADVISORY_LOCK = Statement("SELECT pg_advisory_xact_lock(hashtext($1))")
 _INSERT_POINT = Statement(PRICE_POINTS.insert)
 _INSERT_SETTLEMENT = Statement(SETTLEMENTS.insert)
@@ -153,13 +159,16 @@ class TortoiseUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # A failing rollback or release (the connection is gone) must not replace the
+        # error that ended the unit of work: that one says what happened.
         try:
-            await self._rollback()
-        except PersistenceError:
+            try:
+                await self._rollback()
+            finally:
+                await self._end()
+        except (PersistenceError, ServiceUnavailable):
             if exc is None:
                 raise
-        finally:
-            await self._end()
 
     @translate_errors
     async def _rollback(self) -> None:
@@ -185,7 +194,10 @@ class TortoiseUnitOfWork:
 
     async def commit(self) -> None:
         await self._write_pending()
-        await translate_errors(self.db.commit)()
+        try:
+            await translate_errors(self.db.commit)()
+        except ServiceUnavailable as error:
+            raise ServiceUnavailable(FATE_UNKNOWN) from error
         await self._end()
         events, self._events = self._events, []
         if events:

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import asyncpg
 import pytest
+from tortoise.exceptions import IntegrityError, OperationalError
 
-from domain.errors import DomainError, UsernameTaken
+from domain.errors import DomainError, ServiceUnavailable, UsernameTaken
 from domain.ledger import LedgerEntry
 from domain.model import Market, MarketStatus, MarketType, Outcome, User
 from domain.services import accounts
 from domain.services.context import ServiceContext
 from persistence.memory import RecordingPublisher
 from persistence.tortoise.database import Database
-from persistence.tortoise.errors import DRIVER_ERRORS, PersistenceError
+from persistence.tortoise.errors import DRIVER_ERRORS, PersistenceError, translate_errors
 from persistence.tortoise.unit_of_work import TortoiseLedgerRepository, TortoiseUnitOfWork
 from tests.harness import START, FakeHasher, Harness
 from web.backends import open_backend
@@ -80,10 +83,10 @@ async def test_no_driver_exception_escapes_the_adapters(harness: Harness, failur
 
 
 @pytest.mark.postgres
-async def test_an_unreachable_postgres_is_a_persistence_error() -> None:
+async def test_an_unreachable_postgres_is_service_unavailable() -> None:
     database = await Database.open("postgres://nobody@127.0.0.1:1/none")
     try:
-        with pytest.raises(PersistenceError):
+        with pytest.raises(ServiceUnavailable):
             async with TortoiseUnitOfWork(database, RecordingPublisher()):
                 pass
     finally:
@@ -154,3 +157,44 @@ async def test_a_command_failing_half_way_leaves_no_trace_and_publishes_nothing(
 
 async def harness_market(ctx: ServiceContext, creator: User, closes_at: object) -> None:
     await Harness(ctx, None, ctx.clock).market(creator)  # type: ignore[arg-type]
+
+
+def _raised_from(error: BaseException, cause: BaseException) -> BaseException:
+    error.__cause__ = cause
+    return error
+
+
+OUT_OF_REACH: dict[str, BaseException] = {
+    "refused": ConnectionRefusedError(111, "Connect call failed"),
+    "reset": ConnectionResetError(104, "Connection reset by peer"),
+    "gone mid-query": asyncpg.ConnectionDoesNotExistError("connection was closed"),
+    "shut down by the admin": asyncpg.AdminShutdownError("terminating connection"),
+    "starting up": asyncpg.CannotConnectNowError("the database system is starting up"),
+    "too many connections": asyncpg.TooManyConnectionsError("too many clients"),
+    "a closed connection": asyncpg.InterfaceError("connection is closed"),
+    "wrapped by tortoise": _raised_from(
+        OperationalError("boom"), asyncpg.AdminShutdownError("terminating connection")
+    ),
+    "sqlite locked": sqlite3.OperationalError("database is locked"),
+}
+NOT_OUT_OF_REACH: dict[str, BaseException] = {
+    "a constraint": IntegrityError("duplicate key"),
+    "bad sql": asyncpg.PostgresSyntaxError("syntax error"),
+    "not a database": sqlite3.DatabaseError("file is not a database"),
+}
+
+
+async def _raising(error: BaseException) -> None:
+    raise error
+
+
+@pytest.mark.parametrize("case", OUT_OF_REACH)
+async def test_a_database_out_of_reach_is_service_unavailable(case: str) -> None:
+    with pytest.raises(ServiceUnavailable):
+        await translate_errors(_raising)(OUT_OF_REACH[case])
+
+
+@pytest.mark.parametrize("case", NOT_OUT_OF_REACH)
+async def test_other_driver_errors_stay_internal(case: str) -> None:
+    with pytest.raises(PersistenceError):
+        await translate_errors(_raising)(NOT_OUT_OF_REACH[case])

@@ -161,6 +161,7 @@ def test_every_contract_error_code_has_one_domain_error() -> None:
         "USERNAME_TAKEN",
         "RATE_LIMITED",
         "QUERY_TOO_COMPLEX",
+        "SERVICE_UNAVAILABLE",
     }
     assert expected == errors.ERROR_CODES
 
