@@ -7,7 +7,8 @@ from typing import Any
 from starlette.applications import Starlette
 
 from tests.api import ops
-from tests.api.conftest import Api
+from tests.api.conftest import Api, LiveServer
+from tests.api.wsclient import live_client
 
 MARKET = """id status payouts { outcome { id name } cents } scalar { lower upper unit }
   resolutionValue disputeWindowSeconds disputeWindowEndsAt disputeReason winningOutcome { id }
@@ -164,3 +165,30 @@ async def test_positions_show_realized_pnl_of_sales(api: Api) -> None:
     positions = (await api.data(query, token=bob))["myPositions"]
     average = (2 * bought["costOrPayoutCents"] * 5 + 10) // 20
     assert positions == [{"shares": 5, "realizedPnlCents": sold["costOrPayoutCents"] - average}]
+
+
+async def test_market_status_announces_proposal_dispute_unresolve_and_resolution(
+    server: LiveServer, live_api: Api, app: Starlette
+) -> None:
+    _, alice = await live_api.user("alice")
+    _, bob = await live_api.user("bob")
+    _, root = await live_api.user("root", admin_of=app)
+    market = await _create(live_api, alice, disputeWindowSeconds=3600)
+    await ops.buy_yes(live_api, bob, market["id"], 2)
+    status = "subscription($m: ID!) { marketStatus(marketId: $m) { status } }"
+    target = {"id": market["id"], "w": market["outcomes"][0]["id"]}
+    async with live_client(server.ws_url) as ws:
+        await ws.subscribe("s", status, {"m": market["id"]})
+        assert (await ws.data())["marketStatus"]["status"] == "OPEN"
+        await live_api.data(RESOLVE, target, alice)
+        # Resolving an OPEN market closes it first, then proposes.
+        seen = [(await ws.data())["marketStatus"]["status"] for _ in range(2)]
+        assert seen == ["CLOSED", "RESOLUTION_PROPOSED"]
+        await live_api.data(DISPUTE, {"id": market["id"], "r": "no"}, bob)
+        assert (await ws.data())["marketStatus"]["status"] == "DISPUTED"
+        await live_api.data(UNRESOLVE, {"id": market["id"]}, root)
+        assert (await ws.data())["marketStatus"]["status"] == "CLOSED"
+        await live_api.data(RESOLVE, target, alice)
+        assert (await ws.data())["marketStatus"]["status"] == "RESOLUTION_PROPOSED"
+        await live_api.data(RESOLVE, target, root)
+        assert (await ws.data())["marketStatus"]["status"] == "RESOLVED"
