@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 
+from tests import dbtools
 from tests.harness import FakeHasher
 from web.app import create_app
 from web.serve import UVICORN_OPTIONS
@@ -166,6 +167,18 @@ async def serving(settings: AppSettings) -> AsyncIterator[LiveServer]:
 async def server(settings: AppSettings) -> AsyncIterator[LiveServer]:
     async with serving(settings) as live:
         yield live
+
+
+@pytest.fixture
+async def own_postgres_database() -> AsyncIterator[str]:
+    """A migrated database of this test's own on the test PostgreSQL server (for servers
+    started by the test itself, two workers say); dropped afterwards."""
+    try:
+        url = await dbtools.create_postgres_database()
+    except OSError as error:
+        dbtools.postgres_unavailable(str(error))
+    yield url
+    await dbtools.drop_postgres_database(url)
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ end, on this worker and on every other."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import httpx
 import jwt
 import pytest
 
-from tests import dbtools
 from tests.api import ops
 from tests.api.conftest import SECRET, Api, LiveServer, serving
 from tests.api.test_live import MY_ORDERS, PRICES
@@ -96,16 +94,6 @@ async def test_deactivation_ends_the_users_subscriptions(
         assert error_codes((await ws.result())[1]) == ["UNAUTHENTICATED"]
         await live_api.data(ops.PLACE_ORDER, ops.limit(market, "BUY", 1, 40), root)
         assert "marketPrices" in await watcher.data(), "other users' subscriptions go on"
-
-
-@pytest.fixture
-async def own_postgres_database() -> AsyncIterator[str]:
-    try:
-        url = await dbtools.create_postgres_database()
-    except OSError as error:
-        dbtools.postgres_unavailable(str(error))
-    yield url
-    await dbtools.drop_postgres_database(url)
 
 
 @pytest.mark.postgres

@@ -3,13 +3,11 @@ address as the socket says unless the peer is a configured trusted proxy."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import httpx
 import pytest
 
-from tests import dbtools
 from tests.api.conftest import Api, serving
 from web.settings import AppSettings
 
@@ -22,16 +20,6 @@ async def login_code(api: Api, username: str, headers: dict[str, str] | None = N
     assert response.status_code == 200, response.text
     code: str = response.json()["errors"][0]["extensions"]["code"]
     return code
-
-
-@pytest.fixture
-async def own_postgres_database() -> AsyncIterator[str]:
-    try:
-        url = await dbtools.create_postgres_database()
-    except OSError as error:
-        dbtools.postgres_unavailable(str(error))
-    yield url
-    await dbtools.drop_postgres_database(url)
 
 
 @pytest.mark.postgres
