@@ -9,6 +9,7 @@ last line is one JSON object of the figures.
     python bench/api.py --database postgres --workers 2  # PostgreSQL at 127.0.0.1:5432
     python bench/api.py --url http://127.0.0.1:8000      # an already running server
     python bench/api.py --floor                          # only { __typename }: the stack's cost
+    python bench/api.py --batch --clients 4              # placeOrders/cancelOrders vs singles
 """
 
 from __future__ import annotations
@@ -312,6 +313,9 @@ def start_server(
         "BELLWETHER_LOG_LEVEL": "WARNING",
         "BELLWETHER_LOGIN_LIMIT_PER_ADDRESS": "100000",
         "BELLWETHER_SWEEP_INTERVAL_SECONDS": "60",
+        # The benchmark's clients are a few users placing as fast as they can.
+        "BELLWETHER_ORDER_RATE_PER_SECOND": "1000000",
+        "BELLWETHER_ORDER_BURST": "1000000",
     }
     command = [
         sys.executable,
@@ -362,6 +366,11 @@ def main() -> None:
         action="store_true",
         help="send only { __typename } (signed in): the HTTP and GraphQL stack, no resolver",
     )
+    parser.add_argument(
+        "--batch",
+        action="store_true",
+        help="orders/s through 100-order placeOrders/cancelOrders against single calls",
+    )
     args = parser.parse_args()
     process = None
     url = args.url
@@ -375,6 +384,18 @@ def main() -> None:
         process, url = start_server(database_url, args.workers, args.loop, args.http)
     try:
         pid = process.pid if process is not None else None
+        if args.batch:
+            from bench.batches import measure_batches
+
+            batches = asyncio.run(measure_batches(gql, setup, url, args.clients, args.seconds))
+            batches.update(database=args.database if args.url is None else "external")
+            print(
+                f"single calls {batches['single']['order_ops_per_s']:8.1f} order ops/s\n"
+                f"batches of 100 {batches['batch']['order_ops_per_s']:6.1f} order ops/s"
+                f"  ({batches['speedup']}x)"
+            )
+            print(json.dumps(batches))
+            return
         figures = asyncio.run(measure(url, args.clients, args.seconds, pid, args.floor))
     finally:
         if process is not None:
