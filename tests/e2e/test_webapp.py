@@ -25,7 +25,7 @@ async def test_list_and_market_page_load_without_errors(
     page.on("pageerror", lambda error: errors.append(str(error)))
     await page.goto(server.url)
     await expect(page.get_by_role("heading", name="Markets", level=1)).to_be_visible()
-    await expect(page.get_by_text("No markets here yet")).to_be_visible()
+    await expect(page.get_by_text("No open markets here yet")).to_be_visible()
     await expect(page.locator("#live-status")).to_have_text("")
     assert errors == []
 
@@ -69,8 +69,8 @@ async def test_limit_order_is_placed_shown_in_the_book_and_cancelled(
     await bob.get_by_label("Limit price (¢ per share)").fill("40")
     await bob.get_by_label("Quantity (shares)").fill("10")
     await bob.get_by_test_id("order-submit").click()
-    await expect(bob.get_by_role("status").filter(has_text="Order open")).to_have_text(
-        "Order open: 0 of 10 filled, 10 resting."
+    await expect(bob.get_by_role("status").filter(has_text="Order placed")).to_have_text(
+        "Order placed: 10 Yes resting at 40¢."
     )
     book = bob.get_by_test_id("order-book")
     await expect(book.locator("tr.bid")).to_contain_text("40¢")

@@ -48,3 +48,13 @@ async def create_market(
     await expect(page).to_have_url(re.compile(r"#/market/\w+"))
     await expect(page.get_by_role("heading", level=1)).to_have_text(title)
     return page.url.rsplit("/", 1)[1]
+
+
+async def log_in(page: Page, base_url: str, username: str, path: str = "/") -> None:
+    """Log in through the form (a user registered through the API), then open ``path``."""
+    await page.goto(f"{base_url}/#/login")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.get_by_test_id("header-balance")).to_be_visible()
+    await page.goto(f"{base_url}/#{path}")

@@ -47,6 +47,12 @@ export class PriceChart {
     this.draw();
   }
 
+  /** Whether `prices` differ from the chart's last point (so a live update is a new step). */
+  differs(prices) {
+    const last = this.points.at(-1);
+    return !last || prices.some((p, i) => Math.abs(p - (last.prices[i] ?? NaN)) > 1e-12 || Number.isNaN(last.prices[i] ?? NaN));
+  }
+
   /** A live price update. */
   push(at, prices) {
     const t = Math.max(Date.parse(at), this.points.length ? this.points.at(-1).t : 0);

@@ -4,6 +4,8 @@
 import { USER_FIELDS } from "./api.js";
 
 const OUTCOME = `id name index price sharesOutstanding`;
+const TRADE = `id priceCents quantity isAmmTrade takerSide executedAt outcome { id name }`;
+const RECENT_TRADES = 20;
 
 export const MARKET_CARD = `
   id title marketType status prices volumeCents closesAt createdAt feeBps
@@ -18,8 +20,8 @@ const MARKET_FULL = `
 `;
 
 export const MARKETS = `
-query Markets($status: MarketStatus, $first: Int, $after: String) {
-  markets(status: $status, first: $first, after: $after) {
+query Markets($status: MarketStatus, $search: String, $sort: MarketSort, $first: Int, $after: String) {
+  markets(status: $status, search: $search, sort: $sort, first: $first, after: $after) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges { cursor node { ${MARKET_CARD} } }
@@ -31,6 +33,7 @@ query Market($id: ID!, $resolution: String, $points: Int) {
   market(id: $id) {
     ${MARKET_FULL}
     priceHistory(resolution: $resolution, first: $points) { at prices }
+    recentTrades(first: ${RECENT_TRADES}) { ${TRADE} }
   }
 }`;
 
@@ -50,11 +53,11 @@ query Book($marketId: ID!, $outcomeId: ID!, $depth: Int) {
   orderBook(marketId: $marketId, outcomeId: $outcomeId, depth: $depth) { ${BOOK} }
 }`;
 
-const TRADE = `id priceCents quantity isAmmTrade takerSide executedAt outcome { id name }`;
+
 
 const ORDER = `
   id side orderType timeInForce priceCents quantity filledQuantity remainingQuantity
-  status postOnly expiresAt createdAt
+  status postOnly expiresAt createdAt trades { priceCents quantity }
   market { id title status }
   outcome { id name }
 `;

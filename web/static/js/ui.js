@@ -2,18 +2,54 @@
 
 import { h } from "./dom.js";
 import { errorTitle } from "./api.js";
-import { STATUS_LABEL, TYPE_LABEL } from "./format.js";
+import { STATUS_LABEL, TYPE_LABEL, money } from "./format.js";
 
 /** An error message box, hidden until `showError`; announced by screen readers. */
 export function errorBox(id) {
   return h("div", { class: "error", role: "alert", id, hidden: true });
 }
 
+/** API words for fields, as the forms label them. */
+const FIELD_LABELS = {
+  liquidityParameter: "Liquidity b",
+  feeBps: "Taker fee",
+  limitCents: "Slippage limit",
+  priceCents: "Price",
+  quantity: "Quantity",
+  amount: "Amount",
+  closesAt: "Closing time",
+  title: "Question",
+  expiresAt: "Expiry",
+  resolutionSource: "Resolution source",
+};
+
+/**
+ * A server message in a person's words: cents become dollars, API field names
+ * become form labels, and GraphQL's own wording (variables, 32-bit integers)
+ * becomes a plain sentence.
+ */
+export function plainMessage(error) {
+  let text = String((error && error.message) || error);
+  if (/^Variable '\$\w+'/.test(text)) {
+    const at = /\bat '?\.?(?:\w+\.)*(\w+)'?/.exec(text);
+    const label = (at && FIELD_LABELS[at[1]]) || "A value";
+    text = /32-bit|cannot represent/i.test(text) ? `${label} is too large.` : `${label} is not valid.`;
+  }
+  text = text.replace(/\bfeeBps must be from (\d+) to (\d+)/, (_, lo, hi) => `Taker fee must be from ${lo / 100}% to ${hi / 100}%`);
+  text = text.replace(/(\d+) cents of cash but only (\d+) are available/, (_, need, have) =>
+    `${money(Number(need))} of cash but only ${money(Number(have))} is available`);
+  text = text.replace(/(\d+) cents/g, (_, cents) => money(Number(cents)));
+  for (const [name, label] of Object.entries(FIELD_LABELS)) {
+    text = text.replace(new RegExp(`\\b${name}\\b`, "g"), label);
+  }
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export function showError(box, error) {
   const code = error.code || "ERROR";
   box.replaceChildren(
     h("strong", {}, `${errorTitle(code)}: `),
-    error.message || String(error),
+    plainMessage(error),
     " ",
     h("code", { class: "code" }, code)
   );

@@ -6,7 +6,8 @@ import { gql, refreshMe, ApiError } from "../api.js";
 import { session } from "../session.js";
 import { CREATE_MARKET } from "../queries.js";
 import { money, localInputValue } from "../format.js";
-import { errorBox, busy, clearError } from "../ui.js";
+import { errorBox, busy, clearError, showError } from "../ui.js";
+import { LIMITS, refuse } from "../checks.js";
 import { segmented } from "./ticket.js";
 
 const MAX_OUTCOMES = 10;
@@ -25,8 +26,9 @@ export function createView(container) {
     return () => {};
   }
   const error = errorBox("create-error");
-  const title = h("input", { id: "create-title", required: true, minlength: "10", maxlength: "200",
-    placeholder: "Will … happen before …?" });
+  // No maxlength: a browser would cut typing silently; the counter and the check say it.
+  const title = h("input", { id: "create-title", required: true, placeholder: "Will … happen before …?" });
+  const titleCount = h("span", { class: "counter", "aria-live": "polite" });
   const description = h("textarea", { id: "create-description", rows: "3" });
   const source = h("input", { id: "create-source", placeholder: "e.g. the official results page" });
   let type = "LMSR";
@@ -43,6 +45,49 @@ export function createView(container) {
   const closes = h("input", { id: "create-closes", type: "datetime-local",
     value: localInputValue(new Date(Date.now() + 7 * 86_400_000)) });
   const submit = h("button", { type: "submit", class: "primary" }, "Create market");
+  // One error box under each field a check can be about; API errors go under the button.
+  const errors = {
+    title: errorBox("create-title-error"), outcomes: errorBox("create-outcomes-error"),
+    b: errorBox("create-b-error"), fee: errorBox("create-fee-error"), closes: errorBox("create-closes-error"),
+  };
+  const fieldOf = { title, b, fee, closes };
+
+  /** A refusal about `key`'s field, shown next to it; the whole form is checked at once. */
+  function check(problems, key, ok, message, code) {
+    if (!ok) problems.push([key, refuse(message, code)]);
+  }
+  function validate() {
+    const problems = [];
+    const text = title.value.trim();
+    check(problems, "title", text.length >= LIMITS.titleMin && text.length <= LIMITS.titleMax,
+      `Question: ${LIMITS.titleMin} to ${LIMITS.titleMax} characters (now ${text.length}).`);
+    const outcomeNames = names();
+    check(problems, "outcomes", outcomeNames.every((n) => n.length >= 1 && n.length <= LIMITS.outcomeMax),
+      `Outcomes: each needs a name of 1 to ${LIMITS.outcomeMax} characters.`);
+    check(problems, "outcomes", new Set(outcomeNames.map((n) => n.toLowerCase())).size === outcomeNames.length,
+      "Outcomes: each name must be different.");
+    const feeText = fee.value.trim();
+    const feePercent = feeText === "" ? 0 : Number(feeText);
+    check(problems, "fee", Number.isFinite(feePercent) && feePercent >= 0 && feePercent <= LIMITS.maxFeePercent
+      && Math.abs(Math.round(feePercent * 100) - feePercent * 100) < 1e-6,
+    `Taker fee: from 0% to ${LIMITS.maxFeePercent}%, in steps of 0.01%.`);
+    if (type === "LMSR") {
+      const bValue = Number(b.value);
+      const okB = Number.isFinite(bValue) && bValue >= LIMITS.minLiquidity && bValue <= LIMITS.maxLiquidity;
+      check(problems, "b", okB, `Liquidity b: from ${LIMITS.minLiquidity} to ${LIMITS.maxLiquidity.toLocaleString("en-US")} shares.`);
+      const cash = session.user ? session.user.balanceCents : null;
+      if (okB && cash !== null && outcomeNames.length >= 2) {
+        const cost = subsidyCents(bValue, outcomeNames.length);
+        check(problems, "b", cost <= cash,
+          `Funding this market maker costs ${money(cost)}; you have ${money(cash)} in cash. Choose a smaller b.`,
+          "INSUFFICIENT_BALANCE");
+      }
+    }
+    const when = new Date(closes.value);
+    check(problems, "closes", !Number.isNaN(when.getTime()) && when > new Date(),
+      "Trading closes: choose a time in the future.");
+    return { problems, feeBps: Math.round(feePercent * 100), when };
+  }
 
   function outcomeRow(value) {
     const id = uid("outcome");
@@ -66,6 +111,9 @@ export function createView(container) {
   }
   function update() {
     clearError(error);
+    const length = title.value.trim().length;
+    titleCount.textContent = `${length}/${LIMITS.titleMax}`;
+    titleCount.classList.toggle("over", length > LIMITS.titleMax);
     const n = names().length;
     bField.wrap.hidden = type !== "LMSR";
     subsidy.hidden = type !== "LMSR";
@@ -77,32 +125,41 @@ export function createView(container) {
       : "";
   }
   b.addEventListener("input", update);
+  title.addEventListener("input", update);
+  for (const [key, input] of Object.entries(fieldOf)) {
+    input.addEventListener("input", () => clearError(errors[key]));
+    input.setAttribute("aria-describedby", `${input.getAttribute("aria-describedby") || ""} ${errors[key].id}`.trim());
+  }
 
   const form = h("form", { class: "create-form", novalidate: true },
-    field("Question", title, "10–200 characters. Make it clear how it resolves.").wrap,
+    h("div", {}, titleCount, field("Question", title, "10–200 characters. Make it clear how it resolves.").wrap, errors.title),
     field("Description (optional)", description).wrap,
     h("fieldset", {}, h("legend", {}, "Mechanism"), typePicker.el,
       h("p", { class: "hint" }, "A market maker always quotes a price; an order book matches traders' limit orders.")),
-    h("fieldset", {}, h("legend", {}, "Outcomes"), outcomesList, addOutcome),
-    bField.wrap, subsidy,
+    h("fieldset", {}, h("legend", {}, "Outcomes"), outcomesList, addOutcome, errors.outcomes),
+    bField.wrap, errors.b, subsidy,
     h("div", { class: "grid-2" },
-      field("Taker fee (%)", fee, "0–10%.").wrap,
-      field("Trading closes", closes, "Your local time.").wrap),
+      h("div", {}, field("Taker fee (%)", fee, "0–10%.").wrap, errors.fee),
+      h("div", {}, field("Trading closes", closes, "Your local time.").wrap, errors.closes)),
     field("Resolution source (optional)", source).wrap,
     error, submit);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    for (const box of Object.values(errors)) clearError(box);
+    const { problems, feeBps, when } = validate();
+    if (problems.length) {
+      for (const [key, problem] of problems) if (errors[key].hidden) showError(errors[key], problem);
+      const first = fieldOf[problems[0][0]] || outcomesList.querySelector("input");
+      if (first) first.focus();
+      return;
+    }
     await busy(submit, error, async () => {
-      const when = new Date(closes.value);
-      if (Number.isNaN(when.getTime())) throw new ApiError("Choose when trading closes.", "BAD_USER_INPUT");
-      const feePercent = fee.value.trim() === "" ? 0 : Number(fee.value);
-      if (!Number.isFinite(feePercent)) throw new ApiError("Enter the fee as a percentage, like 1 or 0.5.", "BAD_USER_INPUT");
       const input = {
         title: title.value.trim(),
         description: description.value.trim(),
         marketType: type,
         outcomes: names(),
-        feeBps: Math.round(feePercent * 100),
+        feeBps,
         resolutionSource: source.value.trim(),
         closesAt: when.toISOString(),
       };

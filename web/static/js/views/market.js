@@ -16,6 +16,7 @@ import {
 } from "../format.js";
 import { errorBox, showError, statusBadge, typeBadge, loading, busy, announce } from "../ui.js";
 import { lmsrTicket, bookTicket, completeSets, segmented } from "./ticket.js";
+import { withMarks } from "../marks.js";
 import { managePanel } from "./manage.js";
 
 const RANGES = [
@@ -68,7 +69,7 @@ function render(container, market, history, cleanups) {
   cleanups.push(() => chart.destroy());
 
   const mySide = h("div", { class: "my-side" });
-  const refreshMine = () => renderMine(mySide, market, cleanups);
+  const refreshMine = () => renderMine(mySide, market, (positions) => ticket.setPositions && ticket.setPositions(positions));
   const hooks = {
     onTraded() {
       refreshMe().catch(() => {});
@@ -84,6 +85,7 @@ function render(container, market, history, cleanups) {
     book = bookPanel(market, cleanups, {
       onOutcome: (index) => ticket.select(index),
       onLevel: (side, cents) => ticket.fill(side, cents),
+      onBook: (orderBook) => ticket.setBook(orderBook),
     });
   }
   cleanups.push(() => ticket.destroy && ticket.destroy());
@@ -124,7 +126,9 @@ function render(container, market, history, cleanups) {
     subscribe(cleanups, SUB_PRICES, { marketId: market.id }, {
       next(data) {
         const update = data.marketPrices;
-        const changed = update.prices.some((p, i) => Math.abs(p - market.prices[i]) > 1e-12);
+        // Against the chart's own last point, not market.prices: the ticket sets those
+        // from its own trade's result before this event arrives.
+        const changed = chart.differs(update.prices);
         market.prices = update.prices;
         market.volumeCents = update.volumeCents;
         volume.textContent = `${moneyShort(update.volumeCents)} volume`;
@@ -274,6 +278,7 @@ function bookPanel(market, cleanups, hooks) {
     if (book.sequence < lastSequence && book.outcomeId === ladder.dataset.outcome) return;
     lastSequence = book.sequence;
     ladder.dataset.outcome = book.outcomeId;
+    hooks.onBook(book);
     const max = Math.max(1, ...book.bids.map((l) => l.quantity), ...book.asks.map((l) => l.quantity));
     const name = market.outcomes[outcomeIndex].name;
     const level = (l, kind) => h("tr", { class: kind },
@@ -315,25 +320,34 @@ function bookPanel(market, cleanups, hooks) {
 
 function tradesPanel(market, cleanups) {
   const body = h("tbody", {});
-  const empty = h("p", { class: "muted small" }, "No trades since you opened this page. New trades appear here live.");
+  const seen = new Set();
+  const empty = h("p", { class: "muted small" }, "No trades yet. New trades appear here live.");
   const table = h("table", { class: "data", hidden: true, "data-testid": "recent-trades" },
+    h("caption", { class: "muted small caption" }, "Side is the taker's: the trader whose order met a resting order (or the market maker) bought or sold."),
     h("thead", {}, h("tr", {},
-      h("th", { scope: "col" }, "Time"), h("th", { scope: "col" }, "Outcome"), h("th", { scope: "col" }, "Side"),
+      h("th", { scope: "col" }, "Time"), h("th", { scope: "col" }, "Outcome"), h("th", { scope: "col" }, "Taker side"),
       h("th", { scope: "col", class: "num" }, "Price"), h("th", { scope: "col", class: "num" }, "Shares"))),
     body);
+  function row(t, fresh) {
+    const today = new Date(t.executedAt).toDateString() === new Date().toDateString();
+    return h("tr", { class: fresh ? "fresh" : "" },
+      h("td", { class: "when", title: dateTime(t.executedAt) }, today ? time(t.executedAt) : dateTime(t.executedAt)),
+      h("td", {}, t.outcome.name),
+      h("td", { class: t.takerSide === "BUY" ? "up" : "down" }, t.takerSide === "BUY" ? "Buy" : "Sell"),
+      h("td", { class: "num" }, `${t.priceCents}¢`), h("td", { class: "num" }, count(t.quantity)));
+  }
+  function add(t, fresh) {
+    if (seen.has(t.id)) return;
+    seen.add(t.id);
+    table.hidden = false;
+    empty.hidden = true;
+    if (fresh) body.prepend(row(t, true));
+    else body.append(row(t, false));
+    while (body.children.length > 30) body.lastChild.remove();
+  }
+  for (const t of market.recentTrades || []) add(t, false);
   if (market.status === "OPEN" || market.status === "PAUSED") {
-    subscribe(cleanups, SUB_TRADES, { marketId: market.id }, {
-      next(data) {
-        const t = data.marketTrades;
-        table.hidden = false;
-        empty.hidden = true;
-        body.prepend(h("tr", { class: "fresh" },
-          h("td", {}, time(t.executedAt)), h("td", {}, t.outcome.name),
-          h("td", { class: t.takerSide === "BUY" ? "up" : "down" }, t.takerSide === "BUY" ? "Buy" : "Sell"),
-          h("td", { class: "num" }, `${t.priceCents}¢`), h("td", { class: "num" }, count(t.quantity))));
-        while (body.children.length > 30) body.lastChild.remove();
-      },
-    });
+    subscribe(cleanups, SUB_TRADES, { marketId: market.id }, { next: (data) => add(data.marketTrades, true) });
   }
   return {
     el: h("section", { class: "panel", "aria-labelledby": "trades-title" },
@@ -344,7 +358,7 @@ function tradesPanel(market, cleanups) {
 /* ------------------------------------------------ my position and orders */
 
 let mineGeneration = 0;
-async function renderMine(el, market) {
+async function renderMine(el, market, onPositions) {
   if (!session.token) {
     el.replaceChildren();
     return;
@@ -357,7 +371,7 @@ async function renderMine(el, market) {
       gql(MY_POSITIONS, { marketId: market.id }),
       gql(MY_OPEN_ORDERS, { marketId: market.id }),
     ]);
-    positions = p.myPositions.filter((x) => x.shares > 0 || x.reservedShares > 0);
+    positions = await withMarks(p.myPositions.filter((x) => x.shares > 0 || x.reservedShares > 0));
     orders = [...o.open.edges, ...o.partial.edges].map((e) => e.node);
   } catch (err) {
     const box = errorBox();
@@ -366,32 +380,37 @@ async function renderMine(el, market) {
     return;
   }
   if (mine !== mineGeneration) return;
+  onPositions(positions);
   mount(el,
     h("section", { class: "panel", "aria-labelledby": "mypos-title", "data-testid": "my-position" },
       h("h2", { id: "mypos-title" }, "Your position"),
       positions.length ? positionTable(positions) : h("p", { class: "muted small" }, "You hold no shares here.")),
     market.marketType === "ORDER_BOOK" || orders.length ? h("section", { class: "panel", "aria-labelledby": "myorders-title" },
       h("h2", { id: "myorders-title" }, "Your open orders"),
-      orders.length ? openOrdersTable(orders, () => renderMine(el, market), false)
+      orders.length ? openOrdersTable(orders, () => renderMine(el, market, onPositions), false)
         : h("p", { class: "muted small" }, "No open orders.")) : null);
 }
 
+/** Positions valued at their mark (marks.js): best bid on a book, price on a market maker. */
 export function positionTable(positions, withMarket = false) {
-  return h("div", { class: "table-scroll" }, h("table", { class: "data" },
+  const anyBook = positions.some((p) => p.markKind === "bid");
+  return h("div", {}, h("div", { class: "table-scroll" }, h("table", { class: "data", "data-testid": "positions" },
     h("thead", {}, h("tr", {},
       withMarket ? h("th", { scope: "col" }, "Market") : null,
       h("th", { scope: "col" }, "Outcome"), h("th", { scope: "col", class: "num" }, "Shares"),
-      h("th", { scope: "col", class: "num" }, "Avg cost"), h("th", { scope: "col", class: "num" }, "Price"),
+      h("th", { scope: "col", class: "num" }, "Avg cost"), h("th", { scope: "col", class: "num" }, "Mark"),
       h("th", { scope: "col", class: "num" }, "Value"), h("th", { scope: "col", class: "num" }, "P&L"))),
     h("tbody", {}, positions.map((p) => h("tr", {},
       withMarket ? h("td", {}, h("a", { href: `#/market/${p.market.id}` }, p.market.title)) : null,
       h("td", {}, p.outcome.name),
       h("td", { class: "num" }, count(p.shares), p.reservedShares ? h("span", { class: "muted small" }, ` (${count(p.reservedShares)} on order)`) : null),
       h("td", { class: "num" }, `${p.averageCostCents.toFixed(1)}¢`),
-      h("td", { class: "num" }, percent(p.currentPrice)),
-      h("td", { class: "num" }, money(Math.floor(p.shares * p.currentPrice * 100))),
-      h("td", { class: `num ${p.unrealizedPnlCents >= 0.5 ? "up" : p.unrealizedPnlCents <= -0.5 ? "down" : ""}` },
-        moneySigned(p.unrealizedPnlCents)))))));
+      h("td", { class: "num", title: p.markKind === "bid" ? "Best bid: what the book pays now" : "The market maker's price" },
+        p.markKind === "bid" ? (p.markCents ? `${p.markCents}¢ bid` : "no bid") : `${(p.markCents).toFixed(1)}¢`),
+      h("td", { class: "num" }, money(p.valueCents)),
+      h("td", { class: `num ${p.pnlCents >= 0.5 ? "up" : p.pnlCents <= -0.5 ? "down" : ""}` },
+        moneySigned(p.pnlCents))))))),
+  anyBook ? h("p", { class: "note" }, "Order-book shares are valued at the best bid, what selling now would pay (nothing when no one bids), not at the last trade. Market-maker shares at its current price.") : null);
 }
 
 const TIF_SHORT = { GTC: "GTC", GTD: "GTD", IOC: "IOC", FOK: "FOK" };

@@ -1,5 +1,6 @@
-// The market list: status filter (server side), title search (client side,
-// over the pages loaded so far), "Load more" pagination, live probabilities.
+// The market list: status filter, order and title search (all on the server:
+// markets(status, sort, search)), "Load more" pagination, live probabilities.
+// The default view is what a trader looks for first: open markets, closing soonest.
 
 import { h, mount, debounce } from "../dom.js";
 import { gql } from "../api.js";
@@ -11,18 +12,28 @@ import { PALETTE } from "../chart.js";
 
 const PAGE_SIZE = 24;
 const FILTERS = [
-  ["", "All"], ["OPEN", "Open"], ["PAUSED", "Paused"],
+  ["OPEN", "Open"], ["ALL", "All"], ["PAUSED", "Paused"],
   ["CLOSED", "Closed"], ["RESOLVED", "Resolved"], ["VOIDED", "Voided"],
 ];
+const SORTS = [["CLOSING_SOON", "Closing soon"], ["NEWEST", "Newest"]];
+const STATUS_WORDS = { OPEN: "open", PAUSED: "paused", CLOSED: "closed", RESOLVED: "resolved", VOIDED: "voided", ALL: "" };
+
+/** Open markets read best closing soonest; every other view newest first. */
+function defaultSort(status) {
+  return status === "OPEN" ? "CLOSING_SOON" : "NEWEST";
+}
 
 export function marketsView(container, query) {
   const cleanups = [];
-  const state = { status: query.status || "", search: query.q || "", markets: [], cursor: null, more: false, total: 0 };
+  const status = FILTERS.some(([v]) => v === query.status) ? query.status : "OPEN";
+  const sort = SORTS.some(([v]) => v === query.sort) ? query.sort : defaultSort(status);
+  const state = { status, sort, search: query.q || "", markets: [], cursor: null, more: false, total: 0 };
   const searchInput = h("input", {
     type: "search", id: "market-search", placeholder: "Search markets", value: state.search,
     autocomplete: "off",
   });
   const filterGroup = h("div", { class: "segmented", role: "group", "aria-label": "Filter by status" });
+  const sortGroup = h("div", { class: "segmented", role: "group", "aria-label": "Order" });
   const summary = h("p", { class: "muted summary", role: "status" });
   const grid = h("ul", { class: "market-grid", "aria-label": "Markets" });
   const moreButton = h("button", { type: "button", class: "secondary", hidden: true }, "Load more");
@@ -38,7 +49,7 @@ export function marketsView(container, query) {
       h("div", { class: "search" },
         h("label", { for: "market-search", class: "sr-only" }, "Search markets by title"),
         searchInput),
-      filterGroup),
+      filterGroup, sortGroup),
     error, summary, grid, h("div", { class: "center" }, moreButton));
 
   function renderFilters() {
@@ -46,6 +57,16 @@ export function marketsView(container, query) {
       type: "button", "aria-pressed": String(state.status === value),
       onclick: () => {
         state.status = value;
+        state.sort = defaultSort(value);
+        renderFilters();
+        syncUrl();
+        reload();
+      },
+    }, label)));
+    mount(sortGroup, SORTS.map(([value, label]) => h("button", {
+      type: "button", "aria-pressed": String(state.sort === value),
+      onclick: () => {
+        state.sort = value;
         renderFilters();
         syncUrl();
         reload();
@@ -55,22 +76,18 @@ export function marketsView(container, query) {
 
   function syncUrl() {
     const params = new URLSearchParams();
-    if (state.status) params.set("status", state.status);
-    if (state.search) params.set("q", state.search);
+    if (state.status !== "OPEN") params.set("status", state.status);
+    if (state.sort !== defaultSort(state.status)) params.set("sort", state.sort);
+    if (state.search.trim()) params.set("q", state.search.trim());
     const qs = params.toString();
     history.replaceState(null, "", `#/${qs ? `?${qs}` : ""}`);
-  }
-
-  function visible() {
-    const needle = state.search.trim().toLowerCase();
-    return needle ? state.markets.filter((m) => m.title.toLowerCase().includes(needle)) : state.markets;
   }
 
   let liveStops = [];
   function render() {
     for (const stop of liveStops) stop();
     liveStops = [];
-    const shown = visible();
+    const shown = state.markets;
     mount(grid, shown.map((market) => {
       const card = marketCard(market);
       if (market.status === "OPEN" || market.status === "PAUSED") {
@@ -81,14 +98,18 @@ export function marketsView(container, query) {
       return card.el;
     }));
     const searching = state.search.trim() !== "";
+    const kind = STATUS_WORDS[state.status];
+    const noun = `${kind ? `${kind} ` : ""}market${state.total === 1 ? "" : "s"}`;
     summary.textContent = searching
-      ? `${shown.length} of ${state.markets.length} loaded markets match “${state.search.trim()}”` +
-        (state.more ? " — load more to search further" : "")
-      : `Showing ${state.markets.length} of ${state.total} markets`;
+      ? `${state.total} ${noun} ${state.total === 1 ? "matches" : "match"} “${state.search.trim()}”` +
+        (state.total > shown.length ? ` (showing ${shown.length})` : "")
+      : `Showing ${shown.length} of ${state.total} ${noun}`;
     if (!shown.length) {
       grid.appendChild(h("li", { class: "empty panel" },
-        searching ? "No loaded market matches your search." : "No markets here yet. ",
-        searching ? null : h("a", { href: "#/create" }, "Create the first one")));
+        searching ? `No ${kind ? `${kind} ` : ""}market matches your search. ` : `No ${noun} here yet. `,
+        searching && state.status !== "ALL"
+          ? h("button", { type: "button", class: "link", onclick: () => { state.status = "ALL"; state.sort = "NEWEST"; renderFilters(); syncUrl(); reload(); } }, "Search all markets")
+          : h("a", { href: "#/create" }, "Create one")));
     }
     moreButton.hidden = !state.more;
   }
@@ -101,7 +122,11 @@ export function marketsView(container, query) {
     if (!append) mount(grid, h("li", {}, loading("Loading markets…")));
     try {
       const data = await gql(MARKETS, {
-        status: state.status || null, first: PAGE_SIZE, after: append ? state.cursor : null,
+        status: state.status === "ALL" ? null : state.status,
+        sort: state.sort,
+        search: state.search.trim() || null,
+        first: PAGE_SIZE,
+        after: append ? state.cursor : null,
       });
       if (mine !== generation) return;
       const page = data.markets;
@@ -127,8 +152,8 @@ export function marketsView(container, query) {
   const onSearch = debounce(() => {
     state.search = searchInput.value;
     syncUrl();
-    render();
-  }, 150);
+    reload();
+  }, 250);
   searchInput.addEventListener("input", onSearch);
   cleanups.push(() => onSearch.cancel());
 

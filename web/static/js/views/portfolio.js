@@ -1,4 +1,5 @@
-// My side: balances, positions with P&L, open orders (cancel), order and
+// My side: the account's total value and what it is made of, positions valued
+// at what they would sell for now (marks.js), open orders (cancel), order and
 // trade history, with my orders kept live by myOrderUpdates.
 
 import { h, mount } from "../dom.js";
@@ -9,6 +10,22 @@ import { subscribe } from "../runtime.js";
 import { money, moneySigned, count, dateTime } from "../format.js";
 import { errorBox, showError, loading, section, announce } from "../ui.js";
 import { positionTable, openOrdersTable } from "./market.js";
+import { withMarks } from "../marks.js";
+import { subsidyCents } from "./create.js";
+
+/** LMSR markets I created that are not settled: their funding (the subsidy) is locked. */
+const MY_FUNDING = `
+query Funding {
+  open: markets(status: OPEN, first: 100) { edges { node { ...F } } }
+  paused: markets(status: PAUSED, first: 100) { edges { node { ...F } } }
+  closed: markets(status: CLOSED, first: 100) { edges { node { ...F } } }
+}
+fragment F on Market { id marketType liquidityParameter outcomes { id } creator { id } }`;
+
+/** Realized P&L comes from settlements (PRODUCT.md section 12, Query.mySettlements). Where
+ *  the server does not serve them yet, the figure is left out rather than shown as zero. */
+const MY_SETTLEMENTS = `
+query Settlements { mySettlements(first: 100) { totalCount edges { node { realizedPnlCents } } } }`;
 
 export function portfolioView(container) {
   const cleanups = [];
@@ -34,25 +51,37 @@ export function portfolioView(container) {
     section("Trades", trades));
 
   let positionData = [];
+  let fundingCents = null;
+  let fundedMarkets = 0;
+  let realized = null; // { cents, count, partial } once settlements are served
   function renderSummary() {
     const user = session.user;
     if (!user) return;
-    const value = positionData.reduce((sum, p) => sum + Math.floor(p.shares * p.currentPrice * 100), 0);
-    const pnl = positionData.reduce((sum, p) => sum + p.unrealizedPnlCents, 0);
-    const stat = (label, text, testid, cls = "") => h("div", { class: "stat" },
-      h("span", { class: "stat-label" }, label), h("span", { class: `stat-value ${cls}`, "data-testid": testid }, text));
+    const value = positionData.reduce((sum, p) => sum + p.valueCents, 0);
+    const pnl = positionData.reduce((sum, p) => sum + p.pnlCents, 0);
+    const total = user.balanceCents + user.reservedCents + value;
+    const stat = (label, text, testid, cls = "", note = null) => h("div", { class: `stat ${testid === "total" ? "total" : ""}` },
+      h("span", { class: "stat-label" }, label), h("span", { class: `stat-value ${cls}`, "data-testid": testid }, text),
+      note ? h("span", { class: "note" }, note) : null);
+    const tone = (cents) => (cents >= 0.5 ? "up" : cents <= -0.5 ? "down" : "");
     mount(summary,
+      stat("Account value", money(total), "total", "", "Cash + reserved for orders + positions at mark"),
       stat("Cash", money(user.balanceCents), "cash"),
-      stat("Bonus credit", money(user.bonusBalanceCents), "bonus"),
       stat("Reserved for orders", money(user.reservedCents), "reserved"),
-      stat("Positions value", money(value), "positions-value"),
-      stat("Unrealized P&L", moneySigned(pnl), "pnl", pnl >= 0.5 ? "up" : pnl <= -0.5 ? "down" : ""));
+      stat("Positions at mark", money(value), "positions-value", "", "Book shares at the best bid"),
+      stat("Unrealized P&L", moneySigned(pnl), "pnl", tone(pnl)),
+      realized ? stat("Realized P&L", moneySigned(realized.cents), "realized", tone(realized.cents),
+        `${count(realized.count)} settled position${realized.count === 1 ? "" : "s"}${realized.partial ? " (latest 100)" : ""}`) : null,
+      stat("Bonus credit", money(user.bonusBalanceCents), "bonus", "", "Spendable on trades; not in the value"),
+      fundingCents ? stat("Market-maker funding", money(fundingCents), "funding", "",
+        `Locked in ${count(fundedMarkets)} LMSR market${fundedMarkets === 1 ? "" : "s"} you created; the rest comes back at resolution`) : null);
   }
   cleanups.push(onSessionChange(renderSummary));
 
   async function loadPositions() {
     try {
-      positionData = (await gql(MY_POSITIONS)).myPositions.filter((p) => p.shares > 0 || p.reservedShares > 0);
+      const held = (await gql(MY_POSITIONS)).myPositions.filter((p) => p.shares > 0 || p.reservedShares > 0);
+      positionData = await withMarks(held);
       positionData.sort((a, b) => a.market.title.localeCompare(b.market.title) || a.outcome.index - b.outcome.index);
       mount(positions, positionData.length ? positionTable(positionData, true)
         : h("p", { class: "muted" }, "No positions yet. ", h("a", { href: "#/" }, "Find a market to trade")));
@@ -60,6 +89,25 @@ export function portfolioView(container) {
     } catch (err) {
       fail(positions, err);
     }
+  }
+  async function loadFunding() {
+    try {
+      const data = await gql(MY_FUNDING);
+      const me = session.user && session.user.id;
+      const mine = [...data.open.edges, ...data.paused.edges, ...data.closed.edges]
+        .map((e) => e.node).filter((m) => m.creator.id === me && m.marketType === "LMSR");
+      fundingCents = mine.reduce((sum, m) => sum + subsidyCents(m.liquidityParameter, m.outcomes.length), 0);
+      fundedMarkets = mine.length;
+      renderSummary();
+    } catch { /* the summary shows what it has */ }
+  }
+  async function loadRealized() {
+    try {
+      const page = (await gql(MY_SETTLEMENTS)).mySettlements;
+      const cents = page.edges.reduce((sum, e) => sum + e.node.realizedPnlCents, 0);
+      realized = { cents, count: page.totalCount, partial: page.totalCount > page.edges.length };
+      renderSummary();
+    } catch { realized = null; /* not served (yet): no figure rather than a wrong one */ }
   }
   async function loadOpenOrders() {
     try {
@@ -78,6 +126,8 @@ export function portfolioView(container) {
   function refreshAll() {
     refreshMe().catch(() => {});
     loadPositions();
+    loadFunding();
+    loadRealized();
     loadOpenOrders();
     historyPager.reload();
     tradesPager.reload();

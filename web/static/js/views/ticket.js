@@ -3,11 +3,19 @@
 // and complete sets (mint/redeem). Amounts are sent in cents and shares.
 
 import { h, mount, field, debounce, uid } from "../dom.js";
-import { gql, ApiError } from "../api.js";
+import { gql } from "../api.js";
 import { session } from "../session.js";
 import { QUOTE, LMSR_TRADE, PLACE_ORDER, MINT, REDEEM } from "../queries.js";
 import { money, parseDollars, parseWhole, percent, priceCents, localInputValue, count } from "../format.js";
-import { errorBox, showError, clearError, busy, announce } from "../ui.js";
+import { errorBox, showError, clearError, busy, announce, plainMessage } from "../ui.js";
+import { checkHolding, checkShares, checkSpend, refuse } from "../checks.js";
+
+/** Shares of each outcome free to sell (held less those on resting sell orders). */
+export function freeShares(positions) {
+  const free = {};
+  for (const p of positions) free[p.outcome.index] = p.shares - p.reservedShares;
+  return free;
+}
 
 /** Segmented control: buttons with aria-pressed; returns { el, value, set }. */
 export function segmented(label, options, initial, onChange) {
@@ -61,6 +69,7 @@ export function lmsrTicket(market, hooks) {
   outcomeSelect.addEventListener("change", () => {
     state.outcome = Number(outcomeSelect.value);
     renderChoices();
+    renderHolding();
     requote();
   });
   const action = segmented("Buy or sell", [["BUY", "Buy"], ["SELL", "Sell"]], "BUY", (v) => {
@@ -82,6 +91,22 @@ export function lmsrTicket(market, hooks) {
   const bonus = h("input", { type: "checkbox", id: uid("bonus") });
   const bonusRow = h("div", { class: "check" }, bonus, h("label", { for: bonus.id }, "Pay with bonus credit"));
   const submit = h("button", { type: "submit", class: "primary block", "data-testid": "ticket-submit" }, "Buy");
+  const holdingLine = h("p", { class: "holding muted", "data-testid": "holding", "aria-live": "polite" });
+  let free = null; // shares free to sell by outcome index; null until known (or signed out)
+
+  /** Shares of the current choice one can sell: YES of outcome i is outcome i's shares; NO of
+   *  outcome i is one share of every other outcome, so as many as the scarcest of them. */
+  function held(choice) {
+    if (!free) return null;
+    const i = state.outcome;
+    if (choice === "YES") return free[i] || 0;
+    const others = market.outcomes.filter((o) => o.index !== i).map((o) => free[o.index] || 0);
+    return Math.min(...others);
+  }
+  function renderHolding() {
+    const n = held(state.choice);
+    holdingLine.textContent = n === null ? "" : `You hold ${count(n)} ${choiceName(state.choice)} shares.`;
+  }
 
   function choicePrice(choice) {
     const p = market.prices[state.outcome] ?? 0;
@@ -110,25 +135,37 @@ export function lmsrTicket(market, hooks) {
       : "Optional. The trade fails rather than pay less than this.";
     bonusRow.hidden = !buying || !session.user || session.user.bonusBalanceCents <= 0;
     submit.textContent = `${buying ? "Buy" : "Sell"} ${choiceName(state.choice)}`;
+    renderHolding();
   }
 
-  /** The LmsrTradeInput from the form, or throws ApiError for a local typo. */
+  /** Cash (and bonus, when paying with it) the signed-in person can spend; null if unknown. */
+  function spendable() {
+    const user = session.user;
+    if (!user) return null;
+    return user.balanceCents + (bonus.checked ? user.bonusBalanceCents : 0);
+  }
+
+  /** The LmsrTradeInput from the form, or throws ApiError (in words) for what the
+   *  server would refuse: not a number, out of range, more than one has or holds. */
   function input() {
-    const raw = state.amountType === "SPEND" ? parseDollars(amount.value) : parseWhole(amount.value);
-    if (raw === null) {
-      throw new ApiError(state.amountType === "SPEND"
-        ? "Enter a dollar amount, like 10 or 2.50." : "Enter a whole number of shares.", "INVALID_AMOUNT");
-    }
+    const buying = state.action === "BUY";
+    const spend = state.amountType === "SPEND";
+    const name = choiceName(state.choice);
+    let raw;
+    if (spend) raw = checkSpend(parseDollars(amount.value), buying ? spendable() : null, buying ? "Spend" : "Receive at least");
+    else raw = checkShares(parseWhole(amount.value));
+    if (!buying) checkHolding(spend ? null : raw, held(state.choice), name);
     const limitText = limit.value.trim();
     const limitCents = limitText ? parseDollars(limitText) : null;
-    if (limitText && limitCents === null) throw new ApiError("Enter the slippage limit in dollars, like 12.50.", "INVALID_AMOUNT");
+    if (limitText && limitCents === null) throw refuse("Slippage limit: enter dollars, like 12.50.", "INVALID_AMOUNT");
+    if (limitCents !== null) checkSpend(limitCents, null, buying ? "Max total cost" : "Min payout");
     return {
       marketId: market.id,
       outcomeId: market.outcomes[state.outcome].id,
       side: `${state.action}_${state.choice}`,
       amountType: state.amountType,
       amount: raw,
-      useBonus: bonus.checked && state.action === "BUY",
+      useBonus: bonus.checked && buying,
       limitCents,
     };
   }
@@ -147,7 +184,7 @@ export function lmsrTicket(market, hooks) {
       const data = await gql(QUOTE, variables);
       if (mine === quoteGeneration) renderQuote(data.quoteLmsr);
     } catch (err) {
-      if (mine === quoteGeneration) quoteBox.replaceChildren(h("p", { class: "quote-error" }, err.message));
+      if (mine === quoteGeneration) quoteBox.replaceChildren(h("p", { class: "quote-error" }, plainMessage(err)));
     }
   }
   const requote = debounce(quote, 200);
@@ -171,9 +208,9 @@ export function lmsrTicket(market, hooks) {
 
   const form = h("form", { class: "ticket-form", novalidate: true },
     binary ? null : field("Outcome", outcomeSelect).wrap,
-    action.el, choiceWrap, amountType.el, amountField.wrap,
+    action.el, choiceWrap, holdingLine, amountType.el, amountField.wrap, error,
     h("details", { class: "advanced" }, h("summary", {}, "Slippage limit and bonus"), limitField.wrap, bonusRow),
-    quoteBox, error, session.token ? submit : signInPrompt(), result);
+    quoteBox, session.token ? submit : signInPrompt(), result);
   for (const el of [amount, limit]) el.addEventListener("input", () => { clearError(error); requote(); });
   bonus.addEventListener("change", requote);
   form.addEventListener("submit", async (event) => {
@@ -208,6 +245,12 @@ export function lmsrTicket(market, hooks) {
       renderChoices();
       requote();
     },
+    /** What the signed-in person holds here (myPositions of this market). */
+    setPositions(positions) {
+      free = freeShares(positions);
+      renderHolding();
+      requote();
+    },
     select(index, choice) {
       state.outcome = index;
       outcomeSelect.value = String(index);
@@ -237,10 +280,12 @@ const TIF_LABELS = {
  * `fill(side, priceCents)` prefills from a clicked price level.
  */
 export function bookTicket(market, hooks) {
-  const state = { outcome: 0, side: "BUY", type: "LIMIT" };
+  const state = { outcome: 0, side: "BUY", type: "LIMIT", book: null, free: null };
   const error = errorBox("order-error");
   const result = h("div", { class: "result", role: "status" });
   const summary = h("p", { class: "summary muted", "aria-live": "polite" });
+  const estimateBox = h("div", { class: "estimate", "data-testid": "estimate", "aria-live": "polite" });
+  const holdingLine = h("p", { class: "holding muted", "data-testid": "holding" });
 
   const outcomeSelect = h("select", { id: "order-outcome" },
     market.outcomes.map((o) => h("option", { value: String(o.index) }, o.name)));
@@ -284,8 +329,11 @@ export function bookTicket(market, hooks) {
     const verb = state.side === "BUY" ? "Buy" : "Sell";
     submit.textContent = `${verb} ${name}`;
     submit.className = `primary block ${state.side === "BUY" ? "" : "sell"}`;
+    const free = state.free ? state.free[state.outcome] || 0 : null;
+    holdingLine.textContent = free === null ? "" : `You hold ${count(free)} ${name} shares free to sell.`;
+    renderEstimate(qty);
     if (!qty) summary.textContent = "Enter a whole number of shares.";
-    else if (!limitOrder) summary.textContent = `${verb} ${count(qty)} ${name} at the best available prices.`;
+    else if (!limitOrder) summary.textContent = `${verb} ${count(qty)} ${name} at the best available prices; whatever cannot fill now is cancelled.`;
     else if (!cents || cents > 99) summary.textContent = "Enter a price from 1¢ to 99¢.";
     else if (state.side === "BUY") {
       summary.textContent = `${verb} ${count(qty)} ${name} at ${cents}¢ or better: up to ${money(qty * cents)}, pays ${money(qty * 100)} if ${name} wins.`;
@@ -294,9 +342,33 @@ export function bookTicket(market, hooks) {
     }
   }
 
+  /** Before a market order: what it would fill now against the book, at what average
+   *  price and cost, and a warning when it walks more than a few cents past the best price. */
+  function renderEstimate(qty) {
+    const book = state.book;
+    if (state.type !== "MARKET" || !qty || !book || book.outcomeId !== market.outcomes[state.outcome].id) {
+      estimateBox.replaceChildren();
+      return;
+    }
+    const plan = sweep(state.side === "BUY" ? book.asks : book.bids, qty);
+    const buying = state.side === "BUY";
+    if (!plan.filled) {
+      estimateBox.replaceChildren(h("p", { class: "warning" },
+        `No one is ${buying ? "selling" : "buying"} ${market.outcomes[state.outcome].name} now: a market order would fill nothing.`));
+      return;
+    }
+    const fee = market.feeBps ? " before the fee" : "";
+    estimateBox.replaceChildren(
+      h("p", {}, `Estimate from the book: ${count(plan.filled)} shares at an average ${plan.average.toFixed(1)}¢, `,
+        `${buying ? "cost" : "proceeds"} ${money(plan.cents)}${fee}.`),
+      plan.filled < qty ? h("p", { class: "warning" },
+        `Only ${count(plan.filled)} of ${count(qty)} can fill now; the other ${count(qty - plan.filled)} would be cancelled (market orders never rest).`) : null,
+      plan.worst !== plan.best && Math.abs(plan.worst - plan.best) > SWEEP_WARNING_CENTS ? h("p", { class: "warning" },
+        `This order sweeps the book from ${plan.best}¢ to ${plan.worst}¢. A limit order lets you name your price.`) : null);
+  }
+
   function input() {
-    const qty = parseWhole(quantity.value);
-    if (qty === null) throw new ApiError("Enter a whole number of shares.", "INVALID_AMOUNT");
+    const qty = checkShares(parseWhole(quantity.value), "Quantity");
     const body = {
       marketId: market.id,
       outcomeId: market.outcomes[state.outcome].id,
@@ -307,22 +379,23 @@ export function bookTicket(market, hooks) {
     };
     if (state.type === "LIMIT") {
       const cents = parseWhole(price.value);
-      if (cents === null) throw new ApiError("Enter the price as whole cents from 1 to 99.", "INVALID_AMOUNT");
+      if (cents === null || cents < 1 || cents > 99) throw refuse("Price: whole cents from 1¢ to 99¢.", "INVALID_AMOUNT");
       body.priceCents = cents;
       body.postOnly = postOnly.checked;
     }
     if (tif.value === "GTD") {
       const when = new Date(expires.value);
-      if (Number.isNaN(when.getTime())) throw new ApiError("Choose when the order expires.", "BAD_USER_INPUT");
+      if (Number.isNaN(when.getTime())) throw refuse("Expiry: choose when the order expires.");
+      if (when <= new Date()) throw refuse("Expiry: choose a time in the future.");
       body.expiresAt = when.toISOString();
     }
     return body;
   }
 
   const form = h("form", { class: "ticket-form", novalidate: true },
-    field("Outcome", outcomeSelect).wrap, side.el, type.el, priceField.wrap,
-    field("Quantity (shares)", quantity).wrap, tifField.wrap, expiresField.wrap, postOnlyRow,
-    summary, error, session.token ? submit : signInPrompt(), result);
+    field("Outcome", outcomeSelect).wrap, side.el, holdingLine, type.el, priceField.wrap,
+    field("Quantity (shares)", quantity).wrap, error, tifField.wrap, expiresField.wrap, postOnlyRow,
+    summary, estimateBox, session.token ? submit : signInPrompt(), result);
   for (const el of [price, quantity, tif, expires]) {
     el.addEventListener("input", () => { clearError(error); update(); });
     el.addEventListener("change", update);
@@ -332,9 +405,7 @@ export function bookTicket(market, hooks) {
     result.textContent = "";
     await busy(submit, error, async () => {
       const order = (await gql(PLACE_ORDER, { input: input() })).placeOrder;
-      const text = `Order ${order.status.replace("_", " ").toLowerCase()}: ` +
-        `${count(order.filledQuantity)} of ${count(order.quantity)} filled` +
-        (order.remainingQuantity ? `, ${count(order.remainingQuantity)} resting.` : ".");
+      const text = orderOutcome(order, market);
       result.textContent = text;
       announce(text, "success");
       hooks.onTraded();
@@ -351,6 +422,14 @@ export function bookTicket(market, hooks) {
       outcomeSelect.value = String(index);
       update();
     },
+    setBook(orderBook) {
+      state.book = orderBook;
+      update();
+    },
+    setPositions(positions) {
+      state.free = freeShares(positions);
+      update();
+    },
     fill(orderSide, cents) {
       side.set(orderSide, false);
       state.side = orderSide;
@@ -362,6 +441,45 @@ export function bookTicket(market, hooks) {
       quantity.focus();
     },
   };
+}
+
+const SWEEP_WARNING_CENTS = 3;
+
+/** Walk price levels (best first) for `qty` shares: filled, cents, average, best and worst price. */
+export function sweep(levels, qty) {
+  let filled = 0;
+  let cents = 0;
+  let worst = null;
+  for (const level of levels) {
+    if (filled >= qty) break;
+    const take = Math.min(level.quantity, qty - filled);
+    filled += take;
+    cents += take * level.priceCents;
+    worst = level.priceCents;
+  }
+  const best = levels.length ? levels[0].priceCents : null;
+  return { filled, cents, average: filled ? cents / filled : 0, best, worst };
+}
+
+/** What happened to a placed order, in words: filled, average price, cost, what rests. */
+export function orderOutcome(order, market) {
+  const name = order.outcome.name;
+  const filled = order.filledQuantity;
+  const cents = order.trades.reduce((sum, t) => sum + t.priceCents * t.quantity, 0);
+  const buying = order.side === "BUY";
+  const done = filled
+    ? `${buying ? "Bought" : "Sold"} ${count(filled)} ${name} at an average ${(cents / filled).toFixed(1)}¢ ` +
+      `(${buying ? "cost" : "proceeds"} ${money(cents)}${market.feeBps ? " before the fee" : ""}).`
+    : "";
+  const rest = order.quantity - filled;
+  if (!rest) return done;
+  if (order.status === "OPEN" || order.status === "PARTIALLY_FILLED") {
+    return `${done ? `${done} ` : "Order placed: "}${count(order.remainingQuantity)} ${name} resting at ${order.priceCents}¢.`;
+  }
+  const why = order.orderType === "MARKET" ? "market orders never rest"
+    : order.timeInForce === "FOK" ? "fill or kill" : order.timeInForce === "IOC" ? "immediate or cancel" : order.status.toLowerCase();
+  return done ? `${done} The other ${count(rest)} were cancelled (${why}).`
+    : `Nothing filled: all ${count(rest)} were cancelled (${why}).`;
 }
 
 /* --------------------------------------------------------- complete sets */
@@ -383,7 +501,7 @@ export function completeSets(market, hooks) {
     result.textContent = "";
     await busy(button, error, async () => {
       const n = parseWhole(quantity.value);
-      if (n === null) throw new ApiError("Enter a whole number of sets.", "INVALID_AMOUNT");
+      checkShares(n, "Sets");
       const data = await gql(mutation, { marketId: market.id, quantity: n });
       const text = `${verb} ${count(data[key].quantity)} complete sets for ${money(data[key].cents)}.`;
       result.textContent = text;
