@@ -1,5 +1,5 @@
 // Entry point: the shell (header, notices), hash routing and boot.
-// Routes: #/ (markets), #/market/<id>, #/portfolio, #/create, #/login, #/register.
+// Routes: #/ (markets), #/market/<id>, #/portfolio, #/create, #/keys, #/login, #/register.
 
 import { h, mount } from "./dom.js";
 import { refreshMe } from "./api.js";
@@ -11,6 +11,7 @@ import { marketView } from "./views/market.js";
 import { portfolioView } from "./views/portfolio.js";
 import { loginView, registerView } from "./views/auth.js";
 import { createView } from "./views/create.js";
+import { keysView } from "./views/keys.js";
 
 const ROUTES = [
   [/^\/?$/, marketsView],
@@ -18,6 +19,7 @@ const ROUTES = [
   [/^\/market\/([\w-]+)$/, marketView],
   [/^\/portfolio$/, portfolioView],
   [/^\/create$/, createView],
+  [/^\/keys$/, keysView],
   [/^\/login$/, loginView],
   [/^\/register$/, registerView],
 ];

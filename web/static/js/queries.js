@@ -171,3 +171,23 @@ subscription Trades($marketId: ID!) { marketTrades(marketId: $marketId) { ${TRAD
 
 export const SUB_MY_ORDERS = `
 subscription MyOrders { myOrderUpdates { ${ORDER} } }`;
+
+const API_KEY = `id name prefix scopes createdAt lastUsedAt revokedAt`;
+
+export const MY_API_KEYS = `query ApiKeys { myApiKeys { ${API_KEY} } }`;
+
+export const CREATE_API_KEY = `
+mutation CreateApiKey($name: String!, $scopes: [ApiKeyScope!]!) {
+  createApiKey(name: $name, scopes: $scopes) { secret apiKey { ${API_KEY} } }
+}`;
+
+export const REVOKE_API_KEY = `
+mutation RevokeApiKey($id: ID!) { revokeApiKey(id: $id) { ${API_KEY} } }`;
+
+export const CANCEL_ALL_ORDERS = `
+mutation CancelAll($marketId: ID) { cancelAllOrders(marketId: $marketId) { id } }`;
+
+export const AMEND_ORDER = `
+mutation Amend($id: ID!, $priceCents: Int, $quantity: Int) {
+  amendOrder(id: $id, priceCents: $priceCents, quantity: $quantity) { ${ORDER} }
+}`;

@@ -7,7 +7,7 @@ import { gql, refreshMe } from "../api.js";
 import { session, onSessionChange } from "../session.js";
 import {
   MARKET, PRICE_HISTORY, ORDER_BOOK, SUB_PRICES, SUB_BOOK, SUB_TRADES, SUB_MY_ORDERS,
-  MY_POSITIONS, MY_OPEN_ORDERS, CANCEL_ORDER,
+  MY_POSITIONS, MY_OPEN_ORDERS, CANCEL_ORDER, AMEND_ORDER,
 } from "../queries.js";
 import { subscribe } from "../runtime.js";
 import { PriceChart, PALETTE } from "../chart.js";
@@ -437,8 +437,34 @@ export function openOrdersTable(orders, onChange, withMarket = false) {
           `${o.outcome.name} `, h("span", { class: "muted small" }, `${TIF_SHORT[o.timeInForce]}${o.postOnly ? " · post-only" : ""}`)),
         h("td", { class: "num" }, o.priceCents === null ? "Market" : `${o.priceCents}¢`),
         h("td", { class: "num" }, `${count(o.filledQuantity)} / ${count(o.quantity)}`),
-        h("td", { class: "actions" }, cancel, error));
+        h("td", { class: "actions" }, o.priceCents === null ? null : amendControl(o, onChange, error), cancel, error));
     }))));
+}
+
+/** "Amend": a resting limit order's price and/or total quantity (amendOrder). */
+function amendControl(o, onChange, error) {
+  const price = h("input", { type: "number", min: "1", max: "99", step: "1", value: o.priceCents,
+    "aria-label": "New price in cents", class: "small-input" });
+  const quantity = h("input", { type: "number", min: String(o.filledQuantity + 1), step: "1", value: o.quantity,
+    "aria-label": "New total quantity", class: "small-input" });
+  const save = h("button", { type: "submit", class: "primary small" }, "Save");
+  const form = h("form", { class: "row amend-form", hidden: true }, price, "¢ × ", quantity, save);
+  const open = h("button", { type: "button", class: "secondary small",
+    "aria-label": `Amend ${o.side.toLowerCase()} ${o.outcome.name} at ${o.priceCents} cents` }, "Amend");
+  open.addEventListener("click", () => { form.hidden = !form.hidden; });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const vars = { id: o.id };
+    if (Number(price.value) !== o.priceCents) vars.priceCents = Number(price.value);
+    if (Number(quantity.value) !== o.quantity) vars.quantity = Number(quantity.value);
+    busy(save, error, async () => {
+      await gql(AMEND_ORDER, vars);
+      announce("Order amended.", "success");
+      refreshMe().catch(() => {});
+      onChange();
+    });
+  });
+  return h("span", {}, open, form);
 }
 
 /** The creator's or admin's controls, shown once we know who is looking. */

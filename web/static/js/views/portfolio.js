@@ -5,10 +5,10 @@
 import { h, mount } from "../dom.js";
 import { gql, refreshMe } from "../api.js";
 import { session, onSessionChange } from "../session.js";
-import { MY_POSITIONS, MY_OPEN_ORDERS, MY_ORDERS, MY_TRADES, SUB_MY_ORDERS } from "../queries.js";
+import { MY_POSITIONS, MY_OPEN_ORDERS, MY_ORDERS, MY_TRADES, SUB_MY_ORDERS, CANCEL_ALL_ORDERS } from "../queries.js";
 import { subscribe } from "../runtime.js";
 import { money, moneySigned, count, dateTime } from "../format.js";
-import { errorBox, showError, loading, section, announce } from "../ui.js";
+import { errorBox, showError, loading, section, announce, busy, confirmDialog } from "../ui.js";
 import { positionTable, openOrdersTable } from "./market.js";
 import { withMarks } from "../marks.js";
 import { subsidyCents } from "./create.js";
@@ -114,7 +114,8 @@ export function portfolioView(container) {
       const data = await gql(MY_OPEN_ORDERS, {});
       const orders = [...data.open.edges, ...data.partial.edges].map((e) => e.node);
       orders.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-      mount(openOrders, orders.length ? openOrdersTable(orders, refreshAll, true)
+      mount(openOrders, orders.length ? h("div", {}, cancelAllButton(orders.length, refreshAll),
+        openOrdersTable(orders, refreshAll, true))
         : h("p", { class: "muted" }, "No open orders."));
     } catch (err) {
       fail(openOrders, err);
@@ -142,6 +143,21 @@ export function portfolioView(container) {
   renderSummary();
   refreshAll();
   return () => cleanups.forEach((fn) => fn());
+}
+
+/** "Cancel all": every open order of mine, in every market (cancelAllOrders). */
+function cancelAllButton(count, onDone) {
+  const error = errorBox();
+  const button = h("button", { type: "button", class: "secondary small", "data-testid": "cancel-all" }, "Cancel all");
+  button.addEventListener("click", async () => {
+    if (!(await confirmDialog("Cancel all open orders?", `All ${count} of your open orders, in every market, are cancelled.`, "Cancel all"))) return;
+    busy(button, error, async () => {
+      const cancelled = (await gql(CANCEL_ALL_ORDERS, {})).cancelAllOrders;
+      announce(`${cancelled.length} orders cancelled.`, "success");
+      onDone();
+    });
+  });
+  return h("p", { class: "row end" }, button, error);
 }
 
 function fail(el, err) {
