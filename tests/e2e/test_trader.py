@@ -9,7 +9,16 @@ from urllib.parse import urlparse
 from playwright.async_api import Page, Route, expect
 
 from tests.api.conftest import Api, api
-from tests.api.ops import MINT, PLACE_ORDER, RESOLVE, buy_yes, closes_in, create_market, limit
+from tests.api.ops import (
+    LMSR_TRADE,
+    MINT,
+    PLACE_ORDER,
+    RESOLVE,
+    buy_yes,
+    closes_in,
+    create_market,
+    limit,
+)
 from tests.api.test_webapp_api import graphiql_installed
 from tests.e2e.browser import DESKTOP
 from tests.e2e.conftest import ContextFactory, LiveServer
@@ -275,3 +284,30 @@ async def test_the_market_list_opens_on_open_markets_closing_soonest_and_searche
     await expect(page.get_by_role("status").filter(has_text="matches")).to_have_text(
         "1 open market matches “SNOWFLAKE”"
     )
+
+
+SETTLEMENTS = "{ mySettlements { edges { node { realizedPnlCents payoutCents } } } }"
+
+
+async def test_portfolio_shows_what_sales_and_settlements_realized(
+    api: Api, server: LiveServer, new_context: ContextFactory
+) -> None:
+    _, alice = await api.user("alice")
+    market = await create_market(api, alice, "LMSR", title="Will the realized test settle?")
+    _, bob = await api.user("bob")
+    await buy_yes(api, bob, market["id"], 10)
+    sale = {"marketId": market["id"], "side": "SELL_YES", "amountType": "SHARES", "amount": 4}
+    await api.data(LMSR_TRADE, {"i": sale}, bob)
+    query = "query($m: ID) { myPositions(marketId: $m) { realizedPnlCents } }"
+    held = (await api.data(query, {"m": market["id"]}, bob))["myPositions"]
+    page = await (await new_context()).new_page()
+    await log_in(page, server.url, "bob", "/portfolio")
+    sold = f"${abs(held[0]['realizedPnlCents']) / 100:,.2f}"
+    await expect(page.get_by_test_id("positions")).to_contain_text(sold)
+
+    await api.data(RESOLVE, {"id": market["id"], "w": market["outcomes"][0]["id"]}, alice)
+    settled = (await api.data(SETTLEMENTS, token=bob))["mySettlements"]["edges"]
+    assert [e["node"]["payoutCents"] for e in settled] == [600]
+    gain = settled[0]["node"]["realizedPnlCents"]
+    await page.reload()
+    await expect(page.get_by_test_id("realized")).to_have_text(f"+${gain / 100:,.2f}")

@@ -63,7 +63,7 @@ const ORDER = `
 `;
 
 const POSITION = `
-  shares reservedShares averageCostCents currentPrice unrealizedPnlCents
+  shares reservedShares averageCostCents currentPrice unrealizedPnlCents realizedPnlCents
   market { id title status marketType winningOutcome { id } }
   outcome { id name index }
 `;

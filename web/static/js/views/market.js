@@ -399,7 +399,8 @@ export function positionTable(positions, withMarket = false) {
       withMarket ? h("th", { scope: "col" }, "Market") : null,
       h("th", { scope: "col" }, "Outcome"), h("th", { scope: "col", class: "num" }, "Shares"),
       h("th", { scope: "col", class: "num" }, "Avg cost"), h("th", { scope: "col", class: "num" }, "Mark"),
-      h("th", { scope: "col", class: "num" }, "Value"), h("th", { scope: "col", class: "num" }, "P&L"))),
+      h("th", { scope: "col", class: "num" }, "Value"), h("th", { scope: "col", class: "num" }, "P&L"),
+      h("th", { scope: "col", class: "num", title: "What sales out of this position realized" }, "Realized"))),
     h("tbody", {}, positions.map((p) => h("tr", {},
       withMarket ? h("td", {}, h("a", { href: `#/market/${p.market.id}` }, p.market.title)) : null,
       h("td", {}, p.outcome.name),
@@ -409,7 +410,9 @@ export function positionTable(positions, withMarket = false) {
         p.markKind === "bid" ? (p.markCents ? `${p.markCents}¢ bid` : "no bid") : `${(p.markCents).toFixed(1)}¢`),
       h("td", { class: "num" }, money(p.valueCents)),
       h("td", { class: `num ${p.pnlCents >= 0.5 ? "up" : p.pnlCents <= -0.5 ? "down" : ""}` },
-        moneySigned(p.pnlCents))))))),
+        moneySigned(p.pnlCents)),
+      h("td", { class: `num ${p.realizedPnlCents > 0 ? "up" : p.realizedPnlCents < 0 ? "down" : ""}` },
+        moneySigned(p.realizedPnlCents || 0))))))),
   anyBook ? h("p", { class: "note" }, "Order-book shares are valued at the best bid, what selling now would pay (nothing when no one bids), not at the last trade. Market-maker shares at its current price.") : null);
 }
 

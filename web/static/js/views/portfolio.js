@@ -22,8 +22,9 @@ query Funding {
 }
 fragment F on Market { id marketType liquidityParameter outcomes { id } creator { id } }`;
 
-/** Realized P&L comes from settlements (PRODUCT.md section 12, Query.mySettlements). Where
- *  the server does not serve them yet, the figure is left out rather than shown as zero. */
+/** Realized P&L at settlement (PRODUCT.md section 12, Query.mySettlements); what sales
+ *  realized is per held position (Position.realizedPnlCents, the positions table). Where the
+ *  server does not serve settlements, the figure is left out rather than shown as zero. */
 const MY_SETTLEMENTS = `
 query Settlements { mySettlements(first: 100) { totalCount edges { node { realizedPnlCents } } } }`;
 
@@ -70,7 +71,7 @@ export function portfolioView(container) {
       stat("Reserved for orders", money(user.reservedCents), "reserved"),
       stat("Positions at mark", money(value), "positions-value", "", "Book shares at the best bid"),
       stat("Unrealized P&L", moneySigned(pnl), "pnl", tone(pnl)),
-      realized ? stat("Realized P&L", moneySigned(realized.cents), "realized", tone(realized.cents),
+      realized ? stat("Realized P&L at settlement", moneySigned(realized.cents), "realized", tone(realized.cents),
         `${count(realized.count)} settled position${realized.count === 1 ? "" : "s"}${realized.partial ? " (latest 100)" : ""}`) : null,
       stat("Bonus credit", money(user.bonusBalanceCents), "bonus", "", "Spendable on trades; not in the value"),
       fundingCents ? stat("Market-maker funding", money(fundingCents), "funding", "",
