@@ -311,3 +311,17 @@ async def test_portfolio_shows_what_sales_and_settlements_realized(
     gain = settled[0]["node"]["realizedPnlCents"]
     await page.reload()
     await expect(page.get_by_test_id("realized")).to_have_text(f"+${gain / 100:,.2f}")
+
+
+async def test_colours_survive_the_content_security_policy(
+    api: Api, server: LiveServer, new_context: ContextFactory
+) -> None:
+    _, token = await api.user("painter")
+    await lmsr_market(api, token, "Will the bars keep their colour?")
+    page = await (await new_context()).new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    await page.goto(server.url)
+    fill = page.locator(".market-card .bar-fill").first
+    await expect(fill).to_have_css("background-color", "rgb(31, 111, 235)")
+    assert refused == []

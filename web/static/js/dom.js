@@ -3,7 +3,7 @@
 
 /**
  * h("button", { class: "primary", onclick: fn }, "Buy") -> HTMLButtonElement.
- * Attributes: `class`, `for`, `on<event>` listeners, `dataset`, booleans
+ * Attributes: `class`, `for`, `on<event>` listeners, `dataset`, `style` (via the CSSOM), booleans
  * (true sets, false/null omits), everything else via setAttribute.
  */
 export function h(tag, attrs = {}, ...children) {
@@ -12,6 +12,10 @@ export function h(tag, attrs = {}, ...children) {
     if (value === null || value === undefined || value === false) continue;
     if (key.startsWith("on") && typeof value === "function") {
       el.addEventListener(key.slice(2), value);
+    } else if (key === "style") {
+      // Through the CSSOM: the Content-Security-Policy (no inline styles) refuses a
+      // style attribute set with setAttribute, not properties set on el.style.
+      el.style.cssText = String(value);
     } else if (key === "dataset") {
       Object.assign(el.dataset, value);
     } else if (key === "value" && "value" in el) {
