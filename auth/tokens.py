@@ -44,6 +44,23 @@ class Principal:
     def is_session(self) -> bool:
         return self.key_id is None
 
+    @property
+    def viewer(self) -> tuple[str, bool, str | None]:
+        """Who sees a private view: the user, as admin or not, through which API key."""
+        return (self.user_id, self.is_admin, self.key_id)
+
+    @property
+    def credential(self) -> str | None:
+        """The API key's name for live subscriptions (:func:`key_credential`); None for a
+        session."""
+        return None if self.key_id is None else key_credential(self.key_id)
+
+
+def key_credential(key_id: str) -> str:
+    """The name a live subscription made with an API key is kept under (its revocation
+    ends them)."""
+    return f"key:{key_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class IssuedToken:

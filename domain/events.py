@@ -74,6 +74,15 @@ class UserDeactivated:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiKeyRevoked:
+    """An API key stopped working: every worker ends the subscriptions made with it."""
+
+    key_id: str
+    user_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class FillExecuted:
     """One side of a trade as its user sees it: ``side``, ``price_cents`` and ``fee_cents``
     are that user's; ``sequence`` is +1 per fill of the user, stored with the user."""
@@ -104,6 +113,7 @@ DomainEvent: TypeAlias = (
     | OrderChanged
     | MarketStatusChanged
     | UserDeactivated
+    | ApiKeyRevoked
     | FillExecuted
     | AccountChanged
 )

@@ -140,7 +140,8 @@ async def follow(info: Info, feed: Feed[Any, V], key: Hashable) -> AsyncGenerato
     principal = await ctx.principal(fresh=True)
     with ctx.subscription_slot():
         owner = principal.user_id if principal is not None else None
-        async with ctx.live.open(feed, key, owner) as views:
+        credential = principal.credential if principal is not None else None
+        async with ctx.live.open(feed, key, owner, credential) as views:
             async for view in views:
                 ctx.loaders.clear()  # nested fields read the state after this event
                 yield view

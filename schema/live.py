@@ -58,10 +58,15 @@ class Feed(Generic[E, V]):
 
 class LiveFeed(Protocol):
     def open(
-        self, feed: Feed[Any, V], key: Hashable, owner: str | None = None
+        self,
+        feed: Feed[Any, V],
+        key: Hashable,
+        owner: str | None = None,
+        credential: str | None = None,
     ) -> AbstractAsyncContextManager[AsyncIterator[V]]:
         """One subscriber of ``feed`` for ``key``: the current state first (if the feed
         has one), then each newer view, until the context exits. ``owner``: the user
         who subscribed; when that user is deactivated the iterator raises
-        UNAUTHENTICATED."""
+        UNAUTHENTICATED. ``credential``: the API key it was made with, if any
+        (``auth.tokens.key_credential``); its revocation ends it the same way."""
         ...

@@ -19,6 +19,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from domain.events import (
     AccountChanged,
+    ApiKeyRevoked,
     BookChanged,
     DomainEvent,
     FillExecuted,
@@ -38,6 +39,7 @@ EVENT_TAGS: dict[type[Any], str] = {
     OrderChanged: "o",
     MarketStatusChanged: "s",
     UserDeactivated: "u",
+    ApiKeyRevoked: "k",
     FillExecuted: "f",
     AccountChanged: "a",
 }

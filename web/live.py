@@ -27,9 +27,9 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Sequen
 from contextlib import asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
 
-from auth.tokens import GONE
+from auth.tokens import GONE, key_credential
 from domain.errors import DomainError, Unauthenticated
-from domain.events import DomainEvent, UserDeactivated
+from domain.events import ApiKeyRevoked, DomainEvent, UserDeactivated
 from domain.ports import Clock
 from domain.queries import ReadModel
 from schema.live import Delivery, Feed
@@ -185,6 +185,9 @@ class LiveHub:
         if isinstance(event, UserDeactivated):
             self.end_subscriptions_of(event.user_id)
             return
+        if isinstance(event, ApiKeyRevoked):
+            self.end_subscriptions_of(key_credential(event.key_id), "the API key was revoked")
+            return
         for feed in self._by_event.get(type(event), ()):
             channel = self._channels.get((feed.name, feed.key(event)))
             if channel is not None:
@@ -201,10 +204,11 @@ class LiveHub:
             if not owned:
                 del self._owned[owner]
 
-    def end_subscriptions_of(self, user_id: str) -> None:
-        """End every subscription ``user_id`` holds on this worker with UNAUTHENTICATED."""
-        for subscriber in self._owned.pop(user_id, set()):
-            subscriber.end(Unauthenticated(f"{GONE}: subscription ended"))
+    def end_subscriptions_of(self, owner: str, why: str = GONE) -> None:
+        """End every subscription ``owner`` (a user, or an API key's ``key_credential``)
+        holds on this worker with UNAUTHENTICATED."""
+        for subscriber in self._owned.pop(owner, set()):
+            subscriber.end(Unauthenticated(f"{why}: subscription ended"))
 
     async def resync(self) -> None:
         """After a bus reconnect: resend current state where it moved; mark queue gaps."""
@@ -239,7 +243,11 @@ class LiveHub:
 
     @asynccontextmanager
     async def open(
-        self, feed: Feed[Any, T], key: Hashable, owner: str | None = None
+        self,
+        feed: Feed[Any, T],
+        key: Hashable,
+        owner: str | None = None,
+        credential: str | None = None,
     ) -> AsyncIterator[AsyncIterator[T]]:
         """Register first, then read the current state: nothing falls between."""
         if self._feeds.get(feed.name) is not feed:
@@ -253,8 +261,9 @@ class LiveHub:
             else Bounded(self._queue_size, self._on_dropped)
         )
         channel.subscribers.add(subscriber)
-        if owner is not None:
-            self.own(owner, subscriber)
+        owners = [o for o in (owner, credential) if o is not None]
+        for one in owners:
+            self.own(one, subscriber)
         try:
             first = await self._snapshot(feed, key)
             if first is not None:
@@ -262,8 +271,8 @@ class LiveHub:
             yield subscriber.updates()
         finally:
             channel.subscribers.discard(subscriber)
-            if owner is not None:
-                self.disown(owner, subscriber)
+            for one in owners:
+                self.disown(one, subscriber)
             if not channel.subscribers and self._channels.get((feed.name, key)) is channel:
                 del self._channels[(feed.name, key)]
 

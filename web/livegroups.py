@@ -107,6 +107,8 @@ class Member:
         self.wake = asyncio.Event()
         self.owner: str | None = None
         """The signed-in user of a public group's member (deactivation ends it)."""
+        self.credential: str | None = None
+        """The API key it subscribed with, if any (revoking the key ends it)."""
         self.outcome: bool | None = None
         """Set when the group ends: True (completed), False (fall back to Strawberry)."""
         self.dropped = 0
@@ -238,7 +240,8 @@ class LiveGroups:
         except (Unauthenticated, TypeError):
             return None
         public = not (plan.feed.private or plan.viewer_dependent)
-        viewer = PUBLIC if public else principal and (principal.user_id, principal.is_admin)
+        # A private group is one credential's: revoking an API key ends its groups only.
+        viewer = PUBLIC if public else principal and principal.viewer
         key = (query, operation_name, shown, viewer)
         group = self._groups.get(key)
         if group is None:
@@ -249,14 +252,18 @@ class LiveGroups:
             )
         member = Member(group, writer, protocol, operation_id)
         if public and principal is not None:
-            member.owner = principal.user_id
+            member.owner, member.credential = principal.user_id, principal.credential
             self._hub.own(principal.user_id, member)
+            if member.credential is not None:
+                self._hub.own(member.credential, member)
         group.join(member)
         return member
 
     def leave(self, member: Member) -> None:
         if member.owner is not None:
             self._hub.disown(member.owner, member)
+        if member.credential is not None:
+            self._hub.disown(member.credential, member)
         group = member.group
         group.members.pop(member, None)
         if not group.members:

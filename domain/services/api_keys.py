@@ -7,6 +7,7 @@ domain stores the digest and the visible prefix, never the secret.
 from __future__ import annotations
 
 from domain.errors import BadUserInput, Forbidden, NotFound
+from domain.events import ApiKeyRevoked
 from domain.keys import (
     LAST_USED_GRANULARITY,
     MAX_ACTIVE_KEYS,
@@ -54,6 +55,7 @@ async def revoke_api_key(ctx: ServiceContext, actor_id: str, key_id: str) -> Api
         if key.revoked_at is None:
             key.revoked_at = work.now
             await uow.api_keys.save(key)
+            work.emit(ApiKeyRevoked(key.id, key.user_id, work.now))
         await work.commit()
         return key
 

@@ -12,7 +12,8 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.api import ops
 from tests.api.conftest import Api, LiveServer
-from tests.api.wsclient import live_client
+from tests.api.test_deactivated_users import ended, subscribed
+from tests.api.wsclient import LEGACY_WS, TRANSPORT_WS, live_client
 
 CREATE = """mutation($n: String!, $s: [ApiKeyScope!]!) { createApiKey(name: $n, scopes: $s) {
   secret apiKey { id name prefix scopes createdAt lastUsedAt revokedAt } } }"""
@@ -162,3 +163,25 @@ def test_every_mutation_but_signing_up_and_in_checks_the_keys_scope() -> None:
         field.name for field in definition.fields if IsAuthenticated not in field.permission_classes
     }
     assert unguarded == {"register", "login"}
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_revoking_a_key_ends_the_subscriptions_made_with_it_only(
+    server: LiveServer, api: Api, protocol: str
+) -> None:
+    _, alice = await api.user("alice")
+    market = await ops.create_market(api, alice, "ORDER_BOOK")
+    created = await create_key(api, alice, "READ")
+    key = f"Key {created['secret']}"
+    async with (
+        live_client(server.ws_url, authorization=key, protocol=protocol) as bot,
+        live_client(server.ws_url, alice, protocol=protocol) as session,
+    ):
+        await subscribed(bot, market["id"])
+        await subscribed(session, market["id"])
+        await api.data(REVOKE, {"id": created["apiKey"]["id"]}, alice)
+        assert await ended(bot, {"p", "o"}) == {"p": ["UNAUTHENTICATED"], "o": ["UNAUTHENTICATED"]}
+        placed = await api.data(ops.PLACE_ORDER, ops.limit(market, "BUY", 1, 40), alice)
+        updates = [await session.data() for _ in range(2)]
+        mine = next(u["myOrderUpdates"] for u in updates if "myOrderUpdates" in u)
+        assert mine["id"] == placed["placeOrder"]["id"], "the session's subscriptions go on"

@@ -20,6 +20,7 @@ from tests.api import ops
 from tests.api.conftest import Api, LiveServer, serving
 from tests.api.test_api_keys import REVOKE, code_of, create_key, with_key
 from tests.api.test_batches import PLACE_MANY, bids
+from tests.api.test_deactivated_users import ended, subscribed
 from tests.api.test_heartbeat_and_rates import HEARTBEAT, open_orders, until_no_open_orders
 from tests.api.test_private_feeds import MY_FILLS
 from tests.api.wsclient import live_client
@@ -127,3 +128,17 @@ async def test_the_order_rate_is_shared_by_two_workers(workers: Workers) -> None
         limited = await api.error_code(ops.PLACE_ORDER, ops.limit(market, "BUY", 1, 36), alice)
         assert limited == "RATE_LIMITED"
     assert await open_orders(one, alice) == 6
+
+
+async def test_a_key_revoked_on_one_worker_ends_its_subscriptions_on_the_other(
+    workers: Workers,
+) -> None:
+    one, _ = workers.apis
+    _, alice = await one.user("alice")
+    market = await ops.create_market(one, alice, "ORDER_BOOK")
+    created = await create_key(one, alice, "READ")
+    key = f"Key {created['secret']}"
+    async with live_client(workers.servers[1].ws_url, authorization=key) as ws:
+        await subscribed(ws, market["id"])
+        await one.data(REVOKE, {"id": created["apiKey"]["id"]}, alice)
+        assert await ended(ws, {"p", "o"}) == {"p": ["UNAUTHENTICATED"], "o": ["UNAUTHENTICATED"]}
