@@ -13,7 +13,7 @@ from domain.markets import current_prices
 from domain.services import amm, complete_sets
 from domain.services.books import book_changed, book_of
 from schema.context import Info
-from schema.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from schema.enums import LmsrSide, OrderSide, OrderStatus, OrderType, TimeInForce
 from schema.types.markets import Market, Outcome, outcomes_of
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -40,6 +40,11 @@ class Trade:
     executed_at: datetime
     market_id: strawberry.Private[str]
     outcome_id: strawberry.Private[str]
+    lmsr_side: LmsrSide | None = strawberry.field(
+        default=None,
+        description="LMSR trades: what the taker did with `outcome` (BUY_NO: bought one share "
+        "of every other outcome per share); null for order-book trades.",
+    )
     sequence: int | None = strawberry.field(
         default=None,
         description="marketTrades only (null elsewhere): increases by one per trade of this "
@@ -59,6 +64,7 @@ class Trade:
             executed_at=trade.executed_at,
             market_id=trade.market_id,
             outcome_id=trade.outcome_id,
+            lmsr_side=LmsrSide(trade.lmsr_side.value) if trade.lmsr_side else None,
             sequence=sequence,
         )
 

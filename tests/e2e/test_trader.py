@@ -185,13 +185,16 @@ async def test_recent_trades_show_the_past_on_load_with_the_takers_side(
     _, alice = await api.user("alice")
     market_id = await lmsr_market(api, alice)
     await buy_yes(api, alice, market_id, 12)
+    no = {"marketId": market_id, "side": "BUY_NO", "amountType": "SHARES", "amount": 7}
+    await api.data(LMSR_TRADE, {"i": no}, alice)
     page = await (await new_context()).new_page()
     await page.goto(f"{server.url}/#/market/{market_id}")
     trades = page.get_by_test_id("recent-trades")
     await expect(trades.get_by_role("columnheader", name="Taker side")).to_be_visible()
-    await expect(trades.locator("tbody tr")).to_have_count(1)
-    await expect(trades.locator("tbody tr")).to_contain_text("Buy")
-    await expect(trades.locator("tbody tr")).to_contain_text("12")
+    rows = trades.locator("tbody tr")
+    await expect(rows).to_have_count(2)
+    cells = [await rows.nth(i).locator("td").all_inner_texts() for i in range(2)]
+    assert [c[1:3] + c[4:] for c in cells] == [["No", "Buy", "7"], ["Yes", "Buy", "12"]]
     await expect(page.get_by_text("No trades yet")).to_be_hidden()
 
 

@@ -111,3 +111,19 @@ export const STATUS_LABEL = {
 };
 
 export const TYPE_LABEL = { LMSR: "Market maker", ORDER_BOOK: "Order book" };
+
+/**
+ * What a trade's taker did, in words: { side: "Buy" | "Sell", what: outcome words }.
+ * An LMSR NO trade of outcome i is shares of every other outcome: on a binary
+ * market that is the other outcome ("No"), otherwise "No · <name>".
+ */
+export function tradeWords(trade, outcomes) {
+  const side = trade.takerSide === "BUY" ? "Buy" : "Sell";
+  const no = trade.lmsrSide === "BUY_NO" || trade.lmsrSide === "SELL_NO";
+  if (!no) return { side, what: trade.outcome.name };
+  if (outcomes && outcomes.length === 2) {
+    const other = outcomes.find((o) => o.id !== trade.outcome.id);
+    return { side, what: other ? other.name : `No · ${trade.outcome.name}` };
+  }
+  return { side, what: `No · ${trade.outcome.name}` };
+}

@@ -4,7 +4,7 @@
 import { USER_FIELDS } from "./api.js";
 
 const OUTCOME = `id name index price sharesOutstanding`;
-const TRADE = `id priceCents quantity isAmmTrade takerSide executedAt outcome { id name }`;
+const TRADE = `id priceCents quantity isAmmTrade takerSide lmsrSide executedAt outcome { id name index }`;
 const RECENT_TRADES = 20;
 
 export const MARKET_CARD = `
@@ -92,7 +92,7 @@ export const MY_TRADES = `
 query Trades($marketId: ID, $first: Int, $after: String) {
   myTrades(marketId: $marketId, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { ${TRADE} market { id title } } }
+    edges { node { ${TRADE} market { id title outcomes { id name } } } }
   }
 }`;
 

@@ -12,7 +12,7 @@ import {
 import { subscribe } from "../runtime.js";
 import { PriceChart, PALETTE } from "../chart.js";
 import {
-  money, moneyShort, moneySigned, percent, dateTime, relative, time, count, priceCents,
+  money, moneyShort, moneySigned, percent, dateTime, relative, time, count, priceCents, tradeWords,
 } from "../format.js";
 import { errorBox, showError, statusBadge, typeBadge, loading, busy, announce } from "../ui.js";
 import { lmsrTicket, bookTicket, completeSets, segmented } from "./ticket.js";
@@ -330,10 +330,11 @@ function tradesPanel(market, cleanups) {
     body);
   function row(t, fresh) {
     const today = new Date(t.executedAt).toDateString() === new Date().toDateString();
+    const words = tradeWords(t, market.outcomes);
     return h("tr", { class: fresh ? "fresh" : "" },
       h("td", { class: "when", title: dateTime(t.executedAt) }, today ? time(t.executedAt) : dateTime(t.executedAt)),
-      h("td", {}, t.outcome.name),
-      h("td", { class: t.takerSide === "BUY" ? "up" : "down" }, t.takerSide === "BUY" ? "Buy" : "Sell"),
+      h("td", {}, words.what),
+      h("td", { class: t.takerSide === "BUY" ? "up" : "down" }, words.side),
       h("td", { class: "num" }, `${t.priceCents}¢`), h("td", { class: "num" }, count(t.quantity)));
   }
   function add(t, fresh) {

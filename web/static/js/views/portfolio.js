@@ -7,7 +7,7 @@ import { gql, refreshMe } from "../api.js";
 import { session, onSessionChange } from "../session.js";
 import { MY_POSITIONS, MY_OPEN_ORDERS, MY_ORDERS, MY_TRADES, SUB_MY_ORDERS, CANCEL_ALL_ORDERS } from "../queries.js";
 import { subscribe } from "../runtime.js";
-import { money, moneySigned, count, dateTime } from "../format.js";
+import { money, moneySigned, count, dateTime, tradeWords } from "../format.js";
 import { errorBox, showError, loading, section, announce, busy, confirmDialog } from "../ui.js";
 import { positionTable, openOrdersTable } from "./market.js";
 import { withMarks } from "../marks.js";
@@ -206,8 +206,8 @@ function tradeRows(t) {
   return h("tr", {},
     h("td", { class: "when" }, dateTime(t.executedAt)),
     h("td", {}, h("a", { href: `#/market/${t.market.id}` }, t.market.title)),
-    h("td", {}, h("span", { class: t.takerSide === "BUY" ? "up" : "down" }, t.takerSide === "BUY" ? "Buy " : "Sell "),
-      t.outcome.name, t.isAmmTrade ? h("span", { class: "muted small" }, " (market maker)") : null),
+    h("td", {}, h("span", { class: t.takerSide === "BUY" ? "up" : "down" }, `${tradeWords(t, t.market.outcomes).side} `),
+      tradeWords(t, t.market.outcomes).what, t.isAmmTrade ? h("span", { class: "muted small" }, " (market maker)") : null),
     h("td", { class: "num" }, `${t.priceCents}¢`),
     h("td", { class: "num" }, count(t.quantity)));
 }
