@@ -118,8 +118,11 @@ class ReadModel(Protocol):
 
     async def resting_orders(self, market_id: str, outcome_id: str) -> list[Order]: ...
 
-    async def positions(self, user_id: str, market_id: str | None) -> list[Position]:
-        """The user's positions with shares held, oldest market first."""
+    async def positions(
+        self, user_id: str, market_id: str | None, *, closed: bool = False
+    ) -> list[Position]:
+        """The user's positions with shares held, oldest market first; with ``closed``
+        also those holding none whose sales realized a profit or loss."""
         ...
 
     async def price_history(self, market_id: str, since: datetime | None) -> list[PricePoint]:

@@ -123,11 +123,15 @@ class InMemoryReadModel:
         ]
         return sorted((copy.copy(o) for o in rows), key=lambda o: o.sequence)
 
-    async def positions(self, user_id: str, market_id: str | None) -> list[Position]:
+    async def positions(
+        self, user_id: str, market_id: str | None, *, closed: bool = False
+    ) -> list[Position]:
         return [
             copy.copy(p)
             for p in self._store.state.positions.values()
-            if p.user_id == user_id and p.shares and market_id in (None, p.market_id)
+            if p.user_id == user_id
+            and (p.shares or (closed and p.realized_pnl_cents))
+            and market_id in (None, p.market_id)
         ]
 
     async def price_history(self, market_id: str, since: datetime | None) -> list[PricePoint]:

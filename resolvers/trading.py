@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain import model
@@ -46,9 +48,18 @@ async def order_book(
     return OrderBook.from_domain(outcome, resting, book_depth(depth))
 
 
-async def my_positions(info: Info, market_id: strawberry.ID | None = None) -> list[Position]:
+async def my_positions(
+    info: Info,
+    market_id: strawberry.ID | None = None,
+    include_closed: Annotated[
+        bool | None,
+        strawberry.argument(
+            description="Also positions holding no shares whose sales realized P&L."
+        ),
+    ] = False,
+) -> list[Position]:
     actor = await info.context.require_principal()
-    held = await info.context.reads.positions(actor.user_id, market_id)
+    held = await info.context.reads.positions(actor.user_id, market_id, closed=bool(include_closed))
     markets = await info.context.loaders.markets.load_many([p.market_id for p in held])
     return [Position.from_domain(p, m) for p, m in zip(held, markets, strict=True) if m]
 

@@ -260,9 +260,12 @@ class TortoiseReadModel:
         rows = await self._fetch(_RESTING_IN_BOOK, (market_id, outcome_id))
         return [ORDERS.from_row(self._timestamps, row) for row in rows]
 
-    async def positions(self, user_id: str, market_id: str | None) -> list[Position]:
+    async def positions(
+        self, user_id: str, market_id: str | None, *, closed: bool = False
+    ) -> list[Position]:
         async def query(db: BaseDBAsyncClient) -> list[Position]:
-            matching = PositionRecord.filter(user_id=user_id, shares__gt=0)
+            held = Q(shares__gt=0) | Q(realized_pnl_cents__not=0) if closed else Q(shares__gt=0)
+            matching = PositionRecord.filter(held, user_id=user_id)
             if market_id is not None:
                 matching = matching.filter(market_id=market_id)
             return await _entities(db, matching.order_by("id"), POSITIONS)

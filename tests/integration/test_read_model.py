@@ -18,7 +18,7 @@ from domain.model import (
     Side,
 )
 from domain.queries import Cursor, MarketQuery, MarketSort
-from domain.services import amm, complete_sets, markets, orders
+from domain.services import amm, complete_sets, markets, orders, resolution
 from domain.services.amm import LmsrOrder
 from domain.services.orders import PlaceOrder
 from persistence.tortoise.database import Database
@@ -176,3 +176,31 @@ async def test_markets_closing_soon_page_in_closing_order(
             break
         cursor = Cursor(page.items[-1].closes_at, page.items[-1].id)
     assert seen == expected
+
+
+async def test_settlements_page_and_closed_positions(harness: Harness, database: Database) -> None:
+    reads = TortoiseReadModel(database)
+    alice, bob = await harness.user("alice"), await harness.user("bob")
+    market = await harness.market(alice)
+    buy = LmsrOrder(market.id, LmsrSide.BUY_YES, AmountType.SHARES, 10)
+    await amm.trade(harness.ctx, bob.id, buy)
+    await amm.trade(
+        harness.ctx, bob.id, LmsrOrder(market.id, LmsrSide.BUY_NO, AmountType.SHARES, 4)
+    )
+    sell = LmsrOrder(market.id, LmsrSide.SELL_NO, AmountType.SHARES, 4)
+    await amm.trade(harness.ctx, bob.id, sell)
+    assert [p.outcome_id for p in await reads.positions(bob.id, None)] == [market.outcomes[0].id]
+    closed = await reads.positions(bob.id, None, closed=True)
+    assert sorted(p.shares for p in closed) == [0, 10]
+    assert [p.realized_pnl_cents != 0 for p in closed if p.shares == 0] == [True]
+    await resolution.resolve_market(harness.ctx, alice.id, market.id, market.outcomes[0].id)
+    page = await reads.settlements_page(bob.id, 10, None)
+    assert (page.total_count, page.has_next_page) == (1, False)
+    settled = page.items[0]
+    assert (settled.shares, settled.payout_cents, settled.outcome_id) == (
+        10,
+        1000,
+        market.outcomes[0].id,
+    )
+    after = await reads.settlements_page(bob.id, 10, Cursor(settled.settled_at, settled.id))
+    assert after.items == []
