@@ -108,6 +108,8 @@ export const STATUS_LABEL = {
   CLOSED: "Closed",
   RESOLVED: "Resolved",
   VOIDED: "Voided",
+  RESOLUTION_PROPOSED: "Resolution proposed",
+  DISPUTED: "Disputed",
 };
 
 export const TYPE_LABEL = { LMSR: "Market maker", ORDER_BOOK: "Order book" };

@@ -17,6 +17,8 @@ const MARKET_FULL = `
   ${MARKET_CARD}
   description liquidityParameter resolutionSource resolvedAt
   creator { id username }
+  payouts { cents outcome { id name } } scalar { lower upper unit } resolutionValue
+  disputeWindowSeconds disputeWindowEndsAt disputeReason
 `;
 
 export const MARKETS = `
@@ -71,7 +73,9 @@ const POSITION = `
 export const ME = `query Me { me { ${USER_FIELDS} } }`;
 
 export const MY_POSITIONS = `
-query Positions($marketId: ID) { myPositions(marketId: $marketId) { ${POSITION} } }`;
+query Positions($marketId: ID, $includeClosed: Boolean) {
+  myPositions(marketId: $marketId, includeClosed: $includeClosed) { ${POSITION} }
+}`;
 
 export const MY_OPEN_ORDERS = `
 query OpenOrders($marketId: ID) {
@@ -147,7 +151,7 @@ export const CLOSE = LIFECYCLE("closeMarket");
 export const RESOLVE = `
 mutation Resolve($id: ID!, $winningOutcomeId: ID!) {
   resolveMarket(id: $id, winningOutcomeId: $winningOutcomeId) {
-    totalPayoutCents winnersCount refundedCents
+    totalPayoutCents winnersCount refundedCents market { id status }
   }
 }`;
 
@@ -190,4 +194,29 @@ mutation CancelAll($marketId: ID) { cancelAllOrders(marketId: $marketId) { id } 
 export const AMEND_ORDER = `
 mutation Amend($id: ID!, $priceCents: Int, $quantity: Int) {
   amendOrder(id: $id, priceCents: $priceCents, quantity: $quantity) { ${ORDER} }
+}`;
+
+/* Resolution a real event needs: scalar values, proposals, disputes, settlements. */
+const RESOLUTION_RESULT = `totalPayoutCents winnersCount refundedCents market { id status }`;
+
+export const RESOLVE_SCALAR = `
+mutation ResolveScalar($id: ID!, $value: Float!) {
+  resolveScalarMarket(id: $id, value: $value) { ${RESOLUTION_RESULT} }
+}`;
+
+export const UNRESOLVE = LIFECYCLE("unresolveMarket");
+
+export const DISPUTE = `
+mutation Dispute($id: ID!, $reason: String!) { disputeResolution(id: $id, reason: $reason) { id status } }`;
+
+export const MY_SETTLEMENTS = `
+query Settlements($first: Int, $after: String) {
+  mySettlements(first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node {
+      shares payoutCents costBasisCents realizedPnlCents settledAt
+      market { id title status } outcome { id name }
+    } }
+  }
 }`;

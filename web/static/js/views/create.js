@@ -9,6 +9,7 @@ import { money, localInputValue } from "../format.js";
 import { errorBox, busy, clearError, showError } from "../ui.js";
 import { LIMITS, refuse } from "../checks.js";
 import { segmented } from "./ticket.js";
+import { createExtras } from "./resolution.js";
 
 const MAX_OUTCOMES = 10;
 
@@ -105,6 +106,8 @@ export function createView(container) {
     update();
   });
   for (const name of ["Yes", "No"]) outcomesList.appendChild(outcomeRow(name));
+  const outcomesSet = h("fieldset", {}, h("legend", {}, "Outcomes"), outcomesList, addOutcome, errors.outcomes);
+  const extras = createExtras((scalar) => { outcomesSet.hidden = scalar; update(); });
 
   function names() {
     return [...outcomesList.querySelectorAll("input")].map((i) => i.value.trim());
@@ -114,7 +117,7 @@ export function createView(container) {
     const length = title.value.trim().length;
     titleCount.textContent = `${length}/${LIMITS.titleMax}`;
     titleCount.classList.toggle("over", length > LIMITS.titleMax);
-    const n = names().length;
+    const n = outcomesSet.hidden ? 2 : names().length;
     bField.wrap.hidden = type !== "LMSR";
     subsidy.hidden = type !== "LMSR";
     addOutcome.hidden = n >= MAX_OUTCOMES;
@@ -136,7 +139,7 @@ export function createView(container) {
     field("Description (optional)", description).wrap,
     h("fieldset", {}, h("legend", {}, "Mechanism"), typePicker.el,
       h("p", { class: "hint" }, "A market maker always quotes a price; an order book matches traders' limit orders.")),
-    h("fieldset", {}, h("legend", {}, "Outcomes"), outcomesList, addOutcome, errors.outcomes),
+    extras.el, outcomesSet,
     bField.wrap, errors.b, subsidy,
     h("div", { class: "grid-2" },
       h("div", {}, field("Taker fee (%)", fee, "0–10%.").wrap, errors.fee),
@@ -162,6 +165,7 @@ export function createView(container) {
         feeBps,
         resolutionSource: source.value.trim(),
         closesAt: when.toISOString(),
+        ...extras.input(),
       };
       if (type === "LMSR") input.liquidityParameter = Number(b.value);
       const data = await gql(CREATE_MARKET, { input });

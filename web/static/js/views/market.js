@@ -18,6 +18,7 @@ import { errorBox, showError, statusBadge, typeBadge, loading, busy, announce } 
 import { lmsrTicket, bookTicket, completeSets, segmented } from "./ticket.js";
 import { withMarks } from "../marks.js";
 import { managePanel } from "./manage.js";
+import * as resolution from "./resolution.js";
 
 const RANGES = [
   ["1H", "Past hour", "1m", 60],
@@ -210,6 +211,8 @@ function outcomeList(market, onChoose) {
 }
 
 function resolutionBanner(market) {
+  const other = resolution.resolutionBanner(market, () => rerender());
+  if (other) return other;
   if (market.status === "RESOLVED") {
     const winner = market.winningOutcome ? market.winningOutcome.name : "—";
     return h("div", { class: "banner resolved", role: "status", "data-testid": "resolution" },
@@ -237,6 +240,7 @@ function aboutPanel(market) {
       ? `Automated market maker (LMSR, b = ${market.liquidityParameter})` : "Order book (limit orders, price-time priority)"],
     ["Taker fee", `${(market.feeBps / 100).toFixed(2)}%`],
     ["Resolution source", market.resolutionSource || "—"],
+    ...resolution.aboutRows(market),
   ];
   return h("section", { class: "panel", "aria-labelledby": "about-title" },
     h("h2", { id: "about-title" }, "About"),

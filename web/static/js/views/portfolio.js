@@ -12,6 +12,7 @@ import { errorBox, showError, loading, section, announce, busy, confirmDialog } 
 import { positionTable, openOrdersTable } from "./market.js";
 import { withMarks } from "../marks.js";
 import { subsidyCents } from "./create.js";
+import { loadSettlements } from "./resolution.js";
 
 /** LMSR markets I created that are not settled: their funding (the subsidy) is locked. */
 const MY_FUNDING = `
@@ -22,11 +23,9 @@ query Funding {
 }
 fragment F on Market { id marketType liquidityParameter outcomes { id } creator { id } }`;
 
-/** Realized P&L at settlement (PRODUCT.md section 12, Query.mySettlements); what sales
- *  realized is per held position (Position.realizedPnlCents, the positions table). Where the
- *  server does not serve settlements, the figure is left out rather than shown as zero. */
-const MY_SETTLEMENTS = `
-query Settlements { mySettlements(first: 100) { totalCount edges { node { realizedPnlCents } } } }`;
+// Realized P&L at settlement: the settlements list (views/resolution.js, mySettlements);
+// from sales: Position.realizedPnlCents over myPositions(includeClosed: true).
+
 
 export function portfolioView(container) {
   const cleanups = [];
@@ -43,10 +42,12 @@ export function portfolioView(container) {
   const openOrders = h("div", {}, loading());
   const history = h("div", {}, loading());
   const trades = h("div", {}, loading());
+  const settlements = h("div", {}, loading());
   mount(container,
     h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Portfolio")),
     summary,
     section("Positions", positions),
+    section("Settlements", settlements),
     section("Open orders", openOrders),
     section("Order history", history),
     section("Trades", trades));
@@ -54,7 +55,8 @@ export function portfolioView(container) {
   let positionData = [];
   let fundingCents = null;
   let fundedMarkets = 0;
-  let realized = null; // { cents, count, partial } once settlements are served
+  let sales = 0; // what sales realized (Position.realizedPnlCents, closed positions too)
+  let realized = null; // { cents, count, partial } of settlements, once loaded
   function renderSummary() {
     const user = session.user;
     if (!user) return;
@@ -73,6 +75,8 @@ export function portfolioView(container) {
       stat("Unrealized P&L", moneySigned(pnl), "pnl", tone(pnl)),
       realized ? stat("Realized P&L at settlement", moneySigned(realized.cents), "realized", tone(realized.cents),
         `${count(realized.count)} settled position${realized.count === 1 ? "" : "s"}${realized.partial ? " (latest 100)" : ""}`) : null,
+      stat("Realized P&L from sales", moneySigned(sales), "realized-sales", tone(sales),
+        "Proceeds minus average cost, positions sold out included"),
       stat("Bonus credit", money(user.bonusBalanceCents), "bonus", "", "Spendable on trades; not in the value"),
       fundingCents ? stat("Market-maker funding", money(fundingCents), "funding", "",
         `Locked in ${count(fundedMarkets)} LMSR market${fundedMarkets === 1 ? "" : "s"} you created; the rest comes back at resolution`) : null);
@@ -81,7 +85,9 @@ export function portfolioView(container) {
 
   async function loadPositions() {
     try {
-      const held = (await gql(MY_POSITIONS)).myPositions.filter((p) => p.shares > 0 || p.reservedShares > 0);
+      const all = (await gql(MY_POSITIONS, { includeClosed: true })).myPositions;
+      sales = all.reduce((sum, p) => sum + p.realizedPnlCents, 0);
+      const held = all.filter((p) => p.shares > 0 || p.reservedShares > 0);
       positionData = await withMarks(held);
       positionData.sort((a, b) => a.market.title.localeCompare(b.market.title) || a.outcome.index - b.outcome.index);
       mount(positions, positionData.length ? positionTable(positionData, true)
@@ -104,11 +110,12 @@ export function portfolioView(container) {
   }
   async function loadRealized() {
     try {
-      const page = (await gql(MY_SETTLEMENTS)).mySettlements;
-      const cents = page.edges.reduce((sum, e) => sum + e.node.realizedPnlCents, 0);
-      realized = { cents, count: page.totalCount, partial: page.totalCount > page.edges.length };
+      realized = await loadSettlements(settlements);
       renderSummary();
-    } catch { realized = null; /* not served (yet): no figure rather than a wrong one */ }
+    } catch (err) {
+      realized = null; // no figure rather than a wrong one
+      fail(settlements, err);
+    }
   }
   async function loadOpenOrders() {
     try {
