@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from domain.ports import SharedCounters
@@ -47,16 +48,12 @@ async def run_sweeper(
     A failing sweep is logged and retried at the next tick: one bad market must
     not stop the others from closing.
     """
-    while True:
-        try:
-            sweep = await sweep_once(ctx, counters)
-            if sweep != Sweep(0, 0, 0):
-                log.info("swept: %s", sweep)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("sweep failed; retrying in %s s", interval)
-        await asyncio.sleep(interval)
+
+    async def sweep() -> str | None:
+        swept = await sweep_once(ctx, counters)
+        return None if swept == Sweep(0, 0, 0) else f"swept: {swept}"
+
+    await _every(interval, "sweep", sweep)
 
 
 HEARTBEAT_CHECK_SECONDS = 1.0
@@ -69,13 +66,24 @@ async def run_heartbeat_watch(
     """Cancel the open orders of users whose heartbeat lapsed, every ``interval`` seconds.
 
     Every worker runs one; each lapse is claimed by exactly one of them."""
+
+    async def watch() -> str | None:
+        lapsed = await heartbeats.cancel_lapsed(ctx, counters)
+        return f"heartbeats lapsed: open orders of {lapsed} user(s) cancelled" if lapsed else None
+
+    await _every(interval, "heartbeat watch", watch)
+
+
+async def _every(interval: float, name: str, tick: Callable[[], Awaitable[str | None]]) -> None:
+    """Run ``tick`` every ``interval`` seconds until cancelled, logging what it reports;
+    a failing tick is logged and retried at the next one."""
     while True:
         try:
-            lapsed = await heartbeats.cancel_lapsed(ctx, counters)
-            if lapsed:
-                log.info("heartbeats lapsed: open orders of %d user(s) cancelled", lapsed)
+            report = await tick()
+            if report:
+                log.info("%s", report)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("heartbeat watch failed; retrying in %s s", interval)
+            log.exception("%s failed; retrying in %s s", name, interval)
         await asyncio.sleep(interval)

@@ -195,10 +195,7 @@ class TortoiseReadModel:
                 matching = matching.filter(status=status.value)
             if market_id is not None:
                 matching = matching.filter(market_id=market_id)
-            total = await matching.using_db(db).count()
-            newest = matching.filter(_before(after, "created_at")).order_by("-created_at", "-id")
-            orders = await _entities(db, newest.limit(first + 1), ORDERS)
-            return Page(orders[:first], len(orders) > first, total)
+            return await _newest_page(db, matching, ORDERS, "created_at", first, after)
 
         return await self._run(query)
 
@@ -209,10 +206,7 @@ class TortoiseReadModel:
             matching = TradeRecord.filter(Q(taker_user_id=user_id) | Q(maker_user_id=user_id))
             if market_id is not None:
                 matching = matching.filter(market_id=market_id)
-            total = await matching.using_db(db).count()
-            newest = matching.filter(_before(after, "executed_at")).order_by("-executed_at", "-id")
-            trades = await _entities(db, newest.limit(first + 1), TRADES)
-            return Page(trades[:first], len(trades) > first, total)
+            return await _newest_page(db, matching, TRADES, "executed_at", first, after)
 
         return await self._run(query)
 
@@ -221,10 +215,7 @@ class TortoiseReadModel:
     ) -> Page[SettledPosition]:
         async def query(db: BaseDBAsyncClient) -> Page[SettledPosition]:
             matching = SettlementRecord.filter(user_id=user_id)
-            total = await matching.using_db(db).count()
-            newest = matching.filter(_before(after, "settled_at")).order_by("-settled_at", "-id")
-            settled = await _entities(db, newest.limit(first + 1), SETTLEMENTS)
-            return Page(settled[:first], len(settled) > first, total)
+            return await _newest_page(db, matching, SETTLEMENTS, "settled_at", first, after)
 
         return await self._run(query)
 
@@ -288,6 +279,21 @@ class TortoiseReadModel:
     async def api_keys(self, user_id: str) -> list[ApiKey]:
         rows = await self._fetch(keys.FOR_USER, (user_id,))
         return [keys.key_from_row(self._timestamps, row) for row in rows]
+
+
+async def _newest_page(
+    db: BaseDBAsyncClient,
+    matching: QuerySet[Any],
+    table: Table[E],
+    column: str,
+    first: int,
+    after: Cursor | None,
+) -> Page[E]:
+    """A keyset page of ``matching``, newest ``column`` first (ties by id), after ``after``."""
+    total = await matching.using_db(db).count()
+    newest = matching.filter(_before(after, column)).order_by(f"-{column}", "-id")
+    items = await _entities(db, newest.limit(first + 1), table)
+    return Page(items[:first], len(items) > first, total)
 
 
 async def _entities(db: BaseDBAsyncClient, query: QuerySet[Any], table: Table[E]) -> list[E]:
