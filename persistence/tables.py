@@ -27,6 +27,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, Protocol, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from domain.keys import ApiKey, scopes_from_text, scopes_text
 from domain.ledger import AccountId, LedgerEntry
 from domain.model import (
     Market,
@@ -87,19 +88,24 @@ class Table(Generic[E]):
         renamed: Mapping[str, str] | None = None,
         excluded: frozenset[str] = frozenset(),
         derived: Mapping[str, Callable[[E], object]] | None = None,
+        stored_as: Mapping[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] | None = None,
     ) -> None:
         """``renamed`` maps a field to its column; ``excluded`` fields are stored
         elsewhere (a market's outcomes); ``derived`` columns are computed from the
-        entity on insert (a casefolded username)."""
+        entity on insert (a casefolded username); ``stored_as`` gives a field whose
+        type has no stored form of its own its (read, write) functions."""
         self.entity, self.name, self.key = entity, name, key
-        renamed = renamed or {}
+        renamed, stored_as = renamed or {}, stored_as or {}
         hints = get_type_hints(entity)
         self.columns = tuple(
-            _column(f.name, renamed.get(f.name, f.name), f.name in mutable, hints[f.name])
+            _stored_as(f.name, renamed.get(f.name, f.name), f.name in mutable)
+            if f.name in stored_as
+            else _column(f.name, renamed.get(f.name, f.name), f.name in mutable, hints[f.name])
             for f in dataclasses.fields(entity)  # type: ignore[arg-type]
             if f.name not in excluded
         )
-        unknown = (mutable | frozenset(renamed) | excluded) - {f.name for f in self.fields_of()}
+        named = mutable | frozenset(renamed) | excluded | frozenset(stored_as)
+        unknown = named - {f.name for f in self.fields_of()}
         if unknown:
             raise TypeError(f"{entity.__name__} has no fields {sorted(unknown)}")
         self.derived = dict(derived or {})
@@ -107,6 +113,8 @@ class Table(Generic[E]):
         self.fixed_columns = tuple(c for c in self.columns if not c.mutable)
         names = {"E": entity, "_floats": _floats, "_json": _json}
         names.update(_types_of(hints))
+        for field, (read, write) in stored_as.items():
+            names[f"_read_{field}"], names[f"_write_{field}"] = read, write
         self.from_row: Callable[..., E] = _compile(
             "from_row",
             "sql, row, at=0, **extra",
@@ -176,6 +184,11 @@ class Table(Generic[E]):
                 f"{self.entity.__name__} {getattr(entity, self.key[0])}: {', '.join(changed)}"
                 " cannot change once stored"
             )
+
+
+def _stored_as(field: str, name: str, mutable: bool) -> Column:
+    """A column read and written by the functions the table's ``stored_as`` names."""
+    return Column(field, name, mutable, f"_read_{field}({{v}})", f"_write_{field}({{x}})")
 
 
 def _column(field: str, name: str, mutable: bool, hint: Any) -> Column:
@@ -334,6 +347,12 @@ TRADES = Table(Trade, "trades")
 LEDGER_ENTRIES = Table(LedgerEntry, "ledger_entries")
 PRICE_POINTS = Table(PricePoint, "price_points", key=("market_id", "at"))
 SETTLEMENTS = Table(SettledPosition, "settlements")
+API_KEYS = Table(
+    ApiKey,
+    "api_keys",
+    mutable=frozenset({"last_used_at", "revoked_at"}),
+    stored_as={"scopes": (scopes_from_text, scopes_text)},
+)
 
 TABLES: tuple[Table[Any], ...] = (
     USERS,
@@ -345,4 +364,5 @@ TABLES: tuple[Table[Any], ...] = (
     LEDGER_ENTRIES,
     PRICE_POINTS,
     SETTLEMENTS,
+    API_KEYS,
 )

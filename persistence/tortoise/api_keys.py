@@ -1,40 +1,34 @@
-"""API keys on Tortoise: the ``api_keys`` table, described once here.
-
-``KEY_COLUMNS`` is the select list :func:`key_from_row` reads by position and
-the insert list :func:`key_values` fills, in the same order.
-"""
+"""API keys on Tortoise: the ``api_keys`` table as ``persistence.tables.API_KEYS``
+describes it (its select list, row function and insert)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domain.keys import ApiKey, KeyHolder, scopes_from_text, scopes_text
+from domain.keys import ApiKey, KeyHolder
+from persistence.tables import API_KEYS
 from persistence.tortoise.errors import translate_errors
 from persistence.tortoise.sql import (
-    Params,
     Row,
     Statement,
     Timestamps,
-    optional_timestamp,
-    placeholders,
 )
 
 if TYPE_CHECKING:
     from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
 
-KEY_COLUMNS = "id, user_id, name, prefix, digest, scopes, created_at, last_used_at, revoked_at"
-_COLUMN_COUNT = len(KEY_COLUMNS.split(","))
-_KEYS = ", ".join(f"k.{column.strip()}" for column in KEY_COLUMNS.split(","))
+KEY_COLUMNS = API_KEYS.select()
+_COLUMN_COUNT = len(API_KEYS.columns)
 
-INSERT = Statement(f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES ({placeholders(1, 9)})")
+INSERT = Statement(API_KEYS.insert)
 GET = Statement(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1")
 FOR_USER = Statement(
     f"SELECT {KEY_COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at DESC, id DESC"
 )
 HOLDER = Statement(
-    f"SELECT {_KEYS}, u.is_active, u.is_admin FROM api_keys k JOIN users u ON u.id = k.user_id"
-    " WHERE k.digest = $1"
+    f"SELECT {API_KEYS.select('k')}, u.is_active, u.is_admin"
+    " FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.digest = $1"
 )
 _REVOKE = Statement("UPDATE api_keys SET revoked_at = $2 WHERE id = $1")
 _COUNT_ACTIVE = Statement("SELECT COUNT(*) FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL")
@@ -42,20 +36,7 @@ _MARK_USED = Statement(
     "UPDATE api_keys SET last_used_at = $2"
     " WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)"
 )
-
-
-def key_from_row(sql: Timestamps, row: Row) -> ApiKey:
-    return ApiKey(
-        id=row[0],
-        user_id=row[1],
-        name=row[2],
-        prefix=row[3],
-        digest=row[4],
-        scopes=scopes_from_text(row[5]),
-        created_at=sql.timestamp(row[6]),
-        last_used_at=optional_timestamp(sql, row[7]),
-        revoked_at=optional_timestamp(sql, row[8]),
-    )
+key_from_row = API_KEYS.from_row
 
 
 def holder_from_row(sql: Timestamps, row: Row) -> KeyHolder:
@@ -63,20 +44,6 @@ def holder_from_row(sql: Timestamps, row: Row) -> KeyHolder:
         key_from_row(sql, row),
         user_is_active=bool(row[_COLUMN_COUNT]),
         user_is_admin=bool(row[_COLUMN_COUNT + 1]),
-    )
-
-
-def key_values(key: ApiKey) -> Params:
-    return (
-        key.id,
-        key.user_id,
-        key.name,
-        key.prefix,
-        key.digest,
-        scopes_text(key.scopes),
-        key.created_at,
-        key.last_used_at,
-        key.revoked_at,
     )
 
 
@@ -93,7 +60,7 @@ class TortoiseApiKeyRepository:
 
     @translate_errors
     async def add(self, key: ApiKey) -> None:
-        await self._uow.sql.execute(INSERT, key_values(key))
+        await self._uow.sql.execute(INSERT, API_KEYS.values(key))
 
     @translate_errors
     async def save(self, key: ApiKey) -> None:
