@@ -18,6 +18,8 @@ import logging
 from typing import Any
 
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from domain.errors import ERROR_CODES, DomainError
 
@@ -32,7 +34,17 @@ LIMIT_MESSAGES = (
 )
 # GraphQL Int is 32 bits: an amount beyond it is refused before any resolver runs.
 AMOUNT_MESSAGES = ("Int cannot represent non 32-bit signed integer value",)
-CLIENT_INPUT_ERRORS = (GraphQLError, ValueError, TypeError, OverflowError)
+# Strawberry's own refusals of a request (an operation type the transport does not carry,
+# e.g. a query over the legacy WebSocket protocol) are the client's, not bugs.
+CLIENT_INPUT_ERRORS = (
+    GraphQLError,
+    ValueError,
+    TypeError,
+    OverflowError,
+    InvalidOperationTypeError,
+    CannotGetOperationTypeError,
+    MissingQueryError,
+)
 
 
 def _with_code(error: GraphQLError, message: str, code: str, **extra: Any) -> GraphQLError:

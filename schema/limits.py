@@ -20,7 +20,7 @@ over it the document is refused with ``QUERY_TOO_COMPLEX``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from graphql import (
     ASTValidationRule,
@@ -30,6 +30,7 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
+    GraphQLSyntaxError,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -38,7 +39,9 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types.graphql import OperationType
 
+from schema.cost import MAX_COST, cost_error, refusal, selection_set_error
 from schema.strings import forbidden_variables_error
 
 MAX_SELECTIONS = 5_000
@@ -109,13 +112,20 @@ def bounded_rules(
 
 
 def parse_and_validate(
-    rules: Sequence[type[ASTValidationRule]], *, max_tokens: int, cache_size: int = 512
+    rules: Sequence[type[ASTValidationRule]],
+    *,
+    max_tokens: int,
+    max_cost: int = MAX_COST,
+    cache_size: int = 512,
 ) -> type[SchemaExtension]:
     """An extension: cached parsing (at most ``max_tokens``), cached validation with
     ``rules`` added (and whatever rules other extensions added, e.g. no introspection).
 
-    Errors are the ones Strawberry's own extensions give: a syntax error or a document
-    over the token limit fails parsing, a rule's error fails validation.
+    A syntax error fails parsing; a document over the token limit, a rule's error, and
+    the checks of ``schema.cost`` fail validation (so that every transport, WebSocket
+    included, answers them with an error message). Before the rules
+    run, a selection set too wide to validate cheaply and a document over ``max_cost``
+    are refused (``schema.cost``), with QUERY_TOO_COMPLEX.
     """
     extra = tuple(rules)
 
@@ -129,18 +139,37 @@ def parse_and_validate(
     def cached_validate(
         schema: GraphQLSchema, query: str, rules: tuple[type[ASTValidationRule], ...]
     ) -> list[GraphQLError]:
-        return validate_document(schema, cached_parse(query), rules)
+        document = cached_parse(query)
+        # Before the rules: the overlapping-fields rule grows with the square of the
+        # repeats in a selection set, compounded at each level of nesting.
+        refused = selection_set_error(document) or cost_error(schema, document, max_cost)
+        return [refused] if refused else validate_document(schema, document, rules)
 
     class ParseAndValidate(SchemaExtension):
+        refused: GraphQLError | None = None
+
         def on_parse(self) -> Iterator[None]:
             context = self.execution_context
             assert context.query is not None
-            context.graphql_document = cached_parse(context.query)
+            try:
+                context.graphql_document = cached_parse(context.query)
+            except GraphQLSyntaxError as error:
+                # Not raised from here: an exception out of this hook escapes Strawberry's
+                # error handling (over a WebSocket the operation ends in a bare complete).
+                if TOKEN_LIMIT in error.message:
+                    self.refused = refusal(error.message.removeprefix("Syntax Error: "))
+                    context.graphql_document = _stand_in(context.allowed_operations)
+                else:  # Strawberry parses it again (as cheaply) and reports the error
+                    context.parse_options = {**context.parse_options, "max_tokens": max_tokens}
             yield
 
         def on_validate(self) -> Iterator[None]:
             context = self.execution_context
             assert context.query is not None
+            if self.refused is not None:
+                context.pre_execution_errors = [self.refused]
+                yield
+                return
             # A copy: Strawberry's error handling may change the list it is given.
             errors = list(
                 cached_validate(
@@ -152,3 +181,17 @@ def parse_and_validate(
             yield
 
     return ParseAndValidate
+
+
+TOKEN_LIMIT = "Document contains more than"
+_STAND_INS = {
+    kind: parse(f"{kind.value} {{ __typename }}")
+    for kind in (OperationType.QUERY, OperationType.SUBSCRIPTION)
+}
+
+
+def _stand_in(allowed: Iterable[OperationType]) -> DocumentNode:
+    """A document of an operation type the transport allows, never run: it stands in for
+    one refused while parsing, so Strawberry reaches validation and reports the refusal."""
+    kind = OperationType.QUERY if OperationType.QUERY in allowed else OperationType.SUBSCRIPTION
+    return _STAND_INS[kind]

@@ -23,8 +23,9 @@ from strawberry.types.graphql import OperationType
 
 from domain.errors import BadUserInput
 from resolvers import accounts, api_keys, batches, live, markets, trading
+from schema.cost import MAX_COST
 from schema.errors import classify_all
-from schema.execution import LazyResolvers
+from schema.execution import LazyResolvers, time_limit
 from schema.limits import bounded_rules, parse_and_validate
 from schema.permissions import IsAdmin, IsAuthenticated
 from schema.scalars import SCALAR_OVERRIDES
@@ -277,6 +278,8 @@ def build_schema(
     max_depth: int = 10,
     max_aliases: int = 15,
     max_tokens: int = 2000,
+    max_cost: int = MAX_COST,
+    query_timeout_seconds: float = 10.0,
     introspection: bool = True,
     observers: tuple[type[SchemaExtension], ...] = (),
 ) -> strawberry.Schema:
@@ -292,7 +295,8 @@ def build_schema(
     ]
     extensions: list[type[SchemaExtension] | Any] = [
         *observers,
-        parse_and_validate(rules, max_tokens=max_tokens),
+        parse_and_validate(rules, max_tokens=max_tokens, max_cost=max_cost),
+        time_limit(query_timeout_seconds),
         LazyResolvers,
     ]
     if not introspection:

@@ -257,6 +257,8 @@ def create_app(
         max_depth=settings.limits.max_depth,
         max_aliases=settings.limits.max_aliases,
         max_tokens=settings.limits.max_tokens,
+        max_cost=settings.limits.max_cost,
+        query_timeout_seconds=settings.limits.query_timeout_seconds,
         introspection=settings.introspection,
         observers=(metrics.extension(),),
     )

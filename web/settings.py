@@ -78,6 +78,10 @@ class QueryLimits:
     max_aliases: int = 15
     max_tokens: int = 2000
     max_body_bytes: int = 100_000
+    max_cost: int = 10_000
+    """Estimated cost of a query (``schema.cost``): fields times the list sizes above them."""
+    query_timeout_seconds: int = 10
+    """A query still running after this many seconds fails (mutations run to the end)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +157,8 @@ class AppSettings:
                 max_aliases=_int(env, "MAX_ALIASES", 15),
                 max_tokens=_int(env, "MAX_TOKENS", 2000),
                 max_body_bytes=_int(env, "MAX_BODY_BYTES", 100_000),
+                max_cost=_int(env, "MAX_QUERY_COST", 10_000),
+                query_timeout_seconds=_int(env, "QUERY_TIMEOUT_SECONDS", 10),
             ),
             introspection=_bool(env, "INTROSPECTION", dev),
             graphiql=_bool(env, "GRAPHIQL", dev),

@@ -21,9 +21,9 @@ from tests.api.conftest import SECRET, LiveServer, free_port
 ROOT = Path(__file__).resolve().parents[2]
 BANNER = "Bellwether on http://127.0.0.1:{port} (GraphiQL at /graphql)"
 
-DEMO = """{ markets(first: 100) { edges { node {
+DEMO = """{ markets(first: 20) { edges { node {
   title status marketType volumeCents outcomes { id }
-  priceHistory(resolution: "1h", first: 500) { at }
+  priceHistory(resolution: "1h", first: 48) { at }
   recentTrades(first: 50) { id } } } } }"""
 
 
