@@ -96,6 +96,12 @@ class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
 
 
+class IdempotencyConflict(DomainError):
+    """A ``clientOrderId`` already used for an order that asked for something else."""
+
+    code = "IDEMPOTENCY_CONFLICT"
+
+
 class InvariantViolation(AssertionError):
     """A broken money invariant: a bug, never a client error. Fails loudly."""
 

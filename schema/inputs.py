@@ -125,7 +125,8 @@ class PlaceOrderInput:
     )
     client_order_id: str | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Idempotency key per user: a repeat returns the first order, does nothing.",
+        description="Idempotency key per user: a repeat asking for the same order returns "
+        "the first order and does nothing; one asking for another is IDEMPOTENCY_CONFLICT.",
     )
 
     def to_domain(self) -> PlaceOrder:

@@ -16,7 +16,13 @@ from domain.errors import DomainError, Forbidden, NotFound, OrderNotCancellable,
 from domain.model import Market, MarketStatus, Order, OrderStatus, User
 from domain.services.books import LoadedBooks, load_books
 from domain.services.context import ServiceContext
-from domain.services.orders import PlaceOrder, announce, first_with_client_id, place_in
+from domain.services.orders import (
+    PlaceOrder,
+    announce,
+    first_with_client_id,
+    place_in,
+    repeat_of,
+)
 from domain.services.work import Work
 
 MAX_PLACE_BATCH = 100
@@ -111,7 +117,7 @@ async def _place_one(
 ) -> Order:
     key = command.client_order_id
     if key is not None and key in by_client_id:  # a repeat within the batch
-        return by_client_id[key]
+        return repeat_of(by_client_id[key], command)
     market = batch.market(command.market_id)
     first = await first_with_client_id(batch.work, user, command)
     if first is not None:

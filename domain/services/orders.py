@@ -14,6 +14,7 @@ from domain import validation
 from domain.errors import (
     BadUserInput,
     Forbidden,
+    IdempotencyConflict,
     InsufficientBalance,
     InsufficientShares,
     NotFound,
@@ -59,13 +60,13 @@ def _validated(command: PlaceOrder, now: datetime) -> tuple[PlaceOrder, TimeInFo
         if command.price_cents is None:
             raise BadUserInput("a LIMIT order needs priceCents")
         validation.price_cents(command.price_cents)
-        tif = command.time_in_force or TimeInForce.GTC
+        tif = time_in_force(command)
     else:
         if command.price_cents is not None:
             raise BadUserInput("a MARKET order takes no priceCents")
         if command.post_only:
             raise BadUserInput("postOnly applies to LIMIT orders only")
-        tif = command.time_in_force or TimeInForce.IOC
+        tif = time_in_force(command)
         if tif not in (TimeInForce.IOC, TimeInForce.FOK):
             raise BadUserInput("a MARKET order is IOC or FOK")
     if tif is TimeInForce.GTD:
@@ -82,11 +83,50 @@ def _validated(command: PlaceOrder, now: datetime) -> tuple[PlaceOrder, TimeInFo
     return command, tif
 
 
+def time_in_force(command: PlaceOrder) -> TimeInForce:
+    """The command's time in force, or its order type's default (GTC for LIMIT, IOC for
+    MARKET)."""
+    default = TimeInForce.GTC if command.order_type is OrderType.LIMIT else TimeInForce.IOC
+    return command.time_in_force or default
+
+
+def repeat_of(first: Order, command: PlaceOrder) -> Order:
+    """``first``, the order placed earlier with the command's ``client_order_id``, if the
+    command asks for the same order (market, outcome, side, type, price, quantity, time
+    in force); IDEMPOTENCY_CONFLICT otherwise. ``expiresAt`` and ``postOnly`` are not
+    compared: a retry of a GTD order may arrive after its expiry."""
+    asked = (
+        command.market_id,
+        command.outcome_id,
+        command.side,
+        command.order_type,
+        command.price_cents,
+        command.quantity,
+        time_in_force(command),
+    )
+    placed = (
+        first.market_id,
+        first.outcome_id,
+        first.side,
+        first.order_type,
+        first.price_cents,
+        first.quantity,
+        first.time_in_force,
+    )
+    if asked != placed:
+        raise IdempotencyConflict(
+            f"clientOrderId {command.client_order_id!r} was used for order {first.id}, which "
+            "asked for something else; use a new clientOrderId for a new order"
+        )
+    return first
+
+
 async def place_order(ctx: ServiceContext, actor_id: str, command: PlaceOrder) -> Order:
     """Place an order; returns it as it stands after matching.
 
-    A repeat of a ``client_order_id`` returns the user's first order with that key,
-    whatever else it says (a retry of a GTD order may arrive after its expiresAt).
+    A repeat of a ``client_order_id`` returns the user's first order with that key when
+    it asks for the same order (:func:`repeat_of`), whatever its state now; otherwise
+    IDEMPOTENCY_CONFLICT, and nothing is done.
     """
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
@@ -106,11 +146,13 @@ async def place_order(ctx: ServiceContext, actor_id: str, command: PlaceOrder) -
 
 
 async def first_with_client_id(work: Work, user: User, command: PlaceOrder) -> Order | None:
-    """The user's earlier order with the command's ``client_order_id``, if any."""
+    """The user's earlier order with the command's ``client_order_id``, if any
+    (IDEMPOTENCY_CONFLICT if it asked for something else: :func:`repeat_of`)."""
     if command.client_order_id is None:
         return None
     validation.text(command.client_order_id, "clientOrderId", 1, 64)
-    return await work.uow.orders.get_by_client_id(user.id, command.client_order_id)
+    first = await work.uow.orders.get_by_client_id(user.id, command.client_order_id)
+    return None if first is None else repeat_of(first, command)
 
 
 async def place_in(

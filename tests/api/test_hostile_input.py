@@ -163,3 +163,37 @@ async def test_a_subscription_over_http_says_to_use_a_websocket(api: Api, method
     (error,) = response.json()["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "WebSocket" in error["message"]
+
+
+PLACE_MANY = """mutation($i: [PlaceOrderInput!]!) { placeOrders(inputs: $i) {
+  order { id } error { code } } }"""
+
+
+async def test_a_client_order_id_reused_for_another_order_is_a_conflict(api: Api) -> None:
+    alice, market = await _book_market(api)
+    other = await ops.create_market(api, alice, "ORDER_BOOK")
+    first = ops.limit(market, "BUY", 2, 40, clientOrderId="k-1")
+    placed = (await api.data(ops.PLACE_ORDER, first, alice))["placeOrder"]
+    before = await ops.me(api, alice)
+    again = (await api.data(ops.PLACE_ORDER, first, alice))["placeOrder"]
+    assert again["id"] == placed["id"]
+    explicit = {"i": {**first["i"], "timeInForce": "GTC"}}  # the default, spelled out
+    assert (await api.data(ops.PLACE_ORDER, explicit, alice))["placeOrder"]["id"] == placed["id"]
+    changes = [
+        {"priceCents": 41},
+        {"quantity": 3},
+        {"side": "SELL"},
+        {"timeInForce": "IOC"},
+        {"marketId": other["id"], "outcomeId": other["outcomes"][0]["id"]},
+        {"outcomeId": market["outcomes"][1]["id"]},
+    ]
+    for change in changes:
+        variables = {"i": {**first["i"], **change}}
+        assert await api.error_code(ops.PLACE_ORDER, variables, alice) == "IDEMPOTENCY_CONFLICT"
+    batch = [ops.limit(other, "BUY", 1, 30, clientOrderId="k-2")["i"]]
+    batch.append({**batch[0], "priceCents": 31})
+    results = (await api.data(PLACE_MANY, {"i": batch}, alice))["placeOrders"]
+    assert results[1] == {"order": None, "error": {"code": "IDEMPOTENCY_CONFLICT"}}
+    assert (await ops.me(api, alice))["reservedCents"] == before["reservedCents"] + 30
+    book = await api.data(ops.ORDER_BOOK, {"m": market["id"], "o": market["outcomes"][0]["id"]})
+    assert book["orderBook"]["bids"] == [{"priceCents": 40, "quantity": 2, "orders": 1}]

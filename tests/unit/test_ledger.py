@@ -162,6 +162,7 @@ def test_every_contract_error_code_has_one_domain_error() -> None:
         "RATE_LIMITED",
         "QUERY_TOO_COMPLEX",
         "SERVICE_UNAVAILABLE",
+        "IDEMPOTENCY_CONFLICT",
     }
     assert expected == errors.ERROR_CODES
 
