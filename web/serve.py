@@ -147,7 +147,11 @@ def live_workers(args: argparse.Namespace) -> Iterator[None]:
 
     def stop() -> None:
         live.terminate()
-        live.wait()
+        try:
+            live.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            live.kill()
+            live.wait()
 
     def on_signal(number: int, _frame: object) -> None:
         # uvicorn restores this handler when it stops and raises its signal again.
