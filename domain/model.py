@@ -135,7 +135,8 @@ class Market:
     ``fees_cents`` is this market's share of the platform fee account: fees are
     kept per market so that trades in different markets never contend on one row.
     ``order_sequence`` numbers orders for time priority; ``price_sequence``
-    numbers price updates so that a subscriber can see a gap. ``scalar`` (its
+    numbers price updates and ``trade_sequence`` trades, so that a subscriber can
+    see a gap. ``scalar`` (its
     three ``scalar_*`` columns) is set for a Long/Short market on a number
     (``resolution_value`` is the number it resolved to);
     ``dispute_window_seconds`` > 0 makes a resolution a proposal that becomes
@@ -161,6 +162,7 @@ class Market:
     fees_cents: int = 0
     order_sequence: int = 0
     price_sequence: int = 0
+    trade_sequence: int = 0
     scalar_lower: float | None = None
     scalar_upper: float | None = None
     scalar_unit: str = ""
@@ -265,6 +267,8 @@ class Trade:
     taker_order_id: str | None = None
     maker_order_id: str | None = None
     lmsr_side: LmsrSide | None = None
+    sequence: int | None = None
+    """+1 per trade of its market, stored (numbered as the command commits)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -299,6 +299,7 @@ MARKETS = Table(
             "fees_cents",
             "order_sequence",
             "price_sequence",
+            "trade_sequence",
             "resolution_value",
             "dispute_window_ends_at",
             "dispute_reason",

@@ -97,7 +97,7 @@ BOOK: Feed[BookChanged, BookView] = Feed(
 )  # fmt: skip
 TRADES: Feed[TradeExecuted, Trade] = Feed(
     "marketTrades", TradeExecuted, key=lambda e: e.trade.market_id,
-    view=lambda e, number: Trade.from_domain(e.trade, number), delivery=Delivery.QUEUE,
+    view=lambda e, _: Trade.from_domain(e.trade), delivery=Delivery.QUEUE,
 )  # fmt: skip
 STATUS: Feed[MarketStatusChanged, MarketStatusUpdate] = Feed(
     "marketStatus", MarketStatusChanged, key=lambda e: e.market_id,

@@ -11,11 +11,11 @@ view once and offers that same object to every subscriber of the channel:
   jumps) and never builds a backlog.
 - ``Delivery.QUEUE`` (trades, order updates, statuses): each subscriber queues at
   most ``queue_size`` and drops the oldest beyond that; trades show it as a gap
-  in ``sequence`` (the channel numbers its events).
+  in their stored ``sequence``.
 
 After the bus reconnects (:meth:`resync`) every conflating channel re-reads its
-state once and sends it if it is newer; queueing channels skip one number to
-mark that events may have been missed.
+state once and sends it if it is newer; queueing channels skip one number (the
+event number a view may use) to mark that events may have been missed.
 """
 
 from __future__ import annotations

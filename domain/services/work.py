@@ -14,7 +14,14 @@ from datetime import datetime
 
 from domain import markets as market_rules
 from domain.errors import InvariantViolation, NotFound, Unauthenticated
-from domain.events import AccountChanged, DomainEvent, FillExecuted, OrderChanged, PricesChanged
+from domain.events import (
+    AccountChanged,
+    DomainEvent,
+    FillExecuted,
+    OrderChanged,
+    PricesChanged,
+    TradeExecuted,
+)
 from domain.fills import USER_ACCOUNT_KINDS, Fill, fills_by_user
 from domain.ledger import Journal
 from domain.model import (
@@ -215,8 +222,23 @@ class Work:
             self.uow.emit(event)
         await self.uow.commit()
 
+    def _number_trades(self) -> None:
+        """Give each trade the next number of its market (the market row is locked), in
+        the trades list and in the events that announce them."""
+        numbered: dict[str, Trade] = {}
+        for index, trade in enumerate(self._trades):
+            market = self._markets[trade.market_id]
+            market.trade_sequence += 1
+            numbered[trade.id] = self._trades[index] = replace(
+                trade, sequence=market.trade_sequence
+            )
+        for index, event in enumerate(self._events):
+            if isinstance(event, TradeExecuted) and event.trade.id in numbered:
+                self._events[index] = TradeExecuted(numbered[event.trade.id])
+
     async def _flush(self) -> None:
         uow = self.uow
+        self._number_trades()
         fills = fills_by_user(self._trades)
         for user_id in sorted(self._users):
             user = self._users[user_id]

@@ -58,6 +58,7 @@ class MarketRecord(Model):
     fees_cents = fields.BigIntField(default=0)
     order_sequence = fields.BigIntField(default=0)
     price_sequence = fields.BigIntField(default=0)
+    trade_sequence = fields.BigIntField(default=0)
     scalar_lower = fields.FloatField(null=True)  # a scalar market's range: parameters, not money
     scalar_upper = fields.FloatField(null=True)
     scalar_unit = fields.CharField(max_length=20, default="")
@@ -178,6 +179,7 @@ class TradeRecord(Model):
     notional_cents = fields.BigIntField()
     fee_cents = fields.BigIntField(default=0)
     executed_at = fields.DatetimeField()
+    sequence = fields.BigIntField(null=True)  # +1 per trade of the market
 
     class Meta:
         table = "trades"

@@ -47,14 +47,14 @@ class Trade:
     )
     sequence: int | None = strawberry.field(
         default=None,
-        description="marketTrades only (null elsewhere): increases by one per trade of this "
-        "market that the serving worker announced since it started following the market. "
-        "A gap means this subscriber missed trades (it fell behind, or the server's event "
-        "bus reconnected); re-read Market.recentTrades.",
+        description="+1 per trade of this market, stored: the same on every worker and after "
+        "a restart. In marketTrades a gap means this subscriber missed trades (it fell "
+        "behind, or the server's event bus reconnected); re-read Market.recentTrades. "
+        "Null for trades made before sequences were stored.",
     )
 
     @classmethod
-    def from_domain(cls, trade: model.Trade, sequence: int | None = None) -> Trade:
+    def from_domain(cls, trade: model.Trade) -> Trade:
         return cls(
             id=strawberry.ID(trade.id),
             price_cents=trade.price_cents,
@@ -65,7 +65,7 @@ class Trade:
             market_id=trade.market_id,
             outcome_id=trade.outcome_id,
             lmsr_side=LmsrSide(trade.lmsr_side.value) if trade.lmsr_side else None,
-            sequence=sequence,
+            sequence=trade.sequence,
         )
 
     @strawberry.field

@@ -22,6 +22,7 @@ from tests.api.test_api_keys import REVOKE, code_of, create_key, with_key
 from tests.api.test_batches import PLACE_MANY, bids
 from tests.api.test_deactivated_users import ended, subscribed
 from tests.api.test_heartbeat_and_rates import HEARTBEAT, open_orders, until_no_open_orders
+from tests.api.test_live import TRADES
 from tests.api.test_private_feeds import MY_FILLS
 from tests.api.wsclient import live_client
 from web.settings import AppSettings
@@ -87,15 +88,19 @@ async def test_my_fills_sequences_are_gap_free_across_two_workers(workers: Worke
     ):
         await bobs.subscribe("f", MY_FILLS, {})
         await alices.subscribe("f", MY_FILLS, {})
+        await alices.subscribe("t", TRADES, {"m": market["id"]})
         await asyncio.sleep(0.2)
         placed = await asyncio.gather(
             *(api.data(ops.PLACE_ORDER, buy, bob) for api in [one, two] * 5)
         )
         assert all(p["placeOrder"]["status"] == "FILLED" for p in placed)
         taker = [(await bobs.data())["myFills"]["sequence"] for _ in range(10)]
-        maker = [(await alices.data())["myFills"]["sequence"] for _ in range(10)]
+        seen = [await alices.data() for _ in range(20)]
+    maker = [s["myFills"]["sequence"] for s in seen if "myFills" in s]
+    trades = [s["marketTrades"]["sequence"] for s in seen if "marketTrades" in s]
     assert sorted(taker) == list(range(1, 11))
     assert sorted(maker) == list(range(1, 11))
+    assert sorted(trades) == list(range(1, 11)), "Trade.sequence is stored per market"
 
 
 async def test_a_lapsed_heartbeat_is_acted_on_once_by_two_racing_workers(

@@ -60,8 +60,11 @@ def prices_changed(market_id: str, sequence: int) -> PricesChanged:
 
 
 def trade(number: int) -> TradeExecuted:
+    """The market's trade ``number`` (its stored sequence)."""
     return TradeExecuted(
-        model.Trade(f"t{number}", "m", "o", 50, 1, True, model.Side.BUY, "u", AT, 50)
+        model.Trade(
+            f"t{number}", "m", "o", 50, 1, True, model.Side.BUY, "u", AT, 50, sequence=number
+        )
     )
 
 
@@ -151,8 +154,8 @@ async def test_a_bus_reconnect_resends_prices_that_moved_and_marks_a_trade_gap()
         assert (await anext(prices)).sequence == 7
         await hub.on_events([trade(1)])
         assert (await anext(trades)).sequence == 1
-        reads.sequence = 9  # two updates were lost while the bus was away
+        reads.sequence = 9  # two updates and trade 2 were lost while the bus was away
         await hub.resync()
         assert (await asyncio.wait_for(anext(prices), 2)).sequence == 9
-        await hub.on_events([trade(2)])
-        assert (await anext(trades)).sequence == 3
+        await hub.on_events([trade(3)])
+        assert (await anext(trades)).sequence == 3, "the stored sequence shows the gap"
