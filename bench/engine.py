@@ -7,7 +7,10 @@ The order stream (fixed seed) is built before timing: mostly LIMIT orders within
 orders, eight users. By default a LIMIT order's price is 3 ticks through to 10
 ticks behind the mid on its own side (makers mostly rest, takers cross now and
 then); ``--uniform`` draws it uniformly within +-10 ticks of the mid instead,
-which crosses more often. Only the engine calls are timed. LMSR: random buys and
+which crosses more often. The same stream spread over 2, 3 and 5 outcomes runs
+through separate books (no cross-outcome matching) and through one
+``MarketBook`` (mint and merge matches): the pair is the cost of one exchange.
+Only the engine calls are timed. LMSR: random buys and
 sells of 1..20 YES/NO shares at b=100 on 2 and 10 outcomes; each trade is
 ``quote_shares`` plus ``apply_trade``. The last line printed is one JSON object.
 """
@@ -21,14 +24,16 @@ import random
 import sys
 import time
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from domain.book_types import CrossFill
 from domain.errors import NotFound
+from domain.exchange import MarketBook
 from domain.model import OrderType, Side, TimeInForce
 from domain.orderbook import IncomingOrder, OrderBook
 
@@ -105,6 +110,57 @@ def bench_orderbook(count: int, seed: int, uniform: bool = False) -> float:
     return rate
 
 
+def market_stream(
+    count: int, seed: int, outcomes: int
+) -> list[tuple[str, IncomingOrder | CancelOp]]:
+    """The order stream spread over ``outcomes`` outcomes, each price scaled from the
+    stream's mid of 50 to the outcome's fair 100/n (so opposite bets meet)."""
+    rng = random.Random(seed + outcomes)
+    ids = [f"x{i}" for i in range(outcomes)]
+    ops: list[tuple[str, IncomingOrder | CancelOp]] = []
+    for op in order_stream(count, seed):
+        outcome = rng.choice(ids)
+        if isinstance(op, IncomingOrder) and op.price_cents is not None:
+            price = min(99, max(1, round(op.price_cents * 2 / outcomes)))
+            op = replace(op, price_cents=price)
+        ops.append((outcome, op))
+    return ops
+
+
+def bench_market(count: int, seed: int, outcomes: int, cross: bool) -> float:
+    """The market stream through one MarketBook (``cross``: mint and merge matches) or
+    through independent OrderBooks, one per outcome; returns orders per second."""
+    ops = market_stream(count, seed, outcomes)
+    ids = sorted({outcome for outcome, _ in ops})
+    market = MarketBook(ids, fee_bps=100)
+    books = {outcome: OrderBook(fee_bps=100) for outcome in ids}
+    placed: list[tuple[str, str]] = []
+    fills = crossed = 0
+    start = time.perf_counter()
+    for outcome, op in ops:
+        if isinstance(op, CancelOp):
+            if placed:
+                at = op.pick % len(placed)
+                placed[at], placed[-1] = placed[-1], placed[at]
+                where, order_id = placed.pop()
+                with suppress(NotFound):
+                    (market.books if cross else books)[where].cancel(order_id)
+            continue
+        result = market.submit(outcome, op, NOW) if cross else books[outcome].submit(op, NOW)
+        fills += len(result.fills)
+        crossed += sum(1 for fill in result.fills if isinstance(fill, CrossFill))
+        if result.rested is not None:
+            placed.append((outcome, op.order_id))
+    elapsed = time.perf_counter() - start
+    rate = count / elapsed
+    kind = "one exchange (mint/merge)" if cross else "separate books"
+    print(
+        f"{outcomes} outcomes, {kind}: {count:,} ops in {elapsed:.3f}s = {rate:,.0f} orders/s"
+        f" (fills {fills:,}, of which mint/merge {crossed:,})"
+    )
+    return rate
+
+
 def load_lmsr(wait_s: float) -> ModuleType | None:
     """Import domain.lmsr, polling up to ``wait_s`` seconds while another engineer writes it."""
     deadline = time.monotonic() + wait_s
@@ -154,6 +210,10 @@ def main() -> None:
     figures: dict[str, float | None] = {"orderbook_orders_per_s": None}
     rate = bench_orderbook(args.orders, args.seed, args.uniform)
     figures["orderbook_orders_per_s"] = round(rate)
+    for outcomes in (2, 3, 5):
+        for cross in (False, True):
+            key = f"market{outcomes}_{'cross' if cross else 'plain'}_orders_per_s"
+            figures[key] = round(bench_market(args.orders, args.seed, outcomes, cross))
     lmsr = load_lmsr(args.wait_lmsr)
     for outcomes in (2, 10):
         key = f"lmsr{outcomes}_trades_per_s"

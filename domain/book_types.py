@@ -24,6 +24,7 @@ from domain.errors import InvariantViolation
 from domain.model import (
     MAX_PRICE_CENTS,
     MIN_PRICE_CENTS,
+    SHARE_PAYOUT_CENTS,
     OrderStatus,
     OrderType,
     Side,
@@ -100,11 +101,71 @@ class MatchResult(NamedTuple):
 
 
 class PriceLevel(NamedTuple):
-    """A level of the depth: total ``quantity`` in shares over ``orders`` orders."""
+    """A level of the depth: total ``quantity`` in shares over ``orders`` orders.
+
+    In a market's merged view (:meth:`domain.exchange.MarketBook.depth`)
+    ``synthetic`` of the ``quantity`` comes from the other outcomes' orders and is
+    not counted in ``orders``."""
 
     price_cents: int
     quantity: int
     orders: int
+    synthetic: int = 0
+
+
+class Leg(NamedTuple):
+    """One resting order of another outcome in a :class:`CrossFill`, at its own price."""
+
+    outcome_id: str
+    maker_order_id: str
+    maker_user_id: str
+    price_cents: int
+    maker_remaining: int
+
+
+class CrossFill(NamedTuple):
+    """``quantity`` complete sets minted (the taker BUYs: every leg is a resting bid) or
+    merged (the taker SELLs: every leg is a resting ask), one leg per other outcome.
+
+    The taker's ``price_cents`` is 100 minus the legs' prices; a mint's is at least
+    1 cent, and what a set's buyers pay beyond 100 is ``surplus_cents`` per set (only
+    with three or more outcomes). ``fee_cents`` is the taker's fee for it."""
+
+    taker_order_id: str
+    taker_user_id: str
+    price_cents: int
+    quantity: int
+    fee_cents: int
+    legs: tuple[Leg, ...]
+    mint: bool
+
+    @property
+    def surplus_cents(self) -> int:
+        """What each set's buyers paid beyond 100 cents (a mint only; else 0)."""
+        return self.price_cents + sum(leg.price_cents for leg in self.legs) - SHARE_PAYOUT_CENTS
+
+
+class MarketMatch(NamedTuple):
+    """What a submit to a market's books did: direct fills and cross fills in execution
+    order, and the orders it removed (of any outcome)."""
+
+    fills: tuple[Fill | CrossFill, ...]
+    filled_quantity: int
+    status: OrderStatus
+    rested: RestingOrder | None
+    self_trade_cancelled: tuple[RestingOrder, ...]
+    expired: tuple[RestingOrder, ...]
+
+
+def synthetic_price(taker_is_buy: bool, legs_cents: int) -> int | None:
+    """The synthetic level's price for a taker, from the sum of the legs' prices.
+
+    A BUY's (a mint): ``100 - legs``, at least 1 cent. A SELL's (a merge):
+    ``100 - legs``, None when that is below 1 cent (no level)."""
+    price = SHARE_PAYOUT_CENTS - legs_cents
+    if taker_is_buy:
+        return price if price >= MIN_PRICE_CENTS else MIN_PRICE_CENTS
+    return price if price >= MIN_PRICE_CENTS else None
 
 
 def validate_resting(order: RestingOrder, duplicate: bool) -> None:

@@ -36,6 +36,8 @@ class Reason(StrEnum):
     RELEASE = "release"
     MINT = "mint"
     REDEEM = "redeem"
+    MINT_MATCH = "mint_match"
+    MERGE_MATCH = "merge_match"
     PAYOUT = "payout"
     REFUND = "refund"
     SUBSIDY = "subsidy"

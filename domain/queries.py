@@ -116,7 +116,9 @@ class ReadModel(Protocol):
 
     async def orders_by_ids(self, ids: Sequence[str]) -> list[Order]: ...
 
-    async def resting_orders(self, market_id: str, outcome_id: str) -> list[Order]: ...
+    async def resting_orders(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
+        """Resting orders of one outcome's book (or of every outcome), by sequence."""
+        ...
 
     async def positions(
         self, user_id: str, market_id: str | None, *, closed: bool = False

@@ -115,11 +115,11 @@ class InMemoryReadModel:
         found = self._store.state.orders
         return [copy.copy(found[i]) for i in ids if i in found]
 
-    async def resting_orders(self, market_id: str, outcome_id: str) -> list[Order]:
+    async def resting_orders(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
         rows = [
             o
             for o in self._store.state.orders.values()
-            if o.is_resting and o.market_id == market_id and o.outcome_id == outcome_id
+            if o.is_resting and o.market_id == market_id and outcome_id in (None, o.outcome_id)
         ]
         return sorted((copy.copy(o) for o in rows), key=lambda o: o.sequence)
 

@@ -78,8 +78,8 @@ async def book_now(reads: ReadModel, now: datetime, key: tuple[str, str]) -> Boo
     market = await market_now(reads, key[0])
     ensure_type(market, model.MarketType.ORDER_BOOK)
     outcome = market.outcome(key[1])
-    resting = await reads.resting_orders(market.id, outcome.id)
-    return BookView(book_changed(outcome, now, book_of(resting)))
+    resting = await reads.resting_orders(market.id)
+    return BookView(book_changed(outcome, now, book_of(market, resting)))
 
 
 async def status_now(reads: ReadModel, now: datetime, market_id: str) -> MarketStatusUpdate:

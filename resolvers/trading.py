@@ -44,8 +44,8 @@ async def order_book(
     market = await info.context.market(market_id, now=True)
     ensure_type(market, model.MarketType.ORDER_BOOK)
     outcome = market.outcome(outcome_id)
-    resting = await info.context.reads.resting_orders(market.id, outcome.id)
-    return OrderBook.from_domain(outcome, resting, book_depth(depth))
+    resting = await info.context.reads.resting_orders(market.id)
+    return OrderBook.from_domain(market, outcome, resting, book_depth(depth))
 
 
 async def my_positions(

@@ -49,7 +49,7 @@ async def amend_order(
         user = await work.actor(actor_id)
         if found.user_id != user.id:
             raise Forbidden("only the order's owner may amend it")
-        loaded = await load_books(work, market, market.outcome(found.outcome_id))
+        loaded = await load_books(work, market)
         order = loaded.orders.get(order_id)
         if order is None:
             current = await uow.orders.get(order_id)
@@ -101,7 +101,7 @@ async def _requeue(
     market.order_sequence += 1
     order.sequence = market.order_sequence
     incoming = await incoming_order(work, market, user, order, order.remaining_quantity)
-    result = loaded.book(order.outcome_id).submit(incoming, work.now)
+    result = loaded.exchange.submit(order.outcome_id, incoming, work.now)
     settle = await work.settlement(market, loaded.named(result))
     apply_match(work, settle, loaded, order, result, amended=True)
     loaded.touched.add(order.outcome_id)

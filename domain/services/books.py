@@ -11,48 +11,58 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from domain.book_types import CrossFill, MarketMatch, PriceLevel, RestingOrder
 from domain.events import BOOK_EVENT_DEPTH, BookChanged
+from domain.exchange import MarketBook
 from domain.model import Market, Order, OrderStatus, Outcome
-from domain.orderbook import MatchResult, OrderBook, RestingOrder
+from domain.orderbook import OrderBook
 from domain.services.work import Work
 
 
 class LoadedBooks:
-    """:class:`OrderBook` s of a market's outcomes plus the resting :class:`Order` rows behind
-    them; ``touched`` names the outcomes whose top must be announced."""
+    """A market's :class:`MarketBook` (every outcome's book) plus the resting
+    :class:`Order` rows behind it. ``touched`` names the outcomes whose books changed;
+    once any did, every outcome's view is announced (one book's change moves the
+    other outcomes' synthetic levels)."""
 
-    def __init__(self, market: Market, outcomes: Iterable[Outcome], orders: list[Order]) -> None:
+    def __init__(self, market: Market, orders: list[Order]) -> None:
         self.market = market
         self.orders = {order.id: order for order in orders}
-        self.books = {outcome.id: OrderBook(fee_bps=market.fee_bps) for outcome in outcomes}
+        self.exchange = book_of(market, orders)
+        self.books = self.exchange.books
         self.touched: set[str] = set()
-        for order in orders:
-            self.books[order.outcome_id].add_resting(as_resting(order))
 
     def book(self, outcome_id: str) -> OrderBook:
         return self.books[outcome_id]
 
-    def named(self, result: MatchResult) -> list[Order]:
-        """The resting orders a match result names (expired, cancelled, filled)."""
+    def named(self, result: MarketMatch) -> list[Order]:
+        """The resting orders a match result names (expired, cancelled, filled, legs)."""
         ids = [o.order_id for o in (*result.expired, *result.self_trade_cancelled)]
-        ids.extend(fill.maker_order_id for fill in result.fills)
+        for fill in result.fills:
+            if isinstance(fill, CrossFill):
+                ids.extend(leg.maker_order_id for leg in fill.legs)
+            else:
+                ids.append(fill.maker_order_id)
         return [self.orders[order_id] for order_id in ids]
 
     def refresh_tops(self, work: Work) -> None:
-        """Mirror the top of each touched book on its outcome and announce the change."""
+        """Mirror each outcome's merged top on it and announce every outcome's book."""
+        if not self.touched:
+            return
         for outcome in self.market.outcomes:
-            if outcome.id in self.touched:
-                book = self.books[outcome.id]
-                outcome.best_bid_cents = book.best_bid()
-                outcome.best_ask_cents = book.best_ask()
-                outcome.book_sequence += 1
-                work.emit(book_changed(outcome, work.now, book))
+            outcome.best_bid_cents, outcome.best_ask_cents = self.exchange.best(outcome.id)
+            outcome.book_sequence += 1
+            work.emit(book_changed(outcome, work.now, self.exchange))
         self.touched.clear()
 
 
-def book_changed(outcome: Outcome, at: datetime, book: OrderBook | None = None) -> BookChanged:
-    """The outcome's book as an event: its sequence and top levels (none without ``book``)."""
-    bids, asks = book.depth(BOOK_EVENT_DEPTH) if book is not None else ([], [])
+def book_changed(outcome: Outcome, at: datetime, exchange: MarketBook | None = None) -> BookChanged:
+    """The outcome's book as an event: its sequence and top levels, own and synthetic
+    merged (none without ``exchange``)."""
+    bids: list[PriceLevel] = []
+    asks: list[PriceLevel] = []
+    if exchange is not None:
+        bids, asks = exchange.depth(outcome.id, BOOK_EVENT_DEPTH)
     return BookChanged(
         outcome.market_id,
         outcome.id,
@@ -64,12 +74,12 @@ def book_changed(outcome: Outcome, at: datetime, book: OrderBook | None = None) 
     )
 
 
-def book_of(resting: Iterable[Order], fee_bps: int = 0) -> OrderBook:
-    """An engine book holding ``resting`` (limit orders still on the book)."""
-    book = OrderBook(fee_bps=fee_bps)
+def book_of(market: Market, resting: Iterable[Order]) -> MarketBook:
+    """An engine exchange of ``market`` holding ``resting`` (limit orders on its books)."""
+    exchange = MarketBook([outcome.id for outcome in market.outcomes], market.fee_bps)
     for order in resting:
-        book.add_resting(as_resting(order))
-    return book
+        exchange.add_resting(order.outcome_id, as_resting(order))
+    return exchange
 
 
 def as_resting(order: Order) -> RestingOrder:
@@ -85,20 +95,13 @@ def as_resting(order: Order) -> RestingOrder:
     )
 
 
-async def load_books(
-    work: Work, market: Market, outcome: Outcome | None = None, *, expire: bool = True
-) -> LoadedBooks:
-    """The books of ``outcome`` (or of every outcome), with due GTD orders expired."""
-    orders = await work.uow.orders.resting(market.id, None if outcome is None else outcome.id)
-    outcomes = market.outcomes if outcome is None else [outcome]
-    loaded = LoadedBooks(market, outcomes, [work.track_order(order) for order in orders])
+async def load_books(work: Work, market: Market, *, expire: bool = True) -> LoadedBooks:
+    """The books of every outcome of ``market`` (one query), due GTD orders expired."""
+    orders = await work.uow.orders.resting(market.id)
+    loaded = LoadedBooks(market, [work.track_order(order) for order in orders])
     if not expire:
         return loaded
-    expired = [
-        (outcome_id, resting)
-        for outcome_id, book in loaded.books.items()
-        for resting in book.expire(work.now)
-    ]
+    expired = loaded.exchange.expire(work.now)
     if expired:
         settle = await work.settlement(market, [loaded.orders[r.order_id] for _, r in expired])
         for outcome_id, resting in expired:

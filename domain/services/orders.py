@@ -11,6 +11,7 @@ from datetime import datetime
 
 from domain import markets as market_rules
 from domain import validation
+from domain.book_types import CrossFill, IncomingOrder, MarketMatch
 from domain.errors import (
     BadUserInput,
     Forbidden,
@@ -31,7 +32,6 @@ from domain.model import (
     User,
 )
 from domain.money import fee_cents
-from domain.orderbook import IncomingOrder, MatchResult
 from domain.services.books import LoadedBooks, load_books
 from domain.services.context import ServiceContext
 from domain.services.work import Work
@@ -138,7 +138,8 @@ async def place_order(ctx: ServiceContext, actor_id: str, command: PlaceOrder) -
         _validated(command, work.now)
         market_rules.ensure_type(market, MarketType.ORDER_BOOK)
         market_rules.ensure_tradable(market, work.now)
-        loaded = await load_books(work, market, market.outcome(command.outcome_id))
+        market.outcome(command.outcome_id)
+        loaded = await load_books(work, market)
         order, last = await place_in(work, loaded, user, command)
         announce(work, loaded, last)
         await work.commit()
@@ -172,7 +173,7 @@ async def place_in(
         raise NotFound(f"outcome {outcome.id} is not loaded")  # a caller's bug, never a client's
     order = _new_order(work, market, user, command, tif)
     incoming = await incoming_order(work, market, user, order)
-    result = loaded.book(outcome.id).submit(incoming, work.now)
+    result = loaded.exchange.submit(outcome.id, incoming, work.now)
     settle = await work.settlement(market, loaded.named(result))
     apply_match(work, settle, loaded, order, result)
     return order, result.fills[-1].price_cents if result.fills else None
@@ -249,7 +250,7 @@ def apply_match(
     settle: Settlement,
     loaded: LoadedBooks,
     order: Order,
-    result: MatchResult,
+    result: MarketMatch,
     *,
     amended: bool = False,
 ) -> None:
@@ -260,7 +261,10 @@ def apply_match(
     for resting in result.self_trade_cancelled:
         settle.end(loaded.orders[resting.order_id], OrderStatus.CANCELLED)
     for fill in result.fills:
-        settle.fill(order, loaded.orders[fill.maker_order_id], fill)
+        if isinstance(fill, CrossFill):
+            settle.cross(order, [loaded.orders[leg.maker_order_id] for leg in fill.legs], fill)
+        else:
+            settle.fill(order, loaded.orders[fill.maker_order_id], fill)
     order.filled_quantity += result.filled_quantity
     order.status = result.status
     if order.status is OrderStatus.OPEN and order.filled_quantity:
@@ -288,7 +292,7 @@ async def cancel_order(ctx: ServiceContext, actor_id: str, order_id: str) -> Ord
         user = await work.actor(actor_id)
         if found.user_id != user.id:
             raise Forbidden("only the order's owner may cancel it")
-        loaded = await load_books(work, market, market.outcome(found.outcome_id))
+        loaded = await load_books(work, market)
         order = loaded.orders.get(order_id)
         if order is None:
             current = await uow.orders.get(order_id)

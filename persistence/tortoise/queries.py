@@ -70,6 +70,10 @@ from persistence.tortoise.sql import (
 R = TypeVar("R")
 E = TypeVar("E")
 RESTING = [status.value for status in RESTING_STATUSES]
+_RESTING_IN_MARKET = Statement(
+    f"SELECT {ORDERS.select()} FROM orders WHERE market_id = $1"
+    f" AND status IN ({', '.join(repr(s) for s in RESTING)}) ORDER BY sequence"
+)
 _RESTING_IN_BOOK = Statement(
     f"SELECT {ORDERS.select()} FROM orders WHERE market_id = $1 AND outcome_id = $2"
     f" AND status IN ({', '.join(repr(s) for s in RESTING)}) ORDER BY sequence"
@@ -247,8 +251,11 @@ class TortoiseReadModel:
         rows = await self._fetch(_orders_by_ids(len(ids)), ids)
         return [ORDERS.from_row(self._timestamps, row) for row in rows]
 
-    async def resting_orders(self, market_id: str, outcome_id: str) -> list[Order]:
-        rows = await self._fetch(_RESTING_IN_BOOK, (market_id, outcome_id))
+    async def resting_orders(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
+        if outcome_id is None:
+            rows = await self._fetch(_RESTING_IN_MARKET, (market_id,))
+        else:
+            rows = await self._fetch(_RESTING_IN_BOOK, (market_id, outcome_id))
         return [ORDERS.from_row(self._timestamps, row) for row in rows]
 
     async def positions(

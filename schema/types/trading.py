@@ -171,12 +171,25 @@ class Position:
 @strawberry.type(description="Resting quantity at one price.")
 class PriceLevel:
     price_cents: int
-    quantity: int = strawberry.field(description="Shares resting at this price.")
-    orders: int = strawberry.field(description="Number of resting orders.")
+    quantity: int = strawberry.field(
+        description="Shares available at this price: resting orders of this outcome plus"
+        " syntheticQuantity."
+    )
+    orders: int = strawberry.field(description="Number of this outcome's resting orders.")
+    synthetic_quantity: int = strawberry.field(
+        default=0,
+        description="Part of quantity made of the other outcomes' orders (a bid of NO at p"
+        " is an ask of YES at 100 - p): taking it mints or merges complete sets.",
+    )
 
     @classmethod
     def from_domain(cls, level: engine.PriceLevel) -> PriceLevel:
-        return cls(price_cents=level.price_cents, quantity=level.quantity, orders=level.orders)
+        return cls(
+            price_cents=level.price_cents,
+            quantity=level.quantity,
+            orders=level.orders,
+            synthetic_quantity=level.synthetic,
+        )
 
 
 @strawberry.type(description="Depth of one outcome's order book. Prices in cents, 1..99.")
@@ -193,10 +206,16 @@ class OrderBook:
 
     @classmethod
     def from_domain(
-        cls, outcome: model.Outcome, resting: Sequence[model.Order], depth: int
+        cls,
+        market: model.Market,
+        outcome: model.Outcome,
+        resting: Sequence[model.Order],
+        depth: int,
     ) -> OrderBook:
-        """The book of ``resting`` orders (the ``orderBook`` query reads them)."""
-        return cls.from_event(book_changed(outcome, EPOCH, book_of(resting)), depth)
+        """The outcome's book, own and synthetic levels merged, from the market's
+        ``resting`` orders (the ``orderBook`` query reads them)."""
+        exchange = book_of(market, resting)
+        return cls.from_event(book_changed(outcome, EPOCH, exchange), depth)
 
     @classmethod
     def from_event(cls, event: events.BookChanged, depth: int) -> OrderBook:

@@ -32,7 +32,7 @@ class CountingReads:
         self.inner = inner
         self.books = 0
 
-    async def resting_orders(self, market_id: str, outcome_id: str) -> Any:
+    async def resting_orders(self, market_id: str, outcome_id: str | None = None) -> Any:
         self.books += 1
         return await self.inner.resting_orders(market_id, outcome_id)
 

@@ -20,6 +20,7 @@ import pytest
 
 from domain import audit
 from domain.errors import DomainError
+from domain.ledger import Reason
 from domain.markets import MarketSpec
 from domain.model import (
     AmountType,
@@ -77,7 +78,18 @@ async def _setup(ctx: ServiceContext) -> tuple[list[User], Market, Market]:
 
     book = await markets.create_market(ctx, users[0].id, spec(MarketType.ORDER_BOOK))
     lmsr = await markets.create_market(ctx, users[1].id, spec(MarketType.LMSR))
+    await _cross_matches(ctx, users, book)
     return users, book, lmsr
+
+
+async def _cross_matches(ctx: ServiceContext, users: list[User], book: Market) -> None:
+    """One merge and one mint before the stampede, so that both are surely in the mix."""
+    for user in users[:3]:
+        await complete_sets.mint_complete_set(ctx, user.id, book.id, 5)
+    for i, (side, price) in enumerate([(Side.SELL, 30)] * 3 + [(Side.BUY, 40)] * 3):
+        outcome = book.outcomes[i % 3].id
+        command = orders.PlaceOrder(book.id, outcome, side, OrderType.LIMIT, 1, price)
+        await orders.place_order(ctx, users[i % 3].id, command)
 
 
 async def _random_op(
@@ -115,7 +127,7 @@ async def _place(
         side=rng.choice(list(Side)),
         order_type=OrderType.LIMIT if limit else OrderType.MARKET,
         quantity=rng.randint(1, 12),
-        price_cents=rng.randint(30, 70) if limit else None,
+        price_cents=rng.randint(20, 70) if limit else None,  # 3 asks at 20-33 merge
         time_in_force=tif,
         expires_at=START + timedelta(days=1) if tif is TimeInForce.GTD else None,
         post_only=limit and tif in (TimeInForce.GTC, TimeInForce.GTD) and rng.random() < 0.1,
@@ -155,6 +167,8 @@ async def _stampede(workers: list[Database]) -> None:
 async def _check(database: Database) -> None:
     snapshot = await read_snapshot(database)
     assert audit.check(snapshot) == []
+    reasons = {entry.reason for entry in snapshot.entries}
+    assert {Reason.MINT_MATCH, Reason.MERGE_MATCH, Reason.TRADE} <= reasons, reasons
     token = database.activate()
     try:
         trades = await TradeRecord.filter(is_amm=False).using_db(database.connection())

@@ -33,7 +33,7 @@ user = st.integers(0, USERS - 1)
 limit_order = st.tuples(
     st.just("limit"),
     user,
-    st.integers(0, 1),
+    st.integers(0, 4),
     st.sampled_from(Side),
     st.integers(1, 99),
     st.integers(1, 40),
@@ -41,7 +41,7 @@ limit_order = st.tuples(
     st.booleans(),
 )
 market_order = st.tuples(
-    st.just("market_order"), user, st.integers(0, 1), st.sampled_from(Side), st.integers(1, 60)
+    st.just("market_order"), user, st.integers(0, 4), st.sampled_from(Side), st.integers(1, 60)
 )
 lmsr_trade = st.tuples(
     st.just("lmsr"),
@@ -69,12 +69,13 @@ operation = st.one_of(
 finale = st.sampled_from(["none", "resolve", "void", "close"])
 
 
-async def _scenario(ops: list[tuple[Any, ...]], end: str) -> None:
+async def _scenario(ops: list[tuple[Any, ...]], end: str, book_outcomes: int = 2) -> None:
     harness = memory_harness()
     admin = await harness.user("root", admin=True)
     users = [await harness.user(f"user{i}") for i in range(USERS)]
     await accounts.grant_bonus(harness.ctx, admin.id, users[0].id, 5000)
-    book = await harness.market(admin, MarketType.ORDER_BOOK, fee_bps=30)
+    names = ("Yes", "No") if book_outcomes == 2 else tuple("PQRST"[:book_outcomes])
+    book = await harness.market(admin, MarketType.ORDER_BOOK, outcomes=names, fee_bps=30)
     amm_market = await harness.market(admin, outcomes=("A", "B", "C"), liquidity=50, fee_bps=100)
     for trader in users:
         for market in (book, amm_market):
@@ -128,7 +129,7 @@ async def _run(
         expires = ctx.clock.now() + timedelta(minutes=5) if tif is TimeInForce.GTD else None
         command = orders.PlaceOrder(
             book.id,
-            book.outcomes[outcome].id,
+            book.outcomes[outcome % len(book.outcomes)].id,
             side,
             OrderType.LIMIT,
             qty,
@@ -140,7 +141,8 @@ async def _run(
         placed.append((await orders.place_order(ctx, users[who].id, command)).id)
     elif kind == "market_order":
         _, who, outcome, side, qty = op
-        command = orders.PlaceOrder(book.id, book.outcomes[outcome].id, side, OrderType.MARKET, qty)
+        outcome_id = book.outcomes[outcome % len(book.outcomes)].id
+        command = orders.PlaceOrder(book.id, outcome_id, side, OrderType.MARKET, qty)
         await orders.place_order(ctx, users[who].id, command)
     elif kind == "cancel":
         _, who, index = op
@@ -175,11 +177,12 @@ async def _run(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(operation, min_size=5, max_size=80), finale)
+@given(st.lists(operation, min_size=5, max_size=80), finale, st.sampled_from([2, 2, 3, 5]))
 def test_money_is_conserved_and_failed_commands_change_nothing(
-    ops: list[tuple[Any, ...]], end: str
+    ops: list[tuple[Any, ...]], end: str, book_outcomes: int
 ) -> None:
-    asyncio.run(_scenario(ops, end))
+    """The order book has 2, 3 or 5 outcomes: mint and merge matches included."""
+    asyncio.run(_scenario(ops, end, book_outcomes))
 
 
 def test_audit_finds_a_one_cent_corruption() -> None:

@@ -1,0 +1,360 @@
+"""One exchange per market: the outcomes' order books matched together.
+
+Units as in :mod:`domain.orderbook`: prices in cents 1..99, quantities in whole
+shares, fees and budgets in cents. A complete set (one share of every outcome)
+is worth 100 cents, so besides its own book's asks a BUY of outcome k can take
+a *synthetic ask*: one resting bid of every other outcome, together a mint of
+one set per share (the bids pay their own prices, the taker the rest of 100, at
+least 1 cent). A SELL of k can likewise take a *synthetic bid*: one resting ask
+of every other outcome, together a merge (the asks receive their prices, the
+taker the rest, which must be at least 1 cent).
+
+At every step the incoming order takes the better of its own book's best level
+and the synthetic level (made of each other book's first order at its best
+price); at an equal price the earlier goes first, a synthetic level's time being
+its latest leg's sequence. Self-trade prevention cancels the taker's own orders
+at the head of the level it is about to take (for a synthetic level: its own
+legs). Due GTD orders of every book are expired first. The synthetic level is
+read from the other books' best-price pointers: no scan of a book per step, and
+an order whose limit the synthetic level does not reach is matched by its own
+:class:`OrderBook` alone. Deterministic, synchronous, no I/O.
+
+This module is the order book's friend: it walks :class:`OrderBook` internals.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from datetime import datetime
+
+from domain.book_types import (
+    NO_ASK,
+    NO_BID,
+    BookSide,
+    CrossFill,
+    Fill,
+    IncomingOrder,
+    Leg,
+    MarketMatch,
+    PriceLevel,
+    RestingOrder,
+    synthetic_price,
+    validate_incoming,
+)
+from domain.errors import InvariantViolation, PriceLimitExceeded
+from domain.model import (
+    MAX_PRICE_CENTS,
+    MIN_PRICE_CENTS,
+    SHARE_PAYOUT_CENTS,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
+from domain.money import affordable_quantity, fill_fee
+from domain.orderbook import OrderBook
+
+_BUY = Side.BUY
+_MARKET = OrderType.MARKET
+_IOC = TimeInForce.IOC
+_FOK = TimeInForce.FOK
+_GTD = TimeInForce.GTD
+_build = tuple.__new__
+
+
+class MarketBook:
+    """The books of a market's outcomes (two or more), matched as one exchange."""
+
+    def __init__(self, outcome_ids: Sequence[str], fee_bps: int = 0) -> None:
+        if len(outcome_ids) < 2 or len(set(outcome_ids)) != len(outcome_ids):
+            raise ValueError("a market book needs two or more distinct outcomes")
+        self.fee_bps = fee_bps
+        self.outcome_ids = tuple(outcome_ids)
+        self.books = {outcome_id: OrderBook(fee_bps) for outcome_id in outcome_ids}
+        self._all = tuple(self.books.values())
+        self._others = {
+            k: tuple((j, self.books[j]) for j in outcome_ids if j != k) for k in outcome_ids
+        }
+
+    def book(self, outcome_id: str) -> OrderBook:
+        return self.books[outcome_id]
+
+    def add_resting(self, outcome_id: str, order: RestingOrder) -> None:
+        """Load a resting order of ``outcome_id`` without matching."""
+        self.books[outcome_id].add_resting(order)
+
+    def cancel(self, outcome_id: str, order_id: str) -> RestingOrder:
+        return self.books[outcome_id].cancel(order_id)
+
+    def _expire_due(self, now: datetime) -> tuple[RestingOrder, ...]:
+        """:meth:`expire`, cheap when nothing is due (the common case)."""
+        for book in self._all:
+            if book._expiries and book._expiries[0][0] <= now:
+                return tuple(order for _, order in self.expire(now))
+        return ()
+
+    def expire(self, now: datetime) -> list[tuple[str, RestingOrder]]:
+        """Remove every book's due GTD orders, by (expires_at, sequence)."""
+        due = [(k, o) for k, book in self.books.items() for o in book.expire(now)]
+        due.sort(key=lambda item: (item[1].expires_at, item[1].sequence))
+        return due
+
+    def orders(self, outcome_id: str) -> list[RestingOrder]:
+        """Snapshots of the outcome's resting orders."""
+        return self.books[outcome_id].orders()
+
+    def get(self, order_id: str) -> tuple[str, RestingOrder] | None:
+        for outcome_id, book in self.books.items():
+            found = book.get(order_id)
+            if found is not None:
+                return outcome_id, found
+        return None
+
+    def submit(self, outcome_id: str, order: IncomingOrder, now: datetime) -> MarketMatch:
+        """Match ``order`` on ``outcome_id`` at ``now`` against direct and synthetic
+        liquidity; PriceLimitExceeded for a post-only order that would take or a FOK
+        order that cannot fill completely (due orders are expired all the same)."""
+        expired = self._expire_due(now)
+        order_id = order.order_id
+        validate_incoming(order, now, any(order_id in book._index for book in self._all))
+        buy = order.side is _BUY
+        limit = order.price_cents
+        if limit is None:
+            limit = MAX_PRICE_CENTS if buy else MIN_PRICE_CENTS
+        synthetic = self._synthetic(outcome_id, buy)
+        if synthetic is None or ((synthetic > limit) if buy else (synthetic < limit)):
+            plain = self.books[outcome_id].submit(order, now)
+            return _build(MarketMatch, (*plain[:5], expired + plain.expired))
+        if order.post_only:
+            raise PriceLimitExceeded("a post-only order would take liquidity")
+        if order.time_in_force is _FOK:
+            trial = copy.deepcopy(self)
+            if trial._match(outcome_id, order, limit, ()).filled_quantity < order.quantity:
+                raise PriceLimitExceeded("a fill-or-kill order cannot fill completely")
+        return self._match(outcome_id, order, limit, expired)
+
+    def best(self, outcome_id: str) -> tuple[int | None, int | None]:
+        """The merged best bid and ask of an outcome: its own or the synthetic, the better."""
+        book = self.books[outcome_id]
+        bid, ask = book.best_bid(), book.best_ask()
+        synthetic_bid = self._synthetic(outcome_id, False)
+        synthetic_ask = self._synthetic(outcome_id, True)
+        if synthetic_bid is not None and (bid is None or synthetic_bid > bid):
+            bid = synthetic_bid
+        if synthetic_ask is not None and (ask is None or synthetic_ask < ask):
+            ask = synthetic_ask
+        return bid, ask
+
+    def depth(self, outcome_id: str, levels: int) -> tuple[list[PriceLevel], list[PriceLevel]]:
+        """Up to ``levels`` levels per side of the outcome's own book merged with its
+        synthetic levels (what sweeping the other books would give, level by level)."""
+        own_bids, own_asks = self.books[outcome_id].depth(MAX_PRICE_CENTS)
+        others = [book.depth(MAX_PRICE_CENTS) for _, book in self._others[outcome_id]]
+        bids = _merge(own_bids, _synthetic_levels([a for _, a in others], False), True)
+        asks = _merge(own_asks, _synthetic_levels([b for b, _ in others], True), False)
+        return bids[:levels], asks[:levels]
+
+    def check_invariants(self) -> None:
+        """Each book's invariants, and no outcome's own best crosses its synthetic level."""
+        for outcome_id, book in self.books.items():
+            book.check_invariants()
+            bid, ask = book.best_bid(), book.best_ask()
+            synthetic_ask = self._synthetic(outcome_id, True)
+            synthetic_bid = self._synthetic(outcome_id, False)
+            if bid is not None and synthetic_ask is not None and bid >= synthetic_ask:
+                raise InvariantViolation(f"{outcome_id}: bid {bid} crosses a synthetic ask")
+            if ask is not None and synthetic_bid is not None and ask <= synthetic_bid:
+                raise InvariantViolation(f"{outcome_id}: ask {ask} crosses a synthetic bid")
+
+    def _synthetic(self, outcome_id: str, taker_is_buy: bool) -> int | None:
+        """The synthetic level's price for a taker on ``outcome_id``, None if there is none."""
+        total = 0
+        for _, book in self._others[outcome_id]:
+            best = book._bids.best if taker_is_buy else book._asks.best
+            if best in (NO_BID, NO_ASK):
+                return None
+            total += best
+        return synthetic_price(taker_is_buy, total)
+
+    def _match(
+        self,
+        outcome_id: str,
+        order: IncomingOrder,
+        limit: int,
+        expired: tuple[RestingOrder, ...],
+    ) -> MarketMatch:
+        """Take the better of direct and synthetic while either crosses ``limit``."""
+        book = self.books[outcome_id]
+        buy = order.side is _BUY
+        direct = book._asks if buy else book._bids
+        legs = [
+            (j, other, other._bids if buy else other._asks) for j, other in self._others[outcome_id]
+        ]
+        sides = [side for _, _, side in legs]
+        empty = NO_BID if buy else NO_ASK
+        fills: list[Fill | CrossFill] = []
+        stp: list[RestingOrder] = []
+        taker_id, taker_user, fee_bps = order.order_id, order.user_id, self.fee_bps
+        needed, budget, notional, spent = order.quantity, order.budget_cents, 0, False
+        while needed:
+            price = direct.best
+            head = _head(book, direct) if ((price <= limit) if buy else (price >= limit)) else None
+            synthetic: int | None = SHARE_PAYOUT_CENTS  # synthetic_price inlined: every step
+            for side in sides:
+                if side.best == empty:
+                    synthetic = None
+                    break
+                synthetic = synthetic - side.best  # type: ignore[operator]
+            if synthetic is not None:
+                if buy:
+                    synthetic = max(synthetic, MIN_PRICE_CENTS)
+                    synthetic = synthetic if synthetic <= limit else None
+                elif synthetic < limit:  # limit >= 1: a level below 1 cent never reaches
+                    synthetic = None
+            if synthetic is None:
+                if head is None:
+                    break
+                heads: list[RestingOrder] = []
+                use_direct = True
+            else:
+                heads = [_head(other, side) for _, other, side in legs]
+                use_direct = head is not None and (
+                    ((price < synthetic) if buy else (price > synthetic))
+                    or (price == synthetic and head.sequence < max(h.sequence for h in heads))
+                )
+            if use_direct:
+                assert head is not None
+                if head.user_id == taker_user:
+                    stp.append(head)
+                    book._unlink(head)
+                    continue
+                qty = head.remaining if head.remaining < needed else needed
+                if budget is not None:
+                    qty = min(qty, affordable_quantity(budget, price, fee_bps, notional))
+                    if qty == 0:
+                        spent = True
+                        break
+                fee = fill_fee(notional, price * qty, fee_bps)
+                notional += price * qty
+                _take(book, direct, head, qty)
+                fill = (
+                    head.order_id,
+                    head.user_id,
+                    taker_id,
+                    taker_user,
+                    price,
+                    qty,
+                    head.remaining,
+                    fee,
+                )
+                fills.append(_build(Fill, fill))
+                needed -= qty
+                continue
+            assert synthetic is not None
+            own = [(leg, h) for leg, h in zip(legs, heads, strict=True) if h.user_id == taker_user]
+            if own:
+                for (_, other, _), h in own:
+                    stp.append(h)
+                    other._unlink(h)
+                continue
+            qty = min(needed, *(h.remaining for h in heads))
+            if budget is not None:
+                qty = min(qty, affordable_quantity(budget, synthetic, fee_bps, notional))
+                if qty == 0:
+                    spent = True
+                    break
+            fee = fill_fee(notional, synthetic * qty, fee_bps)
+            notional += synthetic * qty
+            taken = []
+            for (j, other, side), h in zip(legs, heads, strict=True):
+                _take(other, side, h, qty)
+                taken.append(Leg(j, h.order_id, h.user_id, h.price_cents, h.remaining))
+            fills.append(CrossFill(taker_id, taker_user, synthetic, qty, fee, tuple(taken), buy))
+            needed -= qty
+        filled, tif = order.quantity - needed, order.time_in_force
+        if not needed or spent or order.order_type is _MARKET or tif is _IOC or tif is _FOK:
+            status = OrderStatus.CANCELLED if needed else OrderStatus.FILLED
+            return MarketMatch(tuple(fills), filled, status, None, tuple(stp), expired)
+        assert order.price_cents is not None
+        expires_at = order.expires_at if tif is _GTD else None
+        fields = (
+            taker_id,
+            taker_user,
+            order.side,
+            order.price_cents,
+            needed,
+            order.sequence,
+            expires_at,
+        )
+        book._insert(RestingOrder(*fields))
+        status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN
+        return MarketMatch(tuple(fills), filled, status, RestingOrder(*fields), tuple(stp), expired)
+
+
+def _head(book: OrderBook, side: BookSide) -> RestingOrder:
+    """The first live order at ``side``'s best price (dropping cancelled entries)."""
+    queue, index = side.queues[side.best], book._index
+    while index.get(queue[0].order_id) is not queue[0]:
+        queue.popleft()
+    return queue[0]
+
+
+def _take(book: OrderBook, side: BookSide, maker: RestingOrder, qty: int) -> None:
+    """Fill ``qty`` of the head order ``maker``; a filled one leaves the book."""
+    price = maker.price_cents
+    maker.remaining -= qty
+    side.quantity[price] -= qty
+    if not maker.remaining:
+        side.queues[price].popleft()
+        del book._index[maker.order_id]
+        side.count[price] -= 1
+        if not side.count[price]:
+            side.queues[price].clear()
+            side.advance()
+
+
+def _synthetic_levels(sides: list[list[PriceLevel]], taker_is_buy: bool) -> list[PriceLevel]:
+    """Synthetic levels for a taker from the other outcomes' levels (their bids for a
+    BUY, asks for a SELL), best first: sweep them together, one step per exhausted level."""
+    if not sides or any(not levels for levels in sides):
+        return []
+    at = [0] * len(sides)
+    left = [levels[0].quantity for levels in sides]
+    out: list[PriceLevel] = []
+    while True:
+        price = synthetic_price(
+            taker_is_buy, sum(s[i].price_cents for s, i in zip(sides, at, strict=True))
+        )
+        if price is None:
+            return out
+        qty = min(left)
+        if out and out[-1].price_cents == price:
+            out[-1] = PriceLevel(price, out[-1].quantity + qty, 0, out[-1].synthetic + qty)
+        else:
+            out.append(PriceLevel(price, qty, 0, qty))
+        for n, levels in enumerate(sides):
+            left[n] -= qty
+            if not left[n]:
+                at[n] += 1
+                if at[n] == len(levels):
+                    return out
+                left[n] = levels[at[n]].quantity
+
+
+def _merge(own: list[PriceLevel], synthetic: list[PriceLevel], bids: bool) -> list[PriceLevel]:
+    """Own and synthetic levels as one side, best first; equal prices add up."""
+    by_price: dict[int, PriceLevel] = {level.price_cents: level for level in own}
+    for level in synthetic:
+        mine = by_price.get(level.price_cents)
+        if mine is not None:
+            level = PriceLevel(
+                level.price_cents,
+                mine.quantity + level.quantity,
+                mine.orders,
+                mine.synthetic + level.synthetic,
+            )
+        by_price[level.price_cents] = level
+    return sorted(
+        by_price.values(), key=lambda level: -level.price_cents if bids else level.price_cents
+    )
