@@ -162,7 +162,7 @@ class Settlement:
                     pool, ledger.cash(order.user_id), trade.notional_cents, reason, **refs
                 )
                 take = shares.remove_reserved_shares if is_maker else shares.remove_shares
-                take(position, q)
+                take(position, q, trade.notional_cents)
         refs = {"market_id": market_id, "trade_id": trades[0].id}
         self.journal.move(pool, ledger.fees(market_id), fill.surplus_cents * q, Reason.FEE, **refs)
         self.journal.move(
