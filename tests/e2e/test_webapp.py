@@ -139,3 +139,24 @@ async def test_a_rejected_token_signs_out_cleanly(
     await expect(page.get_by_role("status").filter(has_text="session has ended")).to_be_visible()
     await expect(page.get_by_role("link", name="Log in").first).to_be_visible()
     assert await page.evaluate("localStorage.getItem('bellwether.session')") is None
+
+
+async def test_a_binary_market_is_one_book_and_no_is_the_mirror_of_yes(
+    server: LiveServer, new_context: ContextFactory
+) -> None:
+    bob = await (await new_context()).new_page()
+    await register(bob, server.url, "bobby")
+    await create_market(bob, "Will the one-book view mirror the bids?", "ORDER_BOOK")
+    await bob.get_by_label("Limit price (¢ per share)").fill("40")
+    await bob.get_by_label("Quantity (shares)").fill("10")
+    await bob.get_by_test_id("order-submit").click()
+    await expect(bob.get_by_role("status").filter(has_text="Order open")).to_be_visible()
+    book = bob.get_by_test_id("order-book")
+    await expect(book.locator("tr.bid")).to_contain_text("40¢")
+    await expect(bob.get_by_test_id("one-book-hint")).to_contain_text("mirror")
+    tabs = bob.get_by_role("group", name="Outcome", exact=True)
+    await tabs.get_by_role("button", name="No").click()
+    mirrored = book.locator("tr.ask.synthetic")
+    await expect(mirrored).to_contain_text("60¢")
+    await expect(mirrored.get_by_test_id("synthetic")).to_have_text("+10 via Yes")
+    await expect(book.locator("tr.bid")).to_have_count(0)

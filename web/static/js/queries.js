@@ -46,8 +46,8 @@ query History($id: ID!, $resolution: String, $points: Int) {
 
 const BOOK = `
   marketId outcomeId sequence bestBidCents bestAskCents spreadCents lastTradeCents
-  bids { priceCents quantity orders }
-  asks { priceCents quantity orders }
+  bids { priceCents quantity orders syntheticQuantity }
+  asks { priceCents quantity orders syntheticQuantity }
 `;
 
 export const ORDER_BOOK = `

@@ -285,7 +285,16 @@ function bookPanel(market, cleanups, hooks) {
     hooks.onBook(book);
     const max = Math.max(1, ...book.bids.map((l) => l.quantity), ...book.asks.map((l) => l.quantity));
     const name = market.outcomes[outcomeIndex].name;
-    const level = (l, kind) => h("tr", { class: kind },
+    // Levels made (partly) of the other outcomes' orders: taking them mints or merges sets.
+    const binary = market.outcomes.length === 2;
+    const other = binary ? market.outcomes[1 - outcomeIndex].name : "other outcomes";
+    const mark = (l) => l.syntheticQuantity
+      ? h("span", {
+        class: "synthetic-mark", "data-testid": "synthetic",
+        title: `${count(l.syntheticQuantity)} of these shares are ${other} orders at ${100 - l.priceCents}¢`,
+      }, binary ? ` +${count(l.syntheticQuantity)} via ${other}` : ` +${count(l.syntheticQuantity)} synthetic`)
+      : null;
+    const level = (l, kind) => h("tr", { class: l.syntheticQuantity ? `${kind} synthetic` : kind },
       h("td", {}, h("button", {
         type: "button", class: "level",
         "aria-label": `${kind === "ask" ? "Buy" : "Sell"} ${name} at ${l.priceCents} cents`,
@@ -294,7 +303,7 @@ function bookPanel(market, cleanups, hooks) {
       h("td", { class: "num depth" },
         h("span", { class: "depth-bar", style: `width:${((l.quantity / max) * 100).toFixed(1)}%`, "aria-hidden": "true" }),
         h("span", { class: "depth-value" }, count(l.quantity))),
-      h("td", { class: "num muted" }, count(l.orders)));
+      h("td", { class: "num muted" }, count(l.orders), mark(l)));
     const spread = book.spreadCents !== null && book.spreadCents !== undefined ? `Spread ${book.spreadCents}¢` : "No spread";
     const last = book.lastTradeCents ? ` · Last ${book.lastTradeCents}¢` : "";
     mount(ladder, h("table", { class: "ladder", "data-testid": "order-book" },
@@ -313,7 +322,10 @@ function bookPanel(market, cleanups, hooks) {
   const el = h("section", { class: "panel", "aria-labelledby": "book-title" },
     h("div", { class: "panel-head" }, h("h2", { id: "book-title" }, "Order book"), tabs.el),
     error, ladder,
-    h("p", { class: "muted small" }, "Asks (sellers) above, bids (buyers) below. Pick a price to prefill the ticket."));
+    h("p", { class: "muted small" }, "Asks (sellers) above, bids (buyers) below. Pick a price to prefill the ticket."),
+    h("p", { class: "muted small", "data-testid": "one-book-hint" }, market.outcomes.length === 2
+      ? `One book: a bid for ${market.outcomes[1].name} at p is an ask for ${market.outcomes[0].name} at 100 − p, so ${market.outcomes[1].name}'s book is the mirror of ${market.outcomes[0].name}'s.`
+      : "Marked levels come from the other outcomes' orders: one bid on each makes a synthetic ask here."));
   return {
     el,
     select(index) { if (index !== outcomeIndex) select(index); },
