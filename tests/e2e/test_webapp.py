@@ -150,7 +150,7 @@ async def test_a_binary_market_is_one_book_and_no_is_the_mirror_of_yes(
     await bob.get_by_label("Limit price (¢ per share)").fill("40")
     await bob.get_by_label("Quantity (shares)").fill("10")
     await bob.get_by_test_id("order-submit").click()
-    await expect(bob.get_by_role("status").filter(has_text="Order open")).to_be_visible()
+    await expect(bob.get_by_role("status").filter(has_text="resting at 40")).to_be_visible()
     book = bob.get_by_test_id("order-book")
     await expect(book.locator("tr.bid")).to_contain_text("40¢")
     await expect(bob.get_by_test_id("one-book-hint")).to_contain_text("mirror")
