@@ -7,6 +7,7 @@ on Tortoise over SQLite and PostgreSQL: each backend supplies a
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -117,3 +118,11 @@ class Harness:
             dispute_window_seconds=dispute_window_seconds,
         )
         return await markets.create_market(self.ctx, creator.id, spec)
+
+
+async def wait_until(condition: Callable[[], bool], seconds: float = 5) -> None:
+    """Poll ``condition`` (plain values another task changes) until true; TimeoutError after
+    ``seconds``."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - polling plain values
+            await asyncio.sleep(0.01)

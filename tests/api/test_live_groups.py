@@ -20,6 +20,7 @@ from resolvers.live import TRADES as TRADES_FEED
 from tests.api import ops
 from tests.api.conftest import Api, LiveServer
 from tests.api.wsclient import KEEP_ALIVE, LEGACY_WS, LiveClient, live_client
+from tests.harness import wait_until
 from web.livegroups import Group, LiveGroups, Member, Protocol
 from web.wswriter import text_frame
 
@@ -49,12 +50,6 @@ async def sockets(
 def groups_of(server: LiveServer) -> LiveGroups:
     groups: LiveGroups = server.app.state.bellwether.groups
     return groups
-
-
-async def _until(condition: Any) -> None:
-    async with asyncio.timeout(5):
-        while not condition():  # noqa: ASYNC110 - polling plain values
-            await asyncio.sleep(0.01)
 
 
 async def test_a_group_sends_identical_bytes_and_other_variables_get_their_own(
@@ -101,7 +96,7 @@ async def test_a_private_feed_never_crosses_users(server: LiveServer, live_api: 
         (bobs,) = await sockets(stack, server, 1, token=bob)
         for client in [*alices, bobs]:
             await client.subscribe("o", MY_ORDERS, {})
-        await _until(lambda: groups_of(server).member_count == 3)
+        await wait_until(lambda: groups_of(server).member_count == 3)
         assert groups_of(server).group_count == 2  # one per user
         mine = await live_api.data(ops.PLACE_ORDER, ops.limit(market, "BUY", 2, 30), alice)
         for client in alices:
@@ -125,7 +120,7 @@ async def test_a_public_feed_showing_private_fields_is_grouped_per_viewer(
         anonymous = await stack.enter_async_context(live_client(server.ws_url))
         for client in (creator, other, anonymous):
             await client.subscribe("t", CREATORS, {"m": market["id"]})
-        await _until(lambda: groups_of(server).member_count == 3)
+        await wait_until(lambda: groups_of(server).member_count == 3)
         assert groups_of(server).group_count == 3
         await ops.buy_yes(live_api, bob, market["id"], 5)
         seen = [(await client.data())["marketTrades"]["market"]["creator"] for client in
@@ -224,7 +219,7 @@ async def test_memory_per_idle_subscriber_is_bounded(server: LiveServer, live_ap
         assert holder.stdout is not None and holder.stdin is not None
         try:
             assert await asyncio.wait_for(holder.stdout.readline(), 60) == b"ready\n"
-            await _until(lambda: groups_of(server).member_count == count)
+            await wait_until(lambda: groups_of(server).member_count == count)
             gc.collect()
             per_subscriber = (tracemalloc.get_traced_memory()[0] - before) / count
             assert groups_of(server).group_count == 1

@@ -19,6 +19,7 @@ from resolvers.live import BOOK, PRICES, TRADES
 from schema.types.markets import PriceUpdate
 from tests.api import ops
 from tests.api.conftest import Api
+from tests.harness import wait_until
 from web.live import LiveHub
 
 AT = datetime(2030, 1, 1, tzinfo=UTC)
@@ -82,12 +83,6 @@ async def collect(
                 return
 
 
-async def _wait(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not condition():  # noqa: ASYNC110 - polling plain values
-            await asyncio.sleep(0.01)
-
-
 async def test_a_book_change_needs_no_read_and_is_shared_by_every_subscriber(
     app: Starlette, api: Api
 ) -> None:
@@ -116,7 +111,7 @@ async def test_a_book_change_needs_no_read_and_is_shared_by_every_subscriber(
     assert reads.books == subscribers  # each subscriber's first state
     for price in (55, 56):
         await api.data(ops.PLACE_ORDER, ops.limit(market, "SELL", 1, price), alice)
-        await _wait(lambda: all(len(got) >= 2 for got in received))
+        await wait_until(lambda: all(len(got) >= 2 for got in received))
     await asyncio.gather(*tasks)
     assert reads.books == subscribers  # a change carries its levels: no read at all
     views = [got[-1].view(10 if i % 2 else 5) for i, got in enumerate(received)]
