@@ -24,8 +24,10 @@ from tortoise.backends.base.client import (
     BaseDBAsyncClient,
     TransactionalDBClient,
     TransactionContext,
+    TransactionContextPooled,
 )
 from tortoise.backends.sqlite.client import SqliteClient
+from tortoise.connection import get_connections
 from tortoise.context import TortoiseContext
 
 from persistence.tortoise.errors import PersistenceError
@@ -43,6 +45,8 @@ def check(client: BaseDBAsyncClient) -> None:
         "TransactionalDBClient._finalized": hasattr(TransactionalDBClient, "_finalized"),
         f"{type(client).__name__}._connection": hasattr(client, "_connection"),
     }
+    if isinstance(transaction, TransactionContextPooled):
+        needs["TransactionalDBClient._parent._pool"] = hasattr(client, "_pool")
     if isinstance(client, SqliteClient):
         needs["SqliteClient._lock"] = hasattr(client, "_lock")
         needs["SqliteTransactionContext._trxlock"] = hasattr(transaction, "_trxlock")
@@ -67,8 +71,27 @@ def deactivate(token: ContextToken) -> None:
 
 
 def transaction_of(client: BaseDBAsyncClient) -> TransactionContext:
-    """A transaction on ``client``, not yet begun (``async with`` or ``__aenter__``)."""
+    """A transaction on ``client``, not yet begun (:func:`begin`)."""
     return client._in_transaction()
+
+
+async def begin(transaction: TransactionContext) -> TransactionalDBClient:
+    """``transaction.__aenter__()``, giving back a pooled connection it took when BEGIN
+    fails or is cancelled: Tortoise's pooled context acquires first and keeps the
+    connection if what follows raises, so every cancelled unit of work leaked one
+    until the pool ran dry. (SQLite's context, ``sqlite_engine``, cleans up itself.)"""
+    pooled = transaction.client if isinstance(transaction, TransactionContextPooled) else None
+    before = pooled._connection if pooled is not None else None
+    try:
+        return await transaction.__aenter__()
+    except BaseException:
+        if pooled is not None and pooled._connection is not before:
+            taken, pooled._connection = pooled._connection, before
+            await pooled._parent._pool.release(taken)
+            token = getattr(transaction, "token", None)
+            if token is not None:
+                get_connections().reset(token)
+        raise
 
 
 def driver_connection(client: TransactionalDBClient) -> Any:

@@ -148,7 +148,7 @@ class TortoiseUnitOfWork:
         # On SQLite the transaction context connects, and gives its lock back if that
         # fails (sqlite_engine.SharedTransactionContext).
         transaction = driver.transaction_of(connection)
-        self._client = await transaction.__aenter__()
+        self._client = await driver.begin(transaction)
         self._transaction = transaction
         raw = driver.driver_connection(self._client)
         self._sql = SqliteSql(raw) if self.database.is_sqlite else PostgresSql(raw)
@@ -160,15 +160,22 @@ class TortoiseUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         # A failing rollback or release (the connection is gone) must not replace the
-        # error that ended the unit of work: that one says what happened.
+        # error that ended the unit of work: that one says what happened. Nor may it
+        # replace a cancellation that arrived during the rollback: the task was told
+        # to stop (the sweeper would otherwise log it as a failed sweep and go on).
+        cancelled: asyncio.CancelledError | None = None
         try:
             try:
                 await self._rollback()
+            except asyncio.CancelledError as error:
+                cancelled = error
             finally:
                 await self._end()
         except (PersistenceError, ServiceUnavailable):
-            if exc is None:
+            if exc is None and cancelled is None:
                 raise
+        if cancelled is not None:
+            raise cancelled
 
     @translate_errors
     async def _rollback(self) -> None:

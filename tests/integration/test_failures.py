@@ -198,3 +198,30 @@ async def test_a_database_out_of_reach_is_service_unavailable(case: str) -> None
 async def test_other_driver_errors_stay_internal(case: str) -> None:
     with pytest.raises(PersistenceError):
         await translate_errors(_raising)(NOT_OUT_OF_REACH[case])
+
+
+async def _read_and_leave(harness: Harness, user_id: str) -> None:
+    """A read-only unit of work: it ends without a commit, so its exit rolls back."""
+    async with harness.ctx.uow() as uow:
+        await uow.users.get(user_id)
+
+
+async def test_a_cancellation_during_the_exit_of_a_unit_of_work_stays_a_cancellation(
+    harness: Harness,
+) -> None:
+    """The sweeper stops on cancel: a CancelledError raised anywhere in a unit of work,
+    its rollback included, must come out as a CancelledError, never as a
+    PersistenceError (which the sweeper would log and retry). Cancels after 0, 1, 2,
+    ... loop turns until the unit of work finishes first, so every await is hit."""
+    alice = await harness.user("alice")
+    for turns in range(10_000):
+        task = asyncio.create_task(_read_and_leave(harness, alice.id))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        if task.done():
+            break
+        task.cancel()
+        (outcome,) = await asyncio.gather(task, return_exceptions=True)
+        assert outcome is None or isinstance(outcome, asyncio.CancelledError), (turns, outcome)
+    assert task.done() and task.exception() is None
+    await harness.assert_invariants()
