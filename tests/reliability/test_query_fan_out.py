@@ -7,8 +7,6 @@ this document held a worker's event loop for hours (found by
 
 from __future__ import annotations
 
-import time
-
 from graphql import parse
 
 from schema.limits import expanded_selections
@@ -26,9 +24,9 @@ def fan_out(levels: int) -> str:
 
 
 async def test_fragment_fan_out_is_refused_without_expanding_it() -> None:
-    started = time.monotonic()
+    # Expanding 2^30 selections takes hours, so a regression fails on the suite's
+    # timeout; no wall-clock assertion (tests never fail on a loaded machine's timing).
     result = await build_schema().execute(fan_out(30))
-    assert time.monotonic() - started < 0.5
     assert result.errors is not None
     assert result.errors[0].extensions == {"code": "QUERY_TOO_COMPLEX"}
 

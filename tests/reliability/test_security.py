@@ -245,15 +245,14 @@ async def test_query_bombs_are_refused_quickly_with_a_code(
     _, alice = await live_api.user("alice")
     await ops.create_market(live_api, alice)
     query, variables, code = BOMBS[bomb]
-    started = time.monotonic()
+    # "Quickly" is not a wall-clock assertion (tests never fail on a loaded machine's
+    # timing): a bomb that got through would run for hours, past the suite's timeout.
     response = await live_api.post(query, variables, alice)
-    elapsed = time.monotonic() - started
     got = await check_clean(response)
     if bomb == "huge-variable-list":  # over the body limit or refused by validation
         assert got in (code, "QUERY_TOO_COMPLEX"), response.text
     else:
         assert got == code, response.text
-    assert elapsed < 2, f"{bomb} took {elapsed:.2f} s"
 
 
 async def test_a_batch_of_operations_is_not_a_way_around_the_limits(live_api: Api) -> None:
