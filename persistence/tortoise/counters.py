@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.ports import Clock, Rate
+from persistence.tortoise.errors import translate_errors
 from persistence.tortoise.sql import Params, Row, Statement
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 
@@ -63,6 +64,7 @@ class TortoiseSharedCounters:
         self._uow = uow
         self._clock = clock
 
+    @translate_errors
     async def _run(self, statement: Statement, params: Params) -> list[Row]:
         async with self._uow() as uow:
             rows = await uow.sql.fetch(statement, params)

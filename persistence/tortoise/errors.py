@@ -28,6 +28,7 @@ DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     BaseORMException,
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     sqlite3.Error,
     OSError,
 )
@@ -52,6 +53,10 @@ def is_unreachable(error: BaseException) -> bool:
         if isinstance(seen, UNREACHABLE):
             return True
         if isinstance(seen, asyncpg.InterfaceError) and "closed" in str(seen):
+            return True
+        # A pooled connection that the server's shutdown interrupted: its next statement
+        # finds the cut-off one still "in progress".
+        if isinstance(seen, asyncpg.InternalClientError) and "in progress" in str(seen):
             return True
         if isinstance(seen, sqlite3.OperationalError) and str(seen) in SQLITE_UNREACHABLE:
             return True

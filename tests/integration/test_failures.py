@@ -176,6 +176,9 @@ OUT_OF_REACH: dict[str, BaseException] = {
         OperationalError("boom"), asyncpg.AdminShutdownError("terminating connection")
     ),
     "sqlite locked": sqlite3.OperationalError("database is locked"),
+    "a connection the shutdown cut off": asyncpg.InternalClientError(
+        "cannot switch to state 12; another operation (2) is in progress"
+    ),
 }
 NOT_OUT_OF_REACH: dict[str, BaseException] = {
     "a constraint": IntegrityError("duplicate key"),
