@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from domain import markets as market_rules
 from domain import validation
-from domain.errors import BadUserInput, Forbidden, InvalidAmount, NotFound, OrderNotCancellable
-from domain.model import Order, OrderStatus, User
-from domain.services.books import LoadedBooks, as_resting, load_books
+from domain.errors import BadUserInput, InvalidAmount
+from domain.model import Order, User
+from domain.services.books import LoadedBooks, as_resting
 from domain.services.context import ServiceContext
-from domain.services.orders import announce, apply_match, incoming_order
+from domain.services.orders import announce, apply_match, incoming_order, own_resting_order
 from domain.services.work import Work
 
 
@@ -42,22 +42,9 @@ async def amend_order(
         validation.positive_amount(quantity, "quantity")
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
-        found = await uow.orders.get(order_id)
-        if found is None:
-            raise NotFound(f"no order {order_id}")
-        market = await work.market(found.market_id)
+        loaded, order = await own_resting_order(work, actor_id, order_id, "amend")
         user = await work.actor(actor_id)
-        if found.user_id != user.id:
-            raise Forbidden("only the order's owner may amend it")
-        loaded = await load_books(work, market)
-        order = loaded.orders.get(order_id)
-        if order is None:
-            current = await uow.orders.get(order_id)
-            status = found.status if current is None else current.status
-            if status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
-                status = OrderStatus.EXPIRED  # it expired as the book loaded
-            raise OrderNotCancellable(f"order {order_id} is {status.lower()}")
-        market_rules.ensure_tradable(market, work.now)
+        market_rules.ensure_tradable(loaded.market, work.now)
         price = order.price_cents if price_cents is None else price_cents
         total = order.quantity if quantity is None else quantity
         if total <= order.filled_quantity:

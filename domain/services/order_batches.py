@@ -20,6 +20,7 @@ from domain.services.orders import (
     PlaceOrder,
     announce,
     first_with_client_id,
+    not_resting,
     place_in,
     repeat_of,
 )
@@ -164,22 +165,13 @@ async def _cancel_one(
     loaded = await batch.loaded(batch.market(found.market_id))
     order = loaded.orders.pop(order_id, None)
     if order is None:
-        status = await _status_now(batch.work, order_id, ended)
-        return ItemResult(None, OrderNotCancellable(f"order {order_id} is {status.lower()}"))
+        if any(done.id == order_id for done in ended):
+            return ItemResult(None, OrderNotCancellable(f"order {order_id} is cancelled"))
+        return ItemResult(None, await not_resting(batch.work, order_id))
     loaded.book(order.outcome_id).cancel(order_id)
     loaded.touched.add(order.outcome_id)
     ended.append(order)
     return ItemResult(order)
-
-
-async def _status_now(work: Work, order_id: str, ended: list[Order]) -> OrderStatus:
-    """Why an order of the caller's is not in its book (read under the market lock)."""
-    if any(order.id == order_id for order in ended):
-        return OrderStatus.CANCELLED  # named twice in this batch
-    stored = await work.uow.orders.get(order_id)
-    if stored is None or stored.is_resting:
-        return OrderStatus.EXPIRED  # stored as resting: it expired as the books loaded
-    return stored.status
 
 
 async def _end(work: Work, orders: list[Order]) -> None:

@@ -281,23 +281,40 @@ def apply_match(
         loaded.touched.add(order.outcome_id)
 
 
+async def own_resting_order(
+    work: Work, actor_id: str, order_id: str, verb: str
+) -> tuple[LoadedBooks, Order]:
+    """The actor's resting order ``order_id`` in its book, loaded under the market lock:
+    NOT_FOUND, FORBIDDEN (someone else's: only its owner may ``verb`` it) or
+    ORDER_NOT_CANCELLABLE (no longer resting) otherwise."""
+    found = await work.uow.orders.get(order_id)
+    if found is None:
+        raise NotFound(f"no order {order_id}")
+    market = await work.market(found.market_id)
+    user = await work.actor(actor_id)
+    if found.user_id != user.id:
+        raise Forbidden(f"only the order's owner may {verb} it")
+    loaded = await load_books(work, market)
+    order = loaded.orders.get(order_id)
+    if order is None:
+        raise await not_resting(work, order_id)
+    return loaded, order
+
+
+async def not_resting(work: Work, order_id: str) -> OrderNotCancellable:
+    """Why an order the caller named is not in its book (read under the market lock)."""
+    stored = await work.uow.orders.get(order_id)
+    if stored is None or stored.is_resting:
+        return OrderNotCancellable(f"order {order_id} is expired")  # it expired as it loaded
+    return OrderNotCancellable(f"order {order_id} is {stored.status.lower()}")
+
+
 async def cancel_order(ctx: ServiceContext, actor_id: str, order_id: str) -> Order:
     """Cancel a resting order of the actor's; releases what it still reserves."""
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
-        found = await uow.orders.get(order_id)
-        if found is None:
-            raise NotFound(f"no order {order_id}")
-        market = await work.market(found.market_id)
-        user = await work.actor(actor_id)
-        if found.user_id != user.id:
-            raise Forbidden("only the order's owner may cancel it")
-        loaded = await load_books(work, market)
-        order = loaded.orders.get(order_id)
-        if order is None:
-            current = await uow.orders.get(order_id)
-            status = current.status if current is not None else found.status
-            raise OrderNotCancellable(f"order {order_id} is {status.lower()}")
+        loaded, order = await own_resting_order(work, actor_id, order_id, "cancel")
+        market = loaded.market
         loaded.book(order.outcome_id).cancel(order_id)
         settle = await work.settlement(market, [order])
         settle.end(order, OrderStatus.CANCELLED)
