@@ -34,7 +34,7 @@ USER_ATTRIBUTES = tuple(c.name for c in USERS.mutable if c.name not in USER_BALA
 USER_COLUMNS = USERS.select()
 _INSERT = Statement(USERS.insert)
 _GET = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE id = $1")
-_GET_BY_NAME = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE username = $1 LIMIT 1")
+USER_BY_NAME = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE username = $1 LIMIT 1")
 # A no-op write: it takes the row lock (a deactivation waits for us) and checks activity.
 _LOCK_ACTIVE = Statement("UPDATE users SET is_active = is_active WHERE id = $1 AND is_active")
 _TAKE_FILL_SEQUENCES = Statement(
@@ -50,7 +50,8 @@ _CREATE_PLATFORM = Statement(
 
 
 @functools.cache
-def _get_many(count: int) -> Statement:
+def users_by_ids(count: int) -> Statement:
+    """``SELECT`` of ``count`` users by id (the repository's and the read model's)."""
     return Statement(f"SELECT {USER_COLUMNS} FROM users WHERE id IN ({placeholders(1, count)})")
 
 
@@ -134,11 +135,11 @@ class TortoiseUserRepository:
         if not user_ids:
             return []
         ids = list(user_ids)
-        return self._remember_all(await self._uow.sql.fetch(_get_many(len(ids)), ids))
+        return self._remember_all(await self._uow.sql.fetch(users_by_ids(len(ids)), ids))
 
     @translate_errors
     async def get_by_username(self, username: str) -> User | None:
-        return self._remember(await self._uow.sql.fetch(_GET_BY_NAME, (username,)))
+        return self._remember(await self._uow.sql.fetch(USER_BY_NAME, (username,)))
 
     @translate_errors
     async def is_taken(self, username: str, email: str) -> bool:

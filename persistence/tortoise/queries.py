@@ -45,6 +45,7 @@ from persistence.tables import (
 )
 from persistence.tortoise import api_keys as keys
 from persistence.tortoise import driver
+from persistence.tortoise.accounts import USER_BY_NAME, users_by_ids
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import translate_errors
 from persistence.tortoise.markets import MARKET_COLUMNS, markets_from_rows
@@ -80,15 +81,7 @@ _RESTING_IN_BOOK = Statement(
 )
 
 
-_USER_BY_NAME = Statement(f"SELECT {USERS.select()} FROM users WHERE username = $1 LIMIT 1")
-
-
 # The DataLoaders' batch reads, hand-written: they run on nearly every request.
-@functools.cache
-def _users_by_ids(count: int) -> Statement:
-    return Statement(f"SELECT {USERS.select()} FROM users WHERE id IN ({placeholders(1, count)})")
-
-
 @functools.cache
 def _markets_by_ids(count: int) -> Statement:
     return Statement(
@@ -150,11 +143,11 @@ class TortoiseReadModel:
     async def users_by_ids(self, ids: Sequence[str]) -> list[User]:
         if not ids:
             return []
-        rows = await self._fetch(_users_by_ids(len(ids)), ids)
+        rows = await self._fetch(users_by_ids(len(ids)), ids)
         return [USERS.from_row(self._timestamps, row) for row in rows]
 
     async def user_by_username(self, username: str) -> User | None:
-        rows = await self._fetch(_USER_BY_NAME, (username,))
+        rows = await self._fetch(USER_BY_NAME, (username,))
         return USERS.from_row(self._timestamps, rows[0]) if rows else None
 
     async def markets_by_ids(self, ids: Sequence[str]) -> list[Market]:
