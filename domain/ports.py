@@ -58,6 +58,10 @@ class Rate:
     burst: int
     per_second: float
 
+    def __post_init__(self) -> None:
+        if self.burst < 1 or not self.per_second > 0:
+            raise ValueError(f"a rate needs a burst of 1 or more and a positive refill: {self}")
+
 
 class SharedCounters(Protocol):
     """Counts and deadlines that every worker of one deployment shares (login attempts,

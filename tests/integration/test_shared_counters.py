@@ -51,6 +51,12 @@ async def counters(
         await database.close()
 
 
+@pytest.mark.parametrize(("burst", "per_second"), [(0, 1.0), (5, 0.0), (5, float("nan"))])
+def test_a_rate_that_could_never_refill_is_refused(burst: int, per_second: float) -> None:
+    with pytest.raises(ValueError, match="a rate needs"):
+        Rate(burst, per_second)
+
+
 async def takes(counters: SharedCounters, key: str, times: int, cost: int = 1) -> list[bool]:
     return [await counters.take(key, FIVE_A_MINUTE, cost) for _ in range(times)]
 
