@@ -93,3 +93,22 @@ async def test_amend_order_over_http(api: Api) -> None:
     await api.data(ops.CANCEL_ORDER, {"id": order_id}, alice)
     assert await api.error_code(AMEND, {"id": order_id, "q": 5}, alice) == "ORDER_NOT_CANCELLABLE"
     assert await api.error_code(AMEND, {"id": order_id, "q": 5}) == "UNAUTHENTICATED"
+
+
+async def test_amend_priority_over_http(api: Api) -> None:
+    """A lower quantity keeps the order's place at its price; a higher one loses it."""
+    _, alice = await api.user("alice")
+    _, bob = await api.user("bob")
+    _, carol = await api.user("carol")
+    market = await ops.create_market(api, alice, "ORDER_BOOK")
+    first = (await api.data(ops.PLACE_ORDER, ops.limit(market, "BUY", 10, 40), alice))["placeOrder"]
+    await api.data(ops.PLACE_ORDER, ops.limit(market, "BUY", 10, 40), bob)
+    await api.data(ops.MINT, {"m": market["id"], "q": 10}, carol)
+    await api.data(AMEND, {"id": first["id"], "q": 5}, alice)
+    sold = await api.data(ops.PLACE_ORDER, ops.limit(market, "SELL", 2, 40), carol)
+    assert sold["placeOrder"]["trades"][0]["quantity"] == 2
+    assert (await ops.me(api, alice))["reservedCents"] == 3 * 40, "alice kept the front"
+    await api.data(AMEND, {"id": first["id"], "q": 8}, alice)
+    await api.data(ops.PLACE_ORDER, ops.limit(market, "SELL", 2, 40), carol)
+    assert (await ops.me(api, bob))["reservedCents"] == 8 * 40, "bob is now in front"
+    assert (await ops.me(api, alice))["reservedCents"] == 6 * 40
