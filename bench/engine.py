@@ -206,6 +206,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20_300_101)
     parser.add_argument("--wait-lmsr", type=float, default=600.0, help="seconds to wait")
     parser.add_argument("--uniform", action="store_true", help="LIMIT prices uniform +-10")
+    parser.add_argument("--repeat", type=int, default=3, help="market runs, best of")
     args = parser.parse_args()
     figures: dict[str, float | None] = {"orderbook_orders_per_s": None}
     rate = bench_orderbook(args.orders, args.seed, args.uniform)
@@ -213,7 +214,17 @@ def main() -> None:
     for outcomes in (2, 3, 5):
         for cross in (False, True):
             key = f"market{outcomes}_{'cross' if cross else 'plain'}_orders_per_s"
-            figures[key] = round(bench_market(args.orders, args.seed, outcomes, cross))
+            figures[key] = 0
+        for _ in range(args.repeat):  # alternated, best of: the machine may be shared
+            for cross in (False, True):
+                key = f"market{outcomes}_{'cross' if cross else 'plain'}_orders_per_s"
+                rate = bench_market(args.orders, args.seed, outcomes, cross)
+                figures[key] = max(figures[key] or 0, round(rate))
+        plain, cross_rate = (
+            figures[f"market{outcomes}_plain_orders_per_s"],
+            figures[f"market{outcomes}_cross_orders_per_s"],
+        )
+        print(f"  {outcomes} outcomes: one exchange at {plain / cross_rate:.2f}x the time of plain")
     lmsr = load_lmsr(args.wait_lmsr)
     for outcomes in (2, 10):
         key = f"lmsr{outcomes}_trades_per_s"

@@ -117,7 +117,9 @@ class MarketBook:
         order that cannot fill completely (due orders are expired all the same)."""
         expired = self._expire_due(now)
         order_id = order.order_id
-        validate_incoming(order, now, any(order_id in book._index for book in self._all))
+        for book in self._all:  # the own book's submit checks the rest of the order
+            if order_id in book._index:
+                raise ValueError(f"duplicate order id {order_id}")
         buy = order.side is _BUY
         limit = order.price_cents
         if limit is None:
@@ -126,6 +128,7 @@ class MarketBook:
         if synthetic is None or ((synthetic > limit) if buy else (synthetic < limit)):
             plain = self.books[outcome_id].submit(order, now)
             return _build(MarketMatch, (*plain[:5], expired + plain.expired))
+        validate_incoming(order, now, False)
         if order.post_only:
             raise PriceLimitExceeded("a post-only order would take liquidity")
         if order.time_in_force is _FOK:
@@ -252,13 +255,18 @@ class MarketBook:
                 needed -= qty
                 continue
             assert synthetic is not None
-            own = [(leg, h) for leg, h in zip(legs, heads, strict=True) if h.user_id == taker_user]
+            qty, own = needed, False
+            for h in heads:
+                if h.user_id == taker_user:
+                    own = True
+                elif h.remaining < qty:
+                    qty = h.remaining
             if own:
-                for (_, other, _), h in own:
-                    stp.append(h)
-                    other._unlink(h)
+                for (_, other, _), h in zip(legs, heads, strict=True):
+                    if h.user_id == taker_user:
+                        stp.append(h)
+                        other._unlink(h)
                 continue
-            qty = min(needed, *(h.remaining for h in heads))
             if budget is not None:
                 qty = min(qty, affordable_quantity(budget, synthetic, fee_bps, notional))
                 if qty == 0:
@@ -269,8 +277,9 @@ class MarketBook:
             taken = []
             for (j, other, side), h in zip(legs, heads, strict=True):
                 _take(other, side, h, qty)
-                taken.append(Leg(j, h.order_id, h.user_id, h.price_cents, h.remaining))
-            fills.append(CrossFill(taker_id, taker_user, synthetic, qty, fee, tuple(taken), buy))
+                taken.append(_build(Leg, (j, h.order_id, h.user_id, h.price_cents, h.remaining)))
+            cross = (taker_id, taker_user, synthetic, qty, fee, tuple(taken), buy)
+            fills.append(_build(CrossFill, cross))
             needed -= qty
         filled, tif = order.quantity - needed, order.time_in_force
         if not needed or spent or order.order_type is _MARKET or tif is _IOC or tif is _FOK:
