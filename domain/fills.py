@@ -26,6 +26,8 @@ class Fill:
         trade = self.trade
         if self.is_maker:
             side = Side.SELL if trade.taker_side is Side.BUY else Side.BUY
+            if trade.is_leg:  # a mint's legs all buy, a merge's all sell
+                side = trade.taker_side
             order_id, fee = trade.maker_order_id, 0
         else:
             side, order_id, fee = trade.taker_side, trade.taker_order_id, trade.fee_cents
@@ -46,7 +48,9 @@ def fills_by_user(trades: list[Trade]) -> dict[str, list[Fill]]:
     """Every fill of ``trades``, per user, in trade order."""
     fills: dict[str, list[Fill]] = {}
     for trade in trades:
-        fills.setdefault(trade.taker_user_id, []).append(Fill(trade.taker_user_id, trade, False))
+        if not trade.is_leg:
+            taker = Fill(trade.taker_user_id, trade, False)
+            fills.setdefault(trade.taker_user_id, []).append(taker)
         if trade.maker_user_id is not None:
             maker = Fill(trade.maker_user_id, trade, True)
             fills.setdefault(trade.maker_user_id, []).append(maker)

@@ -267,6 +267,14 @@ class Trade:
     taker_order_id: str | None = None
     maker_order_id: str | None = None
     lmsr_side: LmsrSide | None = None
+
+    @property
+    def is_leg(self) -> bool:
+        """A maker's leg of a mint or merge match: the trade of the maker's order alone
+        (on the maker's outcome, the maker's side); ``taker_user_id`` names the
+        counterparty that took it, who traded another outcome (its own leg)."""
+        return not self.is_amm and self.maker_order_id is not None and self.taker_order_id is None
+
     sequence: int | None = None
     """+1 per trade of its market, stored (numbered as the command commits)."""
 

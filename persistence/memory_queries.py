@@ -88,7 +88,8 @@ class InMemoryReadModel:
         rows = [
             t
             for t in self._store.state.trades
-            if user_id in (t.taker_user_id, t.maker_user_id) and market_id in (None, t.market_id)
+            if (user_id == t.maker_user_id or (user_id == t.taker_user_id and not t.is_leg))
+            and market_id in (None, t.market_id)
         ]
         return _page(rows, lambda t: (t.executed_at, t.id), first, after)
 

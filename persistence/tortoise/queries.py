@@ -200,7 +200,9 @@ class TortoiseReadModel:
         self, user_id: str, market_id: str | None, first: int, after: Cursor | None
     ) -> Page[Trade]:
         async def query(db: BaseDBAsyncClient) -> Page[Trade]:
-            matching = TradeRecord.filter(Q(taker_user_id=user_id) | Q(maker_user_id=user_id))
+            leg = Q(is_amm=False, maker_order_id__isnull=False, taker_order_id__isnull=True)
+            taker = Q(taker_user_id=user_id) & ~leg  # see Trade.is_leg
+            matching = TradeRecord.filter(taker | Q(maker_user_id=user_id))
             if market_id is not None:
                 matching = matching.filter(market_id=market_id)
             return await _newest_page(db, matching, TRADES, "executed_at", first, after)

@@ -14,6 +14,8 @@ BOOK = """query($m: ID!, $o: ID!) { orderBook(marketId: $m, outcomeId: $o) {
   bids { priceCents quantity orders syntheticQuantity }
   asks { priceCents quantity orders syntheticQuantity }
   bestBidCents bestAskCents } }"""
+MY_TRADES = """query($m: ID) { myTrades(marketId: $m) {
+  edges { node { priceCents quantity outcome { name } } } } }"""
 
 
 def order(market: dict[str, Any], outcome: int, side: str, qty: int, price: int) -> dict[str, Any]:
@@ -40,6 +42,9 @@ async def test_a_yes_bid_at_40_and_a_no_bid_at_65_trade_by_minting(api: Api) -> 
     assert [(t["priceCents"], t["quantity"]) for t in placed["trades"]] == [(60, 10)]
     assert (await ops.me(api, bob))["balanceCents"] == 100_000 - 600
     assert (await ops.me(api, alice))["balanceCents"] == 100_000 - 400
+    for token, expected in ((alice, ["Yes", 40]), (bob, ["No", 60])):
+        mine = (await api.data(MY_TRADES, {"m": market["id"]}, token))["myTrades"]["edges"]
+        assert [[e["node"]["outcome"]["name"], e["node"]["priceCents"]] for e in mine] == [expected]
     after = (await api.data(ops.MARKET, {"id": market["id"]}))["market"]
     assert [o["sharesOutstanding"] for o in after["outcomes"]] == [10, 10]
     assert sum(after["prices"]) == pytest.approx(1.0)

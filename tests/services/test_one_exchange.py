@@ -7,10 +7,12 @@ import pytest
 
 from domain import errors
 from domain import markets as market_rules
+from domain.fills import fills_by_user
 from domain.ledger import Reason
 from domain.model import Market, MarketType, OrderStatus, OrderType, Side, TimeInForce, User
 from domain.services import complete_sets, orders
 from tests.harness import Harness
+from tests.services.conftest import memory_harness
 
 
 def limit(
@@ -191,3 +193,19 @@ async def test_a_binary_markets_tops_mirror_and_its_prices_sum_to_one(harness: H
     stored = await harness.fetch_market(market.id)
     assert [o.last_trade_cents for o in stored.outcomes] == [40, 60]
     assert sum(market_rules.current_prices(stored)) == pytest.approx(1.0)
+
+
+async def test_each_party_of_a_mint_sees_one_fill_of_its_own_outcome_and_side() -> None:
+    harness = memory_harness()
+    ann, bob, market = await _market(harness)
+    yes = await orders.place_order(harness.ctx, ann.id, limit(market, 0, Side.BUY, 40, 10))
+    taker = await orders.place_order(harness.ctx, bob.id, limit(market, 1, Side.BUY, 65, 10))
+    trades = harness.store.state.trades  # type: ignore[attr-defined]
+    seen = {
+        user: [(f.event(0).order_id, f.event(0).side, f.trade.outcome_id) for f in found]
+        for user, found in fills_by_user(trades).items()
+    }
+    assert seen == {
+        ann.id: [(yes.id, Side.BUY, market.outcomes[0].id)],
+        bob.id: [(taker.id, Side.BUY, market.outcomes[1].id)],
+    }
