@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 graphiql: $(GRAPHIQL_STAMP)
 
 $(GRAPHIQL_STAMP): $(GRAPHIQL_DIR)/package-lock.json
-	npm ci --prefix $(GRAPHIQL_DIR) --ignore-scripts --no-audit --no-fund
+	npm ci --prefix $(GRAPHIQL_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
 
 # GraphiQL's files where npm is at hand. Without npm (a fresh machine with Python alone,
 # or offline) the app runs and its tests pass (the GraphiQL-file tests skip, except in CI);
