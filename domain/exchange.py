@@ -24,8 +24,7 @@ This module is the order book's friend: it walks :class:`OrderBook` internals.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from domain.book_types import (
@@ -131,11 +130,60 @@ class MarketBook:
         validate_incoming(order, now, False)
         if order.post_only:
             raise PriceLimitExceeded("a post-only order would take liquidity")
-        if order.time_in_force is _FOK:
-            trial = copy.deepcopy(self)
-            if trial._match(outcome_id, order, limit, ()).filled_quantity < order.quantity:
-                raise PriceLimitExceeded("a fill-or-kill order cannot fill completely")
+        if order.time_in_force is _FOK and not self._fills_completely(outcome_id, order, limit):
+            raise PriceLimitExceeded("a fill-or-kill order cannot fill completely")
         return self._match(outcome_id, order, limit, expired)
+
+    def _fills_completely(self, outcome_id: str, order: IncomingOrder, limit: int) -> bool:
+        """Whether :meth:`_match` would fill ``order`` completely: the same walk over the
+        live orders in priority order, on copies of the quantities, changing nothing."""
+        buy = order.side is _BUY
+        book = self.books[outcome_id]
+        direct = _Cursor((book._asks if buy else book._bids).live(book._index, limit))
+        legs = [
+            _Cursor(
+                (other._bids if buy else other._asks).live(other._index, NO_BID if buy else NO_ASK)
+            )
+            for _, other in self._others[outcome_id]
+        ]
+        needed, budget, notional = order.quantity, order.budget_cents, 0
+        while needed:
+            head = direct.order
+            fronts = [leg.order for leg in legs if leg.order is not None]
+            synthetic = None
+            if len(fronts) == len(legs):
+                synthetic = synthetic_price(buy, sum(o.price_cents for o in fronts))
+                if synthetic is not None and ((synthetic > limit) if buy else (synthetic < limit)):
+                    synthetic = None
+            if synthetic is None:
+                if head is None:
+                    return False
+                chosen, price = [direct], head.price_cents
+            elif head is not None and (
+                ((head.price_cents < synthetic) if buy else (head.price_cents > synthetic))
+                or (
+                    head.price_cents == synthetic
+                    and head.sequence < max(o.sequence for o in fronts)
+                )
+            ):
+                chosen, price = [direct], head.price_cents
+            else:
+                chosen, price = legs, synthetic
+            own = [c for c in chosen if c.order is not None and c.order.user_id == order.user_id]
+            if own:
+                for cursor in own:
+                    cursor.next()  # cancelled by self-trade prevention
+                continue
+            qty = min(needed, *(c.left for c in chosen))
+            if budget is not None:
+                qty = min(qty, affordable_quantity(budget, price, self.fee_bps, notional))
+                if qty == 0:
+                    return False
+            notional += price * qty
+            needed -= qty
+            for cursor in chosen:
+                cursor.take(qty)
+        return True
 
     def best(self, outcome_id: str) -> tuple[int | None, int | None]:
         """The merged best bid and ask of an outcome: its own or the synthetic, the better."""
@@ -299,6 +347,26 @@ class MarketBook:
         book._insert(RestingOrder(*fields))
         status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN
         return MarketMatch(tuple(fills), filled, status, RestingOrder(*fields), tuple(stp), expired)
+
+
+class _Cursor:
+    """A walk over a side's live orders in priority order, with the front order's
+    quantity ``left`` as a private copy (for :meth:`MarketBook._fills_completely`)."""
+
+    def __init__(self, orders: Iterator[RestingOrder]) -> None:
+        self._orders = orders
+        self.order: RestingOrder | None = None
+        self.left = 0
+        self.next()
+
+    def next(self) -> None:
+        self.order = next(self._orders, None)
+        self.left = 0 if self.order is None else self.order.remaining
+
+    def take(self, qty: int) -> None:
+        self.left -= qty
+        if not self.left:
+            self.next()
 
 
 def _head(book: OrderBook, side: BookSide) -> RestingOrder:
