@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from persistence.tortoise.snapshot import audit_database
 from tests import dbtools
 from tests.api import ops
 from tests.api.conftest import Api
@@ -77,7 +78,7 @@ async def test_a_stored_time_beyond_the_range_takes_nothing_down(
     api: Api, settings: AppSettings
 ) -> None:
     """A row written before the range check (a GTD order expiring in the year 10000 in
-    UTC) must still read: the book, the cancel, the market's resolution."""
+    UTC) must still read: the audit, the book, the cancel, the market's resolution."""
     alice, market = await _book_market(api)
     order = ops.limit(market, "BUY", 2, 40, timeInForce="GTD", expiresAt="2999-01-01T00:00:00Z")
     placed = (await api.data(ops.PLACE_ORDER, order, alice))["placeOrder"]
@@ -87,6 +88,8 @@ async def test_a_stored_time_beyond_the_range_takes_nothing_down(
             "UPDATE orders SET expires_at = ? WHERE id = ?",
             ("9999-12-31T23:59:59-14:00", placed["id"]),
         )
+    async with dbtools.opened(settings.database_url) as database:
+        assert await audit_database(database) == []
     outcome = market["outcomes"][0]["id"]
     book = (await api.data(ops.ORDER_BOOK, {"m": market["id"], "o": outcome}))["orderBook"]
     assert book["bids"] == [{"priceCents": 40, "quantity": 2, "orders": 1}]
