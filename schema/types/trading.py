@@ -192,7 +192,12 @@ class PriceLevel:
         )
 
 
-@strawberry.type(description="Depth of one outcome's order book. Prices in cents, 1..99.")
+@strawberry.type(
+    description="Depth of one outcome's order book, its own resting orders merged with its"
+    " synthetic levels (the other outcomes' orders: a mint or merge of complete sets);"
+    " in a binary market the two books are mirrors, bestBid(YES) = 100 - bestAsk(NO)."
+    " Prices in cents, 1..99."
+)
 class OrderBook:
     market_id: strawberry.ID
     outcome_id: strawberry.ID
