@@ -7,6 +7,12 @@ listeners, its own notifications included, so delivery has one path. When the
 listening connection drops, the bus reconnects with exponential backoff and
 tells its listeners (``on_reconnect``) so that subscriptions can resend their
 current state; sequence numbers show subscribers the gap.
+
+What counts as the connection failing is every driver error the persistence
+adapters know (``persistence.tortoise.errors.DRIVER_ERRORS``), including asyncpg's
+``InternalClientError`` for a connection that a server shutdown cut mid-operation:
+a publish never turns one into an internal error of the command that committed, and
+the supervisor never dies of one.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from domain.events import DomainEvent
+from persistence.tortoise.errors import DRIVER_ERRORS
 from web.bus import EventListener, ReconnectListener
 from web.event_codec import pack, unpack
 
@@ -107,14 +114,9 @@ class PostgresEventBus:
                 try:
                     await self._notify(payloads)
                     return
-                except (
-                    OSError,
-                    TimeoutError,
-                    asyncpg.PostgresError,
-                    asyncpg.InterfaceError,
-                ) as error:
-                    # A connection left over from before a server restart fails once: retry
-                    # on a fresh one before giving up.
+                except DRIVER_ERRORS as error:
+                    # A connection left over from before a server restart (closed, or cut
+                    # mid-operation) fails once: retry on a fresh one before giving up.
                     await self._discard_publisher()
                     if attempt == 2:
                         self.dropped_publishes += 1
@@ -177,7 +179,7 @@ class PostgresEventBus:
             return False
         try:
             await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=self._health_interval * 3)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except DRIVER_ERRORS:
             return False
         return True
 
@@ -188,7 +190,7 @@ class PostgresEventBus:
         while True:
             try:
                 await self._listen()
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            except DRIVER_ERRORS as error:
                 log.warning("event bus reconnect failed (%s); retrying in %.2fs", error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_backoff)

@@ -32,6 +32,8 @@ DRIVER_ERRORS: tuple[type[BaseException], ...] = (
     sqlite3.Error,
     OSError,
 )
+"""What Tortoise and the drivers raise; the LISTEN/NOTIFY bus (``web/pgbus.py``) treats
+any of them on its own connections as that connection failing."""
 
 
 UNREACHABLE: tuple[type[BaseException], ...] = (

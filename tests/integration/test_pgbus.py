@@ -89,3 +89,38 @@ async def test_listener_reconnects_after_its_connection_is_killed(
     await publisher.publish([event])
     await _until(lambda: event in received)
     assert publisher.reconnects >= 1
+
+
+class CutOnce(PostgresEventBus):
+    """Its first NOTIFY meets what asyncpg raises on a connection that a server shutdown
+    cut mid-operation (seen while PostgreSQL restarted under load)."""
+
+    cut = False
+
+    async def _notify(self, payloads: Sequence[str]) -> None:
+        if not self.cut:
+            self.cut = True
+            raise asyncpg.InternalClientError(
+                "cannot switch to state 12; another operation (2) is in progress"
+            )
+        await super()._notify(payloads)
+
+
+async def test_a_publish_on_a_cut_connection_is_retried_never_raised() -> None:
+    """``publish`` runs after the command committed: a connection cut mid-operation must
+    not make it raise (the API would answer INTERNAL_SERVER_ERROR for a stored order)."""
+    bus = CutOnce(await _dsn(), channel=f"test_{os.getpid()}_{id(object())}")
+    received: list[DomainEvent] = []
+
+    async def listener(events: Sequence[DomainEvent]) -> None:
+        received.extend(events)
+
+    bus.add_listener(listener)
+    await bus.start()
+    try:
+        event = BookChanged("m", "o", 1, AT)
+        await bus.publish([event])
+        await _until(lambda: event in received)
+        assert bus.cut and bus.dropped_publishes == 0
+    finally:
+        await bus.stop()
