@@ -72,6 +72,12 @@ def outcomes_of(market: model.Market) -> list[Outcome]:
     ]
 
 
+async def load_outcome(info: Info, market_id: str, outcome_id: str) -> Outcome:
+    """One outcome of a market, priced now (the market is read once per request)."""
+    market = await info.context.market(market_id)
+    return next(o for o in outcomes_of(market) if o.id == outcome_id)
+
+
 @strawberry.type(description="What one share of an outcome pays, in cents (0..100).")
 class OutcomePayout:
     outcome: Outcome

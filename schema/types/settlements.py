@@ -10,7 +10,7 @@ from domain import model
 from domain.queries import Page
 from schema.context import Info
 from schema.pagination import encode_cursor
-from schema.types.markets import Market, Outcome, outcomes_of
+from schema.types.markets import Market, Outcome, load_outcome
 from schema.types.pages import PageInfo
 
 
@@ -45,8 +45,7 @@ class Settlement:
 
     @strawberry.field
     async def outcome(self, info: Info) -> Outcome:
-        market = await info.context.market(self.market_id)
-        return next(o for o in outcomes_of(market) if o.id == self.outcome_id)
+        return await load_outcome(info, self.market_id, self.outcome_id)
 
 
 @strawberry.type

@@ -14,15 +14,10 @@ from domain.services import amm, complete_sets
 from domain.services.books import book_changed, book_of
 from schema.context import Info
 from schema.enums import LmsrSide, OrderSide, OrderStatus, OrderType, TimeInForce
-from schema.types.markets import Market, Outcome, outcomes_of
+from schema.types.markets import Market, Outcome, load_outcome
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The time of a book state read from storage rather than announced (``OrderBook`` shows none)."""
-
-
-async def _outcome(info: Info, market_id: str, outcome_id: str) -> Outcome:
-    market = await info.context.market(market_id)
-    return next(o for o in outcomes_of(market) if o.id == outcome_id)
 
 
 @strawberry.type(
@@ -74,7 +69,7 @@ class Trade:
 
     @strawberry.field
     async def outcome(self, info: Info) -> Outcome:
-        return await _outcome(info, self.market_id, self.outcome_id)
+        return await load_outcome(info, self.market_id, self.outcome_id)
 
 
 @strawberry.type(description="An order-book order. Prices are cents per share, 1..99.")
@@ -121,7 +116,7 @@ class Order:
 
     @strawberry.field
     async def outcome(self, info: Info) -> Outcome:
-        return await _outcome(info, self.market_id, self.outcome_id)
+        return await load_outcome(info, self.market_id, self.outcome_id)
 
     @strawberry.field(description="Fills of this order, as taker or maker, oldest first.")
     async def trades(self, info: Info) -> list[Trade]:
