@@ -9,9 +9,8 @@ import strawberry
 from domain import model
 from domain.queries import Page
 from schema.context import Info
-from schema.pagination import encode_cursor
 from schema.types.markets import Market, Outcome, load_outcome
-from schema.types.pages import PageInfo
+from schema.types.pages import Connection
 
 
 @strawberry.type(
@@ -48,27 +47,8 @@ class Settlement:
         return await load_outcome(info, self.market_id, self.outcome_id)
 
 
-@strawberry.type
-class SettlementEdge:
-    node: Settlement
-    cursor: str
-
-
 @strawberry.type(description="Settlements, newest first.")
-class SettlementConnection:
-    edges: list[SettlementEdge]
-    page_info: PageInfo
-    total_count: int
-
+class SettlementConnection(Connection[Settlement]):
     @classmethod
     def from_domain(cls, page: Page[model.SettledPosition]) -> SettlementConnection:
-        edges = [
-            SettlementEdge(node=Settlement.from_domain(s), cursor=encode_cursor(s.settled_at, s.id))
-            for s in page.items
-        ]
-        end = edges[-1].cursor if edges else None
-        return cls(
-            edges=edges,
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end),
-            total_count=page.total_count,
-        )
+        return cls.of(page, Settlement.from_domain, lambda s: s.settled_at)
