@@ -7,7 +7,7 @@ validation, the error edge, and whether introspection is on.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any
 
 import strawberry
@@ -52,6 +52,13 @@ SIGNED_IN: list[type[BasePermission]] = [IsAuthenticated]
 ADMIN: list[type[BasePermission]] = [IsAuthenticated, IsAdmin]
 
 
+def signed_in_mutation(resolver: Callable[..., Any], description: str | None = None) -> Any:
+    """A mutation only a signed-in caller may run (UNAUTHENTICATED otherwise)."""
+    return strawberry.mutation(
+        resolver=resolver, permission_classes=SIGNED_IN, description=description
+    )
+
+
 @strawberry.type
 class Query:
     me: User | None = strawberry.field(
@@ -92,105 +99,72 @@ class Query:
 class Mutation:
     register: User = strawberry.mutation(resolver=accounts.register)
     login: AuthPayload = strawberry.mutation(resolver=accounts.login)
-    create_market: Market = strawberry.mutation(
-        resolver=markets.create_market, permission_classes=SIGNED_IN
-    )
-    place_order: Order = strawberry.mutation(
-        resolver=trading.place_order, permission_classes=SIGNED_IN
-    )
-    cancel_order: Order = strawberry.mutation(
-        resolver=trading.cancel_order, permission_classes=SIGNED_IN
-    )
-    lmsr_trade: LmsrTradeResult = strawberry.mutation(
-        resolver=trading.lmsr_trade, permission_classes=SIGNED_IN
-    )
-    mint_complete_set: CompleteSetResult = strawberry.mutation(
-        resolver=trading.mint_complete_set, permission_classes=SIGNED_IN
-    )
-    redeem_complete_set: CompleteSetResult = strawberry.mutation(
-        resolver=trading.redeem_complete_set, permission_classes=SIGNED_IN
-    )
-    pause_market: Market = strawberry.mutation(
-        resolver=markets.pause_market, permission_classes=SIGNED_IN
-    )
-    resume_market: Market = strawberry.mutation(
-        resolver=markets.resume_market, permission_classes=SIGNED_IN
-    )
-    close_market: Market = strawberry.mutation(
-        resolver=markets.close_market, permission_classes=SIGNED_IN
-    )
-    resolve_market: Resolution = strawberry.mutation(
-        resolver=markets.resolve_market, permission_classes=SIGNED_IN
-    )
-    void_market: Resolution = strawberry.mutation(
-        resolver=markets.void_market, permission_classes=SIGNED_IN
-    )
-    resolve_market_split: Resolution = strawberry.mutation(
-        resolver=markets.resolve_market_split,
-        permission_classes=SIGNED_IN,
-        description="Cents per share for each outcome (0..100, summing to 100; an outcome "
+    create_market: Market = signed_in_mutation(markets.create_market)
+    place_order: Order = signed_in_mutation(trading.place_order)
+    cancel_order: Order = signed_in_mutation(trading.cancel_order)
+    lmsr_trade: LmsrTradeResult = signed_in_mutation(trading.lmsr_trade)
+    mint_complete_set: CompleteSetResult = signed_in_mutation(trading.mint_complete_set)
+    redeem_complete_set: CompleteSetResult = signed_in_mutation(trading.redeem_complete_set)
+    pause_market: Market = signed_in_mutation(markets.pause_market)
+    resume_market: Market = signed_in_mutation(markets.resume_market)
+    close_market: Market = signed_in_mutation(markets.close_market)
+    resolve_market: Resolution = signed_in_mutation(markets.resolve_market)
+    void_market: Resolution = signed_in_mutation(markets.void_market)
+    resolve_market_split: Resolution = signed_in_mutation(
+        markets.resolve_market_split,
+        "Cents per share for each outcome (0..100, summing to 100; an outcome "
         "left out pays 0), e.g. 50/50 for a tie.",
     )
-    resolve_scalar_market: Resolution = strawberry.mutation(
-        resolver=markets.resolve_scalar_market,
-        permission_classes=SIGNED_IN,
-        description="Scalar markets: Long pays round(100 * clamp((value - lower) / (upper - "
+    resolve_scalar_market: Resolution = signed_in_mutation(
+        markets.resolve_scalar_market,
+        "Scalar markets: Long pays round(100 * clamp((value - lower) / (upper - "
         "lower), 0, 1)) cents a share, halves up; Short the rest.",
     )
-    dispute_resolution: Market = strawberry.mutation(
-        resolver=markets.dispute_resolution,
-        permission_classes=SIGNED_IN,
-        description="Anyone holding shares of the market may dispute its proposed resolution "
+    dispute_resolution: Market = signed_in_mutation(
+        markets.dispute_resolution,
+        "Anyone holding shares of the market may dispute its proposed resolution "
         "(FORBIDDEN otherwise): only an admin may then resolve (final at once) or unresolve.",
     )
-    unresolve_market: Market = strawberry.mutation(
-        resolver=markets.unresolve_market,
-        permission_classes=SIGNED_IN,
-        description="Withdraw a proposed resolution (creator or admin; admin only once "
+    unresolve_market: Market = signed_in_mutation(
+        markets.unresolve_market,
+        "Withdraw a proposed resolution (creator or admin; admin only once "
         "disputed): back to CLOSED. A final resolution is never undone (MARKET_RESOLVED).",
     )
     grant_bonus: User = strawberry.mutation(resolver=accounts.grant_bonus, permission_classes=ADMIN)
     deactivate_user: User = strawberry.mutation(
         resolver=accounts.deactivate_user, permission_classes=ADMIN
     )
-    place_orders: list[PlaceOrderResult] = strawberry.mutation(
-        resolver=batches.place_orders,
-        permission_classes=SIGNED_IN,
-        description="Up to 100 orders, one result per input in order. atomic: all placed or "
+    place_orders: list[PlaceOrderResult] = signed_in_mutation(
+        batches.place_orders,
+        "Up to 100 orders, one result per input in order. atomic: all placed or "
         'none, failing with the first failing item\'s code ("item 2: ..." is 0-based).',
     )
-    cancel_orders: list[CancelOrderResult] = strawberry.mutation(
-        resolver=batches.cancel_orders,
-        permission_classes=SIGNED_IN,
-        description="Up to 1,000 orders, one result per id in order.",
+    cancel_orders: list[CancelOrderResult] = signed_in_mutation(
+        batches.cancel_orders,
+        "Up to 1,000 orders, one result per id in order.",
     )
-    cancel_all_orders: list[Order] = strawberry.mutation(
-        resolver=batches.cancel_all_orders,
-        permission_classes=SIGNED_IN,
-        description="Cancel every open order of the caller, in one market or everywhere.",
+    cancel_all_orders: list[Order] = signed_in_mutation(
+        batches.cancel_all_orders,
+        "Cancel every open order of the caller, in one market or everywhere.",
     )
-    amend_order: Order = strawberry.mutation(
-        resolver=batches.amend_order,
-        permission_classes=SIGNED_IN,
-        description="A resting LIMIT order's price and/or total quantity (filled + remaining). "
+    amend_order: Order = signed_in_mutation(
+        batches.amend_order,
+        "A resting LIMIT order's price and/or total quantity (filled + remaining). "
         "A lower quantity keeps its place in the queue; a new price or a larger quantity "
         "sends it to the back and it may trade at once (postOnly still applies).",
     )
-    heartbeat: Heartbeat = strawberry.mutation(
-        resolver=batches.heartbeat,
-        permission_classes=SIGNED_IN,
-        description="Dead-man switch: unless another heartbeat arrives within timeoutSeconds "
+    heartbeat: Heartbeat = signed_in_mutation(
+        batches.heartbeat,
+        "Dead-man switch: unless another heartbeat arrives within timeoutSeconds "
         "(5..300; 0 switches it off), every open order of the caller is cancelled.",
     )
-    create_api_key: ApiKeyCreated = strawberry.mutation(
-        resolver=api_keys.create_api_key,
-        permission_classes=SIGNED_IN,
-        description="Session token only (FORBIDDEN with an API key). The secret is shown once.",
+    create_api_key: ApiKeyCreated = signed_in_mutation(
+        api_keys.create_api_key,
+        "Session token only (FORBIDDEN with an API key). The secret is shown once.",
     )
-    revoke_api_key: ApiKey = strawberry.mutation(
-        resolver=api_keys.revoke_api_key,
-        permission_classes=SIGNED_IN,
-        description="Session token only. The key stops working at once, on every worker.",
+    revoke_api_key: ApiKey = signed_in_mutation(
+        api_keys.revoke_api_key,
+        "Session token only. The key stops working at once, on every worker.",
     )
 
 
