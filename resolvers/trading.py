@@ -24,6 +24,7 @@ from schema.types.trading import (
     Order,
     OrderBook,
     Position,
+    load_positions,
 )
 
 
@@ -59,9 +60,7 @@ async def my_positions(
     ] = False,
 ) -> list[Position]:
     actor = await info.context.require_principal()
-    held = await info.context.reads.positions(actor.user_id, market_id, closed=bool(include_closed))
-    markets = await info.context.loaders.markets.load_many([p.market_id for p in held])
-    return [Position.from_domain(p, m) for p, m in zip(held, markets, strict=True) if m]
+    return await load_positions(info, actor.user_id, market_id, closed=bool(include_closed))
 
 
 async def my_orders(

@@ -8,7 +8,7 @@ from domain.events import AccountChanged, FillExecuted
 from schema.context import Info
 from schema.enums import OrderSide
 from schema.types.accounts import User
-from schema.types.trading import Order, Position, Trade
+from schema.types.trading import Order, Position, Trade, load_positions
 
 
 @strawberry.type(description="One fill of the caller's, maker or taker, book or market maker.")
@@ -63,6 +63,4 @@ class AccountUpdate:
 
     @strawberry.field
     async def positions(self, info: Info) -> list[Position]:
-        held = await info.context.reads.positions(self.user_id, None)
-        markets = await info.context.loaders.markets.load_many([p.market_id for p in held])
-        return [Position.from_domain(p, m) for p, m in zip(held, markets, strict=True) if m]
+        return await load_positions(info, self.user_id)

@@ -163,6 +163,16 @@ class Position:
         )
 
 
+async def load_positions(
+    info: Info, user_id: str, market_id: str | None = None, *, closed: bool = False
+) -> list[Position]:
+    """The user's positions (``closed``: also those with realized P&L and no shares),
+    each valued with its market read through the request's loader."""
+    held = await info.context.reads.positions(user_id, market_id, closed=closed)
+    markets = await info.context.loaders.markets.load_many([p.market_id for p in held])
+    return [Position.from_domain(p, m) for p, m in zip(held, markets, strict=True) if m]
+
+
 @strawberry.type(description="Resting quantity at one price.")
 class PriceLevel:
     price_cents: int
