@@ -95,22 +95,15 @@ def _orders_by_ids(count: int) -> Statement:
     return Statement(f"SELECT {ORDERS.select()} FROM orders WHERE id IN ({placeholders(1, count)})")
 
 
-def _before(cursor: Cursor | None, column: str) -> Q:
-    """Rows strictly after ``cursor`` in newest-first ``(column, id)`` order."""
+def _beyond(cursor: Cursor | None, column: str, *, newest_first: bool = True) -> Q:
+    """Rows strictly after ``cursor`` in ``(column, id)`` order, descending for
+    ``newest_first``, else ascending."""
     if cursor is None:
         return Q()
-    earlier: dict[str, object] = {f"{column}__lt": cursor.at}
-    tied: dict[str, object] = {column: cursor.at, "id__lt": cursor.id}
-    return Q(**earlier) | Q(**tied)  # type: ignore[arg-type]
-
-
-def _after(cursor: Cursor | None, column: str) -> Q:
-    """Rows strictly after ``cursor`` in ascending ``(column, id)`` order."""
-    if cursor is None:
-        return Q()
-    later: dict[str, object] = {f"{column}__gt": cursor.at}
-    tied: dict[str, object] = {column: cursor.at, "id__gt": cursor.id}
-    return Q(**later) | Q(**tied)  # type: ignore[arg-type]
+    op = "lt" if newest_first else "gt"
+    beyond: dict[str, object] = {f"{column}__{op}": cursor.at}
+    tied: dict[str, object] = {column: cursor.at, f"id__{op}": cursor.id}
+    return Q(**beyond) | Q(**tied)  # type: ignore[arg-type]
 
 
 class TortoiseReadModel:
@@ -167,9 +160,11 @@ class TortoiseReadModel:
                 matching = matching.filter(title__icontains=wanted.search)
             total = await matching.using_db(db).count()
             if wanted.sort is MarketSort.CLOSING_SOON:
-                ordered = matching.filter(_after(after, "closes_at")).order_by("closes_at", "id")
+                ordered = matching.filter(_beyond(after, "closes_at", newest_first=False)).order_by(
+                    "closes_at", "id"
+                )
             else:
-                ordered = matching.filter(_before(after, "created_at")).order_by(
+                ordered = matching.filter(_beyond(after, "created_at")).order_by(
                     "-created_at", "-id"
                 )
             rows = await ordered.limit(first + 1).using_db(db).values_list(*MARKETS.column_names)
@@ -293,7 +288,7 @@ async def _newest_page(
 ) -> Page[E]:
     """A keyset page of ``matching``, newest ``column`` first (ties by id), after ``after``."""
     total = await matching.using_db(db).count()
-    newest = matching.filter(_before(after, column)).order_by(f"-{column}", "-id")
+    newest = matching.filter(_beyond(after, column)).order_by(f"-{column}", "-id")
     items = await _entities(db, newest.limit(first + 1), table)
     return Page(items[:first], len(items) > first, total)
 
