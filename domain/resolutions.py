@@ -152,6 +152,14 @@ def _record(market: Market, proposal: Proposal) -> None:
     market.resolution_value = proposal.value
 
 
+def _drop_proposal(market: Market) -> None:
+    """Undo :func:`propose`: no payouts, no value, no dispute window."""
+    for outcome in market.outcomes:
+        outcome.payout_cents = None
+    market.resolution_value = None
+    market.dispute_window_ends_at = None
+
+
 def finalize(market: Market, proposal: Proposal, now: datetime) -> None:
     """RESOLVED with these payouts; ``winning_outcome_id`` only if one outcome pays 100."""
     _record(market, proposal)
@@ -175,11 +183,8 @@ def unresolve(market: Market, actor: User, now: datetime) -> None:
     if market.status not in PENDING_STATUSES:
         raise BadUserInput(f"market {market.id} has no proposed resolution to undo")
     _ensure_admin_if_disputed(market, actor, "unresolve")
-    for outcome in market.outcomes:
-        outcome.payout_cents = None
+    _drop_proposal(market)
     market.status = MarketStatus.CLOSED
-    market.resolution_value = None
-    market.dispute_window_ends_at = None
     market.dispute_reason = None
 
 
@@ -214,10 +219,7 @@ def void_refunds(held: Sequence[Position], pool_cents: int) -> list[int]:
 
 def void(market: Market, now: datetime) -> None:
     """VOIDED: any proposal is dropped; there is no winner."""
-    for outcome in market.outcomes:
-        outcome.payout_cents = None
+    _drop_proposal(market)
     market.status = MarketStatus.VOIDED
-    market.resolution_value = None
-    market.dispute_window_ends_at = None
     market.winning_outcome_id = None
     market.resolved_at = now
