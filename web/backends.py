@@ -32,6 +32,20 @@ def domain_settings(settings: AppSettings) -> Settings:
     )
 
 
+def _services(
+    settings: AppSettings, uow: object, reads: ReadModel, hasher: PasswordHasher
+) -> ServiceContext:
+    """The use cases' context: system clock and random ids, on ``uow`` and ``reads``."""
+    return ServiceContext(
+        uow=cast(UnitOfWorkFactory, uow),
+        clock=SystemClock(),
+        ids=RandomIds(),
+        hasher=hasher,
+        settings=domain_settings(settings),
+        reads=reads,
+    )
+
+
 async def _nothing() -> None:
     return None
 
@@ -45,14 +59,7 @@ def open_memory(
 
     store = MemoryStore(publisher)
     reads = InMemoryReadModel(store)
-    services = ServiceContext(
-        uow=cast(UnitOfWorkFactory, store.unit_of_work),
-        clock=SystemClock(),
-        ids=RandomIds(),
-        hasher=hasher,
-        settings=domain_settings(settings),
-        reads=reads,
-    )
+    services = _services(settings, store.unit_of_work, reads, hasher)
     counters = InMemorySharedCounters(services.clock)
     return Backend(services, reads, counters, _nothing)
 
@@ -83,14 +90,7 @@ async def open_tortoise(
         raise
     units = TortoiseUnitOfWorkFactory(database, publisher)
     reads = TortoiseReadModel(reader)
-    services = ServiceContext(
-        uow=cast(UnitOfWorkFactory, units),
-        clock=SystemClock(),
-        ids=RandomIds(),
-        hasher=hasher,
-        settings=domain_settings(settings),
-        reads=reads,
-    )
+    services = _services(settings, units, reads, hasher)
 
     async def close() -> None:
         if reader is not database:
