@@ -14,7 +14,6 @@ becomes final when its window ends. A final resolution is never undone.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,11 +21,14 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from domain.errors import BadUserInput, Forbidden, MarketResolved
 from domain.model import SHARE_PAYOUT_CENTS, Market, MarketStatus, Position, ScalarRange, User
-from domain.validation import text
+from domain.validation import bounded_float, text
 
 MAX_DISPUTE_WINDOW_SECONDS = 7 * 24 * 3600
 MAX_REASON_LENGTH = 1000
 MAX_UNIT_LENGTH = 20
+MAX_SCALAR_MAGNITUDE = 1e15
+"""A scalar market's lower, upper and resolution value lie in -1e15..1e15 (INVALID_AMOUNT
+otherwise): finite, with room for any price, count or index a market is written on."""
 PENDING_STATUSES = frozenset({MarketStatus.RESOLUTION_PROPOSED, MarketStatus.DISPUTED})
 """A resolution is on the table: no trading; not final yet."""
 
@@ -66,8 +68,7 @@ def split(market: Market, given: Sequence[tuple[str, int]]) -> Proposal:
 def scalar(market: Market, value: float) -> Proposal:
     if market.scalar is None:
         raise BadUserInput(f"market {market.id} is not a scalar market")
-    if not math.isfinite(value):
-        raise BadUserInput("value must be a finite number")
+    value = _scalar_number(value, "value")
     long = long_cents(market.scalar, value)
     return Proposal((long, SHARE_PAYOUT_CENTS - long), value)
 
@@ -91,10 +92,15 @@ def long_cents(scalar_range: ScalarRange, value: float) -> int:
 def validate_scalar(scalar_range: ScalarRange, outcomes: tuple[str, ...]) -> ScalarRange:
     if len(outcomes) != 2:
         raise BadUserInput("a scalar market has two outcomes: Long first, then Short")
-    lower, upper = scalar_range.lower, scalar_range.upper
-    if not (math.isfinite(lower) and math.isfinite(upper) and lower < upper):
-        raise BadUserInput("a scalar range needs finite numbers with lower < upper")
+    lower = _scalar_number(scalar_range.lower, "scalar.lower")
+    upper = _scalar_number(scalar_range.upper, "scalar.upper")
+    if not lower < upper:
+        raise BadUserInput("a scalar range needs lower < upper")
     return ScalarRange(lower, upper, text(scalar_range.unit, "unit", 0, MAX_UNIT_LENGTH))
+
+
+def _scalar_number(value: float, what: str) -> float:
+    return bounded_float(value, what, -MAX_SCALAR_MAGNITUDE, MAX_SCALAR_MAGNITUDE)
 
 
 def validate_window(seconds: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from starlette.applications import Starlette
 
 from tests.api import ops
@@ -101,6 +102,24 @@ async def test_bad_scalar_and_window_inputs_are_bad_user_input(api: Api) -> None
         assert await api.error_code(CREATE, variables, alice) == "BAD_USER_INPUT"
     plain = await _create(api, alice)
     assert await api.error_code(SCALAR, {"id": plain["id"], "v": 1.0}, alice) == "BAD_USER_INPUT"
+
+
+@pytest.mark.parametrize("huge", [1.7e308, 1e16])
+async def test_scalar_numbers_beyond_their_range_are_invalid_amount(api: Api, huge: float) -> None:
+    _, alice = await api.user("alice")
+    before = await ops.me(api, alice)
+    for scalar in ({"lower": -huge, "upper": 0.0}, {"lower": 0.0, "upper": huge}):
+        variables = {"i": ops.market_input("LMSR", outcomes=["Long", "Short"], scalar=scalar)}
+        assert await api.error_code(CREATE, variables, alice) == "INVALID_AMOUNT", scalar
+    assert await ops.me(api, alice) == before
+    market = await _create(
+        api, alice, outcomes=["Long", "Short"], scalar={"lower": 0.0, "upper": 10.0}
+    )
+    await api.data(ops.CLOSE, {"id": market["id"]}, alice)
+    for value in (huge, -huge):
+        variables = {"id": market["id"], "v": value}
+        assert await api.error_code(SCALAR, variables, alice) == "INVALID_AMOUNT"
+    assert (await api.data(ops.MARKET, {"id": market["id"]}))["market"]["status"] == "CLOSED"
 
 
 async def test_dispute_window_proposal_dispute_and_admin_unresolve(

@@ -130,10 +130,13 @@ async def test_scalar_rules_are_bad_user_input(harness: Harness) -> None:
     for outcomes, scalar in [
         (("Long", "Short", "Other"), ScalarRange(0, 1)),
         (("Long", "Short"), ScalarRange(1, 1)),
-        (("Long", "Short"), ScalarRange(0, float("inf"))),
     ]:
         with pytest.raises(errors.BadUserInput):
             await harness.market(alice, outcomes=outcomes, scalar=scalar)
+    # Every Float input has a finite documented range (issue 12 item 5): -1e15..1e15.
+    for scalar in (ScalarRange(0, float("inf")), ScalarRange(-1.7e308, 0), ScalarRange(0, 1e16)):
+        with pytest.raises(errors.InvalidAmount):
+            await harness.market(alice, outcomes=("Long", "Short"), scalar=scalar)
 
 
 async def test_scalar_order_book_market_resolves_too(harness: Harness) -> None:
