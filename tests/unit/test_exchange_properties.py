@@ -21,6 +21,7 @@ from domain.book_types import CrossFill, IncomingOrder, MarketMatch
 from domain.exchange import MarketBook
 from domain.model import OrderType, Side, TimeInForce
 from tests.reference_market import ReferenceMarket
+from tests.unit.test_orderbook_properties import Cancel, Expire, Tick
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -37,21 +38,6 @@ class Submit:
     post_only: bool
     lifetime_s: int
     budget: int | None
-
-
-@dataclass(frozen=True)
-class Cancel:
-    pick: int
-
-
-@dataclass(frozen=True)
-class Tick:
-    seconds: int
-
-
-@dataclass(frozen=True)
-class Expire:
-    pass
 
 
 Op: TypeAlias = Submit | Cancel | Tick | Expire
