@@ -6,7 +6,7 @@ import { h, mount } from "../dom.js";
 import { gql, refreshMe } from "../api.js";
 import { session, onSessionChange } from "../session.js";
 import {
-  MARKET, PRICE_HISTORY, ORDER_BOOK, SUB_PRICES, SUB_BOOK, SUB_TRADES, SUB_MY_ORDERS,
+  MARKET, PRICE_HISTORY, SUB_PRICES, SUB_TRADES, SUB_MY_ORDERS,
   MY_POSITIONS, MY_OPEN_ORDERS, CANCEL_ORDER, AMEND_ORDER,
 } from "../queries.js";
 import { subscribe } from "../runtime.js";
@@ -16,6 +16,7 @@ import {
 } from "../format.js";
 import { errorBox, showError, statusBadge, typeBadge, loading, busy, announce } from "../ui.js";
 import { lmsrTicket, bookTicket, completeSets, segmented } from "./ticket.js";
+import { bookPanel } from "./book.js";
 import { withMarks } from "../marks.js";
 import { managePanel } from "./manage.js";
 import * as resolution from "./resolution.js";
@@ -246,90 +247,6 @@ function aboutPanel(market) {
     h("h2", { id: "about-title" }, "About"),
     market.description ? h("p", { class: "description" }, market.description) : null,
     h("dl", { class: "facts" }, rows.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))));
-}
-
-/* ---------------------------------------------------------- order book */
-
-function bookPanel(market, cleanups, hooks) {
-  let outcomeIndex = 0;
-  let stop = null;
-  const ladder = h("div", { class: "ladder-wrap", "aria-live": "off" });
-  const tabs = segmented("Outcome", market.outcomes.map((o) => [o.index, o.name]), 0, (index) => {
-    select(index);
-    hooks.onOutcome(index);
-  });
-  const error = errorBox();
-
-  function select(index) {
-    outcomeIndex = index;
-    tabs.set(index, false);
-    if (stop) stop();
-    const outcome = market.outcomes[index];
-    const variables = { marketId: market.id, outcomeId: outcome.id, depth: 10 };
-    gql(ORDER_BOOK, variables)
-      .then((data) => { if (outcomeIndex === index) renderLadder(data.orderBook); })
-      .catch((err) => showError(error, err));
-    stop = subscribe([], SUB_BOOK, variables, {
-      next: (data) => { if (outcomeIndex === index) renderLadder(data.orderBookUpdates); },
-      error: (err) => showError(error, err),
-    });
-  }
-  cleanups.push(() => stop && stop());
-
-  let lastSequence = -1;
-  function renderLadder(book) {
-    if (book.outcomeId !== market.outcomes[outcomeIndex].id) return;
-    if (book.sequence < lastSequence && book.outcomeId === ladder.dataset.outcome) return;
-    lastSequence = book.sequence;
-    ladder.dataset.outcome = book.outcomeId;
-    hooks.onBook(book);
-    const max = Math.max(1, ...book.bids.map((l) => l.quantity), ...book.asks.map((l) => l.quantity));
-    const name = market.outcomes[outcomeIndex].name;
-    // Levels made (partly) of the other outcomes' orders: taking them mints or merges sets.
-    const binary = market.outcomes.length === 2;
-    const other = binary ? market.outcomes[1 - outcomeIndex].name : "other outcomes";
-    const mark = (l) => l.syntheticQuantity
-      ? h("span", {
-        class: "synthetic-mark", "data-testid": "synthetic",
-        title: `${count(l.syntheticQuantity)} of these shares are ${other} orders at ${100 - l.priceCents}¢`,
-      }, binary ? ` +${count(l.syntheticQuantity)} via ${other}` : ` +${count(l.syntheticQuantity)} synthetic`)
-      : null;
-    const level = (l, kind) => h("tr", { class: l.syntheticQuantity ? `${kind} synthetic` : kind },
-      h("td", {}, h("button", {
-        type: "button", class: "level",
-        "aria-label": `${kind === "ask" ? "Buy" : "Sell"} ${name} at ${l.priceCents} cents`,
-        onclick: () => hooks.onLevel(kind === "ask" ? "BUY" : "SELL", l.priceCents),
-      }, `${l.priceCents}¢`)),
-      h("td", { class: "num depth" },
-        h("span", { class: "depth-bar", style: `width:${((l.quantity / max) * 100).toFixed(1)}%`, "aria-hidden": "true" }),
-        h("span", { class: "depth-value" }, count(l.quantity))),
-      h("td", { class: "num muted" }, count(l.orders), mark(l)));
-    const spread = book.spreadCents !== null && book.spreadCents !== undefined ? `Spread ${book.spreadCents}¢` : "No spread";
-    const last = book.lastTradeCents ? ` · Last ${book.lastTradeCents}¢` : "";
-    mount(ladder, h("table", { class: "ladder", "data-testid": "order-book" },
-      h("caption", { class: "sr-only" }, `Order book for ${name}: asks then bids`),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Price"), h("th", { scope: "col", class: "num" }, "Shares"), h("th", { scope: "col", class: "num" }, "Orders"))),
-      h("tbody", { class: "asks" }, book.asks.length
-        ? [...book.asks].reverse().map((l) => level(l, "ask"))
-        : h("tr", { class: "empty-side" }, h("td", { colspan: "3" }, "No asks"))),
-      h("tbody", { class: "mid" }, h("tr", {}, h("td", { colspan: "3" }, `${spread}${last}`))),
-      h("tbody", { class: "bids" }, book.bids.length
-        ? book.bids.map((l) => level(l, "bid"))
-        : h("tr", { class: "empty-side" }, h("td", { colspan: "3" }, "No bids")))));
-  }
-
-  select(0);
-  const el = h("section", { class: "panel", "aria-labelledby": "book-title" },
-    h("div", { class: "panel-head" }, h("h2", { id: "book-title" }, "Order book"), tabs.el),
-    error, ladder,
-    h("p", { class: "muted small" }, "Asks (sellers) above, bids (buyers) below. Pick a price to prefill the ticket."),
-    h("p", { class: "muted small", "data-testid": "one-book-hint" }, market.outcomes.length === 2
-      ? `One book: a bid for ${market.outcomes[1].name} at p is an ask for ${market.outcomes[0].name} at 100 − p, so ${market.outcomes[1].name}'s book is the mirror of ${market.outcomes[0].name}'s.`
-      : "Marked levels come from the other outcomes' orders: one bid on each makes a synthetic ask here."));
-  return {
-    el,
-    select(index) { if (index !== outcomeIndex) select(index); },
-  };
 }
 
 /* -------------------------------------------------------------- trades */
