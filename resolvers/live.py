@@ -31,7 +31,6 @@ from domain.events import (
     PricesChanged,
     TradeExecuted,
 )
-from domain.markets import ensure_type
 from domain.queries import ReadModel
 from domain.services.books import book_changed, book_of
 from resolvers.trading import book_depth
@@ -76,7 +75,6 @@ async def prices_now(reads: ReadModel, now: datetime, market_id: str) -> PriceUp
 
 async def book_now(reads: ReadModel, now: datetime, key: tuple[str, str]) -> BookView:
     market = await market_now(reads, key[0])
-    ensure_type(market, model.MarketType.ORDER_BOOK)
     outcome = market.outcome(key[1])
     resting = await reads.resting_orders(market.id)
     return BookView(book_changed(outcome, now, book_of(market, resting)))

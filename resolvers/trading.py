@@ -8,7 +8,6 @@ import strawberry
 
 from domain import model
 from domain.errors import BadUserInput, QueryTooComplex
-from domain.markets import ensure_type
 from domain.queries import MAX_PAGE_SIZE
 from domain.services import amm, complete_sets, orders
 from schema.context import Info
@@ -41,9 +40,8 @@ def book_depth(depth: int | None) -> int:
 async def order_book(
     info: Info, market_id: strawberry.ID, outcome_id: strawberry.ID, depth: int | None = 10
 ) -> OrderBook:
-    """An ORDER_BOOK market's depth for one outcome (WRONG_MARKET_TYPE for LMSR)."""
+    """A market's resting orders for one outcome (an LMSR market's too: never its maker)."""
     market = await info.context.market(market_id, now=True)
-    ensure_type(market, model.MarketType.ORDER_BOOK)
     outcome = market.outcome(outcome_id)
     resting = await info.context.reads.resting_orders(market.id)
     return OrderBook.from_domain(market, outcome, resting, book_depth(depth))

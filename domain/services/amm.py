@@ -55,6 +55,43 @@ class LmsrQuote:
     buy: bool
     yes: bool
 
+    @property
+    def shares(self) -> int:
+        return self.fill.shares
+
+    @property
+    def trader_cents(self) -> int:
+        return self.fill.trader_cents
+
+    @property
+    def fee_cents(self) -> int:
+        return self.fill.fee_cents
+
+    @property
+    def average_price(self) -> float:
+        return self.fill.average_price
+
+    @property
+    def prices_after(self) -> tuple[float, ...]:
+        return self.fill.prices_after
+
+    @property
+    def maker_shares(self) -> int:
+        """Shares the market maker supplies (all of them until routing lands)."""
+        return self.fill.shares
+
+    @property
+    def maker_cents(self) -> int:
+        return self.fill.amm_cents
+
+    @property
+    def book_shares(self) -> int:
+        return 0
+
+    @property
+    def book_cents(self) -> int:
+        return 0
+
 
 @dataclass(frozen=True, slots=True)
 class LmsrTradeResult:

@@ -23,7 +23,6 @@ from domain.errors import (
 )
 from domain.model import (
     Market,
-    MarketType,
     Order,
     OrderStatus,
     OrderType,
@@ -136,7 +135,6 @@ async def place_order(ctx: ServiceContext, actor_id: str, command: PlaceOrder) -
         if first is not None:
             return first
         _validated(command, work.now)
-        market_rules.ensure_type(market, MarketType.ORDER_BOOK)
         market_rules.ensure_tradable(market, work.now)
         market.outcome(command.outcome_id)
         loaded = await load_books(work, market)
@@ -166,7 +164,6 @@ async def place_in(
     prices is left to :func:`announce`, once per command."""
     market = loaded.market
     command, tif = _validated(command, work.now)
-    market_rules.ensure_type(market, MarketType.ORDER_BOOK)
     market_rules.ensure_tradable(market, work.now)
     outcome = market.outcome(command.outcome_id)
     if outcome.id not in loaded.books:

@@ -201,7 +201,8 @@ class PriceLevel:
     description="Depth of one outcome's order book, its own resting orders merged with its"
     " synthetic levels (the other outcomes' orders: a mint or merge of complete sets);"
     " in a binary market the two books are mirrors, bestBid(YES) = 100 - bestAsk(NO)."
-    " Prices in cents, 1..99."
+    " Prices in cents, 1..99. An LMSR market's book shows its resting limit orders only,"
+    " never the market maker's curve."
 )
 class OrderBook:
     market_id: strawberry.ID
@@ -257,16 +258,33 @@ class LmsrQuote:
     fee_cents: int
     average_price: float = strawberry.field(description="costOrPayoutCents / shares / 100.")
     prices_after: list[float]
+    market_maker_shares: int = strawberry.field(
+        description="Shares the market maker supplies (buy) or takes (sell)."
+    )
+    market_maker_cents: int = strawberry.field(
+        description="The market maker's part in cents, priced as one LMSR trade and rounded "
+        "once against the trader, before the fee."
+    )
+    book_shares: int = strawberry.field(
+        description="Shares taken from resting limit orders (direct or synthetic levels)."
+    )
+    book_cents: int = strawberry.field(
+        description="The resting orders' part in cents (their prices times shares), before "
+        "the taker fee."
+    )
 
     @classmethod
     def from_domain(cls, quote: amm.LmsrQuote) -> LmsrQuote:
-        fill = quote.fill
         return cls(
-            cost_or_payout_cents=fill.trader_cents,
-            shares_delta=fill.shares if quote.buy else -fill.shares,
-            fee_cents=fill.fee_cents,
-            average_price=fill.average_price,
-            prices_after=list(fill.prices_after),
+            cost_or_payout_cents=quote.trader_cents,
+            shares_delta=quote.shares if quote.buy else -quote.shares,
+            fee_cents=quote.fee_cents,
+            average_price=quote.average_price,
+            prices_after=list(quote.prices_after),
+            market_maker_shares=quote.maker_shares,
+            market_maker_cents=quote.maker_cents,
+            book_shares=quote.book_shares,
+            book_cents=quote.book_cents,
         )
 
 
@@ -284,6 +302,16 @@ class LmsrTradeResult:
     )
     prices: list[float]
     trade: Trade
+    market_maker_shares: int = strawberry.field(
+        description="Shares the market maker supplied (buy) or took (sell)."
+    )
+    market_maker_cents: int = strawberry.field(
+        description="The market maker's part in cents, as charged, before the fee."
+    )
+    book_shares: int = strawberry.field(description="Shares taken from resting limit orders.")
+    book_cents: int = strawberry.field(
+        description="The resting orders' part in cents, before the taker fee."
+    )
 
     @classmethod
     def from_domain(cls, result: amm.LmsrTradeResult) -> LmsrTradeResult:
@@ -296,6 +324,10 @@ class LmsrTradeResult:
             new_position_no=result.position_no,
             prices=list(result.prices),
             trade=Trade.from_domain(result.trade),
+            market_maker_shares=quote.market_maker_shares,
+            market_maker_cents=quote.market_maker_cents,
+            book_shares=quote.book_shares,
+            book_cents=quote.book_cents,
         )
 
 

@@ -94,9 +94,9 @@ async def test_wrong_market_type(api: Api) -> None:
     _, alice = await api.user("alice")
     lmsr = await ops.create_market(api, alice, "LMSR")
     book = await ops.create_market(api, alice, "ORDER_BOOK")
-    assert await api.error_code(ops.PLACE_ORDER, ops.limit(lmsr, "BUY", 1, 50), alice) == (
-        "WRONG_MARKET_TYPE"
-    )
+    assert await api.data(ops.PLACE_ORDER, ops.limit(lmsr, "BUY", 1, 5), alice)  # hybrid: rests
+    quote = {"i": {"marketId": book["id"], "side": "BUY_YES", "amountType": "SHARES", "amount": 1}}
+    assert await api.error_code(ops.QUOTE, quote, alice) == "WRONG_MARKET_TYPE"
     assert (
         await api.error_code(
             ops.LMSR_TRADE,

@@ -209,13 +209,6 @@ async def test_price_outside_1_to_99_or_bad_quantity_is_invalid_amount(
         await orders.place_order(harness.ctx, taker.id, limit(market, Side.BUY, price, qty))
 
 
-async def test_lmsr_calls_on_an_order_book_market_are_wrong_market_type(harness: Harness) -> None:
-    alice = await harness.user("alice")
-    lmsr_market = await harness.market(alice)
-    with pytest.raises(errors.WrongMarketType):
-        await orders.place_order(harness.ctx, alice.id, limit(lmsr_market, Side.BUY, 50, 1))
-
-
 async def test_closing_cancels_resting_orders(harness: Harness) -> None:
     maker, taker, market = await _setup(harness)
     await orders.place_order(harness.ctx, taker.id, limit(market, Side.BUY, 40, 10))
