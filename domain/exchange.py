@@ -135,9 +135,27 @@ class MarketBook:
         return self._match(outcome_id, order, limit, expired)
 
     def _fills_completely(self, outcome_id: str, order: IncomingOrder, limit: int) -> bool:
-        """Whether :meth:`_match` would fill ``order`` completely: the same walk over the
-        live orders in priority order, on copies of the quantities, changing nothing."""
-        buy = order.side is _BUY
+        """Whether :meth:`_match` would fill ``order`` completely (:meth:`walk`)."""
+        needed, budget, notional = order.quantity, order.budget_cents, 0
+        for price, qty in self.walk(outcome_id, order.side is _BUY, order.user_id, limit):
+            if budget is not None:
+                qty = min(qty, affordable_quantity(budget, price, self.fee_bps, notional))
+                if qty == 0:
+                    return False
+            qty = min(qty, needed)
+            notional += price * qty
+            needed -= qty
+            if not needed:
+                return True
+        return False
+
+    def walk(
+        self, outcome_id: str, buy: bool, user_id: str, limit: int
+    ) -> Iterator[tuple[int, int]]:
+        """The (price, shares) steps a taker of ``user_id`` with ``limit`` would take, in
+        the order :meth:`_match` takes them (direct or synthetic, the better; ties to the
+        earlier), passing over the user's own orders (which matching cancels). Walks the
+        live orders on private copies of their quantities: changes nothing."""
         book = self.books[outcome_id]
         direct = _Cursor((book._asks if buy else book._bids).live(book._index, limit))
         legs = [
@@ -146,8 +164,7 @@ class MarketBook:
             )
             for _, other in self._others[outcome_id]
         ]
-        needed, budget, notional = order.quantity, order.budget_cents, 0
-        while needed:
+        while True:
             head = direct.order
             fronts = [leg.order for leg in legs if leg.order is not None]
             synthetic = None
@@ -157,7 +174,7 @@ class MarketBook:
                     synthetic = None
             if synthetic is None:
                 if head is None:
-                    return False
+                    return
                 chosen, price = [direct], head.price_cents
             elif head is not None and (
                 ((head.price_cents < synthetic) if buy else (head.price_cents > synthetic))
@@ -169,21 +186,29 @@ class MarketBook:
                 chosen, price = [direct], head.price_cents
             else:
                 chosen, price = legs, synthetic
-            own = [c for c in chosen if c.order is not None and c.order.user_id == order.user_id]
+            own = [c for c in chosen if c.order is not None and c.order.user_id == user_id]
             if own:
                 for cursor in own:
                     cursor.next()  # cancelled by self-trade prevention
                 continue
-            qty = min(needed, *(c.left for c in chosen))
-            if budget is not None:
-                qty = min(qty, affordable_quantity(budget, price, self.fee_bps, notional))
-                if qty == 0:
-                    return False
-            notional += price * qty
-            needed -= qty
+            qty = min(c.left for c in chosen)
+            yield price, qty
             for cursor in chosen:
                 cursor.take(qty)
-        return True
+
+    def head(self, outcome_id: str, bids: bool) -> RestingOrder | None:
+        """The first live order at the best price of an outcome's own bids (or asks)."""
+        book = self.books[outcome_id]
+        side = book._bids if bids else book._asks
+        if side.best in (NO_BID, NO_ASK):
+            return None
+        return _head(book, side)
+
+    def take(self, outcome_id: str, order: RestingOrder, qty: int) -> None:
+        """Fill ``qty`` (1..remaining) of :meth:`head`'s ``order`` outside matching (the
+        market maker took it); a filled order leaves the book."""
+        book = self.books[outcome_id]
+        _take(book, book._bids if order.side is _BUY else book._asks, order, qty)
 
     def best(self, outcome_id: str) -> tuple[int | None, int | None]:
         """The merged best bid and ask of an outcome: its own or the synthetic, the better."""

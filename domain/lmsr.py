@@ -219,13 +219,7 @@ def _spend_buy(
     q: Sequence[int], b: float, outcome: int, cents: int, yes: bool, fee_bps: int
 ) -> int:
     """The most shares whose total cost (amm + fee) is at most ``cents``."""
-    budget = cents / (1 + fee_bps / BPS) / 100
-    guess = inverse_buy_shares(q, b, outcome, budget, yes)
-
-    def affordable(k: int) -> bool:
-        return _cents(_trade(q, b, outcome, k, yes, False)[0], True, fee_bps)[2] <= cents
-
-    shares = _last_true(affordable, guess)
+    shares = affordable_shares(q, b, outcome, cents, yes, fee_bps)
     if shares == 0:
         raise InvalidAmount(f"{cents} cents is too little for one share")
     return shares
@@ -235,6 +229,34 @@ def _spend_sell(
     q: Sequence[int], b: float, outcome: int, cents: int, yes: bool, fee_bps: int
 ) -> int:
     """The fewest shares whose payout after fee is at least ``cents``."""
+    shares = shares_paying(q, b, outcome, cents, yes, fee_bps)
+    if shares is None:
+        raise InvalidAmount(f"no sale of fewer than {MAX_AMOUNT} shares pays {cents} cents")
+    return shares
+
+
+def affordable_shares(
+    q: Sequence[int], b: float, outcome: int, cents: int, yes: bool, fee_bps: int
+) -> int:
+    """The most shares (0 if none) whose buy costs at most ``cents`` (>= 0), fee included."""
+    if cents <= 0:
+        return 0
+    budget = cents / (1 + fee_bps / BPS) / 100
+    guess = inverse_buy_shares(q, b, outcome, budget, yes)
+
+    def affordable(k: int) -> bool:
+        return _cents(_trade(q, b, outcome, k, yes, False)[0], True, fee_bps)[2] <= cents
+
+    return _last_true(affordable, guess)
+
+
+def shares_paying(
+    q: Sequence[int], b: float, outcome: int, cents: int, yes: bool, fee_bps: int
+) -> int | None:
+    """The fewest shares (0 for ``cents <= 0``) whose sale pays at least ``cents`` after
+    the fee; None when no sale below MAX_AMOUNT shares does."""
+    if cents <= 0:
+        return 0
     target = cents / (1 - fee_bps / BPS) / 100
     guess = inverse_sell_shares(q, b, outcome, target, yes)
 
@@ -242,9 +264,51 @@ def _spend_sell(
         return _cents(_trade(q, b, outcome, -k, yes, False)[0], False, fee_bps)[2] < cents
 
     shares = _last_true(short, guess) + 1
-    if shares > _TOP:
-        raise InvalidAmount(f"no sale of fewer than {MAX_AMOUNT} shares pays {cents} cents")
-    return shares
+    return None if shares > _TOP else shares
+
+
+def marginal_shares(
+    q: Sequence[int],
+    b: float,
+    outcome: int,
+    yes: bool,
+    buy: bool,
+    price_cents: int,
+    inclusive: bool,
+) -> int:
+    """How many whole shares the market maker trades one at a time from ``q`` while each
+    next share is better for the trader than ``price_cents``: a buy's next share costs
+    less (or, ``inclusive``, no more), a sale's pays more (or no less). At most
+    MAX_AMOUNT - 1. The cost of share ``j`` (1-based) is ``100 (C(q + j) - C(q + j - 1))``
+    cents, increasing in ``j``; a sale's payout decreases."""
+    sign = 1 if buy else -1
+
+    def better(k: int) -> bool:
+        state = apply_trade(q, outcome, sign * (k - 1), yes)
+        cents = 100 * sign * _trade(state, b, outcome, sign, yes, False)[0]
+        if buy:
+            return cents < price_cents or (inclusive and cents <= price_cents)
+        return cents > price_cents or (inclusive and cents >= price_cents)
+
+    return _last_true(better, _marginal_guess(q, b, outcome, yes, buy, price_cents))
+
+
+def _marginal_guess(
+    q: Sequence[int], b: float, outcome: int, yes: bool, buy: bool, price_cents: int
+) -> float:
+    """Closed form for :func:`marginal_shares`: the moved set's price ``p`` at which one
+    more share costs (pays) ``price_cents``, and the shares that bring ``p`` there."""
+    dollars = price_cents / 100
+    step = 1.0 / b if buy else -1.0 / b
+    target = math.expm1(dollars / b if buy else -dollars / b) / math.expm1(step)
+    moved, still = _split(q, b, outcome, yes)
+    if target >= 1:
+        return 0.0 if not buy else math.inf
+    if target <= 0:
+        return math.inf if not buy else 0.0
+    logit = math.log(target) - math.log1p(-target)
+    shares = b * (logit - (moved - still)) if buy else b * ((moved - still) - logit)
+    return max(shares, 0.0) + 1
 
 
 def _last_true(pred: Callable[[int], bool], guess: float) -> int:

@@ -100,7 +100,9 @@ async def my_settlements(
 
 
 async def quote_lmsr(info: Info, input: LmsrTradeInput) -> LmsrQuote:
-    return LmsrQuote.from_domain(await amm.quote(info.context.services, input.to_domain()))
+    principal = await info.context.principal()
+    actor = principal.user_id if principal is not None else None
+    return LmsrQuote.from_domain(await amm.quote(info.context.services, input.to_domain(), actor))
 
 
 async def place_order(info: Info, input: PlaceOrderInput) -> Order:

@@ -9,25 +9,29 @@ less the fee. Payouts always go to cash.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-from domain import ledger, lmsr, validation
+from domain import ledger, lmsr, routing, validation
 from domain import markets as market_rules
-from domain import positions as shares
-from domain.errors import InsufficientShares, NotFound, PriceLimitExceeded
-from domain.events import TradeExecuted
-from domain.ledger import Reason
+from domain.book_types import IncomingOrder
+from domain.errors import InsufficientShares, InvariantViolation, NotFound, PriceLimitExceeded
+from domain.exchange import MarketBook
 from domain.model import (
     AmountType,
     LmsrSide,
     Market,
     MarketType,
+    OrderType,
     Outcome,
     Position,
     Side,
+    TimeInForce,
     Trade,
     User,
 )
+from domain.services import hybrid, orders
+from domain.services.books import LoadedBooks, book_of, load_books
 from domain.services.context import ServiceContext
 from domain.services.work import Work
 
@@ -48,53 +52,60 @@ class LmsrOrder:
 
 @dataclass(frozen=True, slots=True)
 class LmsrQuote:
-    """``trader_cents`` is what a buy costs or a sell pays, fee included."""
+    """An LMSR trade routed between the resting orders and the market maker
+    (:mod:`domain.routing`): ``trader_cents`` is what a buy costs or a sell pays, fees
+    included; ``prices_after`` the maker's prices once it and any resting orders its
+    new price crossed have traded."""
 
     outcome: Outcome
-    fill: lmsr.LmsrFill
+    route: routing.Route
     buy: bool
     yes: bool
+    prices_after: tuple[float, ...]
+
+    @property
+    def fill(self) -> lmsr.LmsrFill | None:
+        """The market maker's part, priced as one LMSR trade (None: it supplies nothing)."""
+        return self.route.maker
 
     @property
     def shares(self) -> int:
-        return self.fill.shares
+        return self.route.shares
 
     @property
     def trader_cents(self) -> int:
-        return self.fill.trader_cents
+        return self.route.trader_cents
 
     @property
     def fee_cents(self) -> int:
-        return self.fill.fee_cents
+        return self.route.fee_cents
 
     @property
     def average_price(self) -> float:
-        return self.fill.average_price
-
-    @property
-    def prices_after(self) -> tuple[float, ...]:
-        return self.fill.prices_after
+        return self.route.average_price
 
     @property
     def maker_shares(self) -> int:
-        """Shares the market maker supplies (all of them until routing lands)."""
-        return self.fill.shares
+        return self.route.maker_shares
 
     @property
     def maker_cents(self) -> int:
-        return self.fill.amm_cents
+        return self.route.maker_cents
 
     @property
     def book_shares(self) -> int:
-        return 0
+        return self.route.book_shares
 
     @property
     def book_cents(self) -> int:
-        return 0
+        return self.route.book_cents
 
 
 @dataclass(frozen=True, slots=True)
 class LmsrTradeResult:
+    """``trade`` is the market maker's trade, or (when it supplied nothing) the first
+    trade with a resting order."""
+
     quote: LmsrQuote
     trade: Trade
     position_yes: int
@@ -110,115 +121,189 @@ def _direction(side: LmsrSide) -> tuple[bool, bool]:
     )
 
 
-def _price(market: Market, order: LmsrOrder) -> LmsrQuote:
+def book_outcome(market: Market, outcome: Outcome, yes: bool, use_bonus: bool) -> str | None:
+    """The book a trade of ``outcome`` routes through: its own (YES), the other outcome's
+    (NO in a binary market); none for NO among three or more outcomes (a bundle no book
+    quotes) or a bonus-paid buy (promotional credit pays only the market maker)."""
+    if use_bonus:
+        return None
+    if yes:
+        return outcome.id
+    if len(market.outcomes) == 2:
+        return market.outcomes[1 - outcome.index].id
+    return None
+
+
+def _price(
+    market: Market,
+    order: LmsrOrder,
+    exchange: MarketBook,
+    user_id: str | None,
+    now: datetime | None = None,
+) -> tuple[LmsrQuote, str | None]:
+    """The routed quote and the book it takes from; ``exchange`` is only read. With
+    ``now``, the quote's ``prices_after`` include the resting orders the trade would
+    cross (tried on a copy of the books); without, they are the route's."""
     market_rules.ensure_type(market, MarketType.LMSR)
     validation.positive_amount(order.amount, "amount")
     if order.limit_cents is not None:
         validation.positive_amount(order.limit_cents, "limitCents")
     outcome = market.outcome(order.outcome_id) if order.outcome_id else market.outcomes[0]
     buy, yes = _direction(order.side)
-    q = [o.amm_shares for o in market.outcomes]
-    assert market.liquidity is not None
-    b, fee = market.liquidity, market.fee_bps
-    if order.amount_type is AmountType.SHARES:
-        fill = lmsr.quote_shares(q, b, outcome.index, order.amount, yes, buy, fee)
-    else:
-        fill = lmsr.quote_spend(q, b, outcome.index, order.amount, yes, buy, fee)
-    return LmsrQuote(outcome, fill, buy, yes)
+    booked = book_outcome(market, outcome, yes, order.use_bonus and buy)
+    maker = hybrid.maker_of(market, outcome.index, yes)
+    spend = order.amount_type is AmountType.SPEND
+    taker = routing.Taker(
+        user_id or "",
+        buy,
+        None if spend else order.amount,
+        order.amount if spend and buy else None,
+        order.amount if spend and not buy else None,
+    )
+    route = routing.route(exchange, booked, maker, taker)
+    after = route.prices_after
+    if now is not None:
+        q = list(maker.q)
+        if route.maker is not None:
+            q = lmsr.apply_trade(q, outcome.index, route.maker_shares * (1 if buy else -1), yes)
+        after = _after_crossings(exchange, q, maker.b, route, booked, user_id or "", now)
+    return LmsrQuote(outcome, route, buy, yes, after), booked
 
 
-async def quote(ctx: ServiceContext, order: LmsrOrder) -> LmsrQuote:
-    """Price an LMSR trade without making it: a read of committed data, no unit of work."""
-    found = await ctx.read_model.markets_by_ids([order.market_id])
+def _after_crossings(
+    exchange: MarketBook,
+    q: list[int],
+    b: float,
+    route: routing.Route,
+    booked: str | None,
+    user_id: str,
+    now: datetime,
+) -> tuple[float, ...]:
+    """The maker's prices after the route and the crossings it causes, on a copy."""
+    copy = book_of_orders(exchange)
+    if booked is not None and route.book_shares:
+        copy.submit(booked, _book_incoming("quote", user_id, route, 0), now)
+    for crossing in routing.crossings(copy, q, b):
+        sign = 1 if crossing.order.side is Side.BUY else -1
+        q[crossing.outcome_index] += sign * crossing.fill.shares
+    return tuple(lmsr.prices(q, b))
+
+
+def book_of_orders(exchange: MarketBook) -> MarketBook:
+    """A copy of ``exchange``'s resting orders, to try a trade on."""
+    copy = MarketBook(exchange.outcome_ids, exchange.fee_bps)
+    for outcome_id in exchange.outcome_ids:
+        for order in sorted(exchange.orders(outcome_id), key=lambda o: o.sequence):
+            copy.add_resting(outcome_id, replace(order))
+    return copy
+
+
+def _book_incoming(
+    order_id: str, user_id: str, route: routing.Route, sequence: int
+) -> IncomingOrder:
+    """The book's part of a route as an IOC order at the worst price it takes."""
+    return IncomingOrder(
+        order_id=order_id,
+        user_id=user_id,
+        side=Side.BUY if route.buy else Side.SELL,
+        order_type=OrderType.LIMIT,
+        price_cents=route.book_limit,
+        quantity=route.book_shares,
+        time_in_force=TimeInForce.IOC,
+        sequence=sequence,
+    )
+
+
+async def quote(ctx: ServiceContext, order: LmsrOrder, actor_id: str | None = None) -> LmsrQuote:
+    """Price an LMSR trade without making it: a read of committed data, no unit of work.
+    ``actor_id`` (the signed-in caller) passes over their own resting orders, as their
+    trade would."""
+    reads = ctx.read_model
+    found = await reads.markets_by_ids([order.market_id])
     if not found:
         raise NotFound(f"no market {order.market_id}")
-    return _price(found[0], order)
+    market = found[0]
+    market_rules.ensure_type(market, MarketType.LMSR)
+    now = ctx.clock.now()
+    exchange = book_of(market, await reads.resting_orders(market.id))
+    exchange.expire(now)
+    return _price(market, order, exchange, actor_id, now)[0]
 
 
 async def trade(ctx: ServiceContext, actor_id: str, order: LmsrOrder) -> LmsrTradeResult:
+    """Trade with an LMSR market, routed between its resting orders and its maker."""
     async with ctx.uow() as uow:
         work = Work(ctx, uow)
         market = await work.market(order.market_id)
         user = await work.actor(actor_id)
         market_rules.ensure_type(market, MarketType.LMSR)
         market_rules.ensure_tradable(market, work.now)
-        priced = _price(market, order)
+        loaded = await load_books(work, market)
+        priced, booked = _price(market, order, loaded.exchange, user.id)
         _check_limit(priced, order.limit_cents)
         held = await work.positions(user.id, market)
-        trade = _execute(work, market, user, priced, held, order)
-        work.add_trade(trade)
-        work.emit(TradeExecuted(trade))
-        work.prices_changed(market, trade.price_cents)
+        _check_holdings(market, priced, held)
+        trades = await _take_book(work, loaded, user, priced, booked)
+        if priced.fill is not None:
+            payer = ledger.bonus(user.id) if order.use_bonus else ledger.cash(user.id)
+            trades.insert(0, hybrid.trade_with_maker(
+                work, market, priced.fill, held, index=priced.outcome.index, yes=priced.yes,
+                buy=priced.buy, payer=payer, lmsr_side=order.side,
+            ))  # fmt: skip
+        trades += await hybrid.cross_resting(work, loaded)
+        loaded.refresh_tops(work)
+        work.prices_changed(market, trades[-1].price_cents)
         await work.commit()
         yes_pos, no_pos = _yes_no(priced.outcome, held)
-        return LmsrTradeResult(priced, trade, yes_pos, no_pos, priced.fill.prices_after)
+        prices = market_rules.current_prices(market)
+        done = replace(priced, prices_after=prices)
+        return LmsrTradeResult(done, trades[0], yes_pos, no_pos, prices)
+
+
+async def _take_book(
+    work: Work, loaded: LoadedBooks, user: User, priced: LmsrQuote, booked: str | None
+) -> list[Trade]:
+    """The route's book part: an IOC order of its shares at the worst price it takes,
+    recorded (its trades name it) and filled completely."""
+    route = priced.route
+    if booked is None or not route.book_shares:
+        return []
+    side = Side.BUY if priced.buy else Side.SELL
+    assert route.book_limit is not None
+    command = orders.PlaceOrder(
+        loaded.market.id, booked, side, OrderType.LIMIT, route.book_shares, route.book_limit,
+        TimeInForce.IOC,
+    )  # fmt: skip
+    order = orders.new_order(work, loaded.market, user, command, TimeInForce.IOC)
+    taking = _book_incoming(order.id, user.id, route, order.sequence)
+    result = loaded.exchange.submit(booked, taking, work.now)
+    if result.filled_quantity != route.book_shares:
+        raise InvariantViolation("the books filled other than the route said")
+    settle = await work.settlement(loaded.market, loaded.named(result))
+    before = len(settle.trades)
+    orders.apply_match(work, settle, loaded, order, result)
+    return [t for t in settle.trades[before:] if t.taker_order_id == order.id]
 
 
 def _check_limit(priced: LmsrQuote, limit_cents: int | None) -> None:
     if limit_cents is None:
         return
-    paid = priced.fill.trader_cents
+    paid = priced.trader_cents
     if priced.buy and paid > limit_cents:
         raise PriceLimitExceeded(f"costs {paid} cents, above the limit of {limit_cents}")
     if not priced.buy and paid < limit_cents:
         raise PriceLimitExceeded(f"pays {paid} cents, below the limit of {limit_cents}")
 
 
-def _moved(market: Market, priced: LmsrQuote) -> list[int]:
-    """Indexes of the outcomes whose shares the trade moves."""
-    i = priced.outcome.index
-    return [i] if priced.yes else [o.index for o in market.outcomes if o.index != i]
-
-
-def _execute(
-    work: Work,
-    market: Market,
-    user: User,
-    priced: LmsrQuote,
-    held: list[Position],
-    order: LmsrOrder,
-) -> Trade:
-    fill, moved = priced.fill, _moved(market, priced)
-    trade = Trade(
-        id=work.new_id(),
-        market_id=market.id,
-        outcome_id=priced.outcome.id,
-        price_cents=min(100, round(fill.amm_cents / fill.shares)),
-        quantity=fill.shares,
-        is_amm=True,
-        taker_side=Side.BUY if priced.buy else Side.SELL,
-        taker_user_id=user.id,
-        executed_at=work.now,
-        notional_cents=fill.amm_cents,
-        fee_cents=fill.fee_cents,
-        lmsr_side=order.side,
-    )
-    refs = {"market_id": market.id, "trade_id": trade.id}
+def _check_holdings(market: Market, priced: LmsrQuote, held: list[Position]) -> None:
+    """A sale needs all its shares (book and maker parts) held unreserved, up front."""
     if priced.buy:
-        payer = ledger.bonus(user.id) if order.use_bonus else ledger.cash(user.id)
-        work.journal.move(payer, ledger.pool(market.id), fill.amm_cents, Reason.TRADE, **refs)
-        work.journal.move(payer, ledger.fees(market.id), fill.fee_cents, Reason.FEE, **refs)
-        for index, cost in zip(moved, shares.split_cost(fill.amm_cents, len(moved)), strict=True):
-            shares.add_shares(held[index], fill.shares, cost)
-    else:
-        proceeds = shares.split_cost(fill.trader_cents, len(moved))
-        for index, received in zip(moved, proceeds, strict=True):
-            if held[index].free_shares < fill.shares:
-                raise InsufficientShares(
-                    f"selling {fill.shares} shares but {held[index].free_shares} are held"
-                )
-            shares.remove_shares(held[index], fill.shares, received)
-        payee = ledger.cash(user.id)
-        work.journal.move(ledger.pool(market.id), payee, fill.trader_cents, Reason.TRADE, **refs)
-        work.journal.move(
-            ledger.pool(market.id), ledger.fees(market.id), fill.fee_cents, Reason.FEE, **refs
-        )
-    delta = fill.shares if priced.buy else -fill.shares
-    for index in moved:
-        market.outcomes[index].amm_shares += delta
-        market.outcomes[index].shares_outstanding += delta
-    market.volume_cents += fill.amm_cents
-    return trade
+        return
+    for index in hybrid.moved(market, priced.outcome.index, priced.yes):
+        if held[index].free_shares < priced.shares:
+            raise InsufficientShares(
+                f"selling {priced.shares} shares but {held[index].free_shares} are held"
+            )
 
 
 def _yes_no(outcome: Outcome, held: list[Position]) -> tuple[int, int]:

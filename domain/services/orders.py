@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from domain import ledger, routing, validation
 from domain import markets as market_rules
-from domain import validation
 from domain.book_types import CrossFill, IncomingOrder, MarketMatch
 from domain.errors import (
     BadUserInput,
@@ -18,11 +18,15 @@ from domain.errors import (
     IdempotencyConflict,
     InsufficientBalance,
     InsufficientShares,
+    InvariantViolation,
     NotFound,
     OrderNotCancellable,
+    PriceLimitExceeded,
 )
 from domain.model import (
+    LmsrSide,
     Market,
+    MarketType,
     Order,
     OrderStatus,
     OrderType,
@@ -31,10 +35,13 @@ from domain.model import (
     User,
 )
 from domain.money import fee_cents
+from domain.services import hybrid
 from domain.services.books import LoadedBooks, load_books
 from domain.services.context import ServiceContext
 from domain.services.work import Work
 from domain.settlement import Settlement
+
+RESTING_TIFS = frozenset({TimeInForce.GTC, TimeInForce.GTD})
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +175,10 @@ async def place_in(
     outcome = market.outcome(command.outcome_id)
     if outcome.id not in loaded.books:
         raise NotFound(f"outcome {outcome.id} is not loaded")  # a caller's bug, never a client's
-    order = _new_order(work, market, user, command, tif)
+    order = new_order(work, market, user, command, tif)
     incoming = await incoming_order(work, market, user, order)
+    if market.market_type is MarketType.LMSR:
+        return await _place_hybrid(work, loaded, order, incoming)
     result = loaded.exchange.submit(outcome.id, incoming, work.now)
     settle = await work.settlement(market, loaded.named(result))
     apply_match(work, settle, loaded, order, result)
@@ -183,7 +192,56 @@ def announce(work: Work, loaded: LoadedBooks, last_trade_cents: int | None) -> N
         work.prices_changed(loaded.market, last_trade_cents)
 
 
-def _new_order(
+async def _place_hybrid(
+    work: Work, loaded: LoadedBooks, order: Order, incoming: IncomingOrder
+) -> tuple[Order, int | None]:
+    """Place an order on an LMSR market: routed between the resting orders and the
+    market maker (:mod:`domain.routing`); a LIMIT GTC/GTD remainder rests; then the
+    resting orders the maker's new price crossed are filled."""
+    market = loaded.market
+    index = market.outcome(order.outcome_id).index
+    buy = order.side is Side.BUY
+    taker = routing.Taker(
+        order.user_id, buy, order.quantity, incoming.budget_cents, None, order.price_cents
+    )
+    route = routing.route(
+        loaded.exchange, order.outcome_id, hybrid.maker_of(market, index, True), taker
+    )
+    if order.post_only and route.shares:
+        raise PriceLimitExceeded("a post-only order would take liquidity")
+    if order.time_in_force is TimeInForce.FOK and route.shares < order.quantity:
+        raise PriceLimitExceeded("a fill-or-kill order cannot fill completely")
+    rests = order.order_type is OrderType.LIMIT and order.time_in_force in RESTING_TIFS
+    if route.maker is not None:
+        held = await work.positions(order.user_id, market)
+        side = LmsrSide.BUY_YES if buy else LmsrSide.SELL_YES
+        payer = ledger.cash(order.user_id)
+        hybrid.trade_with_maker(
+            work, market, route.maker, held, index=index, yes=True, buy=buy, payer=payer,
+            lmsr_side=side, order_id=order.id,
+        )  # fmt: skip
+        order.filled_quantity += route.maker_shares
+        loaded.touched.add(order.outcome_id)
+    quantity = order.quantity - route.maker_shares if rests else route.book_shares
+    if quantity:
+        tif = order.time_in_force if rests else TimeInForce.IOC
+        taking = replace(incoming, quantity=quantity, budget_cents=None, time_in_force=tif)
+        result = loaded.exchange.submit(order.outcome_id, taking, work.now)
+    else:
+        result = hybrid.empty_match(OrderStatus.CANCELLED)
+    if result.filled_quantity != route.book_shares:
+        raise InvariantViolation("the books filled other than the route said")
+    if not rests:
+        done = route.shares == order.quantity
+        result = result._replace(status=OrderStatus.FILLED if done else OrderStatus.CANCELLED)
+    settle = await work.settlement(market, loaded.named(result))
+    apply_match(work, settle, loaded, order, result)
+    crossed = await hybrid.cross_resting(work, loaded)
+    trades = [*(f.price_cents for f in result.fills), *(t.price_cents for t in crossed)]
+    return order, trades[-1] if trades else None
+
+
+def new_order(
     work: Work, market: Market, user: User, command: PlaceOrder, tif: TimeInForce
 ) -> Order:
     market.order_sequence += 1
