@@ -7,7 +7,11 @@ the client are left out, so the figure is the app's own cost (Starlette,
 Strawberry, resolvers, services, storage); it moves little with other load on
 the machine, which makes it the figure to compare code changes by.
 
-    python bench/request_cost.py [--requests 2000] [--database sqlite|memory]
+    python bench/request_cost.py [--requests 2000] [--database sqlite|memory|postgres]
+
+``--database postgres`` runs on a throwaway database (dropped afterwards) on the
+server of ``--postgres-url`` (default the local one), with the LISTEN/NOTIFY bus
+the app uses there.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api import BOOK, LMSR, ORDER, PASSWORD, PRICES  # noqa: E402
+from api import BOOK, LMSR, ORDER, PASSWORD, PG_ADMIN, PRICES  # noqa: E402
 
 
 class AsgiClient:
@@ -184,7 +188,7 @@ async def run(
                 continue
             for i in range(50):  # warm the caches
                 await client.post(*make_request(i))
-            profiler = cProfile.Profile() if profile else None
+            profiler = cProfile.Profile(time.process_time) if profile else None
             wall = time.perf_counter()
             started = time.process_time()
             if profiler:
@@ -199,15 +203,33 @@ async def run(
         return figures
 
 
+async def _on_postgres(args: argparse.Namespace) -> dict[str, float]:
+    from tests import dbtools
+
+    url = await dbtools.create_postgres_database(args.postgres_url)
+    try:
+        return await run(args.requests, url, args.only, args.profile)
+    finally:
+        await dbtools.drop_postgres_database(url, args.postgres_url)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--database", choices=["sqlite", "memory"], default="sqlite")
+    parser.add_argument("--database", choices=["sqlite", "memory", "postgres"], default="sqlite")
+    parser.add_argument("--postgres-url", default=PG_ADMIN, help="server for --database postgres")
     parser.add_argument("--only", action="append", default=[], help="run only this kind")
-    parser.add_argument("--profile", help="write cProfile stats of each kind to PROFILE.<kind>")
+    parser.add_argument(
+        "--profile", help="write cProfile stats (CPU time) of each kind to PROFILE.<kind>"
+    )
     args = parser.parse_args()
-    url = "memory://" if args.database == "memory" else f"sqlite:///{tempfile.mkdtemp()}/cost.db"
-    figures = asyncio.run(run(args.requests, url, args.only, args.profile))
+    if args.database == "postgres":
+        figures = asyncio.run(_on_postgres(args))
+    else:
+        url = (
+            "memory://" if args.database == "memory" else f"sqlite:///{tempfile.mkdtemp()}/cost.db"
+        )
+        figures = asyncio.run(run(args.requests, url, args.only, args.profile))
     for kind in [k for k in figures if not k.endswith("_wall")]:
         print(
             f"{kind:12} {figures[kind]:7.3f} ms CPU per request, "

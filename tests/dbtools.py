@@ -92,9 +92,10 @@ async def create_postgres_database(admin: str | None = None) -> str:
     return url
 
 
-async def drop_postgres_database(url: str) -> None:
+async def drop_postgres_database(url: str, admin: str | None = None) -> None:
+    """Drop the database of ``url``, connected as ``admin`` (default: the test server)."""
     name = urlsplit(url).path.lstrip("/")
-    conn = await asyncpg.connect(admin_url(), timeout=5)
+    conn = await asyncpg.connect(admin or admin_url(), timeout=5)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
