@@ -7,7 +7,9 @@ or a larger quantity releases the whole reservation, gives the order a new
 sequence (the back of the queue) and submits its remaining quantity to the
 engine like a new order: it may trade on arrival (post-only still refuses
 that), and what rests is reserved again. Either way the reservation ends as
-price * remaining cents (or the remaining shares), to the cent.
+price * remaining cents (or the remaining shares), to the cent. On an LMSR market
+a requeued order that the market maker's price now crosses is then filled by the
+maker as far as its price reaches the new limit (Manifold's rule, no fee: it rests).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from domain import markets as market_rules
 from domain import validation
 from domain.errors import BadUserInput, InvalidAmount
 from domain.model import Order, User
+from domain.services import hybrid
 from domain.services.books import LoadedBooks, as_resting
 from domain.services.context import ServiceContext
 from domain.services.orders import announce, apply_match, incoming_order, own_resting_order
@@ -91,5 +94,7 @@ async def _requeue(
     result = loaded.exchange.submit(order.outcome_id, incoming, work.now)
     settle = await work.settlement(market, loaded.named(result))
     apply_match(work, settle, loaded, order, result, amended=True)
+    crossed = await hybrid.cross_resting(work, loaded)  # an LMSR market's maker may take it
     loaded.touched.add(order.outcome_id)
-    announce(work, loaded, result.fills[-1].price_cents if result.fills else None)
+    prices = [*(f.price_cents for f in result.fills), *(t.price_cents for t in crossed)]
+    announce(work, loaded, prices[-1] if prices else None)

@@ -7,7 +7,7 @@ import pytest
 
 from domain import errors
 from domain.model import AmountType, LmsrSide, Market, OrderStatus, OrderType, Side, User
-from domain.services import accounts, amm, complete_sets, orders
+from domain.services import accounts, amend, amm, complete_sets, orders
 from domain.services.books import book_of
 from tests.harness import Harness
 
@@ -227,3 +227,44 @@ async def test_a_resting_ask_the_makers_price_crosses_sells_to_the_maker(
     assert (ask.filled_quantity, ask.remaining_quantity) == (9, 1)
     assert (await harness.fetch_user(seller.id)).cash_cents == 100_000 - 1000 + 550
     await harness.assert_invariants()
+
+
+async def test_an_order_amended_across_the_makers_price_is_filled_by_the_maker(
+    harness: Harness,
+) -> None:
+    _, trader, market = await _lmsr(harness)
+    bid = await orders.place_order(harness.ctx, trader.id, limit(market, Side.BUY, 40, 10))
+    amended = await amend.amend_order(harness.ctx, trader.id, bid.id, price_cents=55)
+    # The maker's first 10 shares cost 513 cents, each at most 55: filled, 37 released.
+    assert (amended.status, amended.filled_quantity, amended.reserved_cents) == (
+        OrderStatus.FILLED, 10, 0,
+    )  # fmt: skip
+    assert (await harness.fetch_user(trader.id)).cash_cents == 100_000 - 513
+    await harness.assert_invariants()
+
+
+async def test_a_sale_takes_a_resting_bid_above_the_makers_payout(harness: Harness) -> None:
+    _, seller, market = await _lmsr(harness)
+    bidder = await harness.user("bidder")
+    await complete_sets.mint_complete_set(harness.ctx, seller.id, market.id, 10)
+    await orders.place_order(harness.ctx, bidder.id, limit(market, Side.BUY, 50, 3))
+    order = amm.LmsrOrder(market.id, LmsrSide.SELL_YES, AmountType.SHARES, 7)
+    result = await amm.trade(harness.ctx, seller.id, order)
+    # The maker pays 49.75 for the first share: the bid's 50 is better for 3, then the maker.
+    assert split(result.quote) == (4, 198, 3, 150, 348)
+    assert (result.position_yes, result.position_no) == (3, 10)
+    await harness.assert_invariants()
+
+
+async def test_selling_more_than_is_held_across_book_and_maker_changes_nothing(
+    harness: Harness,
+) -> None:
+    _, seller, market = await _lmsr(harness)
+    bidder = await harness.user("bidder")
+    await complete_sets.mint_complete_set(harness.ctx, seller.id, market.id, 5)
+    await orders.place_order(harness.ctx, bidder.id, limit(market, Side.BUY, 50, 3))
+    before = await harness.stored()
+    order = amm.LmsrOrder(market.id, LmsrSide.SELL_YES, AmountType.SHARES, 7)
+    with pytest.raises(errors.InsufficientShares):
+        await amm.trade(harness.ctx, seller.id, order)
+    assert await harness.stored() == before
