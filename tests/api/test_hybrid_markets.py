@@ -32,11 +32,11 @@ async def test_a_trade_is_quoted_and_made_split_between_a_resting_ask_and_the_ma
     market = await ops.create_market(api, alice, "LMSR", liquidityParameter=100.0)
     await api.data(ops.MINT, {"m": market["id"], "q": 10}, seller)
     ask = (await api.data(ops.PLACE_ORDER, ops.limit(market, "SELL", 5, 52), seller))["placeOrder"]
-    assert ask["status"] == "OPEN"  # the maker pays only 49.75 for a share
+    assert ask["status"] == "OPEN"  # the maker pays only 49.875 for a share
     book = await api.data(BOOK, {"m": market["id"], "o": market["outcomes"][0]["id"]})
     assert book["orderBook"] == {"bids": [], "asks": [{"priceCents": 52, "quantity": 5}]}
     quote = (await api.data(QUOTE, buy_yes(market, 10), buyer))["quoteLmsr"]
-    split = [8, 408, 2, 104]  # the maker's 9th share would cost 52.1: the ask is cheaper
+    split = [8, 408, 2, 104]  # the maker's 9th share would cost 52.12: the ask is cheaper
     assert [quote[k] for k in SPLIT.split()] == split
     done = (await api.data(TRADE, buy_yes(market, 10), buyer))["lmsrTrade"]
     assert [done[k] for k in SPLIT.split()] == split

@@ -60,7 +60,7 @@ def buy_yes(market: Market, amount: int, **kw: object) -> amm.LmsrOrder:
 async def _with_ask(
     harness: Harness, price: int, qty: int, fee_bps: int = 0
 ) -> tuple[User, Market]:
-    """A fresh binary LMSR market (b = 100: the first YES share costs 50.25 cents) whose
+    """A fresh binary LMSR market (b = 100: the first YES share costs 50.125 cents) whose
     YES book holds a seller's ask; returns the trader and the market."""
     _, trader, market = await _lmsr(harness, fee_bps=fee_bps)
     seller = await harness.user("seller")
@@ -78,7 +78,7 @@ def split(quote: amm.LmsrQuote) -> tuple[int, int, int, int, int]:
 
 
 async def test_a_buy_takes_a_cheaper_resting_ask_instead_of_the_maker(harness: Harness) -> None:
-    # The maker sells at 50.25 and buys at 49.75: an ask at 50 rests, and is cheaper.
+    # The maker sells at 50.125 and buys at 49.875: an ask at 50 rests, and is cheaper.
     trader, market = await _with_ask(harness, 50, 10)
     result = await amm.trade(harness.ctx, trader.id, buy_yes(market, 10))
     assert split(result.quote) == (0, 0, 10, 500, 500)
@@ -97,7 +97,7 @@ async def test_a_buy_goes_to_the_maker_when_every_resting_ask_is_dearer(harness:
 
 
 async def test_a_buy_splits_share_by_share_between_maker_and_ask(harness: Harness) -> None:
-    # The maker's 9th share would cost 52.1 cents: the ask at 52 is cheaper from there.
+    # The maker's 9th share would cost 52.12 cents: the ask at 52 is cheaper from there.
     trader, market = await _with_ask(harness, 52, 5)
     result = await amm.trade(harness.ctx, trader.id, buy_yes(market, 10))
     assert split(result.quote) == (8, 408, 2, 104, 512)
@@ -150,10 +150,10 @@ async def test_binary_buy_no_takes_a_yes_bid_as_a_no_ask(harness: Harness) -> No
     _, trader, market = await _lmsr(harness)
     bidder = await harness.user("bidder")
     bid = await orders.place_order(harness.ctx, bidder.id, limit(market, Side.BUY, 50, 5))
-    assert bid.status is OrderStatus.OPEN  # the maker's next YES share costs 50.25
+    assert bid.status is OrderStatus.OPEN  # the maker's next YES share costs 50.125
     order = amm.LmsrOrder(market.id, LmsrSide.BUY_NO, AmountType.SHARES, 5)
     result = await amm.trade(harness.ctx, trader.id, order)
-    # The YES bid at 50 is a NO ask at 50, cheaper than the maker's NO at 50.25: a mint.
+    # The YES bid at 50 is a NO ask at 50, cheaper than the maker's NO at 50.125: a mint.
     assert split(result.quote) == (0, 0, 5, 250, 250)
     assert (result.position_yes, result.position_no) == (0, 5)
     assert (await harness.fetch_user(bidder.id)).reserved_cents == 0
@@ -250,7 +250,7 @@ async def test_a_sale_takes_a_resting_bid_above_the_makers_payout(harness: Harne
     await orders.place_order(harness.ctx, bidder.id, limit(market, Side.BUY, 50, 3))
     order = amm.LmsrOrder(market.id, LmsrSide.SELL_YES, AmountType.SHARES, 7)
     result = await amm.trade(harness.ctx, seller.id, order)
-    # The maker pays 49.75 for the first share: the bid's 50 is better for 3, then the maker.
+    # The maker pays 49.875 for the first share: the bid's 50 is better for 3, then the maker.
     assert split(result.quote) == (4, 198, 3, 150, 348)
     assert (result.position_yes, result.position_no) == (3, 10)
     await harness.assert_invariants()
