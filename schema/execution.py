@@ -1,4 +1,5 @@
-"""How resolvers run: created only when awaited, and within a time limit.
+"""How resolvers run: created only when awaited, and within a time limit; and the
+one extension every request runs.
 
 **Lazy resolver coroutines.** graphql-core calls a field's resolver as soon as it
 reaches the field, so an async resolver's coroutine exists before anything awaits
@@ -6,9 +7,16 @@ it; the executor then runs it inside a task of its own. When a sibling field fai
 (a non-null field raising), the executor cancels the sibling tasks; a task
 cancelled before its first step never starts, and the resolver coroutine it held
 is dropped unawaited (Python warns "coroutine ... was never awaited", which the
-test suite turns into failures). :class:`LazyResolvers` hands the executor an
-awaitable that calls the resolver only when awaited: a cancelled sibling then
-leaves nothing behind.
+test suite turns into failures). :func:`lazy_resolvers` gives every async field
+of a schema a resolver that hands the executor an awaitable calling the resolver
+only when awaited: a cancelled sibling then leaves nothing behind. It is done once,
+when the schema is built; an extension's ``resolve`` hook would do the same, but
+graphql-core would then run it (and the middleware around it) for every field of
+every request, synchronous ones included.
+
+**One extension.** Strawberry makes each extension anew per request and asks each
+for each of its hooks; :func:`one_extension` joins extensions that implement
+different hooks into one class, so a request pays that bookkeeping once.
 
 **Time limit.** A query (over HTTP or WebSocket) that has not finished within
 ``seconds`` is cut off at its next ``await`` and answered with QUERY_TOO_COMPLEX.
@@ -24,7 +32,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from inspect import iscoroutinefunction
 from typing import Any
 
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -32,31 +40,58 @@ from domain.errors import QueryTooComplex
 
 
 class Deferred:
-    """An awaitable that calls ``call`` (making the coroutine) when first awaited."""
+    """An awaitable that calls ``resolve(root, info, **kw)`` (making the coroutine) when
+    first awaited."""
 
-    __slots__ = ("_call",)
+    __slots__ = ("_info", "_kw", "_resolve", "_root")
 
-    def __init__(self, call: Callable[[], Awaitable[Any]]) -> None:
-        self._call = call
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        return self._call().__await__()
-
-
-class LazyResolvers(SchemaExtension):
-    """Async resolvers start when awaited, never before (see the module's docstring)."""
-
-    def resolve(
+    def __init__(
         self,
-        _next: Callable[..., Any],
+        resolve: Callable[..., Awaitable[Any]],
         root: Any,
         info: GraphQLResolveInfo[Any],
-        *args: Any,
-        **kw: Any,
-    ) -> Any:
-        if iscoroutinefunction(_next):
-            return Deferred(lambda: _next(root, info, *args, **kw))
-        return _next(root, info, *args, **kw)
+        kw: dict[str, Any],
+    ) -> None:
+        self._resolve, self._root, self._info, self._kw = resolve, root, info, kw
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._resolve(self._root, self._info, **self._kw).__await__()
+
+
+def _lazy(resolve: Callable[..., Awaitable[Any]]) -> Callable[..., Deferred]:
+    def lazy(root: Any, info: GraphQLResolveInfo[Any], **kw: Any) -> Deferred:
+        return Deferred(resolve, root, info, kw)
+
+    return lazy
+
+
+def lazy_resolvers(schema: GraphQLSchema) -> None:
+    """Make every async resolver of ``schema`` start when awaited, never before (see
+    the module's docstring). Once, when the schema is built."""
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
+            for field in named.fields.values():
+                if field.resolve is not None and iscoroutinefunction(field.resolve):
+                    field.resolve = _lazy(field.resolve)
+
+
+def one_extension(*extensions: type[SchemaExtension]) -> type[SchemaExtension]:
+    """One extension class doing what ``extensions`` do, each of which implements hooks
+    the others do not (a hook implemented twice would hide one: refused)."""
+    hooks = (
+        "on_operation",
+        "on_parse",
+        "on_validate",
+        "on_execute",
+        "on_stream_result",
+        "get_results",
+        "resolve",
+    )
+    for hook in hooks:
+        owners = [e for e in extensions if getattr(e, hook) is not getattr(SchemaExtension, hook)]
+        if len(owners) > 1:
+            raise ValueError(f"{hook} is implemented by {', '.join(e.__name__ for e in owners)}")
+    return type("RequestExtensions", extensions, {})
 
 
 def time_limit(seconds: float) -> type[SchemaExtension]:

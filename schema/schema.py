@@ -11,8 +11,8 @@ from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import DisableIntrospection, SchemaExtension
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.permission import BasePermission
@@ -25,7 +25,7 @@ from domain.errors import BadUserInput
 from resolvers import accounts, api_keys, batches, live, markets, trading
 from schema.cost import MAX_COST
 from schema.errors import classify_all
-from schema.execution import LazyResolvers, time_limit
+from schema.execution import lazy_resolvers, one_extension, time_limit
 from schema.limits import bounded_rules, parse_and_validate
 from schema.permissions import IsAdmin, IsAuthenticated
 from schema.scalars import SCALAR_OVERRIDES
@@ -267,19 +267,21 @@ def build_schema(
         ),
         NoForbiddenCharacters,
     ]
-    extensions: list[type[SchemaExtension] | Any] = [
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    # One extension (schema.execution.one_extension): each is paid for per request.
+    extension = one_extension(
         *observers,
         parse_and_validate(rules, max_tokens=max_tokens, max_cost=max_cost),
         time_limit(query_timeout_seconds),
-        LazyResolvers,
-    ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
-    return BellwetherSchema(
+    )
+    schema = BellwetherSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions,
+        extensions=[extension],
         scalar_overrides=SCALAR_OVERRIDES,
         config=StrawberryConfig(disable_field_suggestions=not introspection),
     )
+    lazy_resolvers(schema._schema)
+    return schema

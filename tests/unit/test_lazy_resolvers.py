@@ -4,7 +4,7 @@ graphql-core calls every resolver of a selection set before awaiting any; when o
 fails, it cancels the sibling tasks, and a task cancelled before its first step
 drops the resolver coroutine it held ("coroutine ... was never awaited"). Whether
 that happens depends on how many event-loop turns each resolver takes, so the test
-tries each combination of a few; with ``LazyResolvers`` no coroutine exists before
+tries each combination of a few; with ``lazy_resolvers`` no coroutine exists before
 it is awaited.
 """
 
@@ -16,7 +16,7 @@ import warnings
 
 import strawberry
 
-from schema.execution import LazyResolvers
+from schema.execution import lazy_resolvers
 
 TURNS = {"fail": 0, "inner": 0}
 
@@ -67,4 +67,6 @@ def dropped_coroutines(schema: strawberry.Schema) -> list[str]:
 
 
 def test_the_sibling_of_a_failing_field_leaves_no_coroutine_unawaited() -> None:
-    assert dropped_coroutines(strawberry.Schema(query=Query, extensions=[LazyResolvers])) == []
+    schema = strawberry.Schema(query=Query)
+    lazy_resolvers(schema._schema)
+    assert dropped_coroutines(schema) == []
