@@ -8,7 +8,6 @@ import contextlib
 import os
 import signal
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import uvicorn
 
 from auth.tokens import generate_secret
 from web.settings import AppSettings
+from web.workers import NEVER_STARTED, Supervisor, listening_socket
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 UVICORN_OPTIONS: dict[str, Any] = {
@@ -46,6 +46,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "for WebSocket subscriptions (route WebSocket upgrades there)",
     )
     serve.add_argument("--live-port", type=int, default=0, help="default: --port + 1")
+    # A live worker accepts on the socket its supervisor bound (web.workers).
+    serve.add_argument("--socket-fd", type=int, default=None, help=argparse.SUPPRESS)
     serve.set_defaults(run=serve_command)
     export = sub.add_parser("export-schema", help="write the SDL to schema/schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
@@ -97,7 +99,12 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def run_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
-    """uvicorn with ``args.workers`` processes; 0 once it stopped, 1 if it never started."""
+    """uvicorn with ``args.workers`` processes; 0 once it stopped, 1 if it never started
+    (a live worker: NEVER_STARTED)."""
+    if args.socket_fd is not None:
+        server = uvicorn.Server(uvicorn.Config("web.app:app_from_env", factory=True, **options))
+        server.run(sockets=[socket.socket(fileno=args.socket_fd)])
+        return 0 if server.started else NEVER_STARTED
     if args.workers > 1:
         print(banner(args.host, args.port, args.workers), flush=True)
         uvicorn.run(
@@ -136,26 +143,20 @@ class AnnouncingServer(uvicorn.Server):
 
 @contextlib.contextmanager
 def live_workers(args: argparse.Namespace) -> Iterator[None]:
-    """``--live-workers N``: a ``bellwether serve`` of N processes on ``--live-port``, fed
-    by the same LISTEN/NOTIFY bus, for the duration of the request workers."""
+    """``--live-workers N``: N processes on ``--live-port`` under a supervisor of our own
+    (``web.workers``), fed by the same LISTEN/NOTIFY bus, for the duration of the request
+    workers."""
     if args.live_workers < 1:
         yield
         return
     port = args.live_port or args.port + 1
     command = [sys.executable, "-m", "web.cli", "serve", "--host", args.host, "--port", str(port)]
-    live = subprocess.Popen([*command, "--workers", str(args.live_workers)])
-
-    def stop() -> None:
-        live.terminate()
-        try:
-            live.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            live.kill()
-            live.wait()
+    supervisor = Supervisor(command, listening_socket(args.host, port), args.live_workers)
+    supervisor.start()
 
     def on_signal(number: int, _frame: object) -> None:
         # uvicorn restores this handler when it stops and raises its signal again.
-        stop()
+        supervisor.stop()
         signal.signal(number, signal.SIG_DFL)
         signal.raise_signal(number)
 
@@ -164,7 +165,7 @@ def live_workers(args: argparse.Namespace) -> Iterator[None]:
     try:
         yield
     finally:
-        stop()
+        supervisor.stop()
 
 
 async def prepare_database(settings: AppSettings) -> None:

@@ -54,6 +54,15 @@ def settings(settings: AppSettings, clean_postgres: str) -> AppSettings:
 @contextmanager
 def serve_process(database_url: str, *options: str) -> Iterator[str]:
     """``bellwether serve`` in a subprocess; yields its base URL once /healthz answers."""
+    with serve_subprocess(database_url, *options) as (url, _):
+        yield url
+
+
+@contextmanager
+def serve_subprocess(
+    database_url: str, *options: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """:func:`serve_process`, yielding its process as well."""
     port = free_port()
     env = {
         **os.environ,
@@ -76,7 +85,7 @@ def serve_process(database_url: str, *options: str) -> Iterator[str]:
                 pass
             assert time.monotonic() < deadline, "bellwether serve did not start"
             time.sleep(0.1)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
