@@ -174,7 +174,7 @@ class Demo:
             await self.order("bob", "mars", Side.BUY, price, 5)
 
     async def rest_orders(self) -> None:
-        """Both sides of each book, a few levels deep."""
+        """Both sides of each book, a few levels deep; bids beside one market maker."""
         for price, qty, user in ((50, 25, "alice"), (52, 40, "carol"), (55, 60, "erin")):
             await self.order(user, "snow", Side.SELL, price, qty)
         for price, qty, user in ((46, 30, "bob"), (44, 45, "dave"), (40, 80, "bob")):
@@ -187,3 +187,10 @@ class Demo:
         await self.order("carol", "mars", Side.SELL, 22, 40)
         await self.order("bob", "mars", Side.BUY, 13, 50)
         await self.order("dave", "mars", Side.BUY, 11, 60)
+        # Limit orders resting beside the Python market's market maker (a hybrid market).
+        for price, qty, user, outcome in (
+            (40, 30, "bob", 0),
+            (35, 50, "dave", 0),
+            (22, 40, "carol", 1),
+        ):
+            await self.order(user, "python", Side.BUY, price, qty, outcome)

@@ -175,7 +175,8 @@ async def test_selling_says_what_i_hold_before_i_submit(
         "You hold 31 Yes shares; you can sell at most 31."
     )
     assert not [body for body in sent if "lmsrTrade" in body]
-    await page.get_by_role("button", name=re.compile("^No")).click()
+    choices = page.get_by_role("group", name="Outcome to trade")
+    await choices.get_by_role("button", name=re.compile("^No")).click()
     await expect(page.get_by_test_id("holding")).to_have_text("You hold 0 No shares.")
 
 

@@ -11,7 +11,7 @@ import re
 from playwright.async_api import expect
 
 from tests.e2e.conftest import ContextFactory, LiveServer
-from tests.e2e.ui import cents, create_market, header_balance, register
+from tests.e2e.ui import cents, create_market, expect_mirrored_ask, header_balance, register
 
 START = 100_000
 BOUGHT = re.compile(r"Bought (\d+) (\w+) for (\$[\d,.]+)\.")
@@ -154,9 +154,5 @@ async def test_a_binary_market_is_one_book_and_no_is_the_mirror_of_yes(
     book = bob.get_by_test_id("order-book")
     await expect(book.locator("tr.bid")).to_contain_text("40¢")
     await expect(bob.get_by_test_id("one-book-hint")).to_contain_text("mirror")
-    tabs = bob.get_by_role("group", name="Outcome", exact=True)
-    await tabs.get_by_role("button", name="No").click()
-    mirrored = book.locator("tr.ask.synthetic")
-    await expect(mirrored).to_contain_text("60¢")
-    await expect(mirrored.get_by_test_id("synthetic")).to_have_text("+10 via Yes")
+    await expect_mirrored_ask(bob, "No", 60, "+10 via Yes")
     await expect(book.locator("tr.bid")).to_have_count(0)

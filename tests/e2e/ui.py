@@ -50,6 +50,15 @@ async def create_market(
     return page.url.rsplit("/", 1)[1]
 
 
+async def expect_mirrored_ask(page: Page, outcome: str, cents: int, via: str) -> None:
+    """Show ``outcome``'s book: another outcome's bid stands there as a marked ask."""
+    tabs = page.get_by_role("group", name="Outcome", exact=True)
+    await tabs.get_by_role("button", name=outcome).click()
+    mirrored = page.get_by_test_id("order-book").locator("tr.ask.synthetic")
+    await expect(mirrored).to_contain_text(f"{cents}¢")
+    await expect(mirrored.get_by_test_id("synthetic")).to_have_text(via)
+
+
 async def log_in(page: Page, base_url: str, username: str, path: str = "/") -> None:
     """Log in through the form (a user registered through the API), then open ``path``."""
     await page.goto(f"{base_url}/#/login")

@@ -112,6 +112,12 @@ export const STATUS_LABEL = {
   DISPUTED: "Disputed",
 };
 
+/** An update of one of my orders, in words: "Your buy order for No is filled." */
+export function orderNews(order) {
+  const status = order.status.replace("_", " ").toLowerCase();
+  return `Your ${order.side.toLowerCase()} order for ${order.outcome.name} is ${status}.`;
+}
+
 export const TYPE_LABEL = { LMSR: "Market maker", ORDER_BOOK: "Order book" };
 
 /**

@@ -100,9 +100,14 @@ query Trades($marketId: ID, $first: Int, $after: String) {
   }
 }`;
 
+/** An LMSR taker's two sources: the market maker and the resting orders (cents before fee). */
+const ROUTE = `marketMakerShares marketMakerCents bookShares bookCents`;
+
 export const QUOTE = `
 query Quote($input: LmsrTradeInput!) {
-  quoteLmsr(input: $input) { costOrPayoutCents sharesDelta feeCents averagePrice pricesAfter }
+  quoteLmsr(input: $input) {
+    costOrPayoutCents sharesDelta feeCents averagePrice pricesAfter ${ROUTE}
+  }
 }`;
 
 export const REGISTER = `
@@ -121,7 +126,7 @@ mutation Create($input: CreateMarketInput!) { createMarket(input: $input) { id }
 export const LMSR_TRADE = `
 mutation Trade($input: LmsrTradeInput!) {
   lmsrTrade(input: $input) {
-    costOrPayoutCents sharesDelta feeCents newPositionYes newPositionNo prices
+    costOrPayoutCents sharesDelta feeCents newPositionYes newPositionNo prices ${ROUTE}
   }
 }`;
 

@@ -20,6 +20,15 @@ export const FULL_BOOK = {
   empty: ["No asks", "No bids"],
 };
 
+/** How an LMSR market shows the limit orders resting beside its market maker. */
+export const SMALL_BOOK = {
+  title: "Resting orders",
+  depth: 5,
+  intro: "Limit orders waiting beside the market maker. A trade takes whichever is cheaper, "
+    + "these orders or the market maker's next share; the market maker's own prices are not listed here.",
+  empty: ["No resting asks", "No resting bids"],
+};
+
 /**
  * The ladder of `market`'s selected outcome, loaded with orderBook and kept live by
  * orderBookUpdates. Hooks: `onOutcome(index)` (the tabs), `onLevel(side, priceCents)`

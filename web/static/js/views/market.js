@@ -12,11 +12,11 @@ import {
 import { subscribe } from "../runtime.js";
 import { PriceChart, PALETTE } from "../chart.js";
 import {
-  money, moneyShort, moneySigned, percent, dateTime, relative, time, count, priceCents, tradeWords,
+  money, moneyShort, moneySigned, percent, dateTime, relative, time, count, priceCents, tradeWords, orderNews,
 } from "../format.js";
 import { errorBox, showError, statusBadge, typeBadge, loading, busy, announce } from "../ui.js";
-import { lmsrTicket, bookTicket, completeSets, segmented } from "./ticket.js";
-import { bookPanel } from "./book.js";
+import { lmsrTicket, bookTicket, tradeTabs, completeSets, segmented } from "./ticket.js";
+import { bookPanel, FULL_BOOK, SMALL_BOOK } from "./book.js";
 import { withMarks } from "../marks.js";
 import { managePanel } from "./manage.js";
 import * as resolution from "./resolution.js";
@@ -71,7 +71,10 @@ function render(container, market, history, cleanups) {
   cleanups.push(() => chart.destroy());
 
   const mySide = h("div", { class: "my-side" });
-  const refreshMine = () => renderMine(mySide, market, (positions) => ticket.setPositions && ticket.setPositions(positions));
+  const news = h("p", { class: "muted small", role: "status", "data-testid": "order-news" });
+  const refreshMine = () => renderMine(mySide, market, news, (positions) => {
+    for (const t of new Set([ticket, orders])) if (t) t.setPositions(positions);
+  });
   const hooks = {
     onTraded() {
       refreshMe().catch(() => {});
@@ -79,17 +82,22 @@ function render(container, market, history, cleanups) {
     },
     onOutcome(index) { book && book.select(index); },
   };
-  let ticket = null;
-  let book = null;
-  if (lmsr) ticket = lmsrTicket(market, hooks);
-  else {
-    ticket = bookTicket(market, hooks);
-    book = bookPanel(market, cleanups, {
-      onOutcome: (index) => ticket.select(index),
-      onLevel: (side, cents) => ticket.fill(side, cents),
-      onBook: (orderBook) => ticket.setBook(orderBook),
-    });
-  }
+  // An LMSR market trades now (the market maker and resting orders) or rests a
+  // limit order beside its market maker; an order-book market has one ticket for both.
+  const ticket = lmsr ? lmsrTicket(market, hooks) : bookTicket(market, hooks);
+  const orders = !lmsr ? ticket : live ? bookTicket(market, hooks, { limitOnly: true }) : null;
+  const tabs = lmsr && orders ? tradeTabs(market, ticket, orders) : null;
+  const book = !orders ? null : bookPanel(market, cleanups, {
+    onOutcome: (index) => orders.select(index),
+    onLevel: (side, cents) => {
+      if (tabs) tabs.show("LIMIT");
+      orders.fill(side, cents);
+    },
+    onBook: (orderBook) => {
+      orders.setBook(orderBook);
+      if (ticket.onBook) ticket.onBook();
+    },
+  }, lmsr ? SMALL_BOOK : FULL_BOOK);
   cleanups.push(() => ticket.destroy && ticket.destroy());
 
   const outcomes = outcomeList(market, lmsr && live ? (i, choice) => ticket.select(i, choice) : null);
@@ -119,7 +127,7 @@ function render(container, market, history, cleanups) {
         slot("trades", trades.el),
         slot("about", aboutPanel(market))),
       h("aside", { class: "market-side", "aria-label": "Trading" },
-        slot("ticket", ticket.el),
+        slot("ticket", tabs ? tabs.el : ticket.el),
         slot("sets", completeSets(market, hooks)),
         slot("manage", manageSlot(market, cleanups)))));
 
@@ -143,6 +151,7 @@ function render(container, market, history, cleanups) {
       subscribe(cleanups, SUB_MY_ORDERS, {}, {
         next(data) {
           if (data.myOrderUpdates.market.id === market.id) {
+            news.textContent = orderNews(data.myOrderUpdates);
             refreshMine();
             refreshMe().catch(() => {});
           }
@@ -292,7 +301,7 @@ function tradesPanel(market, cleanups) {
 /* ------------------------------------------------ my position and orders */
 
 let mineGeneration = 0;
-async function renderMine(el, market, onPositions) {
+async function renderMine(el, market, news, onPositions) {
   if (!session.token) {
     el.replaceChildren();
     return;
@@ -319,9 +328,10 @@ async function renderMine(el, market, onPositions) {
     h("section", { class: "panel", "aria-labelledby": "mypos-title", "data-testid": "my-position" },
       h("h2", { id: "mypos-title" }, "Your position"),
       positions.length ? positionTable(positions) : h("p", { class: "muted small" }, "You hold no shares here.")),
-    market.marketType === "ORDER_BOOK" || orders.length ? h("section", { class: "panel", "aria-labelledby": "myorders-title" },
-      h("h2", { id: "myorders-title" }, "Your open orders"),
-      orders.length ? openOrdersTable(orders, () => renderMine(el, market, onPositions), false)
+    market.marketType === "ORDER_BOOK" || market.status === "OPEN" || orders.length
+      ? h("section", { class: "panel", "aria-labelledby": "myorders-title" },
+        h("h2", { id: "myorders-title" }, "Your open orders"), news,
+        orders.length ? openOrdersTable(orders, () => renderMine(el, market, news, onPositions), false)
         : h("p", { class: "muted small" }, "No open orders.")) : null);
 }
 

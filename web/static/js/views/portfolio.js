@@ -7,7 +7,7 @@ import { gql, refreshMe } from "../api.js";
 import { session, onSessionChange } from "../session.js";
 import { MY_POSITIONS, MY_OPEN_ORDERS, MY_ORDERS, MY_TRADES, SUB_MY_ORDERS, CANCEL_ALL_ORDERS } from "../queries.js";
 import { subscribe } from "../runtime.js";
-import { money, moneySigned, count, dateTime, tradeWords } from "../format.js";
+import { money, moneySigned, count, dateTime, tradeWords, orderNews } from "../format.js";
 import { errorBox, showError, loading, section, announce, busy, confirmDialog } from "../ui.js";
 import { positionTable, openOrdersTable } from "./market.js";
 import { withMarks } from "../marks.js";
@@ -143,8 +143,7 @@ export function portfolioView(container) {
   }
   subscribe(cleanups, SUB_MY_ORDERS, {}, {
     next(data) {
-      const o = data.myOrderUpdates;
-      announce(`Your ${o.side.toLowerCase()} order for ${o.outcome.name} is ${o.status.replace("_", " ").toLowerCase()}.`);
+      announce(orderNews(data.myOrderUpdates));
       refreshAll();
     },
   });

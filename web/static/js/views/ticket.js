@@ -202,8 +202,10 @@ export function lmsrTicket(market, hooks) {
       [`${choiceName(state.choice)} after`, `${percent(choicePrice(state.choice))} → ${percent(after)}`],
     ];
     if (buying) rows.push(["Pays if right", money(shares * 100)]);
+    const split = splitWords(q, buying);
     mount(quoteBox, h("dl", { class: "quote-list" },
-      rows.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))));
+      rows.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)))),
+    split ? h("p", { class: "quote-split", "data-testid": "quote-split" }, `${split}.`) : null);
   }
 
   const form = h("form", { class: "ticket-form", novalidate: true },
@@ -220,9 +222,10 @@ export function lmsrTicket(market, hooks) {
       const data = await gql(LMSR_TRADE, { input: input() });
       const r = data.lmsrTrade;
       const shares = Math.abs(r.sharesDelta);
-      const text = state.action === "BUY"
-        ? `Bought ${count(shares)} ${choiceName(state.choice)} for ${money(r.costOrPayoutCents)}.`
-        : `Sold ${count(shares)} ${choiceName(state.choice)} for ${money(r.costOrPayoutCents)}.`;
+      const buying = state.action === "BUY";
+      const split = splitWords(r, buying);
+      const text = `${buying ? "Bought" : "Sold"} ${count(shares)} ${choiceName(state.choice)} `
+        + `for ${money(r.costOrPayoutCents)}.${split ? ` ${split}.` : ""}`;
       result.textContent = text;
       announce(text, "success");
       market.prices = r.prices;
@@ -240,11 +243,14 @@ export function lmsrTicket(market, hooks) {
     tradable(market) ? form : closedNotice(market));
   return {
     el,
+    form,
     onPrices(prices) {
       market.prices = prices;
       renderChoices();
       requote();
     },
+    /** The resting orders changed: what a trade would take from them may have too. */
+    onBook() { requote(); },
     /** What the signed-in person holds here (myPositions of this market). */
     setPositions(positions) {
       free = freeShares(positions);
@@ -266,6 +272,21 @@ export function lmsrTicket(market, hooks) {
   };
 }
 
+/**
+ * Where a quote's or trade's shares come from (a buy) or go (a sale), before the fee:
+ * "12 shares from the market maker for $5.87, 8 from resting orders for $3.60".
+ * Null when no resting order takes part: then it is all the market maker's.
+ */
+export function splitWords(r, buying) {
+  if (!r.bookShares) return null;
+  const way = buying ? "from" : "to";
+  const fee = r.feeCents ? " (before the fee)" : "";
+  const shares = (n) => `${count(n)} share${n === 1 ? "" : "s"}`;
+  if (!r.marketMakerShares) return `All ${shares(r.bookShares)} ${way} resting orders for ${money(r.bookCents)}${fee}`;
+  return `${shares(r.marketMakerShares)} ${way} the market maker for ${money(r.marketMakerCents)}, `
+    + `${count(r.bookShares)} ${way} resting orders for ${money(r.bookCents)}${fee}`;
+}
+
 /* ------------------------------------------------------------ order book */
 
 const TIF_LABELS = {
@@ -277,9 +298,11 @@ const TIF_LABELS = {
 
 /**
  * The order-book ticket. `select(outcomeIndex)` follows the book's outcome,
- * `fill(side, priceCents)` prefills from a clicked price level.
+ * `fill(side, priceCents)` prefills from a clicked price level. With `limitOnly`
+ * (an LMSR market's limit orders, beside its "trade now" ticket) there is no
+ * market order: taking at once is what the other ticket does, priced with the maker.
  */
-export function bookTicket(market, hooks) {
+export function bookTicket(market, hooks, { limitOnly = false } = {}) {
   const state = { outcome: 0, side: "BUY", type: "LIMIT", book: null, free: null };
   const error = errorBox("order-error");
   const result = h("div", { class: "result", role: "status" });
@@ -392,8 +415,8 @@ export function bookTicket(market, hooks) {
     return body;
   }
 
-  const form = h("form", { class: "ticket-form", novalidate: true },
-    field("Outcome", outcomeSelect).wrap, side.el, holdingLine, type.el, priceField.wrap,
+  const form = h("form", { class: "ticket-form", novalidate: true, "data-testid": "order-ticket" },
+    field("Outcome", outcomeSelect).wrap, side.el, holdingLine, limitOnly ? null : type.el, priceField.wrap,
     field("Quantity (shares)", quantity).wrap, error, tifField.wrap, expiresField.wrap, postOnlyRow,
     summary, estimateBox, session.token ? submit : signInPrompt(), result);
   for (const el of [price, quantity, tif, expires]) {
@@ -417,6 +440,7 @@ export function bookTicket(market, hooks) {
     tradable(market) ? form : closedNotice(market));
   return {
     el,
+    form,
     select(index) {
       state.outcome = index;
       outcomeSelect.value = String(index);
@@ -441,6 +465,31 @@ export function bookTicket(market, hooks) {
       quantity.focus();
     },
   };
+}
+
+/* ------------------------------------------- LMSR market: now or a limit order */
+
+/**
+ * An LMSR market's two ways to trade, in one panel: now (`lmsrTicket`: the market
+ * maker and the resting orders, whichever is cheaper, share by share) or a limit
+ * order that rests until someone meets its price (`bookTicket`, limit only).
+ * `show("NOW" | "LIMIT")` switches. A market not open for trading shows `now`'s notice.
+ */
+export function tradeTabs(market, now, limit) {
+  if (!tradable(market)) return { el: now.el, show() {} };
+  const tabs = segmented("How to trade", [["NOW", "Trade now"], ["LIMIT", "Limit order"]], "NOW", show);
+  tabs.el.classList.add("ticket-tabs");
+  // Only the chosen form is in the page (the other keeps its state aside), so labels
+  // such as "Shares" and "Outcome" name one field each.
+  const body = h("div", {});
+  function show(way) {
+    tabs.set(way, false);
+    mount(body, way === "NOW" ? now.form : limit.form);
+  }
+  show("NOW");
+  const el = h("section", { class: "panel ticket", "aria-labelledby": "ticket-title" },
+    h("h2", { id: "ticket-title" }, "Trade"), tabs.el, body);
+  return { el, show };
 }
 
 const SWEEP_WARNING_CENTS = 3;
