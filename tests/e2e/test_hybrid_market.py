@@ -3,6 +3,8 @@ maker, shown as a small book, in Chromium against the real server."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import ConsoleMessage, Page, expect
 
 from tests.api.conftest import Api, api
@@ -11,6 +13,10 @@ from tests.e2e.conftest import ContextFactory, LiveServer
 from tests.e2e.ui import expect_mirrored_ask, log_in
 
 __all__ = ["api"]
+
+SPLIT = re.compile(
+    r"\d+ shares from the market maker for \$[\d.]+, \d+ from resting orders for \$[\d.]+\.$"
+)
 
 
 async def lmsr_market(api: Api, title: str) -> str:
@@ -81,3 +87,41 @@ async def test_a_rejected_limit_order_says_why_with_its_code(
     error = page.locator("#order-error")
     await expect(error).to_contain_text("INSUFFICIENT_SHARES")
     await expect(page.get_by_test_id("order-book")).to_contain_text("No resting asks")
+
+
+async def test_a_trade_now_takes_a_cheaper_resting_order_and_says_how_it_split(
+    api: Api, server: LiveServer, new_context: ContextFactory
+) -> None:
+    """A bid for No at 45¢ is an ask for Yes at 55¢: a Yes buyer gets the market maker's
+    shares up to 55¢, then that order's 10, then the market maker's again."""
+    market_id = await lmsr_market(api, "Will the hybrid page route a trade?")
+    await api.user("alice")
+    await api.user("bob")
+    alice = await (await new_context()).new_page()
+    refused = watch_policy(alice)
+    await log_in(alice, server.url, "alice", f"/market/{market_id}")
+    await place_limit_order(alice, "No", "Buy", 45, 10)
+    await expect(alice.get_by_test_id("open-orders")).to_contain_text("0 / 10")
+
+    bob = await (await new_context()).new_page()
+    refused += watch_policy(bob)
+    await log_in(bob, server.url, "bob", f"/market/{market_id}")
+    await expect_mirrored_ask(bob, "Yes", 55, "+10 via No")
+    await bob.get_by_label("Spend ($)").fill("20")
+    split = bob.get_by_test_id("quote-split")
+    await expect(split).to_have_text(SPLIT)
+    await expect(split).to_contain_text("10 from resting orders for $5.50.")
+    await bob.get_by_test_id("ticket-submit").click()
+    result = bob.get_by_role("status").filter(has_text="Bought")
+    await expect(result).to_contain_text("10 from resting orders for $5.50.")
+    await expect(result).to_have_text(
+        re.compile(r"^Bought \d+ Yes for \$[\d.]+\. " + SPLIT.pattern)
+    )
+    await expect(bob.get_by_test_id("order-book")).to_contain_text("No resting asks")
+
+    await expect(alice.get_by_test_id("order-news")).to_have_text(
+        "Your buy order for No is filled."
+    )
+    await expect(alice.get_by_text("No open orders.")).to_be_visible()
+    await expect(alice.get_by_test_id("my-position")).to_contain_text("No")
+    assert refused == []
