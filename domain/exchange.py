@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import TypeAlias
 
 from domain.book_types import (
     NO_ASK,
@@ -60,6 +61,8 @@ _IOC = TimeInForce.IOC
 _FOK = TimeInForce.FOK
 _GTD = TimeInForce.GTD
 _build = tuple.__new__
+_NONE: tuple[RestingOrder, ...] = ()
+_BOTH = (False, True)
 
 
 class MarketBook:
@@ -74,6 +77,16 @@ class MarketBook:
         self._all = tuple(self.books.values())
         self._others = {
             k: tuple((j, self.books[j]) for j in outcome_ids if j != k) for k in outcome_ids
+        }
+        # Per outcome and taker side (indexed by ``buy``): the other outcomes' sides a
+        # synthetic level is made of, their asks for a SELL (merge), bids for a BUY (mint).
+        self._legs = {
+            k: tuple(tuple((j, b, b._bids if buy else b._asks) for j, b in others) for buy in _BOTH)
+            for k, others in self._others.items()
+        }
+        self._leg_sides = {
+            k: tuple(tuple(side for _, _, side in legs) for legs in both)
+            for k, both in self._legs.items()
         }
 
     def book(self, outcome_id: str) -> OrderBook:
@@ -114,19 +127,34 @@ class MarketBook:
         """Match ``order`` on ``outcome_id`` at ``now`` against direct and synthetic
         liquidity; PriceLimitExceeded for a post-only order that would take or a FOK
         order that cannot fill completely (due orders are expired all the same)."""
-        expired = self._expire_due(now)
+        expired = _NONE
         order_id = order.order_id
-        for book in self._all:  # the own book's submit checks the rest of the order
-            if order_id in book._index:
-                raise ValueError(f"duplicate order id {order_id}")
+        for book in self._all:  # one pass: nothing due and no duplicate is the rule
+            if order_id in book._index or (book._expiries and book._expiries[0][0] <= now):
+                expired = tuple(resting for _, resting in self.expire(now))
+                if any(order_id in other._index for other in self._all):
+                    raise ValueError(f"duplicate order id {order_id}")
+                break
         buy = order.side is _BUY
         limit = order.price_cents
         if limit is None:
             limit = MAX_PRICE_CENTS if buy else MIN_PRICE_CENTS
-        synthetic = self._synthetic(outcome_id, buy)
-        if synthetic is None or ((synthetic > limit) if buy else (synthetic < limit)):
+        # The synthetic level reaches the limit when the legs' best prices sum to at
+        # least 100 - limit (a mint: the taker's price is at least 1 cent) or at most
+        # 100 - limit (a merge); an empty bid side (NO_BID, 0) has no level, and an
+        # empty ask side (NO_ASK, 100) makes the sum too high to reach any limit.
+        total = 0
+        for side in self._leg_sides[outcome_id][buy]:
+            best = side.best
+            if best == NO_BID:
+                total = -SHARE_PAYOUT_CENTS  # no mint: reaches no limit
+                break
+            total += best
+        if (total < SHARE_PAYOUT_CENTS - limit) if buy else (total > SHARE_PAYOUT_CENTS - limit):
             plain = self.books[outcome_id].submit(order, now)
-            return _build(MarketMatch, (*plain[:5], expired + plain.expired))
+            if expired:
+                return _build(MarketMatch, (*plain[:5], expired + plain.expired))
+            return _build(MarketMatch, plain)
         validate_incoming(order, now, False)
         if order.post_only:
             raise PriceLimitExceeded("a post-only order would take liquidity")
@@ -260,52 +288,50 @@ class MarketBook:
         limit: int,
         expired: tuple[RestingOrder, ...],
     ) -> MarketMatch:
-        """Take the better of direct and synthetic while either crosses ``limit``."""
+        """Take the better of direct and synthetic while either crosses ``limit``.
+
+        The synthetic level is read again only after a step changed one of its legs
+        (a direct fill or a self-trade cancel in the own book leaves the other books
+        as they were), in one pass over the legs' best-price pointers."""
         book = self.books[outcome_id]
         buy = order.side is _BUY
         direct = book._asks if buy else book._bids
-        legs = [
-            (j, other, other._bids if buy else other._asks) for j, other in self._others[outcome_id]
-        ]
-        sides = [side for _, _, side in legs]
-        empty = NO_BID if buy else NO_ASK
+        index = book._index
+        legs = self._legs[outcome_id][buy]
         fills: list[Fill | CrossFill] = []
         stp: list[RestingOrder] = []
         taker_id, taker_user, fee_bps = order.order_id, order.user_id, self.fee_bps
         needed, budget, notional, spent = order.quantity, order.budget_cents, 0, False
+        synthetic, heads, latest, leg_qty, own = _synthetic_level(legs, buy, limit, taker_user)
+        stale = False
         while needed:
+            if stale:
+                synthetic, heads, latest, leg_qty, own = _synthetic_level(
+                    legs, buy, limit, taker_user
+                )
+                stale = False
             price = direct.best
-            head = _head(book, direct) if ((price <= limit) if buy else (price >= limit)) else None
-            synthetic: int | None = SHARE_PAYOUT_CENTS  # synthetic_price inlined: every step
-            for side in sides:
-                if side.best == empty:
-                    synthetic = None
+            if (price > limit) if buy else (price < limit):
+                if not synthetic:
                     break
-                synthetic = synthetic - side.best  # type: ignore[operator]
-            if synthetic is not None:
-                if buy:
-                    synthetic = max(synthetic, MIN_PRICE_CENTS)
-                    synthetic = synthetic if synthetic <= limit else None
-                elif synthetic < limit:  # limit >= 1: a level below 1 cent never reaches
-                    synthetic = None
-            if synthetic is None:
-                if head is None:
-                    break
-                heads: list[RestingOrder] = []
-                use_direct = True
+                use_direct = False
             else:
-                heads = [_head(other, side) for _, other, side in legs]
-                use_direct = head is not None and (
+                queue = direct.queues[price]
+                head = queue[0]
+                while index.get(head.order_id) is not head:  # cancelled: dropped lazily
+                    queue.popleft()
+                    head = queue[0]
+                use_direct = not synthetic or (
                     ((price < synthetic) if buy else (price > synthetic))
-                    or (price == synthetic and head.sequence < max(h.sequence for h in heads))
+                    or (price == synthetic and head.sequence < latest)
                 )
             if use_direct:
-                assert head is not None
                 if head.user_id == taker_user:
                     stp.append(head)
                     book._unlink(head)
                     continue
-                qty = head.remaining if head.remaining < needed else needed
+                left = head.remaining
+                qty = left if left < needed else needed
                 if budget is not None:
                     qty = min(qty, affordable_quantity(budget, price, fee_bps, notional))
                     if qty == 0:
@@ -313,33 +339,23 @@ class MarketBook:
                         break
                 fee = fill_fee(notional, price * qty, fee_bps)
                 notional += price * qty
-                _take(book, direct, head, qty)
-                fill = (
-                    head.order_id,
-                    head.user_id,
-                    taker_id,
-                    taker_user,
-                    price,
-                    qty,
-                    head.remaining,
-                    fee,
-                )
+                left -= qty
+                head.remaining = left
+                direct.quantity[price] -= qty
+                if not left:
+                    _drop_head(book, direct, head)
+                fill = (head.order_id, head.user_id, taker_id, taker_user, price, qty, left, fee)
                 fills.append(_build(Fill, fill))
                 needed -= qty
                 continue
-            assert synthetic is not None
-            qty, own = needed, False
-            for h in heads:
-                if h.user_id == taker_user:
-                    own = True
-                elif h.remaining < qty:
-                    qty = h.remaining
+            stale = True  # whatever happens next changes a leg
             if own:
-                for (_, other, _), h in zip(legs, heads, strict=True):
+                for (_, other, _), h in zip(legs, heads, strict=False):
                     if h.user_id == taker_user:
                         stp.append(h)
                         other._unlink(h)
                 continue
+            qty = leg_qty if leg_qty < needed else needed
             if budget is not None:
                 qty = min(qty, affordable_quantity(budget, synthetic, fee_bps, notional))
                 if qty == 0:
@@ -348,16 +364,20 @@ class MarketBook:
             fee = fill_fee(notional, synthetic * qty, fee_bps)
             notional += synthetic * qty
             taken = []
-            for (j, other, side), h in zip(legs, heads, strict=True):
-                _take(other, side, h, qty)
-                taken.append(_build(Leg, (j, h.order_id, h.user_id, h.price_cents, h.remaining)))
+            for (j, other, side), h in zip(legs, heads, strict=False):
+                left = h.remaining - qty
+                h.remaining = left
+                side.quantity[h.price_cents] -= qty
+                if not left:
+                    _drop_head(other, side, h)
+                taken.append(_build(Leg, (j, h.order_id, h.user_id, h.price_cents, left)))
             cross = (taker_id, taker_user, synthetic, qty, fee, tuple(taken), buy)
             fills.append(_build(CrossFill, cross))
             needed -= qty
         filled, tif = order.quantity - needed, order.time_in_force
         if not needed or spent or order.order_type is _MARKET or tif is _IOC or tif is _FOK:
             status = OrderStatus.CANCELLED if needed else OrderStatus.FILLED
-            return MarketMatch(tuple(fills), filled, status, None, tuple(stp), expired)
+            return _build(MarketMatch, (tuple(fills), filled, status, None, tuple(stp), expired))
         assert order.price_cents is not None
         expires_at = order.expires_at if tif is _GTD else None
         fields = (
@@ -371,7 +391,8 @@ class MarketBook:
         )
         book._insert(RestingOrder(*fields))
         status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN
-        return MarketMatch(tuple(fills), filled, status, RestingOrder(*fields), tuple(stp), expired)
+        result = (tuple(fills), filled, status, RestingOrder(*fields), tuple(stp), expired)
+        return _build(MarketMatch, result)
 
 
 class _Cursor:
@@ -394,6 +415,51 @@ class _Cursor:
             self.next()
 
 
+_Level: TypeAlias = tuple[int, list[RestingOrder], int, int, bool]
+"""A synthetic level as :meth:`MarketBook._match` reads it: its price for the taker
+(0: none within the limit), the legs' head orders, its time (the latest leg's
+sequence), the most it can fill (the smallest head) and whether a head is the
+taker's own."""
+
+_NO_LEVEL: _Level = (0, [], 0, 0, False)
+
+
+def _synthetic_level(
+    legs: tuple[tuple[str, OrderBook, BookSide], ...], buy: bool, limit: int, taker_user: str
+) -> _Level:
+    """The synthetic level a taker with ``limit`` reaches, in one pass over the legs'
+    best-price pointers and the head orders there."""
+    heads = []
+    total = latest = quantity = 0
+    own = False
+    for _, other, side in legs:
+        best = side.best
+        if best in (NO_BID, NO_ASK):
+            return _NO_LEVEL
+        total += best
+        queue, index = side.queues[best], other._index
+        head = queue[0]
+        while index.get(head.order_id) is not head:  # cancelled: dropped lazily
+            queue.popleft()
+            head = queue[0]
+        heads.append(head)
+        if head.sequence > latest:
+            latest = head.sequence
+        if not quantity or head.remaining < quantity:
+            quantity = head.remaining
+        if head.user_id == taker_user:
+            own = True
+    price = SHARE_PAYOUT_CENTS - total
+    if buy:
+        if price < MIN_PRICE_CENTS:
+            price = MIN_PRICE_CENTS
+        if price > limit:
+            return _NO_LEVEL
+    elif price < limit:  # limit >= 1: a level below 1 cent never reaches
+        return _NO_LEVEL
+    return price, heads, latest, quantity, own
+
+
 def _head(book: OrderBook, side: BookSide) -> RestingOrder:
     """The first live order at ``side``'s best price (dropping cancelled entries)."""
     queue, index = side.queues[side.best], book._index
@@ -404,16 +470,21 @@ def _head(book: OrderBook, side: BookSide) -> RestingOrder:
 
 def _take(book: OrderBook, side: BookSide, maker: RestingOrder, qty: int) -> None:
     """Fill ``qty`` of the head order ``maker``; a filled one leaves the book."""
-    price = maker.price_cents
     maker.remaining -= qty
-    side.quantity[price] -= qty
+    side.quantity[maker.price_cents] -= qty
     if not maker.remaining:
-        side.queues[price].popleft()
-        del book._index[maker.order_id]
-        side.count[price] -= 1
-        if not side.count[price]:
-            side.queues[price].clear()
-            side.advance()
+        _drop_head(book, side, maker)
+
+
+def _drop_head(book: OrderBook, side: BookSide, maker: RestingOrder) -> None:
+    """Remove the filled head order ``maker`` from its queue, the index and its level."""
+    price = maker.price_cents
+    side.queues[price].popleft()
+    del book._index[maker.order_id]
+    side.count[price] -= 1
+    if not side.count[price]:
+        side.queues[price].clear()
+        side.advance()
 
 
 def _synthetic_levels(sides: list[list[PriceLevel]], taker_is_buy: bool) -> list[PriceLevel]:
