@@ -7,7 +7,7 @@ Repositories return copies: a change reaches storage only through ``save``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -48,6 +48,11 @@ class EventPublisher(Protocol):
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         """Deliver events that a committed transaction produced."""
         ...
+
+
+Notify = Callable[[Sequence[DomainEvent]], tuple[str, list[str]]]
+"""For events carried by PostgreSQL NOTIFY: the channel and the payloads announcing a
+batch of events, which a unit of work sends inside its own transaction."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -278,8 +278,10 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         bus = open_bus(settings)
-        publisher = FanOutPublisher(bus.publish, metrics.publish)
-        backend = await open_backend(settings, publisher, hasher or default_hasher())
+        notify = bus.in_transaction  # PostgreSQL: events ride the command's transaction
+        targets = (metrics.publish,) if notify else (bus.publish, metrics.publish)
+        publisher = FanOutPublisher(*targets)
+        backend = await open_backend(settings, publisher, hasher or default_hasher(), notify)
         hub = LiveHub(
             FEEDS,
             backend.reads,

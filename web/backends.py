@@ -7,7 +7,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
 
-from domain.ports import EventPublisher, PasswordHasher, SharedCounters, UnitOfWorkFactory
+from domain.ports import (
+    EventPublisher,
+    Notify,
+    PasswordHasher,
+    SharedCounters,
+    UnitOfWorkFactory,
+)
 from domain.queries import ReadModel
 from domain.services.context import ServiceContext, Settings
 from persistence.system import RandomIds, SystemClock
@@ -65,10 +71,15 @@ def open_memory(
 
 
 async def open_tortoise(
-    settings: AppSettings, publisher: EventPublisher, hasher: PasswordHasher
+    settings: AppSettings,
+    publisher: EventPublisher,
+    hasher: PasswordHasher,
+    notify: Notify | None = None,
 ) -> Backend:
     """Commands on one Database; reads on a second one when SQLite (its own connection,
-    so a read never sees a command's uncommitted writes on the shared connection)."""
+    so a read never sees a command's uncommitted writes on the shared connection).
+    ``notify``: on PostgreSQL, the bus's NOTIFY that each command's transaction sends
+    (``persistence.tortoise.unit_of_work``)."""
     from persistence.tortoise.counters import TortoiseSharedCounters
     from persistence.tortoise.database import Database
     from persistence.tortoise.queries import TortoiseReadModel
@@ -88,7 +99,7 @@ async def open_tortoise(
     except BaseException:
         await database.close()  # and its checkpoint thread
         raise
-    units = TortoiseUnitOfWorkFactory(database, publisher)
+    units = TortoiseUnitOfWorkFactory(database, publisher, notify)
     reads = TortoiseReadModel(reader)
     services = _services(settings, units, reads, hasher)
 
@@ -102,11 +113,14 @@ async def open_tortoise(
 
 
 async def open_backend(
-    settings: AppSettings, publisher: EventPublisher, hasher: PasswordHasher
+    settings: AppSettings,
+    publisher: EventPublisher,
+    hasher: PasswordHasher,
+    notify: Notify | None = None,
 ) -> Backend:
     if settings.is_memory:
         return open_memory(settings, publisher, hasher)
-    return await open_tortoise(settings, publisher, hasher)
+    return await open_tortoise(settings, publisher, hasher, notify)
 
 
 def default_hasher() -> PasswordHasher:

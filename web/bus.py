@@ -1,7 +1,8 @@
 """The event bus port and its in-process adapter; the database URL picks the adapter.
 
 A bus carries the events of committed transactions to every process serving
-the API. The unit of work publishes to it after commit; each process's live
+the API. The unit of work publishes to it after commit (or, on PostgreSQL, sends
+the bus's NOTIFY inside its transaction: ``in_transaction``); each process's live
 hub is one of its listeners, for its own events as much as for other
 processes', so delivery has one path:
 
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from domain.events import DomainEvent
+from domain.ports import Notify
 from web.settings import AppSettings
 
 log = logging.getLogger("bellwether.bus")
@@ -34,6 +36,13 @@ class EventBus(Protocol):
         """Announce events of a committed transaction; never raises for transport failures."""
         ...
 
+    @property
+    def in_transaction(self) -> Notify | None:
+        """For a bus on PostgreSQL NOTIFY, the notifications a unit of work sends inside
+        its own transaction, delivered at its commit (``publish`` is then not called);
+        None when events must be handed to ``publish`` after the commit."""
+        ...
+
     def add_listener(self, listener: EventListener) -> None: ...
 
     def on_reconnect(self, listener: ReconnectListener) -> None: ...
@@ -49,6 +58,10 @@ class InMemoryEventBus:
     def __init__(self) -> None:
         self._listeners: list[EventListener] = []
         self._reconnect_listeners: list[ReconnectListener] = []
+
+    @property
+    def in_transaction(self) -> None:
+        return None
 
     def add_listener(self, listener: EventListener) -> None:
         self._listeners.append(listener)

@@ -1,7 +1,11 @@
 """An event bus on PostgreSQL LISTEN/NOTIFY: a trade through any worker reaches all.
 
-Publishing sends ``pg_notify`` after the command's transaction committed (the
-unit of work calls ``publish`` only then). Every process listens on one
+The app's units of work send a command's ``pg_notify`` inside its own transaction
+(``notifications`` gives the channel and payloads; see
+``persistence.tortoise.unit_of_work``): PostgreSQL delivers them when the
+transaction commits, in commit order, never for one that rolled back, and the
+command pays no round trip for them. ``publish`` sends events on a connection of
+its own, after the fact (other publishers, tests). Every process listens on one
 dedicated asyncpg connection, never a pooled one, and hands what arrives to its
 listeners, its own notifications included, so delivery has one path. When the
 listening connection drops, the bus reconnects with exponential backoff and
@@ -27,6 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from domain.events import DomainEvent
+from domain.ports import Notify
 from persistence.tortoise.errors import DRIVER_ERRORS
 from web.bus import EventListener, ReconnectListener
 from web.event_codec import pack, unpack
@@ -102,6 +107,15 @@ class PostgresEventBus:
 
     async def wait_connected(self) -> None:
         await self._connected.wait()
+
+    def notifications(self, events: Sequence[DomainEvent]) -> tuple[str, list[str]]:
+        """The channel and the payloads (each under NOTIFY's 8000 bytes) announcing
+        ``events``, for a transaction to send with ``pg_notify``."""
+        return self._channel, list(pack(events))
+
+    @property
+    def in_transaction(self) -> Notify:
+        return self.notifications
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         """NOTIFY committed events; if PostgreSQL is unreachable they are dropped and

@@ -6,6 +6,11 @@ collected and written together just before the commit (``defer``): on
 PostgreSQL as one combined statement per batch. Events recorded
 with ``emit`` go to the :class:`EventPublisher` only after the commit
 succeeded; a rolled-back unit of work publishes nothing.
+
+On PostgreSQL with a ``notify`` (the LISTEN/NOTIFY bus's ``notifications``), the
+events also ride the transaction: their ``pg_notify`` is the last part of the
+combined write, so PostgreSQL delivers them at the commit, in commit order, and
+never for a transaction that rolled back; no round trip or lock after the commit.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from domain.errors import ServiceUnavailable
 from domain.events import DomainEvent
 from domain.ledger import LedgerEntry
 from domain.model import PricePoint, SettledPosition, Trade
-from domain.ports import EventPublisher
+from domain.ports import EventPublisher, Notify
 from persistence.tables import LEDGER_ENTRIES, PRICE_POINTS, SETTLEMENTS, TRADES
 from persistence.tortoise import driver
 from persistence.tortoise.accounts import TortoisePlatformRepository, TortoiseUserRepository
@@ -51,6 +56,8 @@ FATE_UNKNOWN = (
 _ADVISORY_LOCK = Statement("SELECT pg_advisory_xact_lock(hashtext($1))")
 _INSERT_POINT = Statement(PRICE_POINTS.insert)
 _INSERT_SETTLEMENT = Statement(SETTLEMENTS.insert)
+# One text whatever the number of payloads; notifications queue in array order.
+_NOTIFY = Statement("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload")
 
 
 class TortoiseTradeRepository:
@@ -89,9 +96,12 @@ class TortoisePriceHistoryRepository:
 class TortoiseUnitOfWork:
     """Leaving without ``commit`` rolls back. On SQLite it holds the write lock throughout."""
 
-    def __init__(self, database: Database, publisher: EventPublisher) -> None:
+    def __init__(
+        self, database: Database, publisher: EventPublisher, notify: Notify | None = None
+    ) -> None:
         self.database = database
         self.publisher = publisher
+        self._notify = None if database.is_sqlite else notify
         self.pending_writes: list[Write] = []
         self.pending_trades: list[Params] = []
         self.pending_entries: list[Params] = []
@@ -200,22 +210,24 @@ class TortoiseUnitOfWork:
                 self.database.write_lock.release()
 
     async def commit(self) -> None:
-        await self._write_pending()
+        events, self._events = self._events, []
+        await self._write_pending(events)
         try:
             await translate_errors(self.db.commit)()
         except ServiceUnavailable as error:
             raise ServiceUnavailable(FATE_UNKNOWN) from error
         await self._end()
-        events, self._events = self._events, []
         if events:
             await self.publisher.publish(events)
 
     @translate_errors
-    async def _write_pending(self) -> None:
+    async def _write_pending(self, events: Sequence[DomainEvent]) -> None:
         writes = self.pending_writes
         writes.extend((_INSERT_TRADE, params) for params in self.pending_trades)
         writes.extend((_INSERT_POINT, params) for params in self.pending_points)
         writes.extend((_INSERT_ENTRY, params) for params in self.pending_entries)
+        if events and self._notify is not None:
+            writes.append((_NOTIFY, self._notify(events)))  # last: the combined write's SELECT
         await self.sql.write_all(writes)
         self.pending_writes = []
         self.pending_trades, self.pending_points, self.pending_entries = [], [], []
@@ -244,9 +256,12 @@ class TortoiseUnitOfWork:
 class TortoiseUnitOfWorkFactory:
     """``ServiceContext.uow``: a fresh unit of work on ``database`` per call."""
 
-    def __init__(self, database: Database, publisher: EventPublisher) -> None:
+    def __init__(
+        self, database: Database, publisher: EventPublisher, notify: Notify | None = None
+    ) -> None:
         self.database = database
         self.publisher = publisher
+        self.notify = notify
 
     def __call__(self) -> TortoiseUnitOfWork:
-        return TortoiseUnitOfWork(self.database, self.publisher)
+        return TortoiseUnitOfWork(self.database, self.publisher, self.notify)

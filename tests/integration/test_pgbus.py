@@ -11,6 +11,11 @@ import asyncpg
 import pytest
 
 from domain.events import BookChanged, DomainEvent, PricesChanged
+from persistence.memory import RecordingPublisher
+from persistence.tortoise.database import Database
+from persistence.tortoise.errors import PersistenceError
+from persistence.tortoise.sql import Statement
+from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 from web.pgbus import PostgresEventBus
 
 pytestmark = pytest.mark.postgres
@@ -124,3 +129,81 @@ async def test_a_publish_on_a_cut_connection_is_retried_never_raised() -> None:
         assert bus.cut and bus.dropped_publishes == 0
     finally:
         await bus.stop()
+
+
+@pytest.fixture
+async def units(
+    postgres_url: str,
+) -> AsyncIterator[tuple[TortoiseUnitOfWorkFactory, PostgresEventBus, list[DomainEvent]]]:
+    """Units of work whose events ride their transaction as the NOTIFY of a bus on
+    their database (NOTIFY reaches the listeners of the same database)."""
+    bus = PostgresEventBus(postgres_url, channel=f"test_{os.getpid()}_{id(object())}")
+    received: list[DomainEvent] = []
+
+    async def listener(events: Sequence[DomainEvent]) -> None:
+        received.extend(events)
+
+    bus.add_listener(listener)
+    await bus.start()
+    database = await Database.open(postgres_url)
+    try:
+        yield (
+            TortoiseUnitOfWorkFactory(database, RecordingPublisher(), bus.in_transaction),
+            bus,
+            received,
+        )
+    finally:
+        await database.close()
+        await bus.stop()
+
+
+Units = tuple[TortoiseUnitOfWorkFactory, PostgresEventBus, list[DomainEvent]]
+
+
+async def _committed(units: TortoiseUnitOfWorkFactory, events: Sequence[DomainEvent]) -> None:
+    async with units() as uow:
+        for event in events:
+            uow.emit(event)
+        await uow.commit()
+
+
+async def test_a_committed_unit_of_work_notifies_in_its_transaction(units: Units) -> None:
+    """Its events reach the listeners, this process's included, through the bus's LISTEN;
+    the bus's own publish connection is never opened."""
+    factory, publisher, received = units
+    events: list[DomainEvent] = [
+        PricesChanged("m", (0.5, 0.5), None, 0, i, AT) for i in range(1, 400)
+    ]  # more than one payload
+    await _committed(factory, events)
+    await _until(lambda: len(received) == len(events))
+    assert received == events
+    assert publisher.dropped_publishes == 0 and publisher._publish_conn is None
+
+
+async def test_a_rolled_back_unit_of_work_notifies_nothing(units: Units) -> None:
+    factory, _, received = units
+    async with factory() as uow:
+        uow.emit(BookChanged("m", "o", 1, AT))
+    # Notifications arrive in commit order: once the later one is here, the first never comes.
+    later = BookChanged("m", "o", 2, AT)
+    await _committed(factory, [later])
+    await _until(lambda: bool(received))
+    assert received == [later]
+
+
+async def test_a_failing_combined_write_notifies_nothing(units: Units) -> None:
+    """The NOTIFY is part of the combined write: when one of its writes fails, none
+    of it happens and the command fails."""
+    factory, _, received = units
+    insert = Statement("INSERT INTO platform (id, issued_cents) VALUES ($1, 0)")
+    async with factory() as uow:
+        await uow.sql.execute(Statement("DELETE FROM platform WHERE id = $1"), (7,))
+        uow.defer(insert, (7,))
+        uow.defer(insert, (7,))  # the same key twice: a unique violation
+        uow.emit(BookChanged("m", "o", 1, AT))
+        with pytest.raises(PersistenceError):
+            await uow.commit()
+    later = BookChanged("m", "o", 2, AT)
+    await _committed(factory, [later])
+    await _until(lambda: bool(received))
+    assert received == [later]
