@@ -8,8 +8,9 @@ sequence (the back of the queue) and submits its remaining quantity to the
 engine like a new order: it may trade on arrival (post-only still refuses
 that), and what rests is reserved again. Either way the reservation ends as
 price * remaining cents (or the remaining shares), to the cent. On an LMSR market
-a requeued order that the market maker's price now crosses is then filled by the
-maker as far as its price reaches the new limit (Manifold's rule, no fee: it rests).
+a requeued order is routed like a new one (:func:`orders.place_hybrid`): share by
+share from the resting orders or the market maker, the maker's part paying the
+LMSR fee, post-only refusing either.
 """
 
 from __future__ import annotations
@@ -17,11 +18,16 @@ from __future__ import annotations
 from domain import markets as market_rules
 from domain import validation
 from domain.errors import BadUserInput, InvalidAmount
-from domain.model import Order, User
-from domain.services import hybrid
+from domain.model import MarketType, Order, User
 from domain.services.books import LoadedBooks, as_resting
 from domain.services.context import ServiceContext
-from domain.services.orders import announce, apply_match, incoming_order, own_resting_order
+from domain.services.orders import (
+    announce,
+    apply_match,
+    incoming_order,
+    own_resting_order,
+    place_hybrid,
+)
 from domain.services.work import Work
 
 
@@ -91,10 +97,12 @@ async def _requeue(
     market.order_sequence += 1
     order.sequence = market.order_sequence
     incoming = await incoming_order(work, market, user, order, order.remaining_quantity)
-    result = loaded.exchange.submit(order.outcome_id, incoming, work.now)
-    settle = await work.settlement(market, loaded.named(result))
-    apply_match(work, settle, loaded, order, result, amended=True)
-    crossed = await hybrid.cross_resting(work, loaded)  # an LMSR market's maker may take it
+    if market.market_type is MarketType.LMSR:  # routed like a new order (maker, fee, post-only)
+        _, last = await place_hybrid(work, loaded, order, incoming, amended=True)
+    else:
+        result = loaded.exchange.submit(order.outcome_id, incoming, work.now)
+        settle = await work.settlement(market, loaded.named(result))
+        apply_match(work, settle, loaded, order, result, amended=True)
+        last = result.fills[-1].price_cents if result.fills else None
     loaded.touched.add(order.outcome_id)
-    prices = [*(f.price_cents for f in result.fills), *(t.price_cents for t in crossed)]
-    announce(work, loaded, prices[-1] if prices else None)
+    announce(work, loaded, last)

@@ -178,7 +178,7 @@ async def place_in(
     order = new_order(work, market, user, command, tif)
     incoming = await incoming_order(work, market, user, order)
     if market.market_type is MarketType.LMSR:
-        return await _place_hybrid(work, loaded, order, incoming)
+        return await place_hybrid(work, loaded, order, incoming)
     result = loaded.exchange.submit(outcome.id, incoming, work.now)
     settle = await work.settlement(market, loaded.named(result))
     apply_match(work, settle, loaded, order, result)
@@ -192,24 +192,32 @@ def announce(work: Work, loaded: LoadedBooks, last_trade_cents: int | None) -> N
         work.prices_changed(loaded.market, last_trade_cents)
 
 
-async def _place_hybrid(
-    work: Work, loaded: LoadedBooks, order: Order, incoming: IncomingOrder
+async def place_hybrid(
+    work: Work,
+    loaded: LoadedBooks,
+    order: Order,
+    incoming: IncomingOrder,
+    *,
+    amended: bool = False,
 ) -> tuple[Order, int | None]:
-    """Place an order on an LMSR market: routed between the resting orders and the
-    market maker (:mod:`domain.routing`); a LIMIT GTC/GTD remainder rests; then the
-    resting orders the maker's new price crossed are filled."""
+    """Place ``incoming`` (a new order, or the rest of one ``amended`` to a new price or
+    size) on an LMSR market: routed between the resting orders and the market maker
+    (:mod:`domain.routing`), post-only, FOK and the maker's fee as for any taker; a
+    LIMIT GTC/GTD remainder rests; then the resting orders the maker's new price
+    crossed are filled."""
     market = loaded.market
     index = market.outcome(order.outcome_id).index
     buy = order.side is Side.BUY
+    wanted = incoming.quantity
     taker = routing.Taker(
-        order.user_id, buy, order.quantity, incoming.budget_cents, None, order.price_cents
+        order.user_id, buy, wanted, incoming.budget_cents, None, order.price_cents
     )
     route = routing.route(
         loaded.exchange, order.outcome_id, hybrid.maker_of(market, index, True), taker
     )
     if order.post_only and route.shares:
         raise PriceLimitExceeded("a post-only order would take liquidity")
-    if order.time_in_force is TimeInForce.FOK and route.shares < order.quantity:
+    if order.time_in_force is TimeInForce.FOK and route.shares < wanted:
         raise PriceLimitExceeded("a fill-or-kill order cannot fill completely")
     rests = order.order_type is OrderType.LIMIT and order.time_in_force in RESTING_TIFS
     if route.maker is not None:
@@ -222,20 +230,20 @@ async def _place_hybrid(
         )  # fmt: skip
         order.filled_quantity += route.maker_shares
         loaded.touched.add(order.outcome_id)
-    quantity = order.quantity - route.maker_shares if rests else route.book_shares
+    quantity = wanted - route.maker_shares if rests else route.book_shares
     if quantity:
         tif = order.time_in_force if rests else TimeInForce.IOC
         taking = replace(incoming, quantity=quantity, budget_cents=None, time_in_force=tif)
         result = loaded.exchange.submit(order.outcome_id, taking, work.now)
     else:
-        result = hybrid.empty_match(OrderStatus.CANCELLED)
+        result = hybrid.empty_match(OrderStatus.FILLED)  # the maker filled all a rester asked
     if result.filled_quantity != route.book_shares:
         raise InvariantViolation("the books filled other than the route said")
     if not rests:
-        done = route.shares == order.quantity
+        done = route.shares == wanted
         result = result._replace(status=OrderStatus.FILLED if done else OrderStatus.CANCELLED)
     settle = await work.settlement(market, loaded.named(result))
-    apply_match(work, settle, loaded, order, result)
+    apply_match(work, settle, loaded, order, result, amended=amended)
     crossed = await hybrid.cross_resting(work, loaded)
     trades = [*(f.price_cents for f in result.fills), *(t.price_cents for t in crossed)]
     return order, trades[-1] if trades else None
