@@ -58,7 +58,7 @@ _CLAIM_DUE = _statement(
 
 
 class TortoiseSharedCounters:
-    """:class:`domain.ports.SharedCounters` on the database (each call its own transaction)."""
+    """:class:`domain.ports.SharedCounters` on the database (each call one statement)."""
 
     def __init__(self, uow: TortoiseUnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
@@ -66,10 +66,16 @@ class TortoiseSharedCounters:
 
     @translate_errors
     async def _run(self, statement: Statement, params: Params) -> list[Row]:
-        async with self._uow() as uow:
-            rows = await uow.sql.fetch(statement, params)
-            await uow.commit()
-        return rows
+        database = self._uow.database
+        if database.is_sqlite:  # in a unit of work: it holds the write lock
+            async with self._uow() as uow:
+                rows = await uow.sql.fetch(statement, params)
+                await uow.commit()
+            return rows
+        # Each statement is atomic on its own: on PostgreSQL it runs on a pooled
+        # connection outside any transaction, one round trip instead of three.
+        async with database.connection().acquire_connection() as connection:
+            return list(await connection.fetch(statement.postgres, *params))
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
