@@ -18,7 +18,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeAlias, TypeVar
 
 from domain.errors import InvariantViolation
 from domain.model import (
@@ -89,10 +89,15 @@ class Fill(NamedTuple):
     fee_cents: int
 
 
-class MatchResult(NamedTuple):
-    """What a submit did: fills in execution order and the orders it removed."""
+FillT = TypeVar("FillT", covariant=True)
+"""A result's kind of fill: :class:`Fill` from one book, also :class:`CrossFill` from a market's."""
 
-    fills: tuple[Fill, ...]
+
+class MatchResult(NamedTuple, Generic[FillT]):
+    """What a submit did: fills in execution order and the orders it removed (of any
+    outcome, for a market's books: :data:`MarketMatch`)."""
+
+    fills: tuple[FillT, ...]
     filled_quantity: int
     status: OrderStatus
     rested: RestingOrder | None
@@ -145,16 +150,9 @@ class CrossFill(NamedTuple):
         return self.price_cents + sum(leg.price_cents for leg in self.legs) - SHARE_PAYOUT_CENTS
 
 
-class MarketMatch(NamedTuple):
-    """What a submit to a market's books did: direct fills and cross fills in execution
-    order, and the orders it removed (of any outcome)."""
-
-    fills: tuple[Fill | CrossFill, ...]
-    filled_quantity: int
-    status: OrderStatus
-    rested: RestingOrder | None
-    self_trade_cancelled: tuple[RestingOrder, ...]
-    expired: tuple[RestingOrder, ...]
+MarketMatch: TypeAlias = MatchResult[Fill | CrossFill]
+"""What a submit to a market's books did: direct fills and cross fills in execution
+order. One book's ``MatchResult[Fill]`` is one too, as it is."""
 
 
 def synthetic_price(taker_is_buy: bool, legs_cents: int) -> int | None:

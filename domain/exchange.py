@@ -37,6 +37,7 @@ from domain.book_types import (
     IncomingOrder,
     Leg,
     MarketMatch,
+    MatchResult,
     PriceLevel,
     RestingOrder,
     synthetic_price,
@@ -153,8 +154,8 @@ class MarketBook:
         if (total < SHARE_PAYOUT_CENTS - limit) if buy else (total > SHARE_PAYOUT_CENTS - limit):
             plain = self.books[outcome_id].submit(order, now)
             if expired:
-                return _build(MarketMatch, (*plain[:5], expired + plain.expired))
-            return _build(MarketMatch, plain)
+                return plain._replace(expired=expired + plain.expired)
+            return plain
         validate_incoming(order, now, False)
         if order.post_only:
             raise PriceLimitExceeded("a post-only order would take liquidity")
@@ -377,7 +378,7 @@ class MarketBook:
         filled, tif = order.quantity - needed, order.time_in_force
         if not needed or spent or order.order_type is _MARKET or tif is _IOC or tif is _FOK:
             status = OrderStatus.CANCELLED if needed else OrderStatus.FILLED
-            return _build(MarketMatch, (tuple(fills), filled, status, None, tuple(stp), expired))
+            return _build(MatchResult, (tuple(fills), filled, status, None, tuple(stp), expired))
         assert order.price_cents is not None
         expires_at = order.expires_at if tif is _GTD else None
         fields = (
@@ -392,7 +393,7 @@ class MarketBook:
         book._insert(RestingOrder(*fields))
         status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN
         result = (tuple(fills), filled, status, RestingOrder(*fields), tuple(stp), expired)
-        return _build(MarketMatch, result)
+        return _build(MatchResult, result)
 
 
 class _Cursor:

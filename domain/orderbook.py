@@ -100,7 +100,7 @@ class OrderBook:
             raise ValueError(f"resting order {order.order_id} would cross the book")
         self._insert(replace(order))
 
-    def submit(self, order: IncomingOrder, now: datetime) -> MatchResult:
+    def submit(self, order: IncomingOrder, now: datetime) -> MatchResult[Fill]:
         """Match ``order`` at time ``now``; raise PriceLimitExceeded (changing nothing) for a
         postOnly order that would take or a FOK order that cannot fill completely."""
         validate_incoming(order, now, order.order_id in self._index)
@@ -188,7 +188,7 @@ class OrderBook:
 
     def _match(
         self, order: IncomingOrder, half: BookSide, limit: int, now: datetime
-    ) -> MatchResult:
+    ) -> MatchResult[Fill]:
         """Take from ``half`` while its best price crosses ``limit``; fills in execution order.
 
         A filled maker leaves the queue, the index and the level here (no ``_unlink``
@@ -256,7 +256,7 @@ class OrderBook:
         fills: tuple[Fill, ...],
         stp: tuple[RestingOrder, ...],
         expired: tuple[RestingOrder, ...],
-    ) -> MatchResult:
+    ) -> MatchResult[Fill]:
         """Rest the unfilled ``remaining`` of a GTC or GTD limit order; a snapshot goes out."""
         assert order.price_cents is not None
         expires_at = order.expires_at if order.time_in_force is _GTD else None

@@ -68,7 +68,7 @@ class ReferenceBook:
             raise ValueError(f"resting order {order.order_id} would cross the book")
         self._orders.append(replace(order))
 
-    def submit(self, order: IncomingOrder, now: datetime) -> MatchResult:
+    def submit(self, order: IncomingOrder, now: datetime) -> MatchResult[Fill]:
         """Match ``order`` at ``now``; PriceLimitExceeded (changing nothing) for a post-only
         order that would take or a FOK order that cannot fill completely."""
         validate_incoming(order, now, self.get(order.order_id) is not None)
@@ -163,7 +163,7 @@ class ReferenceBook:
 
     def _match(
         self, order: IncomingOrder, makers: list[RestingOrder], now: datetime
-    ) -> MatchResult:
+    ) -> MatchResult[Fill]:
         fills: list[Fill] = []
         stp: list[RestingOrder] = []
         expired: list[RestingOrder] = []
@@ -215,7 +215,7 @@ class ReferenceBook:
         stp: list[RestingOrder],
         expired: list[RestingOrder],
         may_rest: bool,
-    ) -> MatchResult:
+    ) -> MatchResult[Fill]:
         """A remainder rests per its time in force, unless the budget stopped matching
         (resting it would cross the book)."""
         filled = sum(f.quantity for f in fills)

@@ -17,7 +17,7 @@ from typing import TypeAlias
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.book_types import CrossFill, IncomingOrder, MarketMatch
+from domain.book_types import CrossFill, IncomingOrder, MarketMatch, MatchResult
 from domain.exchange import MarketBook
 from domain.model import OrderType, Side, TimeInForce
 from tests.reference_market import ReferenceMarket
@@ -80,7 +80,7 @@ class Pair:
         assert fast == reference, op
         self.fast.check_invariants()
         assert self._state(self.fast) == self._state(self.reference)
-        if isinstance(fast, MarketMatch):
+        if isinstance(fast, MatchResult):
             _check_conservation(fast)
 
     def _state(self, market: MarketBook | ReferenceMarket) -> list[object]:

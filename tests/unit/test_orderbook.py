@@ -11,7 +11,7 @@ import pytest
 
 from domain.errors import NotFound, PriceLimitExceeded
 from domain.model import OrderStatus, OrderType, Side, TimeInForce
-from domain.orderbook import IncomingOrder, MatchResult, OrderBook, PriceLevel, RestingOrder
+from domain.orderbook import Fill, IncomingOrder, MatchResult, OrderBook, PriceLevel, RestingOrder
 from tests.reference_book import ReferenceBook
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -22,7 +22,7 @@ _sequence = itertools.count(1)
 
 class Book(Protocol):
     def add_resting(self, order: RestingOrder) -> None: ...
-    def submit(self, order: IncomingOrder, now: datetime) -> MatchResult: ...
+    def submit(self, order: IncomingOrder, now: datetime) -> MatchResult[Fill]: ...
     def cancel(self, order_id: str) -> RestingOrder: ...
     def expire(self, now: datetime) -> list[RestingOrder]: ...
     def get(self, order_id: str) -> RestingOrder | None: ...
@@ -65,7 +65,7 @@ def rest(book: Book, oid: str, user: str, side: Side, price: int, qty: int, **kw
     assert book.submit(limit(oid, user, side, price, qty, **kw), NOW).status is OrderStatus.OPEN
 
 
-def trades(result: MatchResult) -> list[tuple[str, int, int]]:
+def trades(result: MatchResult[Fill]) -> list[tuple[str, int, int]]:
     return [(f.maker_order_id, f.price_cents, f.quantity) for f in result.fills]
 
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.model import OrderType, Side, TimeInForce
-from domain.orderbook import IncomingOrder, MatchResult, OrderBook, RestingOrder
+from domain.orderbook import Fill, IncomingOrder, MatchResult, OrderBook, RestingOrder
 from tests.reference_book import ReferenceBook
 
 START = datetime(2030, 1, 1, tzinfo=UTC)
@@ -51,7 +51,7 @@ class Expire:
 
 
 Op: TypeAlias = Submit | Cancel | Tick | Expire
-Outcome: TypeAlias = MatchResult | RestingOrder | list[RestingOrder] | type[Exception]
+Outcome: TypeAlias = MatchResult[Fill] | RestingOrder | list[RestingOrder] | type[Exception]
 
 submits = st.builds(
     Submit,
