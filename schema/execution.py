@@ -1,5 +1,4 @@
-"""How resolvers run: created only when awaited, and within a time limit; and the
-one extension every request runs.
+"""How resolvers run: created only when awaited, and within a time limit.
 
 **Lazy resolver coroutines.** graphql-core calls a field's resolver as soon as it
 reaches the field, so an async resolver's coroutine exists before anything awaits
@@ -13,10 +12,6 @@ only when awaited: a cancelled sibling then leaves nothing behind. It is done on
 when the schema is built; an extension's ``resolve`` hook would do the same, but
 graphql-core would then run it (and the middleware around it) for every field of
 every request, synchronous ones included.
-
-**One extension.** Strawberry makes each extension anew per request and asks each
-for each of its hooks; :func:`one_extension` joins extensions that implement
-different hooks into one class, so a request pays that bookkeeping once.
 
 **Time limit.** A query (over HTTP or WebSocket) that has not finished within
 ``seconds`` is cut off at its next ``await`` and answered with QUERY_TOO_COMPLEX.
@@ -73,25 +68,6 @@ def lazy_resolvers(schema: GraphQLSchema) -> None:
             for field in named.fields.values():
                 if field.resolve is not None and iscoroutinefunction(field.resolve):
                     field.resolve = _lazy(field.resolve)
-
-
-def one_extension(*extensions: type[SchemaExtension]) -> type[SchemaExtension]:
-    """One extension class doing what ``extensions`` do, each of which implements hooks
-    the others do not (a hook implemented twice would hide one: refused)."""
-    hooks = (
-        "on_operation",
-        "on_parse",
-        "on_validate",
-        "on_execute",
-        "on_stream_result",
-        "get_results",
-        "resolve",
-    )
-    for hook in hooks:
-        owners = [e for e in extensions if getattr(e, hook) is not getattr(SchemaExtension, hook)]
-        if len(owners) > 1:
-            raise ValueError(f"{hook} is implemented by {', '.join(e.__name__ for e in owners)}")
-    return type("RequestExtensions", extensions, {})
 
 
 def time_limit(seconds: float) -> type[SchemaExtension]:

@@ -15,6 +15,7 @@ from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustom
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -25,7 +26,8 @@ from domain.errors import BadUserInput
 from resolvers import accounts, api_keys, batches, live, markets, trading
 from schema.cost import MAX_COST
 from schema.errors import classify_all
-from schema.execution import lazy_resolvers, one_extension, time_limit
+from schema.execution import lazy_resolvers, time_limit
+from schema.extensions import LeanRunners, one_extension
 from schema.limits import bounded_rules, parse_and_validate
 from schema.permissions import IsAdmin, IsAuthenticated
 from schema.scalars import SCALAR_OVERRIDES
@@ -206,6 +208,17 @@ class Subscription:
 
 
 class BellwetherSchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lean_runners = LeanRunners(self.extensions)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """Strawberry's runner, lean for our one extension (:mod:`schema.extensions`)."""
+        lean = self.lean_runners.runner(execution_context, extensions)
+        return lean or super().create_extensions_runner(execution_context, extensions)
+
     async def execute(
         self,
         query: str | None,
@@ -269,7 +282,7 @@ def build_schema(
     ]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    # One extension (schema.execution.one_extension): each is paid for per request.
+    # One extension (schema.extensions): each is paid for per request.
     extension = one_extension(
         *observers,
         parse_and_validate(rules, max_tokens=max_tokens, max_cost=max_cost),

@@ -1,15 +1,18 @@
-"""Extensions joined into one class still run every hook, each exactly once."""
+"""Extensions joined into one class run every hook, each exactly once, whether
+Strawberry's runner or the lean one (``schema.extensions.LeanRunner``) runs them."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types.execution import ExecutionContext
 
-from schema.execution import one_extension
+from schema.extensions import LeanRunner, LeanRunners, one_extension
 
 SEEN: list[str] = []
 
@@ -18,6 +21,7 @@ class Operations(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         SEEN.append("operation")
         yield
+        SEEN.append(f"result {self.execution_context.result}")
 
 
 class Parsing(SchemaExtension):
@@ -27,8 +31,13 @@ class Parsing(SchemaExtension):
 
 
 class Executing(SchemaExtension):
-    async def on_execute(self) -> None:  # type: ignore[override]
+    async def on_execute(self) -> AsyncIterator[None]:
         SEEN.append("execute")
+        try:
+            async with asyncio.timeout(0):  # cuts off at the first wait, if any
+                yield
+        except TimeoutError:
+            raise ValueError("cut off") from None
 
 
 @strawberry.type
@@ -37,13 +46,38 @@ class Query:
     def hello(self) -> str:
         return "world"
 
+    @strawberry.field
+    async def waits(self) -> str:
+        await asyncio.Event().wait()
+        return "never"
 
-def test_a_joined_extension_runs_each_hook_of_each_part_once() -> None:
+
+class LeanSchema(strawberry.Schema):
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        runner = LeanRunners(self.extensions).runner(execution_context, extensions)
+        assert isinstance(runner, LeanRunner)
+        return runner
+
+
+@pytest.mark.parametrize("schema_class", [strawberry.Schema, LeanSchema])
+def test_a_joined_extension_runs_each_hook_of_each_part_once(
+    schema_class: type[strawberry.Schema],
+) -> None:
     SEEN.clear()
     joined = one_extension(Operations, Parsing, Executing)
-    result = asyncio.run(strawberry.Schema(query=Query, extensions=[joined]).execute("{ hello }"))
+    result = asyncio.run(schema_class(query=Query, extensions=[joined]).execute("{ hello }"))
     assert result.data == {"hello": "world"}
-    assert sorted(SEEN) == ["execute", "operation", "parse"]
+    assert SEEN[:3] == ["operation", "parse", "execute"] and len(SEEN) == 4
+    assert "world" in SEEN[3]
+
+
+def test_the_lean_runner_lets_a_hook_see_and_replace_the_error_of_its_stage() -> None:
+    schema = LeanSchema(query=Query, extensions=[one_extension(Operations, Executing)])
+    assert asyncio.run(schema.execute("{ hello }")).data == {"hello": "world"}
+    cut_off = asyncio.run(schema.execute("{ waits }"))
+    assert cut_off.errors and cut_off.errors[0].message == "cut off"
 
 
 def test_two_extensions_implementing_one_hook_are_not_joined() -> None:
