@@ -179,12 +179,18 @@ class MarketBook:
         return False
 
     def walk(
-        self, outcome_id: str, buy: bool, user_id: str, limit: int
+        self,
+        outcome_id: str,
+        buy: bool,
+        user_id: str,
+        limit: int,
+        passed: list[tuple[int, RestingOrder]] | None = None,
     ) -> Iterator[tuple[int, int]]:
         """The (price, shares) steps a taker of ``user_id`` with ``limit`` would take, in
         the order :meth:`_match` takes them (direct or synthetic, the better; ties to the
-        earlier), passing over the user's own orders (which matching cancels). Walks the
-        live orders on private copies of their quantities: changes nothing."""
+        earlier), passing over the user's own orders (which matching cancels; appended to
+        ``passed`` with their level's price as the walk meets them). Walks the live
+        orders on private copies of their quantities: changes nothing."""
         book = self.books[outcome_id]
         direct = _Cursor((book._asks if buy else book._bids).live(book._index, limit))
         legs = [
@@ -217,6 +223,8 @@ class MarketBook:
                 chosen, price = legs, synthetic
             own = [c for c in chosen if c.order is not None and c.order.user_id == user_id]
             if own:
+                if passed is not None:
+                    passed += [(price, c.order) for c in own if c.order is not None]
                 for cursor in own:
                     cursor.next()  # cancelled by self-trade prevention
                 continue

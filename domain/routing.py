@@ -64,7 +64,10 @@ class Maker(NamedTuple):
 class Route:
     """A taker's split: ``book_shares`` from resting orders for ``book_cents`` (their
     prices) plus ``book_fee``, the worst price taken ``book_limit``; ``maker`` the
-    market maker's part (None if it supplies nothing); ``prices_after`` the maker's."""
+    market maker's part (None if it supplies nothing); ``prices_after`` the maker's;
+    ``own_reached`` the ids of the taker's own resting orders at levels its shares
+    reached, which self-trade prevention cancels (never filled, not even by the maker
+    once its price has moved past them)."""
 
     buy: bool
     book_shares: int
@@ -73,6 +76,7 @@ class Route:
     book_limit: int | None
     maker: lmsr.LmsrFill | None
     prices_after: tuple[float, ...]
+    own_reached: tuple[str, ...] = ()
 
     @property
     def maker_shares(self) -> int:
@@ -126,14 +130,15 @@ def route(
     buy = taker.buy
     limit = taker.limit_cents
     steps: Iterable[tuple[int, int]] = ()
+    passed: list[tuple[int, RestingOrder]] = []
     if exchange is not None and book_outcome is not None:
         worst = limit if limit is not None else (MAX_PRICE_CENTS if buy else MIN_PRICE_CENTS)
-        steps = exchange.walk(book_outcome, buy, taker.user_id, worst)
+        steps = exchange.walk(book_outcome, buy, taker.user_id, worst, passed)
     plan = _Plan(maker, taker)
     for price, qty in chain(steps, [(None, 0)]):
         if not plan.maker_run(price) or price is None or not plan.book_step(price, qty):
             break
-    return plan.result()
+    return plan.result(passed)
 
 
 class _Plan:
@@ -207,7 +212,9 @@ class _Plan:
         self.done = True
         return lo
 
-    def result(self) -> Route:
+    def result(self, passed: Sequence[tuple[int, RestingOrder]]) -> Route:
+        """The route; ``passed`` are the taker's own orders the book walk passed over,
+        with their levels' prices."""
         maker, buy, j = self.maker, self.buy, self.j
         limit = self.taker.limit_cents
         fill = maker.fill(j, buy)
@@ -223,7 +230,15 @@ class _Plan:
                 raise InvalidAmount(f"no sale pays {self.taker.target_cents} cents")
         book_fee = fee_cents(self.notional, maker.fee_bps)
         after = tuple(lmsr.prices(maker.q, maker.b)) if fill is None else fill.prices_after
-        return Route(buy, self.k, self.notional, book_fee, self.top, fill, after)
+        own = tuple(o.order_id for price, o in passed if self._reached(price, j))
+        return Route(buy, self.k, self.notional, book_fee, self.top, fill, after, own)
+
+    def _reached(self, price: int, maker_shares: int) -> bool:
+        """Whether a share of the route cost ``price`` or more (a sale: paid ``price`` or
+        less): a book step at or beyond it, or a maker share past the shares that beat it."""
+        if self.top is not None and not _beyond(price, self.top, self.buy):
+            return True
+        return maker_shares > 0 and maker_shares > self.maker.marginal(self.buy, price, False)
 
 
 def _beyond(cents: int, limit_total: int, buy: bool) -> bool:

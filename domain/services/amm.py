@@ -181,6 +181,10 @@ def _after_crossings(
 ) -> tuple[float, ...]:
     """The maker's prices after the route and the crossings it causes, on a copy."""
     copy = book_of_orders(exchange)
+    for order_id in route.own_reached:  # self-trade prevention cancels them
+        found = copy.get(order_id)
+        assert found is not None
+        copy.cancel(found[0], order_id)
     if booked is not None and route.book_shares:
         copy.submit(booked, _book_incoming("quote", user_id, route, 0), now)
     for crossing in routing.crossings(copy, q, b):
@@ -243,6 +247,7 @@ async def trade(ctx: ServiceContext, actor_id: str, order: LmsrOrder) -> LmsrTra
         _check_limit(priced, order.limit_cents)
         held = await work.positions(user.id, market)
         _check_holdings(market, priced, held)
+        await hybrid.cancel_reached(work, loaded, priced.route)
         trades = await _take_book(work, loaded, user, priced, booked)
         if priced.fill is not None:
             payer = ledger.bonus(user.id) if order.use_bonus else ledger.cash(user.id)

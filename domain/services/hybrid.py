@@ -82,6 +82,20 @@ def trade_with_maker(
     return trade
 
 
+async def cancel_reached(work: Work, loaded: LoadedBooks, route: routing.Route) -> None:
+    """Self-trade prevention for a routed taker: cancel its own resting orders that its
+    route reached (``route.own_reached``), before anything trades, so that neither the
+    book nor the maker's moved price fills them."""
+    ended = [loaded.orders[order_id] for order_id in route.own_reached]
+    if not ended:
+        return
+    settle = await work.settlement(loaded.market, ended)
+    for order in ended:
+        loaded.exchange.cancel(order.outcome_id, order.id)
+        settle.end(loaded.orders.pop(order.id), OrderStatus.CANCELLED)
+        loaded.touched.add(order.outcome_id)
+
+
 async def cross_resting(work: Work, loaded: LoadedBooks) -> list[Trade]:
     """Fill the resting orders the maker's price has crossed against the maker
     (:func:`routing.crossings`); returns their trades."""

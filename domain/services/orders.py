@@ -220,6 +220,7 @@ async def place_hybrid(
     if order.time_in_force is TimeInForce.FOK and route.shares < wanted:
         raise PriceLimitExceeded("a fill-or-kill order cannot fill completely")
     rests = order.order_type is OrderType.LIMIT and order.time_in_force in RESTING_TIFS
+    await hybrid.cancel_reached(work, loaded, route)
     if route.maker is not None:
         held = await work.positions(order.user_id, market)
         side = LmsrSide.BUY_YES if buy else LmsrSide.SELL_YES

@@ -7,9 +7,9 @@ import pytest
 
 from domain import errors
 from domain.model import Market, OrderStatus, Side, TimeInForce, User
-from domain.services import amend, complete_sets, orders
+from domain.services import amend, amm, complete_sets, orders
 from tests.harness import Harness
-from tests.services.test_hybrid_markets import limit
+from tests.services.test_hybrid_markets import buy_yes, limit
 
 
 async def _market(harness: Harness, **kw: object) -> tuple[User, Market]:
@@ -80,4 +80,79 @@ async def test_an_ioc_order_the_maker_fills_completely_is_filled(harness: Harnes
     command = limit(market, Side.BUY, 60, 10, time_in_force=TimeInForce.IOC)
     order = await orders.place_order(harness.ctx, trader.id, command)
     assert (order.status, order.filled_quantity) == (OrderStatus.FILLED, 10)
+    await harness.assert_invariants()
+
+
+async def _own_ask_then(harness: Harness, price: int) -> tuple[User, Market, str]:
+    """A binary market (b = 100) where the trader holds 10 sets and offers 10 YES at
+    ``price``; returns the trader, the market and the ask's id."""
+    trader, market = await _market(harness)
+    await complete_sets.mint_complete_set(harness.ctx, trader.id, market.id, 10)
+    ask = await orders.place_order(harness.ctx, trader.id, limit(market, Side.SELL, price, 10))
+    return trader, market, ask.id
+
+
+async def _status(harness: Harness, order_id: str) -> tuple[OrderStatus, int]:
+    [order] = [o for o in (await harness.snapshot()).orders if o.id == order_id]
+    return order.status, order.filled_quantity
+
+
+async def test_a_buy_routed_past_its_own_ask_cancels_it_rather_than_selling_it_to_the_maker(
+    harness: Harness,
+) -> None:
+    trader, market, ask_id = await _own_ask_then(harness, 55)
+    # The maker's 21st share costs more than 55: the buy reaches its own ask's price.
+    result = await amm.trade(harness.ctx, trader.id, buy_yes(market, 40))
+    assert await _status(harness, ask_id) == (OrderStatus.CANCELLED, 0)
+    assert (result.position_yes, result.quote.maker_shares) == (50, 40)
+    page = await harness.ctx.read_model.trades_page(trader.id, market.id, 10, None)
+    assert [(t.quantity, t.taker_side) for t in page.items] == [(40, Side.BUY)]
+    await harness.assert_invariants()
+
+
+async def test_a_limit_buy_routed_past_its_own_ask_cancels_it(harness: Harness) -> None:
+    trader, market, ask_id = await _own_ask_then(harness, 55)
+    command = limit(market, Side.BUY, 60, 30, time_in_force=TimeInForce.IOC)
+    order = await orders.place_order(harness.ctx, trader.id, command)
+    assert (order.status, order.filled_quantity) == (OrderStatus.FILLED, 30)
+    assert await _status(harness, ask_id) == (OrderStatus.CANCELLED, 0)
+    await harness.assert_invariants()
+
+
+async def test_an_own_ask_beyond_the_buys_reach_keeps_resting(harness: Harness) -> None:
+    trader, market, ask_id = await _own_ask_then(harness, 60)
+    await amm.trade(harness.ctx, trader.id, buy_yes(market, 10))  # the 10th costs 52.4
+    assert await _status(harness, ask_id) == (OrderStatus.OPEN, 0)
+    await harness.assert_invariants()
+
+
+async def test_a_buy_routed_past_its_own_synthetic_ask_cancels_the_bid_behind_it(
+    harness: Harness,
+) -> None:
+    # A bid for No at 45 is a YES ask at 55 in a binary market's one book.
+    trader, market = await _market(harness)
+    bid = await orders.place_order(harness.ctx, trader.id, limit(market, Side.BUY, 45, 10, 1))
+    await amm.trade(harness.ctx, trader.id, buy_yes(market, 40))
+    assert await _status(harness, bid.id) == (OrderStatus.CANCELLED, 0)
+    assert (await harness.fetch_user(trader.id)).reserved_cents == 0
+    await harness.assert_invariants()
+
+
+async def test_the_quote_of_a_buy_past_its_own_ask_leaves_the_ask_out(harness: Harness) -> None:
+    trader, market, _ = await _own_ask_then(harness, 55)
+    order = buy_yes(market, 40)
+    quote = await amm.quote(harness.ctx, order, trader.id)
+    done = await amm.trade(harness.ctx, trader.id, order)
+    assert (quote.trader_cents, quote.prices_after) == (done.quote.trader_cents, done.prices)
+
+
+async def test_another_outcomes_own_bid_the_buy_moves_past_is_still_filled_by_the_maker(
+    harness: Harness,
+) -> None:
+    # Among three outcomes a lone Green bid is no level of Red's book: buying Red from the
+    # maker lowers Green's price, and the maker fills the bid (Manifold's rule).
+    trader, market = await _market(harness, outcomes=("Red", "Green", "Blue"))
+    bid = await orders.place_order(harness.ctx, trader.id, limit(market, Side.BUY, 30, 5, 1))
+    await amm.trade(harness.ctx, trader.id, buy_yes(market, 40))
+    assert await _status(harness, bid.id) == (OrderStatus.FILLED, 5)
     await harness.assert_invariants()
