@@ -12,7 +12,13 @@ through separate books (no cross-outcome matching) and through one
 ``MarketBook`` (mint and merge matches): the pair is the cost of one exchange.
 Only the engine calls are timed. LMSR: random buys and
 sells of 1..20 YES/NO shares at b=100 on 2 and 10 outcomes; each trade is
-``quote_shares`` plus ``apply_trade``. The last line printed is one JSON object.
+``quote_shares`` plus ``apply_trade``. Hybrid markets (``domain/routing.py``): on 2
+and 4 outcomes at b=100, a stream of 80% taker trades (buy or sell 1..20 YES shares)
+and 20% limit orders within 5 cents of the maker's price (which rest, or route), each
+routed between the resting orders and the maker, its book part submitted, the maker's
+shares applied and crossed resting orders filled (``routing.crossings``); beside it,
+alternated in the same run, the same takers priced by the maker alone
+(``quote_shares`` plus ``apply_trade``). The last line printed is one JSON object.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from domain import lmsr as lmsr_math
+from domain import routing
 from domain.book_types import CrossFill
 from domain.errors import NotFound
 from domain.exchange import MarketBook
@@ -199,6 +207,82 @@ def bench_lmsr(lmsr: ModuleType, outcomes: int, count: int, seed: int) -> float:
     return rate
 
 
+HybridOp = tuple[bool, int, int, bool, int, str]
+"""(a limit order?, outcome, shares, buy?, cents behind the maker's price, user)."""
+
+
+def hybrid_stream(count: int, seed: int, outcomes: int) -> list[HybridOp]:
+    rng = random.Random(seed)
+    return [
+        (
+            rng.random() < 0.2,
+            rng.randrange(outcomes),
+            rng.randint(1, 20),
+            rng.random() < 0.5,
+            rng.randint(-5, 5),
+            rng.choice(USERS),
+        )
+        for _ in range(count)
+    ]
+
+
+def bench_hybrid(outcomes: int, count: int, seed: int, routed: bool) -> float:
+    """The hybrid stream routed between books and maker (``routed``; the limit orders
+    are placed, untimed), or its takers priced by the maker alone; returns taker
+    trades per second."""
+    ops = hybrid_stream(count, seed, outcomes)
+    ids = [f"x{i}" for i in range(outcomes)]
+    market = MarketBook(ids, fee_bps=100)
+    q, b = [0] * outcomes, 100.0
+    book_shares = maker_shares = crossed = takers = 0
+    elapsed = 0.0
+    for n, (is_limit, outcome, shares, buy, offset, user) in enumerate(ops, 1):
+        if not routed:
+            if not is_limit:
+                start = time.perf_counter()
+                fill = lmsr_math.quote_shares(q, b, outcome, shares, True, buy, 100)
+                q = lmsr_math.apply_trade(q, outcome, fill.shares if buy else -fill.shares, True)
+                elapsed += time.perf_counter() - start
+                takers += 1
+            continue
+        price = None
+        if is_limit:
+            fair = lmsr_math.prices(q, b)[outcome]
+            price = min(99, max(1, round(100 * fair) + (-offset if buy else offset)))
+        start = time.perf_counter()
+        maker = routing.Maker(tuple(q), b, outcome, True, 100)
+        taker = routing.Taker(user, buy, shares, None, None, price)
+        route = routing.route(market, ids[outcome], maker, taker)
+        rest = shares - route.maker_shares if is_limit and route.shares < shares else 0
+        if route.book_shares or rest:
+            limit = price if price is not None else route.book_limit
+            tif = TimeInForce.GTC if rest else TimeInForce.IOC
+            side = Side.BUY if buy else Side.SELL
+            qty = rest or route.book_shares
+            market.submit(ids[outcome], _order(n, user, side, limit, qty, tif), NOW)
+        if route.maker is not None:
+            q = lmsr_math.apply_trade(q, outcome, route.maker_shares * (1 if buy else -1), True)
+        for crossing in routing.crossings(market, q, b):
+            sign = 1 if crossing.order.side is Side.BUY else -1
+            q[crossing.outcome_index] += sign * crossing.fill.shares
+            crossed += 1
+        if not is_limit:
+            elapsed += time.perf_counter() - start
+            takers += 1
+            book_shares += route.book_shares
+            maker_shares += route.maker_shares
+    rate = takers / elapsed
+    kind = "routed (books + maker)" if routed else "maker alone"
+    print(
+        f"hybrid {outcomes} outcomes, {kind}: {takers:,} trades in {elapsed:.3f}s = {rate:,.0f}/s"
+    )
+    if routed:
+        print(f"  takers' shares from books {book_shares:,}, from the maker {maker_shares:,}; "
+              f"crossed orders filled {crossed:,}, resting at end "
+              f"{sum(len(book) for book in market.books.values()):,}")  # fmt: skip
+    return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=200_000)
@@ -207,8 +291,14 @@ def main() -> None:
     parser.add_argument("--wait-lmsr", type=float, default=600.0, help="seconds to wait")
     parser.add_argument("--uniform", action="store_true", help="LIMIT prices uniform +-10")
     parser.add_argument("--repeat", type=int, default=3, help="market runs, best of")
+    parser.add_argument("--hybrid", type=int, default=20_000, help="hybrid-market operations")
+    parser.add_argument("--only-hybrid", action="store_true", help="only the hybrid figures")
     args = parser.parse_args()
-    figures: dict[str, float | None] = {"orderbook_orders_per_s": None}
+    figures: dict[str, float | None] = {}
+    bench_hybrids(args, figures)
+    if args.only_hybrid:
+        print(json.dumps(figures))
+        return
     rate = bench_orderbook(args.orders, args.seed, args.uniform)
     figures["orderbook_orders_per_s"] = round(rate)
     for outcomes in (2, 3, 5):
@@ -234,6 +324,26 @@ def main() -> None:
         else:
             figures[key] = round(bench_lmsr(lmsr, outcomes, args.trades, args.seed + outcomes))
     print(json.dumps(figures))
+
+
+def bench_hybrids(args: argparse.Namespace, figures: dict[str, float | None]) -> None:
+    """Routed against maker-alone, alternated, best of ``--repeat``; prints the ratio."""
+    for outcomes in (2, 4):
+        for routed in (False, True):
+            figures[f"hybrid{outcomes}_{'routed' if routed else 'maker'}_per_s"] = 0
+        for _ in range(args.repeat):
+            for routed in (False, True):
+                key = f"hybrid{outcomes}_{'routed' if routed else 'maker'}_per_s"
+                rate = bench_hybrid(outcomes, args.hybrid, args.seed, routed)
+                figures[key] = max(figures[key] or 0, round(rate))
+        maker, routed_rate = (
+            figures[f"hybrid{outcomes}_maker_per_s"],
+            figures[f"hybrid{outcomes}_routed_per_s"],
+        )
+        assert maker and routed_rate
+        print(
+            f"  {outcomes} outcomes: routed at {maker / routed_rate:.2f}x the time of maker alone"
+        )
 
 
 if __name__ == "__main__":

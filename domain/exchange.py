@@ -233,6 +233,11 @@ class MarketBook:
             for cursor in chosen:
                 cursor.take(qty)
 
+    def best_own(self, outcome_id: str, bids: bool) -> int | None:
+        """The best price of an outcome's own bids (or asks), None if there are none."""
+        side = self.books[outcome_id]._bids if bids else self.books[outcome_id]._asks
+        return None if side.best in (NO_BID, NO_ASK) else side.best
+
     def head(self, outcome_id: str, bids: bool) -> RestingOrder | None:
         """The first live order at the best price of an outcome's own bids (or asks)."""
         book = self.books[outcome_id]

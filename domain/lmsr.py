@@ -275,12 +275,14 @@ def marginal_shares(
     buy: bool,
     price_cents: int,
     inclusive: bool,
+    at_most: int = _TOP,
 ) -> int:
-    """How many whole shares the market maker trades one at a time from ``q`` while each
-    next share is better for the trader than ``price_cents``: a buy's next share costs
-    less (or, ``inclusive``, no more), a sale's pays more (or no less). At most
-    MAX_AMOUNT - 1. The cost of share ``j`` (1-based) is ``100 (C(q + j) - C(q + j - 1))``
-    cents, increasing in ``j``; a sale's payout decreases."""
+    """How many whole shares, up to ``at_most``, the market maker trades one at a time
+    from ``q`` while each next share is better for the trader than ``price_cents``: a
+    buy's next share costs less (or, ``inclusive``, no more), a sale's pays more (or no
+    less). The cost of share ``j`` (1-based) is ``100 (C(q + j) - C(q + j - 1))`` cents,
+    increasing in ``j``; a sale's payout decreases. One evaluation when all ``at_most``
+    shares qualify (a small trade against a book behind the maker: the common case)."""
     sign = 1 if buy else -1
 
     def better(k: int) -> bool:
@@ -290,7 +292,19 @@ def marginal_shares(
             return cents < price_cents or (inclusive and cents <= price_cents)
         return cents > price_cents or (inclusive and cents >= price_cents)
 
-    return _last_true(better, _marginal_guess(q, b, outcome, yes, buy, price_cents))
+    if at_most <= 0:
+        return 0
+    if at_most < _TOP and better(at_most):
+        return at_most
+    found = _last_true(better, _marginal_guess(q, b, outcome, yes, buy, price_cents))
+    return min(found, at_most)
+
+
+def next_share_cents(price: float, b: float, buy: bool) -> float:
+    """What the maker's next whole share of an outcome whose price is ``price`` costs
+    (buy) or pays (sale), in cents: ``100 b ln(1 + p expm1(+-1/b))``, up to sign."""
+    step = 1.0 / b if buy else -1.0 / b
+    return abs(100 * b * math.log1p(price * math.expm1(step)))
 
 
 def _marginal_guess(

@@ -44,8 +44,8 @@ class Maker(NamedTuple):
     yes: bool
     fee_bps: int
 
-    def marginal(self, buy: bool, price_cents: int, inclusive: bool) -> int:
-        args = (self.q, self.b, self.outcome, self.yes, buy, price_cents, inclusive)
+    def marginal(self, buy: bool, price_cents: int, inclusive: bool, at_most: int = _TOP) -> int:
+        args = (self.q, self.b, self.outcome, self.yes, buy, price_cents, inclusive, at_most)
         return lmsr.marginal_shares(*args)
 
     def fill(self, shares: int, buy: bool, fee_bps: int | None = None) -> lmsr.LmsrFill | None:
@@ -158,13 +158,13 @@ class _Plan:
     def maker_run(self, price: int | None) -> bool:
         """Maker shares before the book step at ``price`` (None: after the last step);
         False once the route is complete."""
+        room = self.want - self.k
         if price is not None:
-            cap = self.maker.marginal(self.buy, price, False)
+            cap = self.maker.marginal(self.buy, price, False, room)
         elif self.taker.limit_cents is not None:
-            cap = self.maker.marginal(self.buy, self.taker.limit_cents, True)
+            cap = self.maker.marginal(self.buy, self.taker.limit_cents, True, room)
         else:
-            cap = _TOP
-        cap = min(cap, self.want - self.k)
+            cap = room
         if self.taker.budget_cents is not None:
             room = self.taker.budget_cents - self.book_total(self.notional)
             affordable = lmsr.affordable_shares(
@@ -275,14 +275,24 @@ def crossings(exchange: MarketBook, q: Sequence[int], b: float) -> list[Crossing
         state[found.outcome_index] += found.fill.shares if buy else -found.fill.shares
 
 
+_NOISE = 1e-6
+"""Cents of float noise the quick check of :func:`_next_crossing` allows for."""
+
+
 def _next_crossing(exchange: MarketBook, q: list[int], b: float) -> Crossing | None:
+    prices = lmsr.prices(q, b)
     for index, outcome_id in enumerate(exchange.outcome_ids):
         for bids in (True, False):
-            order = exchange.head(outcome_id, bids)
-            if order is None:
+            best = exchange.best_own(outcome_id, bids)
+            if best is None:
                 continue
+            next_share = lmsr.next_share_cents(prices[index], b, bids)
+            if (next_share > best + _NOISE) if bids else (next_share < best - _NOISE):
+                continue  # not crossed (the common case): no search
+            order = exchange.head(outcome_id, bids)
+            assert order is not None
             maker = Maker(tuple(q), b, index, True, 0)
-            shares = min(maker.marginal(bids, order.price_cents, True), order.remaining)
+            shares = maker.marginal(bids, order.price_cents, True, order.remaining)
             fill = maker.fill(shares, bids)
             while fill is not None and _beyond(fill.amm_cents, shares * order.price_cents, bids):
                 shares -= 1
