@@ -3,11 +3,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from domain import errors
-from domain.model import AmountType, LmsrSide, Market, OrderStatus, OrderType, Side, User
-from domain.services import accounts, amend, amm, complete_sets, orders
+from domain.model import (
+    AmountType,
+    LmsrSide,
+    Market,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    User,
+)
+from domain.services import accounts, amend, amm, complete_sets, markets, order_batches, orders
 from domain.services.books import book_of
 from tests.harness import Harness
 
@@ -268,3 +279,30 @@ async def test_selling_more_than_is_held_across_book_and_maker_changes_nothing(
     with pytest.raises(errors.InsufficientShares):
         await amm.trade(harness.ctx, seller.id, order)
     assert await harness.stored() == before
+
+
+async def test_a_batch_places_on_an_lmsr_market_and_the_maker_fills_what_it_crosses(
+    harness: Harness,
+) -> None:
+    _, trader, market = await _lmsr(harness)
+    results = await order_batches.place_orders(
+        harness.ctx,
+        trader.id,
+        [limit(market, Side.BUY, 30, 5), limit(market, Side.BUY, 55, 10)],
+    )
+    placed = [item.order for item in results]
+    assert [(o.status, o.filled_quantity) for o in placed if o is not None] == [
+        (OrderStatus.OPEN, 0), (OrderStatus.FILLED, 10),
+    ]  # fmt: skip
+    await harness.assert_invariants()
+
+
+async def test_a_gtd_order_on_an_lmsr_market_expires_and_releases(harness: Harness) -> None:
+    _, trader, market = await _lmsr(harness)
+    expires = harness.ctx.clock.now() + timedelta(minutes=1)
+    command = limit(market, Side.BUY, 30, 5, time_in_force=TimeInForce.GTD, expires_at=expires)
+    await orders.place_order(harness.ctx, trader.id, command)
+    harness.clock.advance(seconds=120)  # type: ignore[attr-defined]
+    assert await markets.expire_due_orders(harness.ctx) == 1
+    assert (await harness.fetch_user(trader.id)).reserved_cents == 0
+    await harness.assert_invariants()
