@@ -1,17 +1,22 @@
-"""Use-case throughput through the services on Tortoise (SQLite and PostgreSQL).
+"""One hot market through the services on PostgreSQL, beside pgbench's TPC-B in the same run.
 
-    python bench/store.py [--ops N] [--backends sqlite,postgres] [--postgres URL]
+    python bench/store.py [--database-url URL] [--tasks 20] [--seconds 15] [--pgbench-seconds 15]
 
-Two use cases, each with 1 and with 20 concurrent tasks; every task trades in
-its own market with its own users (the store's throughput, not one market's
-lock):
+No HTTP: ``--tasks`` concurrent asyncio tasks call the real use cases, wired as the
+app wires them (``web.backends.open_tortoise``, events sent as the app's NOTIFY), all
+on one market, each task as its own user:
 
-- LMSR trade: buy then sell 5 YES shares, alternating.
-- crossing limit order: a LIMIT IOC BUY of 1 share at 50 that fills against a
-  large resting SELL at 50 (load the book, match, settle, write the fill).
+- LMSR trades: buy then sell back 5 YES shares of one LMSR market, alternating.
+- crossing limit orders: a LIMIT IOC BUY of 1 share at 50 on one order-book market,
+  each filled against a large resting SELL at 50 (load the book, match, settle).
 
-Each command is one transaction through the real unit of work. PostgreSQL gets
-a fresh database (dropped afterwards). The last line printed is one JSON object.
+Then ``pgbench -c TASKS -T SECONDS`` (TPC-B, scale 1) measures what the same server
+does with one small transaction per client at a time. ``--database-url`` names the
+server (and the database to connect to for administration, default the local
+``postgres``); the benchmark creates its own throwaway databases there, one for the
+store and one for pgbench, and drops them afterwards. The last line printed is one
+JSON object: ``pgbench_tps``, ``lmsr_trades_per_s``, ``crossing_orders_per_s`` and
+their ratios. Run it alone (``flock /tmp/bellwether-bench.lock``).
 """
 
 from __future__ import annotations
@@ -19,37 +24,64 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import re
+import shutil
+import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg
+
+from domain.errors import DomainError
+from domain.events import DomainEvent
 from domain.markets import MarketSpec
 from domain.model import AmountType, LmsrSide, MarketType, OrderType, Side, TimeInForce
 from domain.services import accounts, amm, complete_sets, markets, orders
-from domain.services.context import ServiceContext, Settings
-from persistence.memory import RecordingPublisher
-from persistence.system import RandomIds, SystemClock
-from persistence.tortoise.database import Database
-from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
-from tests import dbtools
+from domain.services.context import ServiceContext
+from persistence.tortoise.database import migrate
+from tests.dbtools import with_database
 from tests.harness import FakeHasher
+from web.backends import Backend, open_tortoise
+from web.pgbus import PostgresEventBus
+from web.settings import AppSettings
 
+DEFAULT_URL = os.environ.get(
+    "BELLWETHER_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres"
+)
 Op = Callable[[], Awaitable[object]]
 
 
-def _context(database: Database) -> ServiceContext:
-    return ServiceContext(
-        uow=TortoiseUnitOfWorkFactory(database, RecordingPublisher()),
-        clock=SystemClock(),
-        ids=RandomIds(),
-        hasher=FakeHasher(),
-        settings=Settings(starting_balance_cents=100_000_000),
-    )
+class Discard:
+    """The publisher: events go by NOTIFY inside each transaction, as in the app."""
+
+    async def publish(self, events: Sequence[DomainEvent]) -> None:
+        return None
+
+
+async def _create_database(admin: str, prefix: str) -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin, timeout=5)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(admin, name)
+
+
+async def _drop_database(admin: str, url: str) -> None:
+    conn = await asyncpg.connect(admin, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path[1:]}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 async def _user(ctx: ServiceContext, name: str) -> str:
@@ -57,104 +89,159 @@ async def _user(ctx: ServiceContext, name: str) -> str:
     return (await accounts.register(ctx, registration)).id
 
 
-async def _market(ctx: ServiceContext, creator: str, kind: MarketType) -> str:
+async def _market(ctx: ServiceContext, creator: str, kind: MarketType) -> markets.Market:
     spec = MarketSpec(
-        title=f"Benchmark {kind} market number something",
+        title=f"Store benchmark {kind} market",
         market_type=kind,
         outcomes=("Yes", "No"),
         closes_at=ctx.clock.now() + timedelta(days=30),
         liquidity=1000.0,
     )
-    return (await markets.create_market(ctx, creator, spec)).id
+    return await markets.create_market(ctx, creator, spec)
 
 
-async def _lmsr_ops(ctx: ServiceContext, n: int, tag: str) -> Op:
-    trader = await _user(ctx, f"lmsr{tag}")
-    market = await _market(ctx, trader, MarketType.LMSR)
-    sides = iter([LmsrSide.BUY_YES, LmsrSide.SELL_YES] * n)
+async def _lmsr_ops(ctx: ServiceContext, tasks: int) -> list[Op]:
+    creator = await _user(ctx, "lmsr_creator")
+    market = await _market(ctx, creator, MarketType.LMSR)
 
-    async def op() -> object:
-        order = amm.LmsrOrder(market, next(sides), AmountType.SHARES, 5)
-        return await amm.trade(ctx, trader, order)
+    async def trader(i: int) -> Op:
+        user = await _user(ctx, f"lmsr{i}")
+        sides = [LmsrSide.BUY_YES, LmsrSide.SELL_YES]
+        done = 0
 
-    return op
+        async def op() -> object:
+            nonlocal done
+            side = sides[done % 2]
+            done += 1
+            return await amm.trade(ctx, user, amm.LmsrOrder(market.id, side, AmountType.SHARES, 5))
+
+        return op
+
+    return [await trader(i) for i in range(tasks)]
 
 
-async def _crossing_ops(ctx: ServiceContext, n: int, tag: str) -> Op:
-    maker, taker = await _user(ctx, f"maker{tag}"), await _user(ctx, f"taker{tag}")
-    market_id = await _market(ctx, maker, MarketType.ORDER_BOOK)
-    market = await markets_get(ctx, market_id)
+async def _crossing_ops(ctx: ServiceContext, tasks: int) -> list[Op]:
+    maker = await _user(ctx, "maker")
+    market = await _market(ctx, maker, MarketType.ORDER_BOOK)
     yes = market.outcomes[0].id
-    await complete_sets.mint_complete_set(ctx, maker, market_id, n + 10)
-    await orders.place_order(
-        ctx, maker, orders.PlaceOrder(market_id, yes, Side.SELL, OrderType.LIMIT, n + 10, 50)
-    )
-    buy = orders.PlaceOrder(market_id, yes, Side.BUY, OrderType.LIMIT, 1, 50, TimeInForce.IOC)
+    depth = 1_000_000
+    await complete_sets.mint_complete_set(ctx, maker, market.id, depth)
+    sell = orders.PlaceOrder(market.id, yes, Side.SELL, OrderType.LIMIT, depth, 50)
+    await orders.place_order(ctx, maker, sell)
+    buy = orders.PlaceOrder(market.id, yes, Side.BUY, OrderType.LIMIT, 1, 50, TimeInForce.IOC)
 
-    async def op() -> object:
-        return await orders.place_order(ctx, taker, buy)
+    async def taker(i: int) -> Op:
+        user = await _user(ctx, f"taker{i}")
 
-    return op
+        async def op() -> object:
+            placed = await orders.place_order(ctx, user, buy)
+            assert placed.filled_quantity == 1, "every order crosses"
+            return placed
+
+        return op
+
+    return [await taker(i) for i in range(tasks)]
 
 
-async def markets_get(ctx: ServiceContext, market_id: str) -> markets.Market:
-    async with ctx.uow() as uow:
-        market = await uow.markets.get(market_id)
-    assert market is not None
-    return market
+async def _run(ops: list[Op], seconds: float) -> tuple[float, int]:
+    """Every op in a loop of its own task for ``seconds``: (completed per second, errors)."""
+    done, errors = 0, 0
+    deadline = time.perf_counter() + seconds
 
-
-async def _measure(
-    ctx: ServiceContext,
-    make: Callable[[ServiceContext, int, str], Awaitable[Op]],
-    tasks: int,
-    ops: int,
-) -> float:
-    per_task = max(1, ops // tasks)
-    workers = [await make(ctx, per_task, f"{make.__name__}{tasks}x{i}") for i in range(tasks)]
-
-    async def run(op: Op) -> None:
-        for _ in range(per_task):
-            await op()
+    async def loop(op: Op) -> None:
+        nonlocal done, errors
+        while time.perf_counter() < deadline:
+            try:
+                await op()
+            except DomainError:
+                errors += 1
+            else:
+                done += 1
 
     started = time.perf_counter()
-    await asyncio.gather(*(run(op) for op in workers))
-    return per_task * tasks / (time.perf_counter() - started)
+    await asyncio.gather(*(loop(op) for op in ops))
+    return done / (time.perf_counter() - started), errors
 
 
-async def _bench(database: Database, ops: int) -> dict[str, float]:
-    ctx = _context(database)
-    figures = {}
-    for name, make in (("lmsr_trades", _lmsr_ops), ("crossing_limit_orders", _crossing_ops)):
-        for tasks in (1, 20):
-            rate = await _measure(ctx, make, tasks, ops)
-            figures[f"{name}_per_s_{tasks}_tasks"] = round(rate, 1)
-            print(f"{database.dialect:8} {name:22} {tasks:2} tasks: {rate:8.1f}/s", flush=True)
-    return figures
+async def measure_store(admin: str, tasks: int, seconds: float) -> dict[str, float]:
+    url = await _create_database(admin, "bellwether_store")
+    try:
+        await migrate(url)
+        settings = AppSettings(database_url=url, starting_balance_cents=10**12)
+        notify = PostgresEventBus(url).in_transaction  # packs only: no connection
+        backend: Backend = await open_tortoise(settings, Discard(), FakeHasher(), notify)
+        try:
+            ctx = backend.services
+            lmsr_rate, lmsr_errors = await _run(await _lmsr_ops(ctx, tasks), seconds)
+            print(f"LMSR trades          {lmsr_rate:8.1f}/s  ({tasks} tasks, one market)")
+            crossing_rate, crossing_errors = await _run(await _crossing_ops(ctx, tasks), seconds)
+            print(f"crossing limit orders{crossing_rate:8.1f}/s  ({tasks} tasks, one market)")
+        finally:
+            await backend.close()
+    finally:
+        await _drop_database(admin, url)
+    return {
+        "lmsr_trades_per_s": round(lmsr_rate, 1),
+        "crossing_orders_per_s": round(crossing_rate, 1),
+        "errors": lmsr_errors + crossing_errors,
+    }
+
+
+def _pgbench(url: str, *args: str) -> str:
+    parts = urlsplit(url)
+    env = {**os.environ, "PGPASSWORD": parts.password or ""}
+    command = [
+        "pgbench",
+        *("-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432)),
+        *("-U", parts.username or "postgres"),
+        *args,
+        parts.path[1:],
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"pgbench failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+async def measure_pgbench(admin: str, clients: int, seconds: int) -> float:
+    """TPC-B transactions per second of ``pgbench -c CLIENTS -T SECONDS`` (scale 1)."""
+    if shutil.which("pgbench") is None:
+        raise SystemExit("pgbench is not installed (Debian: apt-get install postgresql-client)")
+    url = await _create_database(admin, "bellwether_pgbench")
+    try:
+        _pgbench(url, "-i", "-q", "-s", "1")
+        out = _pgbench(url, "-c", str(clients), "-T", str(seconds))
+    finally:
+        await _drop_database(admin, url)
+    found = re.search(r"tps = ([0-9.]+)", out)
+    if found is None:
+        raise SystemExit(f"no tps in pgbench's output:\n{out}")
+    return float(found[1])
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--ops", type=int, default=2000, help="commands per measurement")
-    parser.add_argument("--backends", default="sqlite,postgres")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT_URL, help="the PostgreSQL server")
+    parser.add_argument("--tasks", type=int, default=20, help="concurrent tasks (pgbench -c)")
+    parser.add_argument("--seconds", type=float, default=15, help="per use case")
+    parser.add_argument("--pgbench-seconds", type=int, default=15, help="pgbench -T")
     args = parser.parse_args()
-    results: dict[str, dict[str, float]] = {}
-    if "sqlite" in args.backends:
-        with tempfile.TemporaryDirectory() as directory:
-            database = await dbtools.sqlite_database(Path(directory))
-            try:
-                results["sqlite"] = await _bench(database, args.ops)
-            finally:
-                await database.close()
-    if "postgres" in args.backends:
-        url = await dbtools.create_postgres_database()
-        database = await Database.open(url)
-        try:
-            results["postgres"] = await _bench(database, args.ops)
-        finally:
-            await database.close()
-            await dbtools.drop_postgres_database(url)
-    print(json.dumps(results))
+    load = os.getloadavg()[0]
+    store = await measure_store(args.database_url, args.tasks, args.seconds)
+    tps = await measure_pgbench(args.database_url, args.tasks, args.pgbench_seconds)
+    print(f"pgbench TPC-B        {tps:8.1f} tps  (-c {args.tasks} -T {args.pgbench_seconds})")
+    figures = {
+        **store,
+        "pgbench_tps": round(tps, 1),
+        "lmsr_vs_pgbench": round(store["lmsr_trades_per_s"] / tps, 2),
+        "crossing_vs_pgbench": round(store["crossing_orders_per_s"] / tps, 2),
+        "tasks": args.tasks,
+        "seconds": args.seconds,
+        "pgbench_seconds": args.pgbench_seconds,
+        "load_average_1m": round(max(load, os.getloadavg()[0]), 2),
+        "database": "postgres",
+    }
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
