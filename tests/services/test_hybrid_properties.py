@@ -1,5 +1,5 @@
 """Property test of hybrid markets: random mixes of lmsrTrade and placeOrder (and
-cancels, sets, expiries) on an LMSR market of 2 to 4 outcomes. After every step:
+cancels, amends, sets, expiries) on an LMSR market of 2 to 4 outcomes. After every step:
 the audit holds (money conserved to the cent, nothing negative, reservations match,
 the pool covers the worst outcome), no resting order is left crossed by the maker's
 price, a quote was exactly what the trade then did, and a failed command changed
@@ -26,7 +26,7 @@ from domain.model import (
     TimeInForce,
     User,
 )
-from domain.services import accounts, amm, complete_sets, markets, orders, resolution
+from domain.services import accounts, amend, amm, complete_sets, markets, orders, resolution
 from tests.harness import Harness
 from tests.services.conftest import memory_harness
 
@@ -66,6 +66,7 @@ operation = st.one_of(
     lmsr_trade,
     lmsr_trade,
     st.tuples(st.just("cancel"), user, st.integers(0, 50)),
+    st.tuples(st.just("amend"), user, st.integers(0, 50), st.integers(-4, 4), st.integers(1, 30)),
     st.tuples(st.sampled_from(["mint", "redeem"]), user, st.integers(1, 30)),
     st.tuples(st.just("tick"), st.integers(1, 200)),
 )
@@ -153,6 +154,14 @@ async def _run(
         _, who, index = op
         if placed:
             await orders.cancel_order(ctx, users[who].id, placed[index % len(placed)])
+    elif kind == "amend":  # by the order's owner
+        _, _, index, offset, qty = op
+        if placed:
+            order_id = placed[index % len(placed)]
+            [order] = [o for o in (await harness.snapshot()).orders if o.id == order_id]
+            at = market.outcome(order.outcome_id).index
+            price = await _near_maker(harness, market.id, at, offset)
+            await amend.amend_order(ctx, order.user_id, order_id, price, qty)
     elif kind in ("mint", "redeem"):
         _, who, qty = op
         act = (
