@@ -24,7 +24,9 @@ async def lmsr_market(api: Api, title: str) -> str:
     return str((await create_market(api, creator, "LMSR", title=title))["id"])
 
 
-async def place_limit_order(page: Page, outcome: str, side: str, cents: int, shares: int) -> None:
+async def place_limit_order(
+    page: Page, outcome: str, side: str, cents: int, shares: int, time_in_force: str = "GTC"
+) -> None:
     """Through the market page's "Limit order" tab."""
     await page.get_by_role("button", name="Limit order", exact=True).click()
     ticket = page.get_by_test_id("order-ticket")
@@ -32,6 +34,7 @@ async def place_limit_order(page: Page, outcome: str, side: str, cents: int, sha
     await ticket.get_by_role("button", name=side, exact=True).click()
     await ticket.get_by_label("Limit price (¢ per share)").fill(str(cents))
     await ticket.get_by_label("Quantity (shares)").fill(str(shares))
+    await ticket.get_by_label("Time in force").select_option(time_in_force)
     await ticket.get_by_test_id("order-submit").click()
 
 
@@ -125,3 +128,21 @@ async def test_a_trade_now_takes_a_cheaper_resting_order_and_says_how_it_split(
     await expect(alice.get_by_text("No open orders.")).to_be_visible()
     await expect(alice.get_by_test_id("my-position")).to_contain_text("No")
     assert refused == []
+
+
+async def test_an_ioc_limit_order_takes_the_market_maker_up_to_its_price_and_says_about_how_much(
+    api: Api, server: LiveServer, new_context: ContextFactory
+) -> None:
+    """The maker's price walks from 50¢ to 55¢ over 20 shares; a fill from the maker
+    carries its average rounded to the cent, so the page says "about"."""
+    market_id = await lmsr_market(api, "Will the hybrid page fill from the maker?")
+    await api.user("alice")
+    page = await (await new_context()).new_page()
+    await log_in(page, server.url, "alice", f"/market/{market_id}")
+    await place_limit_order(page, "Yes", "Buy", 55, 30, "IOC")
+    await expect(page.get_by_role("status").filter(has_text="Bought")).to_have_text(
+        "Bought 20 Yes at an average of about 52.0¢ (cost about $10.40). "
+        "The other 10 were cancelled (immediate or cancel)."
+    )
+    await expect(page.get_by_test_id("my-position")).to_contain_text("20")
+    await expect(page.get_by_text("No open orders.")).to_be_visible()

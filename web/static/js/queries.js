@@ -59,7 +59,7 @@ query Book($marketId: ID!, $outcomeId: ID!, $depth: Int) {
 
 const ORDER = `
   id side orderType timeInForce priceCents quantity filledQuantity remainingQuantity
-  status postOnly expiresAt createdAt trades { priceCents quantity }
+  status postOnly expiresAt createdAt
   market { id title status }
   outcome { id name }
 `;
@@ -130,8 +130,11 @@ mutation Trade($input: LmsrTradeInput!) {
   }
 }`;
 
+/** A placed order with its fills (what the ticket says happened); lists leave them out. */
 export const PLACE_ORDER = `
-mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { ${ORDER} } }`;
+mutation Place($input: PlaceOrderInput!) {
+  placeOrder(input: $input) { ${ORDER} trades { priceCents quantity isAmmTrade } }
+}`;
 
 export const CANCEL_ORDER = `
 mutation Cancel($id: ID!) { cancelOrder(id: $id) { ${ORDER} } }`;

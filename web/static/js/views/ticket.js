@@ -510,15 +510,21 @@ export function sweep(levels, qty) {
   return { filled, cents, average: filled ? cents / filled : 0, best, worst };
 }
 
-/** What happened to a placed order, in words: filled, average price, cost, what rests. */
+/**
+ * What happened to a placed order, in words: filled, average price, cost, what rests.
+ * A fill from an LMSR market maker carries its average price rounded to the cent
+ * (Trade.priceCents), so an order the maker filled is "about" that much.
+ */
 export function orderOutcome(order, market) {
   const name = order.outcome.name;
   const filled = order.filledQuantity;
   const cents = order.trades.reduce((sum, t) => sum + t.priceCents * t.quantity, 0);
   const buying = order.side === "BUY";
+  const about = order.trades.some((t) => t.isAmmTrade) ? "about " : "";
   const done = filled
-    ? `${buying ? "Bought" : "Sold"} ${count(filled)} ${name} at an average ${(cents / filled).toFixed(1)}¢ ` +
-      `(${buying ? "cost" : "proceeds"} ${money(cents)}${market.feeBps ? " before the fee" : ""}).`
+    ? `${buying ? "Bought" : "Sold"} ${count(filled)} ${name} at an average ${about ? "of about " : ""}` +
+      `${(cents / filled).toFixed(1)}¢ (${buying ? "cost" : "proceeds"} ${about}${money(cents)}` +
+      `${market.feeBps ? " before the fee" : ""}).`
     : "";
   const rest = order.quantity - filled;
   if (!rest) return done;
