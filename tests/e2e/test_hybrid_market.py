@@ -109,7 +109,12 @@ async def test_a_trade_now_takes_a_cheaper_resting_order_and_says_how_it_split(
     bob = await (await new_context()).new_page()
     refused += watch_policy(bob)
     await log_in(bob, server.url, "bob", f"/market/{market_id}")
-    await expect_mirrored_ask(bob, "Yes", 55, "+10 via No")
+    book = bob.get_by_test_id("order-book")
+    choices = bob.get_by_role("group", name="Outcome to trade")  # the book follows the choice
+    await choices.get_by_role("button", name=re.compile("^No")).click()
+    await expect(book.locator("tr.bid")).to_contain_text("45¢")
+    await choices.get_by_role("button", name=re.compile("^Yes")).click()
+    await expect(book.locator("tr.ask.synthetic")).to_contain_text("55¢")
     await bob.get_by_label("Spend ($)").fill("20")
     split = bob.get_by_test_id("quote-split")
     await expect(split).to_have_text(SPLIT)
@@ -120,7 +125,7 @@ async def test_a_trade_now_takes_a_cheaper_resting_order_and_says_how_it_split(
     await expect(result).to_have_text(
         re.compile(r"^Bought \d+ Yes for \$[\d.]+\. " + SPLIT.pattern)
     )
-    await expect(bob.get_by_test_id("order-book")).to_contain_text("No resting asks")
+    await expect(book).to_contain_text("No resting asks")
 
     await expect(alice.get_by_test_id("order-news")).to_have_text(
         "Your buy order for No is filled."

@@ -71,7 +71,13 @@ export function lmsrTicket(market, hooks) {
     renderChoices();
     renderHolding();
     requote();
+    showBook();
   });
+  /** Let the page's book show what this trade would compete with: the chosen outcome's
+   *  (on a binary market, the other outcome's when buying or selling No). */
+  function showBook() {
+    if (hooks.onOutcome) hooks.onOutcome(binary && state.choice === "NO" ? 1 : state.outcome);
+  }
   const action = segmented("Buy or sell", [["BUY", "Buy"], ["SELL", "Sell"]], "BUY", (v) => {
     state.action = v;
     renderLabels();
@@ -120,7 +126,7 @@ export function lmsrTicket(market, hooks) {
     mount(choiceWrap, ["YES", "NO"].map((choice) => h("button", {
       type: "button", class: `choice choice-${choice.toLowerCase()}`,
       "aria-pressed": String(state.choice === choice),
-      onclick: () => { state.choice = choice; renderChoices(); renderLabels(); requote(); },
+      onclick: () => { state.choice = choice; renderChoices(); renderLabels(); requote(); showBook(); },
     }, h("span", {}, binary ? choiceName(choice) : choice === "YES" ? "Yes" : "No"),
     h("strong", {}, priceCents(choicePrice(choice))))));
   }
@@ -266,6 +272,7 @@ export function lmsrTicket(market, hooks) {
       renderChoices();
       renderLabels();
       requote();
+      showBook();
       amount.focus();
     },
     destroy() { requote.cancel(); },
