@@ -21,7 +21,7 @@ from domain.model import Platform, User
 from persistence.tables import USERS
 from persistence.tortoise.errors import PersistenceError, translate_errors
 from persistence.tortoise.models import UserRecord
-from persistence.tortoise.sql import Row, Statement, is_integrity_error, placeholders
+from persistence.tortoise.sql import ListStatement, Row, Statement, is_integrity_error
 
 if TYPE_CHECKING:
     from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
@@ -49,17 +49,11 @@ _CREATE_PLATFORM = Statement(
 )
 
 
-@functools.cache
-def users_by_ids(count: int) -> Statement:
-    """``SELECT`` of ``count`` users by id (the repository's and the read model's)."""
-    return Statement(f"SELECT {USER_COLUMNS} FROM users WHERE id IN ({placeholders(1, count)})")
-
-
-@functools.cache
-def _balances_of(count: int) -> Statement:
-    return Statement(
-        f"SELECT id, {', '.join(USER_BALANCES)} FROM users WHERE id IN ({placeholders(1, count)})"
-    )
+USERS_BY_IDS = ListStatement(f"SELECT {USER_COLUMNS} FROM users WHERE id {{values}}")
+"""Users by id (the repository's and the read model's)."""
+_BALANCES_OF = ListStatement(
+    f"SELECT id, {', '.join(USER_BALANCES)} FROM users WHERE id {{values}}"
+)
 
 
 @functools.cache
@@ -120,7 +114,7 @@ class TortoiseUserRepository:
         if not stale:
             return
         ids = sorted(stale)
-        for row in await self._uow.sql.fetch(_balances_of(len(ids)), ids):
+        for row in await self._uow.sql.fetch_in(_BALANCES_OF, (), ids):
             user, loaded = stale[row[0]], self._loaded[row[0]]
             for name, value in zip(USER_BALANCES, row[1:], strict=True):
                 setattr(user, name, value)
@@ -135,7 +129,7 @@ class TortoiseUserRepository:
         if not user_ids:
             return []
         ids = list(user_ids)
-        return self._remember_all(await self._uow.sql.fetch(users_by_ids(len(ids)), ids))
+        return self._remember_all(await self._uow.sql.fetch_in(USERS_BY_IDS, (), ids))
 
     @translate_errors
     async def get_by_username(self, username: str) -> User | None:

@@ -9,7 +9,6 @@ then it is inserted at once, so a reused one is reported where it happens.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ from domain.model import RESTING_STATUSES, Order, Position, TimeInForce
 from persistence.tables import ORDERS, POSITIONS
 from persistence.tortoise.errors import translate_errors
 from persistence.tortoise.models import OrderRecord
-from persistence.tortoise.sql import Row, Statement, is_integrity_error, placeholders
+from persistence.tortoise.sql import ListStatement, Row, Statement, is_integrity_error
 
 if TYPE_CHECKING:
     from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
@@ -39,7 +38,9 @@ _UPDATE_ORDER = Statement(ORDERS.update)
 _POSITION = f"SELECT {POSITIONS.select()} FROM positions"
 _GET_POSITION = Statement(f"{_POSITION} WHERE user_id = $1 AND outcome_id = $2")
 _POSITIONS_IN_MARKET = Statement(f"{_POSITION} WHERE market_id = $1 ORDER BY id")
-_POSITIONS_OF_USERS = f"{_POSITION} WHERE market_id = $1 AND user_id IN"
+_POSITIONS_OF_USERS = ListStatement(
+    f"{_POSITION} WHERE market_id = $1 AND user_id {{values}} ORDER BY id", fixed=1
+)
 _POSITIONS_OF_USER = Statement(f"{_POSITION} WHERE user_id = $1 ORDER BY id")
 _POSITIONS_OF_USER_IN_MARKET = Statement(
     f"{_POSITION} WHERE user_id = $1 AND market_id = $2 ORDER BY id"
@@ -48,11 +49,6 @@ _UPSERT_POSITION = Statement(
     f"{POSITIONS.insert} ON CONFLICT ({', '.join(POSITIONS.key)}) DO UPDATE SET "
     + ", ".join(f"{c.name} = excluded.{c.name}" for c in POSITIONS.mutable)
 )
-
-
-@functools.cache
-def _positions_of_users(count: int) -> Statement:
-    return Statement(f"{_POSITIONS_OF_USERS} ({placeholders(2, count)}) ORDER BY id")
 
 
 State = tuple[object, ...]
@@ -163,8 +159,8 @@ class TortoisePositionRepository:
     async def of_users(self, market_id: str, user_ids: Sequence[str]) -> list[Position]:
         if not user_ids:
             return []
-        statement = _positions_of_users(len(user_ids))
-        return self._remember(await self._uow.sql.fetch(statement, (market_id, *user_ids)))
+        rows = await self._uow.sql.fetch_in(_POSITIONS_OF_USERS, (market_id,), user_ids)
+        return self._remember(rows)
 
     @translate_errors
     async def for_user(self, user_id: str, market_id: str | None = None) -> list[Position]:

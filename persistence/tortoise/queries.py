@@ -9,7 +9,6 @@ size: no query per row.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar, cast
@@ -45,7 +44,7 @@ from persistence.tables import (
 )
 from persistence.tortoise import api_keys as keys
 from persistence.tortoise import driver
-from persistence.tortoise.accounts import USER_BY_NAME, users_by_ids
+from persistence.tortoise.accounts import USER_BY_NAME, USERS_BY_IDS
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import translate_errors
 from persistence.tortoise.markets import MARKET_COLUMNS, markets_from_rows
@@ -59,13 +58,13 @@ from persistence.tortoise.models import (
     TradeRecord,
 )
 from persistence.tortoise.sql import (
+    ListStatement,
     Params,
     PostgresSql,
     Row,
     SqliteSql,
     Statement,
     Timestamps,
-    placeholders,
 )
 
 R = TypeVar("R")
@@ -82,17 +81,11 @@ _RESTING_IN_BOOK = Statement(
 
 
 # The DataLoaders' batch reads, hand-written: they run on nearly every request.
-@functools.cache
-def _markets_by_ids(count: int) -> Statement:
-    return Statement(
-        f"SELECT {MARKET_COLUMNS} FROM markets m JOIN outcomes o ON o.market_id = m.id"
-        f" WHERE m.id IN ({placeholders(1, count)}) ORDER BY m.id, o.ordinal"
-    )
-
-
-@functools.cache
-def _orders_by_ids(count: int) -> Statement:
-    return Statement(f"SELECT {ORDERS.select()} FROM orders WHERE id IN ({placeholders(1, count)})")
+_MARKETS_BY_IDS = ListStatement(
+    f"SELECT {MARKET_COLUMNS} FROM markets m JOIN outcomes o ON o.market_id = m.id"
+    " WHERE m.id {values} ORDER BY m.id, o.ordinal"
+)
+_ORDERS_BY_IDS = ListStatement(f"SELECT {ORDERS.select()} FROM orders WHERE id {{values}}")
 
 
 def _beyond(cursor: Cursor | None, column: str, *, newest_first: bool = True) -> Q:
@@ -119,24 +112,34 @@ class TortoiseReadModel:
         finally:
             self._database.deactivate(token)
 
-    @translate_errors
     async def _fetch(self, statement: Statement, params: Params) -> list[Row]:
         """One hand-written read on the pool (PostgreSQL) or the read connection (SQLite)."""
+        if self._database.is_sqlite:
+            return await self._read(statement.sqlite, params)
+        return await self._read(statement.postgres, params)
+
+    async def _fetch_in(self, statement: ListStatement, values: Sequence[object]) -> list[Row]:
+        """``_fetch`` of the rows of ``values``."""
+        if self._database.is_sqlite:
+            return await self._read(statement.sqlite(len(values)), values)
+        return await self._read(statement.postgres, (list(values),))
+
+    @translate_errors
+    async def _read(self, text: str, params: Params) -> list[Row]:
         database = self._database
         client = database.connection()
         connection = driver.connected_sqlite3(client) if database.is_sqlite else None
         if connection is not None:
             # In the loop's thread, like the unit of work (``sqlite_engine``): a WAL read
             # takes microseconds, a hop to aiosqlite's thread and back far longer.
-            return cast(list[Row], connection.execute(statement.sqlite, params).fetchall())
-        text = statement.sqlite if database.is_sqlite else statement.postgres
+            return cast(list[Row], connection.execute(text, params).fetchall())
         _, rows = await client.execute_query(text, list(params))
         return cast(list[Row], rows)  # asyncpg Records, sqlite3.Row: both read by position
 
     async def users_by_ids(self, ids: Sequence[str]) -> list[User]:
         if not ids:
             return []
-        rows = await self._fetch(users_by_ids(len(ids)), ids)
+        rows = await self._fetch_in(USERS_BY_IDS, ids)
         return [USERS.from_row(self._timestamps, row) for row in rows]
 
     async def user_by_username(self, username: str) -> User | None:
@@ -146,7 +149,7 @@ class TortoiseReadModel:
     async def markets_by_ids(self, ids: Sequence[str]) -> list[Market]:
         if not ids:
             return []
-        rows = await self._fetch(_markets_by_ids(len(ids)), ids)
+        rows = await self._fetch_in(_MARKETS_BY_IDS, ids)
         return markets_from_rows(self._timestamps, rows)
 
     async def markets_page(
@@ -238,7 +241,7 @@ class TortoiseReadModel:
     async def orders_by_ids(self, ids: Sequence[str]) -> list[Order]:
         if not ids:
             return []
-        rows = await self._fetch(_orders_by_ids(len(ids)), ids)
+        rows = await self._fetch_in(_ORDERS_BY_IDS, ids)
         return [ORDERS.from_row(self._timestamps, row) for row in rows]
 
     async def resting_orders(self, market_id: str, outcome_id: str | None = None) -> list[Order]:

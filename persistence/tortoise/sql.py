@@ -45,15 +45,40 @@ class Statement:
         self.sqlite = _PLACEHOLDER.sub(r"?\1", text.replace(" FOR UPDATE", ""))
 
 
-def placeholders(start: int, count: int) -> str:
-    """``$start, ..., $(start + count - 1)``."""
-    return ", ".join(f"${i}" for i in range(start, start + count))
+class ListStatement:
+    """A statement whose last parameter is a list of values, written ``{values}`` where
+    it is compared (``WHERE id {values}``), after ``fixed`` single parameters.
+
+    On PostgreSQL it is ``= ANY($n)``: one text, so one prepared statement, whatever
+    the number of values. On SQLite ``IN (?n, ...)``, a text per number of values.
+    """
+
+    __slots__ = ("_text", "fixed", "postgres")
+
+    def __init__(self, text: str, fixed: int = 0) -> None:
+        self._text, self.fixed = text, fixed
+        self.postgres = text.format(values=f"= ANY(${fixed + 1})")
+
+    def sqlite(self, count: int) -> str:
+        return _sqlite_in(self._text, self.fixed, count)
+
+
+@functools.lru_cache(maxsize=512)
+def _sqlite_in(text: str, fixed: int, count: int) -> str:
+    numbers = ", ".join(f"${i}" for i in range(fixed + 1, fixed + 1 + count))
+    return Statement(text.format(values=f"IN ({numbers})")).sqlite
 
 
 class Sql(Timestamps, Protocol):
     """The statements of one open transaction."""
 
     async def fetch(self, statement: Statement, params: Params = ()) -> list[Row]: ...
+
+    async def fetch_in(
+        self, statement: ListStatement, params: Params, values: Sequence[object]
+    ) -> list[Row]:
+        """``fetch`` with ``values`` as the statement's list."""
+        ...
 
     async def execute(self, statement: Statement, params: Params = ()) -> int:
         """Run a write; returns the number of rows it changed."""
@@ -74,6 +99,11 @@ class PostgresSql:
 
     async def fetch(self, statement: Statement, params: Params = ()) -> list[Row]:
         return list(await self._connection.fetch(statement.postgres, *params))
+
+    async def fetch_in(
+        self, statement: ListStatement, params: Params, values: Sequence[object]
+    ) -> list[Row]:
+        return list(await self._connection.fetch(statement.postgres, *params, list(values)))
 
     async def execute(self, statement: Statement, params: Params = ()) -> int:
         status: str = await self._connection.execute(statement.postgres, *params)
@@ -113,6 +143,12 @@ class SqliteSql:
 
     async def fetch(self, statement: Statement, params: Params = ()) -> list[Row]:
         return self._connection.execute(statement.sqlite, params).fetchall()
+
+    async def fetch_in(
+        self, statement: ListStatement, params: Params, values: Sequence[object]
+    ) -> list[Row]:
+        text = statement.sqlite(len(values))
+        return self._connection.execute(text, (*params, *values)).fetchall()
 
     async def execute(self, statement: Statement, params: Params = ()) -> int:
         return self._connection.execute(statement.sqlite, params).rowcount
