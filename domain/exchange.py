@@ -233,6 +233,10 @@ class MarketBook:
             for cursor in chosen:
                 cursor.take(qty)
 
+    def has_orders(self) -> bool:
+        """Whether any outcome's book holds a resting order."""
+        return any(book._index for book in self._all)
+
     def best_own(self, outcome_id: str, bids: bool) -> int | None:
         """The best price of an outcome's own bids (or asks), None if there are none."""
         side = self.books[outcome_id]._bids if bids else self.books[outcome_id]._asks

@@ -131,7 +131,7 @@ def route(
     limit = taker.limit_cents
     steps: Iterable[tuple[int, int]] = ()
     passed: list[tuple[int, RestingOrder]] = []
-    if exchange is not None and book_outcome is not None:
+    if exchange is not None and book_outcome is not None and exchange.has_orders():
         worst = limit if limit is not None else (MAX_PRICE_CENTS if buy else MIN_PRICE_CENTS)
         steps = exchange.walk(book_outcome, buy, taker.user_id, worst, passed)
     plan = _Plan(maker, taker)
@@ -264,6 +264,8 @@ def crossings(exchange: MarketBook, q: Sequence[int], b: float) -> list[Crossing
     outcome, each book's head (best price, then time), bids before asks. Each pays the
     maker's cost of its shares as one trade (never more than its limit; an ask never
     receives less). Takes the filled shares out of the book."""
+    if not exchange.has_orders():
+        return []  # a plain LMSR market: nothing to cross
     state = list(q)
     done: list[Crossing] = []
     while True:
