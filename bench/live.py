@@ -1,4 +1,4 @@
-"""Live fan-out at scale: N ``marketPrices`` subscribers held by a lean Node client,
+"""Live fan-out at scale: N ``marketPrices`` subscribers held by lean Node clients,
 trades at a steady rate over HTTP, delivery latency and the trade's own round trip.
 
 Run a server first (``bellwether serve``), install the client once
@@ -6,18 +6,24 @@ Run a server first (``bellwether serve``), install the client once
 
     python bench/live.py --url http://127.0.0.1:8000 --subscribers 5000 --trades 30 --rate 10
 
-The WebSocket sockets are held by ``bench/live/client.js`` (Node's ``ws``:
-about half a core for 5,000 sockets, so the client is not what is measured),
-split over ``--clients`` processes. The run:
+The WebSocket sockets are held by ``--clients`` Node processes: ``bench/live/raw.js``
+(the default: WebSocket frames on Node's ``net``, about half the CPU of ``ws`` per
+socket) or ``bench/live/client.js`` (Node's ``ws``). On loopback each client
+connects from an address of its own (127.0.0.2, .3, ...: ephemeral ports and
+TIME_WAIT per address), and the open-file limit is raised to what one client needs
+(20,000 sockets: ``--clients 4``). The run:
 
 1. trades ``--idle-trades`` times with nobody subscribed: the idle round trip;
-2. opens the subscribers (server memory before and after: per subscriber);
+2. opens the subscribers, ``--batch`` at a time per client (server memory before
+   and after: per subscriber);
 3. trades ``--trades`` times at ``--rate`` per second: each trade's round trip
    under fan-out, and each subscriber's delivery latency, from the trade's HTTP
    request being sent to the update carrying its sequence arriving;
-4. prints delivered/expected, p50/p99/max delivery, the round trips, the
-   server's CPU over step 3 (``--server-pid``: the process and its children)
-   and how many subscribers saw the last update. The last line is one JSON object.
+4. prints delivered/expected, p50/p99/max delivery, the round trips, the CPU over
+   step 3 of the server (``--server-pid``: the process and its children, each
+   process apart too) and of the clients, the 1-minute load average, whether a
+   server process was replaced meanwhile, and how many subscribers saw the last
+   update. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -26,16 +32,21 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
-CLIENT = Path(__file__).resolve().parent / "live" / "client.js"
+CLIENTS = {
+    "ws": Path(__file__).resolve().parent / "live" / "client.js",
+    "raw": Path(__file__).resolve().parent / "live" / "raw.js",
+}
 PRICES = "subscription($m: ID!) { marketPrices(marketId: $m) { sequence prices } }"
 TRADE = "mutation($i: LmsrTradeInput!) { lmsrTrade(input: $i) { costOrPayoutCents } }"
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -141,10 +152,13 @@ class NodeClient:
         self.base = -1
 
     @classmethod
-    async def start(cls, ws_url: str, count: int, market_id: str) -> NodeClient:
+    async def start(
+        cls, script: Path, ws_url: str, count: int, market_id: str, source: str, batch: int
+    ) -> NodeClient:
+        """``count`` sockets from address ``source`` ("" for any), ``batch`` opening at once."""
         spec = json.dumps({"query": PRICES, "variables": {"m": market_id}})
         process = await asyncio.create_subprocess_exec(
-            "node", str(CLIENT), ws_url, str(count), spec,
+            "node", str(script), ws_url, str(count), spec, source, str(batch),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             limit=2**30,
         )  # fmt: skip
@@ -165,30 +179,63 @@ class NodeClient:
         return result
 
 
+def sources(ws_url: str, clients: int) -> list[str]:
+    """A loopback source address per client (127.0.0.2, .3, ...) when the server is on
+    loopback: each address has its own ephemeral ports (and TIME_WAIT) towards the port."""
+    host = urlsplit(ws_url).hostname or ""
+    if host not in ("127.0.0.1", "localhost"):
+        return [""] * clients
+    return [f"127.0.0.{2 + number % 250}" for number in range(clients)]
+
+
+def open_files_for(per_client: int) -> None:
+    """Raise this process's soft open-file limit (the Node clients inherit it) to what one
+    client's sockets need, or say how many clients it takes."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = per_client + 256
+    if needed > hard:
+        raise SystemExit(
+            f"{per_client} sockets per client exceed the open-file limit ({hard}): "
+            "use more --clients"
+        )
+    if needed > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     ws_url = args.ws_url or args.url.replace("http", "ws", 1) + "/graphql"
-    pids = process_tree(args.server_pid) if args.server_pid else []
+    started = process_tree(args.server_pid) if args.server_pid else []
     async with httpx.AsyncClient(base_url=args.url, timeout=60) as client:
         token = await trader(client)
         market_id = await new_market(client, token)
         _, idle = await trades(client, token, market_id, args.idle_trades, args.rate)
-        memory_before = rss_bytes(pids) if pids else 0
+        memory_before = rss_bytes(started) if started else 0
         shares = [args.subscribers // args.clients] * args.clients
         shares[0] += args.subscribers - sum(shares)
+        open_files_for(shares[0])
         opened = time.perf_counter()
-        nodes = await asyncio.gather(*(NodeClient.start(ws_url, n, market_id) for n in shares))
+        nodes = await asyncio.gather(
+            *(
+                NodeClient.start(CLIENTS[args.client], ws_url, n, market_id, source, args.batch)
+                for n, source in zip(shares, sources(ws_url, args.clients), strict=True)
+            )
+        )
         connect_seconds = time.perf_counter() - opened
-        await asyncio.sleep(1)  # let the server settle after the connection storm
+        await asyncio.sleep(args.calm)  # let the server settle after the connection storm
+        pids = process_tree(args.server_pid) if args.server_pid else []  # replaced ones too
         memory_after = rss_bytes(pids) if pids else 0
-        cpu_before, wall_before = (cpu_seconds(pids) if pids else 0.0), time.perf_counter()
+        node_pids = [node.process.pid for node in nodes]
+        load = os.getloadavg()[0]
+        cpu_before = {pid: cpu_seconds([pid]) for pid in pids + node_pids}
+        wall_before = time.perf_counter()
         sent, busy = await trades(client, token, market_id, args.trades, args.rate)
         await asyncio.sleep(args.settle)
-        cpu = (cpu_seconds(pids) - cpu_before) if pids else 0.0
         wall = time.perf_counter() - wall_before
+        cores = {pid: (cpu_seconds([pid]) - cpu_before[pid]) / wall for pid in cpu_before}
     base = nodes[0].base
     by_sequence = {base + number: at for number, at in enumerate(sent, start=1)}
     results = await asyncio.gather(*(node.results(by_sequence) for node in nodes))
@@ -209,11 +256,17 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "trade_round_trip_fanout_p99_ms": round(percentile(sorted(busy), 0.99), 1),
         "round_trip_ratio": round(statistics.median(busy) / statistics.median(idle), 2),
         "server_processes": len(pids),
-        "server_cpu_cores": round(cpu / wall, 2) if pids else None,
+        "server_processes_replaced": len(set(started) - set(pids)),
+        "server_cpu_cores": round(sum(cores[pid] for pid in pids), 2) if pids else None,
+        "server_cpu_cores_by_process": [round(cores[pid], 2) for pid in pids],
+        "client_cpu_cores": round(sum(cores[pid] for pid in node_pids), 2),
+        "load_average_1m": round(load, 2),
         "server_bytes_per_subscriber": (
             round((memory_after - memory_before) / args.subscribers) if pids else None
         ),
         "connect_seconds": round(connect_seconds, 1),
+        "clients": args.clients,
+        "client": args.client,
     }
 
 
@@ -228,6 +281,13 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=10.0, help="trades per second")
     parser.add_argument("--idle-trades", type=int, default=30)
     parser.add_argument("--clients", type=int, default=1, help="Node processes holding sockets")
+    parser.add_argument(
+        "--client", choices=sorted(CLIENTS), default="raw", help="raw: Node's net, leaner"
+    )
+    parser.add_argument("--batch", type=int, default=100, help="sockets a client opens at once")
+    parser.add_argument(
+        "--calm", type=float, default=1.0, help="seconds between the last socket and trading"
+    )
     parser.add_argument("--settle", type=float, default=3.0, help="seconds to wait at the end")
     parser.add_argument("--server-pid", type=int, default=0, help="for CPU and memory")
     figures = asyncio.run(main(parser.parse_args()))
@@ -237,6 +297,7 @@ if __name__ == "__main__":
         f"p99={figures['p99_ms']}ms max={figures['max_ms']}ms trade p50 "
         f"idle={figures['trade_round_trip_idle_p50_ms']}ms "
         f"fan-out={figures['trade_round_trip_fanout_p50_ms']}ms "
-        f"cpu={figures['server_cpu_cores']} bytes/sub={figures['server_bytes_per_subscriber']}"
+        f"cpu={figures['server_cpu_cores']} client cpu={figures['client_cpu_cores']} "
+        f"bytes/sub={figures['server_bytes_per_subscriber']} load={figures['load_average_1m']}"
     )
     print(json.dumps(figures))
