@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Hashable
 from contextlib import aclosing
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -38,26 +37,9 @@ from schema.context import Info
 from schema.live import Delivery, Feed
 from schema.types.fills import AccountUpdate, Fill
 from schema.types.markets import MarketStatusUpdate, PriceUpdate
-from schema.types.trading import Order, OrderBook, Trade
+from schema.types.trading import BookView, Order, OrderBook, Trade
 
 V = TypeVar("V")
-
-
-@dataclass
-class BookView:
-    """One state of an outcome's book; its views per depth are built once and shared."""
-
-    event: BookChanged
-    _views: dict[int, OrderBook] = field(default_factory=dict)
-
-    @property
-    def sequence(self) -> int:
-        return self.event.sequence
-
-    def view(self, depth: int) -> OrderBook:
-        if depth not in self._views:
-            self._views[depth] = OrderBook.from_event(self.event, depth)
-        return self._views[depth]
 
 
 async def market_now(reads: ReadModel, market_id: str) -> model.Market:

@@ -17,6 +17,7 @@ from schema.pagination import decode_cursor, page_size
 from schema.types.pages import OrderConnection, TradeConnection
 from schema.types.settlements import SettlementConnection
 from schema.types.trading import (
+    BookView,
     CompleteSetResult,
     LmsrQuote,
     LmsrTradeResult,
@@ -43,8 +44,17 @@ async def order_book(
     """A market's resting orders for one outcome (an LMSR market's too: never its maker)."""
     market = await info.context.market(market_id, now=True)
     outcome = market.outcome(outcome_id)
-    resting = await info.context.reads.resting_orders(market.id)
-    return OrderBook.from_domain(market, outcome, resting, book_depth(depth))
+    levels = book_depth(depth)
+
+    async def read() -> BookView:
+        resting = await info.context.reads.resting_orders(market.id)
+        return BookView.from_domain(market, outcome, resting)
+
+    # Every change of a market's books bumps each outcome's stored book_sequence: one
+    # stamp, one book, so the view built for it is reused (schema.views).
+    stamp = (outcome.book_sequence, outcome.last_trade_cents)
+    view = await info.context.book_views.get((market.id, outcome.id), stamp, read)
+    return view.view(levels)
 
 
 async def my_positions(

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -28,6 +28,10 @@ from domain.ports import SharedCounters
 from domain.queries import ReadModel
 from domain.services.context import ServiceContext
 from schema.live import LiveFeed
+from schema.views import StateViews
+
+if TYPE_CHECKING:
+    from schema.types.trading import BookView
 
 T = TypeVar("T")
 
@@ -116,6 +120,8 @@ class Context:
     """The WebSocket ``connection_init`` payload (Strawberry sets it)."""
     max_subscriptions: int | None = None
     """Open subscriptions one connection may hold (one context per WebSocket)."""
+    book_views: StateViews[BookView] = field(default_factory=StateViews)
+    """``orderBook`` views per book state, shared by the worker's requests."""
     open_subscriptions: int = field(default=0, init=False)
     loaders: Loaders = field(init=False)
     _principal: asyncio.Future[Principal | None] | None = field(default=None, init=False)

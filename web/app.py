@@ -50,6 +50,8 @@ from domain.services import api_keys
 from resolvers.live import FEEDS
 from schema.context import Context, new_request_id
 from schema.schema import build_schema
+from schema.types.trading import BookView
+from schema.views import StateViews
 from web.backends import Backend, default_hasher, open_backend
 from web.bus import EventBus, open_bus
 from web.graphiql_assets import GraphiQLAssets
@@ -103,6 +105,7 @@ class AppState:
     groups: LiveGroups | None = None
     bus: EventBus | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    book_views: StateViews[BookView] = field(default_factory=StateViews)
 
     def context(self, authorization: str | None, address: str, request_id: str) -> Context:
         if self.backend is None or self.hub is None or self.guard is None:
@@ -120,6 +123,7 @@ class AppState:
             client_address=address,
             request_id=request_id,
             max_subscriptions=self.settings.max_subscriptions_per_connection,
+            book_views=self.book_views,
         )
 
     @property

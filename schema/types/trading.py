@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import strawberry
@@ -216,19 +217,6 @@ class OrderBook:
     sequence: int = strawberry.field(description="Increases with every change of this book.")
 
     @classmethod
-    def from_domain(
-        cls,
-        market: model.Market,
-        outcome: model.Outcome,
-        resting: Sequence[model.Order],
-        depth: int,
-    ) -> OrderBook:
-        """The outcome's book, own and synthetic levels merged, from the market's
-        ``resting`` orders (the ``orderBook`` query reads them)."""
-        exchange = book_of(market, resting)
-        return cls.from_event(book_changed(outcome, EPOCH, exchange), depth)
-
-    @classmethod
     def from_event(cls, event: events.BookChanged, depth: int) -> OrderBook:
         """The book as its event carries it (the levels the command computed)."""
         bid = event.bids[0].price_cents if event.bids else None
@@ -244,6 +232,32 @@ class OrderBook:
             last_trade_cents=event.last_trade_cents,
             sequence=event.sequence,
         )
+
+
+@dataclass
+class BookView:
+    """One state of an outcome's book; its views per depth are built once and shared (by
+    a live feed's subscribers, and by the ``orderBook`` queries of that state)."""
+
+    event: events.BookChanged
+    _views: dict[int, OrderBook] = field(default_factory=dict)
+
+    @classmethod
+    def from_domain(
+        cls, market: model.Market, outcome: model.Outcome, resting: Sequence[model.Order]
+    ) -> BookView:
+        """The outcome's book, own and synthetic levels merged, from the market's
+        ``resting`` orders."""
+        return cls(book_changed(outcome, EPOCH, book_of(market, resting)))
+
+    @property
+    def sequence(self) -> int:
+        return self.event.sequence
+
+    def view(self, depth: int) -> OrderBook:
+        if depth not in self._views:
+            self._views[depth] = OrderBook.from_event(self.event, depth)
+        return self._views[depth]
 
 
 @strawberry.type(description="What an LMSR trade would do now, fee included; nothing trades.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.applications import Starlette
 
 from tests.api import ops
@@ -102,6 +104,29 @@ async def test_crossing_orders_trade_at_the_makers_price(api: Api) -> None:
     ]
     assert book["asks"] == [{"priceCents": 60, "quantity": 6, "orders": 1}]
     assert (book["lastTradeCents"], book["bestAskCents"], book["bestBidCents"]) == (60, 60, None)
+
+
+async def test_the_order_book_answers_each_change_and_one_state_alike(api: Api) -> None:
+    _, alice = await api.user("alice")
+    _, bob = await api.user("bob")
+    market = await ops.create_market(api, alice, "ORDER_BOOK")
+    key = {"m": market["id"], "o": market["outcomes"][0]["id"]}
+
+    async def book() -> tuple[Any, ...]:
+        found = (await api.data(ops.ORDER_BOOK, key))["orderBook"]
+        levels = [(level["priceCents"], level["quantity"]) for level in found["asks"]]
+        return found["sequence"], levels, found["lastTradeCents"]
+
+    await api.data(ops.MINT, {"m": market["id"], "q": 10}, alice)
+    placed = await api.data(ops.PLACE_ORDER, ops.limit(market, "SELL", 10, 60), alice)
+    first = await book()
+    assert first[1:] == ([(60, 10)], None) and await book() == first
+    await api.data(ops.PLACE_ORDER, ops.limit(market, "BUY", 4, 70), bob)
+    filled = await book()
+    assert filled[1:] == ([(60, 6)], 60) and filled[0] > first[0]
+    await api.data(ops.CANCEL_ORDER, {"id": placed["placeOrder"]["id"]}, alice)
+    cancelled = await book()
+    assert cancelled[1:] == ([], 60) and cancelled[0] > filled[0]
 
 
 async def test_client_order_id_makes_placing_idempotent(api: Api) -> None:
