@@ -10,7 +10,9 @@ then); ``--uniform`` draws it uniformly within +-10 ticks of the mid instead,
 which crosses more often. The same stream spread over 2, 3 and 5 outcomes runs
 through separate books (no cross-outcome matching) and through one
 ``MarketBook`` (mint and merge matches): the pair is the cost of one exchange.
-Only the engine calls are timed. LMSR: random buys and
+Only the engine calls are timed, in this process's CPU time (``time.process_time``:
+the same as wall time on an idle machine, and far less disturbed than it by other
+processes on a shared one). LMSR: random buys and
 sells of 1..20 YES/NO shares at b=100 on 2 and 10 outcomes; each trade is
 ``quote_shares`` plus ``apply_trade``. Hybrid markets (``domain/routing.py``): on 2
 and 4 outcomes at b=100, a stream of 80% taker trades (buy or sell 1..20 YES shares)
@@ -96,7 +98,7 @@ def bench_orderbook(count: int, seed: int, uniform: bool = False) -> float:
     book = OrderBook(fee_bps=100)
     placed: list[str] = []
     fills = 0
-    start = time.perf_counter()
+    start = time.process_time()
     for op in ops:
         if isinstance(op, CancelOp):
             if placed:
@@ -109,7 +111,7 @@ def bench_orderbook(count: int, seed: int, uniform: bool = False) -> float:
         fills += len(result.fills)
         if result.rested is not None:
             placed.append(op.order_id)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     rate = count / elapsed
     print(f"order book: {count:,} ops in {elapsed:.3f}s = {rate:,.0f} orders/s")
     print(
@@ -144,7 +146,7 @@ def bench_market(count: int, seed: int, outcomes: int, cross: bool) -> float:
     books = {outcome: OrderBook(fee_bps=100) for outcome in ids}
     placed: list[tuple[str, str]] = []
     fills = crossed = 0
-    start = time.perf_counter()
+    start = time.process_time()
     for outcome, op in ops:
         if isinstance(op, CancelOp):
             if placed:
@@ -159,7 +161,7 @@ def bench_market(count: int, seed: int, outcomes: int, cross: bool) -> float:
         crossed += sum(1 for fill in result.fills if isinstance(fill, CrossFill))
         if result.rested is not None:
             placed.append((outcome, op.order_id))
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     rate = count / elapsed
     kind = "one exchange (mint/merge)" if cross else "separate books"
     print(
@@ -193,7 +195,7 @@ def bench_lmsr(lmsr: ModuleType, outcomes: int, count: int, seed: int) -> float:
     ]
     q, b = [0] * outcomes, 100.0
     held = {(i, yes): 0 for i in range(outcomes) for yes in (True, False)}
-    start = time.perf_counter()
+    start = time.process_time()
     for outcome, shares, yes, buy in trades:
         if not buy and held[outcome, yes] < shares:
             buy = True  # nobody sells shares they do not hold
@@ -201,7 +203,7 @@ def bench_lmsr(lmsr: ModuleType, outcomes: int, count: int, seed: int) -> float:
         signed = shares if buy else -shares
         q = lmsr.apply_trade(q, outcome, signed, yes)
         held[outcome, yes] += signed
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     rate = count / elapsed
     print(f"lmsr {outcomes} outcomes: {count:,} trades in {elapsed:.3f}s = {rate:,.0f} trades/s")
     return rate

@@ -61,6 +61,10 @@ _MARKET = OrderType.MARKET
 _IOC = TimeInForce.IOC
 _FOK = TimeInForce.FOK
 _GTD = TimeInForce.GTD
+_FILLED = OrderStatus.FILLED
+_CANCELLED = OrderStatus.CANCELLED
+_OPEN = OrderStatus.OPEN
+_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
 _build = tuple.__new__
 _NONE: tuple[RestingOrder, ...] = ()
 _BOTH = (False, True)
@@ -394,7 +398,7 @@ class MarketBook:
             needed -= qty
         filled, tif = order.quantity - needed, order.time_in_force
         if not needed or spent or order.order_type is _MARKET or tif is _IOC or tif is _FOK:
-            status = OrderStatus.CANCELLED if needed else OrderStatus.FILLED
+            status = _CANCELLED if needed else _FILLED
             return _build(MatchResult, (tuple(fills), filled, status, None, tuple(stp), expired))
         assert order.price_cents is not None
         expires_at = order.expires_at if tif is _GTD else None
@@ -408,7 +412,7 @@ class MarketBook:
             expires_at,
         )
         book._insert(RestingOrder(*fields))
-        status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN
+        status = _PARTIALLY_FILLED if filled else _OPEN
         result = (tuple(fills), filled, status, RestingOrder(*fields), tuple(stp), expired)
         return _build(MatchResult, result)
 
