@@ -13,6 +13,10 @@ when the schema is built; an extension's ``resolve`` hook would do the same, but
 graphql-core would then run it (and the middleware around it) for every field of
 every request, synchronous ones included.
 
+**Argument names.** Strawberry converts each input object's fields to Python per
+request and works out each field's GraphQL name anew (camel case) every time;
+:class:`RememberedNames` works each name out once.
+
 **Time limit.** A query (over HTTP or WebSocket) that has not finished within
 ``seconds`` is cut off at its next ``await`` and answered with QUERY_TOO_COMPLEX.
 Mutations are not cut off: cancelling one in its commit would leave a commit of
@@ -29,6 +33,7 @@ from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types.graphql import OperationType
 
 from domain.errors import QueryTooComplex
@@ -68,6 +73,20 @@ def lazy_resolvers(schema: GraphQLSchema) -> None:
             for field in named.fields.values():
                 if field.resolve is not None and iscoroutinefunction(field.resolve):
                     field.resolve = _lazy(field.resolve)
+
+
+class RememberedNames(NameConverter):
+    """Strawberry's naming (camel case), each name worked out once."""
+
+    def __init__(self, auto_camel_case: bool = True) -> None:
+        super().__init__(auto_camel_case)
+        self._names: dict[str, str] = {}
+
+    def apply_naming_config(self, name: str) -> str:
+        found = self._names.get(name)
+        if found is None:
+            found = self._names[name] = super().apply_naming_config(name)
+        return found
 
 
 def time_limit(seconds: float) -> type[SchemaExtension]:

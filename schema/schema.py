@@ -26,7 +26,7 @@ from domain.errors import BadUserInput
 from resolvers import accounts, api_keys, batches, live, markets, trading
 from schema.cost import MAX_COST
 from schema.errors import classify_all
-from schema.execution import lazy_resolvers, time_limit
+from schema.execution import RememberedNames, lazy_resolvers, time_limit
 from schema.extensions import LeanRunners, one_extension
 from schema.limits import bounded_rules, parse_and_validate
 from schema.permissions import IsAdmin, IsAuthenticated
@@ -294,7 +294,9 @@ def build_schema(
         subscription=Subscription,
         extensions=[extension],
         scalar_overrides=SCALAR_OVERRIDES,
-        config=StrawberryConfig(disable_field_suggestions=not introspection),
+        config=StrawberryConfig(
+            name_converter=RememberedNames(), disable_field_suggestions=not introspection
+        ),
     )
     lazy_resolvers(schema._schema)
     return schema
