@@ -8,6 +8,7 @@ marked ``postgres``).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -49,6 +50,15 @@ def memory_harness() -> Harness:
     harness = Harness(ctx, snapshot, clock)
     harness.store = store  # type: ignore[attr-defined]
     return harness
+
+
+def memory_state(harness: Harness) -> object:
+    """A copy of a :func:`memory_harness`'s stored rows (and the ledger's length): equal
+    before and after a command that failed, which must change nothing."""
+    state = harness.store.state  # type: ignore[attr-defined]
+    return copy.deepcopy(
+        (state.users, state.markets, state.orders, state.positions, len(state.ledger))
+    )
 
 
 @pytest.fixture(
