@@ -277,6 +277,11 @@ def report(figures: dict[str, Any]) -> None:
         f"p99 {figures['p99_ms']:7.2f} ms  errors {figures['errors']}  "
         f"trades {figures['trades_per_s']}/s"
     )
+    if "batches" in figures:
+        print(
+            f"{figures['batches']} market batches: p50 <= {figures['batch_p50']:g}, "
+            f"p99 <= {figures['batch_p99']:g} commands each"
+        )
     if "server_cpu_ms_per_op" in figures:
         print(
             f"server CPU {figures['server_cpu_ms_per_op']:.3f} ms per request, "
@@ -350,6 +355,37 @@ def start_server(
     raise SystemExit("the server did not start")
 
 
+BATCH_METRIC = "bellwether_market_batch_commands"
+
+
+def batch_sizes(url: str, scrapes: int = 8) -> dict[str, Any]:
+    """p50/p99 commands per market batch (one transaction each), from ``/metrics``.
+
+    Each worker keeps its own histogram and a scrape reaches one of them: scrape a few
+    times and add up the distinct ones (told apart by their counts)."""
+    seen: dict[float, dict[float, float]] = {}
+    for _ in range(scrapes):
+        buckets: dict[float, float] = {}
+        for line in httpx.get(f"{url}/metrics", timeout=5).text.splitlines():
+            if line.startswith(f"{BATCH_METRIC}_bucket"):
+                bound = line.split('le="', 1)[1].split('"', 1)[0]
+                buckets[float(bound)] = float(line.rsplit(" ", 1)[1])
+        if buckets:
+            seen[buckets[float("inf")]] = buckets
+    merged: dict[float, float] = defaultdict(float)
+    for buckets in seen.values():
+        for bound, count in buckets.items():
+            merged[bound] += count
+    total = merged.get(float("inf"), 0.0)
+    if not total:
+        return {}
+
+    def quantile(q: float) -> float:
+        return min(b for b, c in merged.items() if c >= q * total)
+
+    return {"batches": int(total), "batch_p50": quantile(0.5), "batch_p99": quantile(0.99)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
@@ -397,6 +433,7 @@ def main() -> None:
             print(json.dumps(batches))
             return
         figures = asyncio.run(measure(url, args.clients, args.seconds, pid, args.floor))
+        figures.update(batch_sizes(url))
     finally:
         if process is not None:
             process.terminate()

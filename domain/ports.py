@@ -7,11 +7,11 @@ Repositories return copies: a change reaches storage only through ``save``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from domain.events import DomainEvent
 from domain.keys import ApiKey
@@ -253,3 +253,18 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
+
+
+RunBatch = Callable[[list[Any]], Awaitable[list[object]]]
+"""Runs a batch of items in one transaction: one outcome per item, in order (its result,
+or the exception its caller gets)."""
+
+
+class CommandSequencer(Protocol):
+    """Queues the items sent under one key while that key's batch is in flight, and runs
+    the next batch with ``execute`` (the first item's): arrival order, a bounded batch.
+    :mod:`domain.services.batching` sends each market's commands through it."""
+
+    async def run(self, key: Hashable, item: object, execute: RunBatch) -> object:
+        """The item's outcome once its batch ran (raised if it is an exception)."""
+        ...

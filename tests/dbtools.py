@@ -22,6 +22,7 @@ import pytest
 
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import RecordingPublisher
+from persistence.sequencer import AsyncioSequencer
 from persistence.tortoise.database import Database
 from persistence.tortoise.queries import TortoiseReadModel
 from persistence.tortoise.snapshot import read_snapshot
@@ -146,6 +147,7 @@ def database_harness(database: Database) -> Harness:
         ids=HexIds(),
         hasher=FakeHasher(),
         settings=Settings(starting_balance_cents=100_000, default_fee_bps=0),
+        sequencer=AsyncioSequencer(),
     )
 
     async def snapshot() -> object:

@@ -47,6 +47,7 @@ from domain.errors import Unauthenticated
 from domain.keys import ApiKey
 from domain.ports import PasswordHasher
 from domain.services import api_keys
+from persistence.sequencer import AsyncioSequencer
 from resolvers.live import FEEDS
 from schema.context import Context, new_request_id
 from schema.schema import build_schema
@@ -285,7 +286,10 @@ def create_app(
         notify = bus.in_transaction  # PostgreSQL: events ride the command's transaction
         targets = (metrics.publish,) if notify else (bus.publish, metrics.publish)
         publisher = FanOutPublisher(*targets)
-        backend = await open_backend(settings, publisher, hasher or default_hasher(), notify)
+        sequencer = AsyncioSequencer(observe=metrics.batch_sizes.observe)
+        backend = await open_backend(
+            settings, publisher, hasher or default_hasher(), notify, sequencer
+        )
         hub = LiveHub(
             FEEDS,
             backend.reads,

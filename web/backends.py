@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from domain.ports import (
+    CommandSequencer,
     EventPublisher,
     Notify,
     PasswordHasher,
@@ -16,6 +17,7 @@ from domain.ports import (
 )
 from domain.queries import ReadModel
 from domain.services.context import ServiceContext, Settings
+from persistence.sequencer import AsyncioSequencer
 from persistence.system import RandomIds, SystemClock
 from web.settings import AppSettings
 
@@ -39,9 +41,14 @@ def domain_settings(settings: AppSettings) -> Settings:
 
 
 def _services(
-    settings: AppSettings, uow: object, reads: ReadModel, hasher: PasswordHasher
+    settings: AppSettings,
+    uow: object,
+    reads: ReadModel,
+    hasher: PasswordHasher,
+    sequencer: CommandSequencer | None,
 ) -> ServiceContext:
-    """The use cases' context: system clock and random ids, on ``uow`` and ``reads``."""
+    """The use cases' context: system clock and random ids, on ``uow`` and ``reads``;
+    ``sequencer`` batches each market's commands (a new one if None)."""
     return ServiceContext(
         uow=cast(UnitOfWorkFactory, uow),
         clock=SystemClock(),
@@ -49,6 +56,7 @@ def _services(
         hasher=hasher,
         settings=domain_settings(settings),
         reads=reads,
+        sequencer=sequencer or AsyncioSequencer(),
     )
 
 
@@ -57,7 +65,10 @@ async def _nothing() -> None:
 
 
 def open_memory(
-    settings: AppSettings, publisher: EventPublisher, hasher: PasswordHasher
+    settings: AppSettings,
+    publisher: EventPublisher,
+    hasher: PasswordHasher,
+    sequencer: CommandSequencer | None = None,
 ) -> Backend:
     from persistence.counters import InMemorySharedCounters
     from persistence.memory import MemoryStore
@@ -65,7 +76,7 @@ def open_memory(
 
     store = MemoryStore(publisher)
     reads = InMemoryReadModel(store)
-    services = _services(settings, store.unit_of_work, reads, hasher)
+    services = _services(settings, store.unit_of_work, reads, hasher, sequencer)
     counters = InMemorySharedCounters(services.clock)
     return Backend(services, reads, counters, _nothing)
 
@@ -75,6 +86,7 @@ async def open_tortoise(
     publisher: EventPublisher,
     hasher: PasswordHasher,
     notify: Notify | None = None,
+    sequencer: CommandSequencer | None = None,
 ) -> Backend:
     """Commands on one Database; reads on a second one when SQLite (its own connection,
     so a read never sees a command's uncommitted writes on the shared connection).
@@ -101,7 +113,7 @@ async def open_tortoise(
         raise
     units = TortoiseUnitOfWorkFactory(database, publisher, notify)
     reads = TortoiseReadModel(reader)
-    services = _services(settings, units, reads, hasher)
+    services = _services(settings, units, reads, hasher, sequencer)
 
     async def close() -> None:
         if reader is not database:
@@ -117,10 +129,11 @@ async def open_backend(
     publisher: EventPublisher,
     hasher: PasswordHasher,
     notify: Notify | None = None,
+    sequencer: CommandSequencer | None = None,
 ) -> Backend:
     if settings.is_memory:
-        return open_memory(settings, publisher, hasher)
-    return await open_tortoise(settings, publisher, hasher, notify)
+        return open_memory(settings, publisher, hasher, sequencer)
+    return await open_tortoise(settings, publisher, hasher, notify, sequencer)
 
 
 def default_hasher() -> PasswordHasher:

@@ -18,6 +18,7 @@ from strawberry.extensions import SchemaExtension
 
 from domain.events import DomainEvent, TradeExecuted
 
+BATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64)
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -46,6 +47,12 @@ class Metrics:
         )
         self.trades = Counter(
             "bellwether_trades", "Trades executed.", ["kind"], registry=self.registry
+        )
+        self.batch_sizes = Histogram(
+            "bellwether_market_batch_commands",
+            "Commands per market batch (one transaction each: domain/services/batching.py).",
+            buckets=BATCH_BUCKETS,
+            registry=self.registry,
         )
         self.subscriptions = Gauge(
             "bellwether_open_subscriptions", "Open live subscriptions.", registry=self.registry

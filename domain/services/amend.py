@@ -15,16 +15,20 @@ LMSR fee, post-only refusing either.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain import markets as market_rules
 from domain import validation
 from domain.errors import BadUserInput, InvalidAmount
 from domain.model import MarketType, Order, User
+from domain.services.batching import in_market
 from domain.services.books import LoadedBooks, as_resting
 from domain.services.context import ServiceContext
 from domain.services.orders import (
     announce,
     apply_match,
     incoming_order,
+    market_of_order,
     own_resting_order,
     place_hybrid,
 )
@@ -49,9 +53,10 @@ async def amend_order(
         validation.price_cents(price_cents)
     if quantity is not None:
         validation.positive_amount(quantity, "quantity")
-    async with ctx.uow() as uow:
-        work = Work(ctx, uow)
-        loaded, order = await own_resting_order(work, actor_id, order_id, "amend")
+    found = await market_of_order(ctx, order_id)
+
+    async def step(work: Work) -> Order:
+        loaded, order = await own_resting_order(work, actor_id, found, "amend")
         user = await work.actor(actor_id)
         market_rules.ensure_tradable(loaded.market, work.now)
         price = order.price_cents if price_cents is None else price_cents
@@ -64,8 +69,9 @@ async def amend_order(
             await _reduce(work, loaded, order, total)
         else:
             await _requeue(work, loaded, user, order, price, total)
-        await work.commit()
-        return order
+        return replace(order)
+
+    return await in_market(ctx, found.market_id, step, actor_id=actor_id)
 
 
 async def _reduce(work: Work, loaded: LoadedBooks, order: Order, total: int) -> None:

@@ -31,6 +31,7 @@ from domain.model import (
     User,
 )
 from domain.services import hybrid, orders
+from domain.services.batching import in_market
 from domain.services.books import LoadedBooks, book_of, load_books
 from domain.services.context import ServiceContext
 from domain.services.work import Work
@@ -235,9 +236,10 @@ async def quote(ctx: ServiceContext, order: LmsrOrder, actor_id: str | None = No
 
 
 async def trade(ctx: ServiceContext, actor_id: str, order: LmsrOrder) -> LmsrTradeResult:
-    """Trade with an LMSR market, routed between its resting orders and its maker."""
-    async with ctx.uow() as uow:
-        work = Work(ctx, uow)
+    """Trade with an LMSR market, routed between its resting orders and its maker; runs
+    in the market's batch."""
+
+    async def step(work: Work) -> LmsrTradeResult:
         market = await work.market(order.market_id)
         user = await work.actor(actor_id)
         market_rules.ensure_type(market, MarketType.LMSR)
@@ -258,11 +260,13 @@ async def trade(ctx: ServiceContext, actor_id: str, order: LmsrOrder) -> LmsrTra
         trades += await hybrid.cross_resting(work, loaded)
         loaded.refresh_tops(work)
         work.prices_changed(market, trades[-1].price_cents)
-        await work.commit()
         yes_pos, no_pos = _yes_no(priced.outcome, held)
         prices = market_rules.current_prices(market)
-        done = replace(priced, prices_after=prices)
+        # As things stand now: a later command of the batch moves the outcome.
+        done = replace(priced, prices_after=prices, outcome=replace(priced.outcome))
         return LmsrTradeResult(done, trades[0], yes_pos, no_pos, prices)
+
+    return await in_market(ctx, order.market_id, step, actor_id=actor_id)
 
 
 async def _take_book(

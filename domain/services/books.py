@@ -1,9 +1,9 @@
 """Loading a market's books inside a transaction and announcing what changed.
 
-There is no long-lived in-memory book that could drift from storage: every
-command that trades loads the resting orders it needs (one query), under the
-market lock, runs the pure engine, loads the users and positions of the orders
-the engine named (one query each) and settles through :mod:`domain.settlement`.
+Every batch of commands that trades (:mod:`domain.services.batching`) loads the
+resting orders it needs (one query), under the market lock, runs the pure engine,
+loads the users and positions of the orders the engine named (one query each) and
+settles through :mod:`domain.settlement`.
 """
 
 from __future__ import annotations
@@ -96,9 +96,14 @@ def as_resting(order: Order) -> RestingOrder:
 
 
 async def load_books(work: Work, market: Market, *, expire: bool = True) -> LoadedBooks:
-    """The books of every outcome of ``market`` (one query), due GTD orders expired."""
+    """The books of every outcome of ``market`` (one query, once per ``work``: the
+    commands of a batch share them), due GTD orders expired."""
+    if market.id in work.books:
+        return work.books[market.id]
     orders = await work.uow.orders.resting(market.id)
-    loaded = LoadedBooks(market, [work.track_order(order) for order in orders])
+    loaded = work.books[market.id] = LoadedBooks(
+        market, [work.track_order(order) for order in orders]
+    )
     if not expire:
         return loaded
     expired = loaded.exchange.expire(work.now)

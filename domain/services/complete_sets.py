@@ -6,13 +6,15 @@ basis of a minted set (100 cents) is split across its outcomes' shares.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, replace
 
 from domain import ledger, validation
 from domain import markets as market_rules
 from domain import positions as shares
 from domain.ledger import Reason
 from domain.model import SHARE_PAYOUT_CENTS, Market, Position
+from domain.services.batching import in_market
 from domain.services.context import ServiceContext
 from domain.services.work import Work
 
@@ -43,8 +45,9 @@ async def _open_market(
 async def mint_complete_set(
     ctx: ServiceContext, actor_id: str, market_id: str, quantity: int
 ) -> CompleteSetResult:
-    async with ctx.uow() as uow:
-        work = Work(ctx, uow)
+    """Runs in the market's batch."""
+
+    async def step(work: Work) -> CompleteSetResult:
         market, held, cents = await _open_market(work, actor_id, market_id, quantity)
         work.journal.move(
             ledger.cash(actor_id), ledger.pool(market.id), cents, Reason.MINT, market_id=market.id
@@ -53,15 +56,17 @@ async def mint_complete_set(
         for position, outcome, cost in zip(held, market.outcomes, costs, strict=True):
             shares.add_shares(position, quantity, cost)
             outcome.shares_outstanding += quantity
-        await work.commit()
-        return CompleteSetResult(market, quantity, cents, held)
+        return _result(market, quantity, cents, held)
+
+    return await in_market(ctx, market_id, step, actor_id=actor_id)
 
 
 async def redeem_complete_set(
     ctx: ServiceContext, actor_id: str, market_id: str, quantity: int
 ) -> CompleteSetResult:
-    async with ctx.uow() as uow:
-        work = Work(ctx, uow)
+    """Runs in the market's batch."""
+
+    async def step(work: Work) -> CompleteSetResult:
         market, held, cents = await _open_market(work, actor_id, market_id, quantity)
         proceeds = shares.split_cost(cents, len(held))
         for position, outcome, received in zip(held, market.outcomes, proceeds, strict=True):
@@ -70,5 +75,11 @@ async def redeem_complete_set(
         work.journal.move(
             ledger.pool(market.id), ledger.cash(actor_id), cents, Reason.REDEEM, market_id=market.id
         )
-        await work.commit()
-        return CompleteSetResult(market, quantity, cents, held)
+        return _result(market, quantity, cents, held)
+
+    return await in_market(ctx, market_id, step, actor_id=actor_id)
+
+
+def _result(market: Market, quantity: int, cents: int, held: list[Position]) -> CompleteSetResult:
+    """The result as things stand now (a later command of the batch changes them)."""
+    return CompleteSetResult(copy.deepcopy(market), quantity, cents, [replace(p) for p in held])

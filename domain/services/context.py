@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.ports import Clock, IdGenerator, PasswordHasher, UnitOfWorkFactory
+from domain.ports import Clock, CommandSequencer, IdGenerator, PasswordHasher, UnitOfWorkFactory
 from domain.queries import ReadModel
 
 DEFAULT_STARTING_BALANCE_CENTS = 100_000
@@ -22,7 +22,9 @@ class Settings:
 class ServiceContext:
     """``uow`` opens a unit of work for a command (on SQLite it takes the writer lock);
     ``reads`` answers the use cases that only read (a quote, a sign-in) from committed
-    data, without one."""
+    data, without one. ``sequencer`` queues each market's commands into batches
+    (:mod:`domain.services.batching`; one per app, built by the composition root);
+    without one, each command is a batch of its own."""
 
     uow: UnitOfWorkFactory
     clock: Clock
@@ -30,6 +32,7 @@ class ServiceContext:
     hasher: PasswordHasher
     settings: Settings = Settings()
     reads: ReadModel | None = None
+    sequencer: CommandSequencer | None = None
 
     @property
     def read_model(self) -> ReadModel:

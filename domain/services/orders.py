@@ -36,6 +36,7 @@ from domain.model import (
 )
 from domain.money import fee_cents
 from domain.services import hybrid
+from domain.services.batching import in_market
 from domain.services.books import LoadedBooks, load_books
 from domain.services.context import ServiceContext
 from domain.services.work import Work
@@ -132,23 +133,24 @@ async def place_order(ctx: ServiceContext, actor_id: str, command: PlaceOrder) -
 
     A repeat of a ``client_order_id`` returns the user's first order with that key when
     it asks for the same order (:func:`repeat_of`), whatever its state now; otherwise
-    IDEMPOTENCY_CONFLICT, and nothing is done.
+    IDEMPOTENCY_CONFLICT, and nothing is done. Runs in its market's batch.
     """
-    async with ctx.uow() as uow:
-        work = Work(ctx, uow)
+
+    async def step(work: Work) -> Order:
         market = await work.market(command.market_id)
         user = await work.actor(actor_id)
         first = await first_with_client_id(work, user, command)
         if first is not None:
-            return first
+            return replace(first)
         _validated(command, work.now)
         market_rules.ensure_tradable(market, work.now)
         market.outcome(command.outcome_id)
         loaded = await load_books(work, market)
         order, last = await place_in(work, loaded, user, command)
         announce(work, loaded, last)
-        await work.commit()
-        return order
+        return replace(order)  # as it stands now: a later command of the batch may fill it
+
+    return await in_market(ctx, command.market_id, step, actor_id=actor_id)
 
 
 async def first_with_client_id(work: Work, user: User, command: PlaceOrder) -> Order | None:
@@ -157,7 +159,9 @@ async def first_with_client_id(work: Work, user: User, command: PlaceOrder) -> O
     if command.client_order_id is None:
         return None
     validation.text(command.client_order_id, "clientOrderId", 1, 64)
-    first = await work.uow.orders.get_by_client_id(user.id, command.client_order_id)
+    first = work.placed_with(user.id, command.client_order_id)
+    if first is None:
+        first = await work.uow.orders.get_by_client_id(user.id, command.client_order_id)
     return None if first is None else repeat_of(first, command)
 
 
@@ -319,7 +323,8 @@ def apply_match(
     amended: bool = False,
 ) -> None:
     """Settle what the engine returned for ``order`` (new, or ``amended`` and re-queued:
-    its earlier fills stand)."""
+    its earlier fills stand). Orders that stopped resting leave ``loaded.orders``."""
+    named = loaded.named(result)
     for resting in result.expired:
         settle.end(loaded.orders[resting.order_id], OrderStatus.EXPIRED)
     for resting in result.self_trade_cancelled:
@@ -337,53 +342,69 @@ def apply_match(
         settle.reserve(order)
     work.track_order(order, new=not amended)
     work.order_changed(order)
-    for ended in (*result.expired, *result.self_trade_cancelled):
-        loaded.orders.pop(ended.order_id, None)
+    for ended in named:
+        if not ended.is_resting:
+            loaded.orders.pop(ended.id, None)
     if result.rested is not None:
         loaded.orders[order.id] = order
     if result.fills or result.rested is not None or result.expired or result.self_trade_cancelled:
         loaded.touched.add(order.outcome_id)
 
 
-async def own_resting_order(
-    work: Work, actor_id: str, order_id: str, verb: str
-) -> tuple[LoadedBooks, Order]:
-    """The actor's resting order ``order_id`` in its book, loaded under the market lock:
-    NOT_FOUND, FORBIDDEN (someone else's: only its owner may ``verb`` it) or
-    ORDER_NOT_CANCELLABLE (no longer resting) otherwise."""
-    found = await work.uow.orders.get(order_id)
-    if found is None:
+async def market_of_order(ctx: ServiceContext, order_id: str) -> Order:
+    """The order as committed, to find its market and owner (both fixed once placed);
+    NOT_FOUND if there is none. Its state is read again under the market lock."""
+    if ctx.reads is not None:
+        found = await ctx.reads.orders_by_ids([order_id])
+    else:  # a context without a read model (some tests): a transaction of its own
+        async with ctx.uow() as uow:
+            stored = await uow.orders.get(order_id)
+            found = [] if stored is None else [stored]
+    if not found:
         raise NotFound(f"no order {order_id}")
+    return found[0]
+
+
+async def own_resting_order(
+    work: Work, actor_id: str, found: Order, verb: str
+) -> tuple[LoadedBooks, Order]:
+    """The actor's resting order (``found``, as :func:`market_of_order` read it) in its
+    book, loaded under the market lock: FORBIDDEN (someone else's: only its owner may
+    ``verb`` it) or ORDER_NOT_CANCELLABLE (no longer resting) otherwise."""
     market = await work.market(found.market_id)
     user = await work.actor(actor_id)
     if found.user_id != user.id:
         raise Forbidden(f"only the order's owner may {verb} it")
     loaded = await load_books(work, market)
-    order = loaded.orders.get(order_id)
-    if order is None:
-        raise await not_resting(work, order_id)
+    order = loaded.orders.get(found.id)
+    if order is None or not order.is_resting:
+        raise await not_resting(work, found.id)
     return loaded, order
 
 
 async def not_resting(work: Work, order_id: str) -> OrderNotCancellable:
     """Why an order the caller named is not in its book (read under the market lock)."""
-    stored = await work.uow.orders.get(order_id)
+    stored = work.tracked_order(order_id) or await work.uow.orders.get(order_id)
     if stored is None or stored.is_resting:
         return OrderNotCancellable(f"order {order_id} is expired")  # it expired as it loaded
     return OrderNotCancellable(f"order {order_id} is {stored.status.lower()}")
 
 
 async def cancel_order(ctx: ServiceContext, actor_id: str, order_id: str) -> Order:
-    """Cancel a resting order of the actor's; releases what it still reserves."""
-    async with ctx.uow() as uow:
-        work = Work(ctx, uow)
-        loaded, order = await own_resting_order(work, actor_id, order_id, "cancel")
+    """Cancel a resting order of the actor's; releases what it still reserves. Runs in
+    its market's batch."""
+    found = await market_of_order(ctx, order_id)
+
+    async def step(work: Work) -> Order:
+        loaded, order = await own_resting_order(work, actor_id, found, "cancel")
         market = loaded.market
-        loaded.book(order.outcome_id).cancel(order_id)
+        loaded.book(order.outcome_id).cancel(order.id)
+        del loaded.orders[order.id]
         settle = await work.settlement(market, [order])
         settle.end(order, OrderStatus.CANCELLED)
         loaded.touched.add(order.outcome_id)
         loaded.refresh_tops(work)
         work.prices_changed(market)
-        await work.commit()
-        return order
+        return replace(order)
+
+    return await in_market(ctx, found.market_id, step, actor_id=actor_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from domain import markets as market_rules
 from domain.errors import InvariantViolation, NotFound, Unauthenticated
@@ -35,15 +36,21 @@ from domain.model import (
     User,
 )
 from domain.ports import UnitOfWork
-from domain.services.context import ServiceContext
 from domain.settlement import Settlement
+
+if TYPE_CHECKING:
+    from domain.services.books import LoadedBooks
+    from domain.services.context import ServiceContext
 
 
 class Work:
-    def __init__(self, ctx: ServiceContext, uow: UnitOfWork) -> None:
+    """One command's working set, or a batch's (:mod:`domain.services.batching`): the
+    commands of a batch share it, so each sees the ones before it (one ``now``)."""
+
+    def __init__(self, ctx: ServiceContext, uow: UnitOfWork, now: datetime | None = None) -> None:
         self.ctx = ctx
         self.uow = uow
-        self.now: datetime = ctx.clock.now()
+        self.now: datetime = ctx.clock.now() if now is None else now
         self.journal = Journal(self.now, ctx.ids.new_id)
         self._users: dict[str, User] = {}
         self._markets: dict[str, Market] = {}
@@ -55,8 +62,11 @@ class Work:
         self._events: list[DomainEvent] = []
         self._points: list[PricePoint] = []
         self._created: set[str] = set()
-        self._actor_id: str | None = None
+        self._actors: set[str] = set()
         self._holdings_loaded: set[tuple[str, str]] = set()
+        self._client_ids: dict[tuple[str, str], Order] = {}
+        self.books: dict[str, LoadedBooks] = {}
+        """Each market's books once loaded (``books.load_books``), shared by its commands."""
 
     def new_id(self) -> str:
         return self.ctx.ids.new_id()
@@ -90,7 +100,7 @@ class Work:
             raise Unauthenticated("the signed-in user no longer exists") from None
         if not user.is_active:
             raise Unauthenticated("this account is deactivated")
-        self._actor_id = user.id
+        self._actors.add(user.id)
         return user
 
     async def market(self, market_id: str) -> Market:
@@ -131,6 +141,8 @@ class Work:
         Loads them with one query unless every one is already tracked.
         """
         keys = [(user_id, outcome.id) for outcome in market.outcomes]
+        if (user_id, market.id) in self._holdings_loaded:
+            return [self.holding(market.id, user_id, outcome_id) for _, outcome_id in keys]
         if any(key not in self._positions for key in keys):
             for found in await self.uow.positions.for_user(user_id, market.id):
                 self._positions.setdefault((user_id, found.outcome_id), found)
@@ -162,9 +174,7 @@ class Work:
     async def settlement(self, market: Market, orders: Iterable[Order]) -> Settlement:
         """A :class:`Settlement` for ``market`` once the users and positions of ``orders``
         (and the actor) are loaded, one query each."""
-        user_ids = {order.user_id for order in orders}
-        if self._actor_id is not None:
-            user_ids.add(self._actor_id)
+        user_ids = {order.user_id for order in orders} | self._actors
         await self.load_users(user_ids)
         await self.load_holdings(market, user_ids)
         return Settlement(
@@ -184,7 +194,18 @@ class Work:
         tracked = self._orders.setdefault(order.id, order)
         if new:
             self._created.add(order.id)
+            if order.client_order_id is not None:
+                self._client_ids[(order.user_id, order.client_order_id)] = order
         return tracked
+
+    def tracked_order(self, order_id: str) -> Order | None:
+        """The order as this work has it (changed by an earlier command of the batch)."""
+        return self._orders.get(order_id)
+
+    def placed_with(self, user_id: str, client_order_id: str) -> Order | None:
+        """The order this work placed for ``user_id`` with ``client_order_id``, if any
+        (an earlier command of the batch: not stored yet)."""
+        return self._client_ids.get((user_id, client_order_id))
 
     def order_changed(self, order: Order) -> None:
         order.updated_at = self.now
@@ -244,7 +265,7 @@ class Work:
             user = self._users[user_id]
             if user_id in self._created:
                 await uow.users.add(user)
-            elif user_id != self._actor_id:
+            elif user_id not in self._actors:
                 await uow.users.save(user)
             elif not await uow.users.save_active(user):
                 raise Unauthenticated("this account was deactivated meanwhile")

@@ -35,6 +35,7 @@ from domain.model import (
 from domain.services import accounts, amm, complete_sets, markets, orders
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import RecordingPublisher
+from persistence.sequencer import AsyncioSequencer
 from persistence.system import RandomIds
 from persistence.tortoise.database import Database
 from persistence.tortoise.models import TradeRecord
@@ -56,6 +57,7 @@ def _context(database: Database) -> ServiceContext:
         ids=RandomIds(),
         hasher=FakeHasher(),
         settings=Settings(starting_balance_cents=1_000_000, default_fee_bps=25),
+        sequencer=AsyncioSequencer(),  # each worker batches its commands on each market
     )
 
 

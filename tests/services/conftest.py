@@ -18,6 +18,7 @@ from domain.audit import Snapshot
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import MemoryStore, SequentialIds
 from persistence.memory_queries import InMemoryReadModel
+from persistence.sequencer import AsyncioSequencer
 from tests import dbtools
 from tests.clock import ManualClock
 from tests.harness import START, FakeHasher, Harness
@@ -33,6 +34,7 @@ def memory_harness() -> Harness:
         ids=SequentialIds(),
         hasher=FakeHasher(),
         settings=Settings(starting_balance_cents=100_000, default_fee_bps=0),
+        sequencer=AsyncioSequencer(),
     )
 
     async def snapshot() -> Snapshot:

@@ -1,0 +1,131 @@
+"""Each market's commands in batches: one transaction per batch (group commit).
+
+A command on one market (place, cancel, amend, an LMSR trade, a mint or redeem) is
+a *step*: ``step(work) -> result``, the body of the command once a unit of work is
+open. :func:`in_market` sends it to the context's ``CommandSequencer``, which queues
+it behind the market's batch in flight; the next batch takes every queued step (up
+to a bound), in arrival order, and :func:`run_batch` runs them in one unit of work
+on one shared :class:`Work`: one market lock, one load of the book and of the
+actors' balances and positions, one flush, one commit. Each caller then gets its own
+result or its own ``DomainError``; nothing is acknowledged before the commit.
+docs/PERSISTENCE.md ("Batched execution") has the design and why it is safe across
+workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from domain.errors import DomainError, NotFound, ServiceUnavailable
+from domain.ports import UnitOfWork
+from domain.services.work import Work
+
+if TYPE_CHECKING:
+    from domain.services.context import ServiceContext
+
+T = TypeVar("T")
+Step = Callable[[Work], Awaitable[T]]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A queued command: its step, and its actor (loaded with the others of the batch)."""
+
+    step: Step[Any]
+    actor_id: str | None = None
+
+
+async def in_market(
+    ctx: ServiceContext, market_id: str, step: Step[T], *, actor_id: str | None = None
+) -> T:
+    """``step``'s result once its batch committed, or its own ``DomainError`` raised.
+
+    Without a sequencer in the context, the step is a batch of its own."""
+    pending = Pending(step, actor_id)
+
+    async def execute(batch: list[Pending]) -> list[object]:
+        return await run_batch(ctx, market_id, batch)
+
+    if ctx.sequencer is None:
+        outcome = (await execute([pending]))[0]
+    else:
+        outcome = await ctx.sequencer.run((ctx.uow, market_id), pending, execute)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return cast(T, outcome)
+
+
+class _FlushRefused(Exception):
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+async def run_batch(ctx: ServiceContext, market_id: str, batch: list[Pending]) -> list[object]:
+    """Each step's result or error, in order, once the batch committed; the same error
+    for every step if the batch as a whole failed (its commit, the database).
+
+    If the flush refuses the batch (a balance guard, an actor deactivated meanwhile),
+    each step runs again in a batch of its own, so only the refused one fails."""
+    try:
+        return await _in_one_transaction(ctx, market_id, batch)
+    except _FlushRefused as refused:
+        if len(batch) == 1:
+            return [refused.error]
+        return [(await run_batch(ctx, market_id, [pending]))[0] for pending in batch]
+    except Exception as error:
+        return [error] * len(batch)
+
+
+async def _in_one_transaction(
+    ctx: ServiceContext, market_id: str, batch: list[Pending]
+) -> list[object]:
+    async with ctx.uow() as uow:
+        work, outcomes = await _apply(ctx, uow, ctx.clock.now(), market_id, batch)
+        try:
+            await work.commit()
+        except ServiceUnavailable:
+            raise
+        except DomainError as error:
+            raise _FlushRefused(error) from error
+    return outcomes
+
+
+async def _apply(
+    ctx: ServiceContext, uow: UnitOfWork, now: datetime, market_id: str, batch: list[Pending]
+) -> tuple[Work, list[object]]:
+    """Apply the steps in order on one Work. A step that fails may have changed the
+    Work before raising: the Work is dropped and the steps before it run again on a
+    fresh one (nothing was written yet; same transaction, same ``now``), without it."""
+    failed: dict[int, DomainError] = {}
+    while True:
+        work = Work(ctx, uow, now)
+        await _prepare(work, market_id, [p.actor_id for p in batch if p.actor_id])
+        outcomes: list[object] = []
+        for index, pending in enumerate(batch):
+            if index in failed:
+                outcomes.append(failed[index])
+                continue
+            try:
+                outcomes.append(await pending.step(work))
+            except ServiceUnavailable:
+                raise
+            except DomainError as error:
+                failed[index] = error
+                break
+        else:
+            return work, outcomes
+
+
+async def _prepare(work: Work, market_id: str, actor_ids: list[str]) -> None:
+    """Lock the market, then load every actor and their positions there (one query
+    each); an unknown market is each step's own NOT_FOUND."""
+    try:
+        market = await work.market(market_id)
+    except NotFound:
+        return
+    await work.load_users(actor_ids)
+    await work.load_holdings(market, actor_ids)

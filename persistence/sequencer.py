@@ -1,0 +1,99 @@
+"""The ``CommandSequencer`` port on asyncio: a queue and a drainer task per busy key.
+
+:mod:`domain.services.batching` sends each market's commands here. A command that
+arrives while its market's batch is in flight waits in the queue; the drainer then
+takes everything queued, up to ``max_batch``, as the next batch. Callers wait on a
+future set once their batch ran; a caller that is cancelled (a client that went
+away) leaves the batch running, since others wait on it and mutations are never cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.errors import ServiceUnavailable
+from domain.ports import RunBatch
+
+DEFAULT_MAX_BATCH = 64
+STOPPED = (
+    "the server stopped while this command's batch was running, so it may or may not "
+    "have been made: read the current state before trying again"
+)
+
+
+@dataclass(slots=True)
+class _Queue:
+    execute: RunBatch
+    items: deque[tuple[object, asyncio.Future[object]]] = field(default_factory=deque)
+
+
+def _retrieved(future: asyncio.Future[object]) -> None:
+    """A caller that went away never awaits its future: mark its outcome as seen."""
+    if not future.cancelled():
+        future.exception()
+
+
+class AsyncioSequencer:
+    """Batches of up to ``max_batch`` items per key, in arrival order.
+
+    One per app (the composition root builds it). ``sizes`` counts batches by size;
+    ``observe`` (a metric) is told each batch's size."""
+
+    def __init__(
+        self, max_batch: int = DEFAULT_MAX_BATCH, observe: Callable[[int], None] | None = None
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self.max_batch = max_batch
+        self.sizes: Counter[int] = Counter()
+        self._observe = observe
+        self._queues: dict[Hashable, _Queue] = {}
+        self._drainers: dict[Hashable, asyncio.Task[None]] = {}
+
+    async def run(self, key: Hashable, item: object, execute: RunBatch) -> object:
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieved)
+        queue = self._queues.setdefault(key, _Queue(execute))
+        queue.items.append((item, future))
+        if key not in self._drainers:
+            self._drainers[key] = asyncio.create_task(self._drain(key, queue))
+        return await asyncio.shield(future)
+
+    def queued(self, key: Hashable) -> int:
+        """Items waiting for the next batch of ``key`` (not the one in flight)."""
+        queue = self._queues.get(key)
+        return 0 if queue is None else len(queue.items)
+
+    async def _drain(self, key: Hashable, queue: _Queue) -> None:
+        batch: list[tuple[object, asyncio.Future[object]]] = []
+        try:
+            while queue.items:
+                count = min(len(queue.items), self.max_batch)
+                batch = [queue.items.popleft() for _ in range(count)]
+                self.sizes[count] += 1
+                if self._observe is not None:
+                    self._observe(count)
+                outcomes = await queue.execute([item for item, _ in batch])
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    _settle(future, outcome)
+                batch = []
+        except BaseException:
+            for _, future in (*batch, *queue.items):
+                _settle(future, ServiceUnavailable(STOPPED))
+            queue.items.clear()
+            raise
+        finally:
+            del self._queues[key], self._drainers[key]
+
+
+def _settle(future: asyncio.Future[Any], outcome: object) -> None:
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
