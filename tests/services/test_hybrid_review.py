@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from domain import errors
-from domain.model import Market, OrderStatus, Side, TimeInForce, User
-from domain.services import amend, amm, complete_sets, orders
+from domain.model import AmountType, LmsrSide, Market, OrderStatus, Side, TimeInForce, User
+from domain.services import amend, amm, complete_sets, markets, orders, resolution
 from tests.harness import Harness
 from tests.services.test_hybrid_markets import buy_yes, limit
 
@@ -155,4 +155,80 @@ async def test_another_outcomes_own_bid_the_buy_moves_past_is_still_filled_by_th
     bid = await orders.place_order(harness.ctx, trader.id, limit(market, Side.BUY, 30, 5, 1))
     await amm.trade(harness.ctx, trader.id, buy_yes(market, 40))
     assert await _status(harness, bid.id) == (OrderStatus.FILLED, 5)
+    await harness.assert_invariants()
+
+
+async def test_one_trade_crosses_a_cascade_of_bids_of_several_users(harness: Harness) -> None:
+    # Four outcomes at 25 cents; bids on Green, Blue and Gold from three users, the trader
+    # among them. Bids on all three others are a synthetic Red ask (a mint): the trader's
+    # own leg is cancelled, the rest mint with Red's buyer or, as Red's price climbs and the
+    # others' fall, are filled by the maker one after another.
+    trader, market = await _market(harness, outcomes=("Red", "Green", "Blue", "Gold"))
+    ann, bob = await harness.user("ann"), await harness.user("bob")
+    placed = ((ann, 1, 24), (bob, 2, 24), (trader, 3, 24), (ann, 2, 23), (bob, 3, 22))
+    bids = [
+        await orders.place_order(harness.ctx, who.id, limit(market, Side.BUY, price, 8, at))
+        for who, at, price in placed
+    ]
+    assert all(bid.status is OrderStatus.OPEN for bid in bids)
+    order = amm.LmsrOrder(market.id, LmsrSide.BUY_YES, AmountType.SHARES, 60)
+    quote = await amm.quote(harness.ctx, order, trader.id)
+    result = await amm.trade(harness.ctx, trader.id, order)
+    assert (quote.prices_after, quote.book_shares) == (result.prices, 8)  # one mint level
+    statuses = [await _status(harness, bid.id) for bid in bids]
+    assert (
+        statuses
+        == [(OrderStatus.FILLED, 8)] * 2
+        + [(OrderStatus.CANCELLED, 0)]
+        + [(OrderStatus.FILLED, 8)] * 2
+    )
+    for bid in (bids[0], bids[1], bids[3], bids[4]):  # each within its limit
+        page = await harness.ctx.read_model.trades_page(bid.user_id, market.id, 50, None)
+        fills = [t for t in page.items if bid.id in (t.taker_order_id, t.maker_order_id)]
+        assert sum(t.quantity for t in fills) == 8
+        assert sum(t.notional_cents for t in fills) <= 8 * bid.price_cents  # type: ignore[operator]
+    for user in (trader, ann, bob):  # every unused reservation released, to the cent
+        assert (await harness.fetch_user(user.id)).reserved_cents == 0
+    await harness.assert_invariants()
+
+
+@pytest.mark.parametrize("end", ["resolve", "void"])
+async def test_resolving_or_voiding_a_hybrid_market_returns_every_reservation(
+    harness: Harness, end: str
+) -> None:
+    trader, market = await _market(harness, fee_bps=100)
+    admin = await harness.user("admin", admin=True)
+    seller = await harness.user("seller")
+    await complete_sets.mint_complete_set(harness.ctx, seller.id, market.id, 20)
+    await orders.place_order(harness.ctx, seller.id, limit(market, Side.SELL, 53, 10))
+    await orders.place_order(harness.ctx, seller.id, limit(market, Side.SELL, 70, 5, 1))
+    await orders.place_order(harness.ctx, trader.id, limit(market, Side.BUY, 40, 10))
+    await amm.trade(harness.ctx, trader.id, buy_yes(market, 20))  # maker and the ask at 53
+    assert (await harness.fetch_user(trader.id)).reserved_cents == 400
+    if end == "resolve":
+        await resolution.resolve_market(harness.ctx, admin.id, market.id, market.outcomes[0].id)
+    else:
+        await resolution.void_market(harness.ctx, admin.id, market.id)
+    assert await harness.ctx.read_model.resting_orders(market.id) == []
+    snap = await harness.snapshot()
+    assert [u.reserved_cents for u in snap.users] == [0] * len(snap.users)
+    assert [p.reserved_shares for p in snap.positions] == [0] * len(snap.positions)
+    assert [m.pool_cents for m in snap.markets if m.id == market.id] == [0]
+    await harness.assert_invariants()
+
+
+async def test_closing_a_hybrid_market_cancels_its_resting_orders_and_pausing_keeps_them(
+    harness: Harness,
+) -> None:
+    trader, market = await _market(harness)
+    creator_id = market.creator_id
+    bid = await orders.place_order(harness.ctx, trader.id, limit(market, Side.BUY, 40, 10))
+    await markets.pause_market(harness.ctx, creator_id, market.id)
+    with pytest.raises(errors.MarketPaused):
+        await amm.trade(harness.ctx, trader.id, buy_yes(market, 50))
+    await markets.resume_market(harness.ctx, creator_id, market.id)
+    assert await _status(harness, bid.id) == (OrderStatus.OPEN, 0)
+    await markets.close_market(harness.ctx, creator_id, market.id)
+    assert await _status(harness, bid.id) == (OrderStatus.CANCELLED, 0)
+    assert (await harness.fetch_user(trader.id)).cash_cents == 100_000
     await harness.assert_invariants()
