@@ -54,6 +54,15 @@ class Maker(NamedTuple):
         fee = self.fee_bps if fee_bps is None else fee_bps
         return lmsr.quote_shares(self.q, self.b, self.outcome, shares, self.yes, buy, fee)
 
+    def affordable(self, cents: int) -> int:
+        """The most shares whose buy costs at most ``cents``, fee included (0 if none)."""
+        return lmsr.affordable_shares(self.q, self.b, self.outcome, cents, self.yes, self.fee_bps)
+
+    def paying(self, cents: int) -> int | None:
+        """The fewest shares whose sale pays at least ``cents`` after the fee (None: no
+        sale below MAX_AMOUNT shares does)."""
+        return lmsr.shares_paying(self.q, self.b, self.outcome, cents, self.yes, self.fee_bps)
+
     def cents(self, shares: int, buy: bool) -> int:
         """What the trader pays (buy) or receives (sale) for ``shares``, fee included."""
         fill = self.fill(shares, buy)
@@ -166,19 +175,13 @@ class _Plan:
         else:
             cap = room
         if self.taker.budget_cents is not None:
-            room = self.taker.budget_cents - self.book_total(self.notional)
-            affordable = lmsr.affordable_shares(
-                self.maker.q, self.maker.b, self.maker.outcome, room, self.maker.yes,
-                self.maker.fee_bps,
-            )  # fmt: skip
+            affordable = self.maker.affordable(
+                self.taker.budget_cents - self.book_total(self.notional)
+            )
             self.done = affordable < cap
             cap = min(cap, affordable)
         if self.taker.target_cents is not None:
-            need = self.taker.target_cents - self.book_total(self.notional)
-            enough = lmsr.shares_paying(
-                self.maker.q, self.maker.b, self.maker.outcome, need, self.maker.yes,
-                self.maker.fee_bps,
-            )  # fmt: skip
+            enough = self.maker.paying(self.taker.target_cents - self.book_total(self.notional))
             if enough is not None and enough <= cap:
                 self.done, cap = True, max(enough, self.j)
         self.j = max(self.j, cap)
@@ -238,7 +241,9 @@ class _Plan:
         less): a book step at or beyond it, or a maker share past the shares that beat it."""
         if self.top is not None and not _beyond(price, self.top, self.buy):
             return True
-        return maker_shares > 0 and maker_shares > self.maker.marginal(self.buy, price, False)
+        if not maker_shares:
+            return False
+        return self.maker.marginal(self.buy, price, False, maker_shares) < maker_shares
 
 
 def _beyond(cents: int, limit_total: int, buy: bool) -> bool:
