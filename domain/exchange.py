@@ -38,12 +38,12 @@ from domain.book_types import (
     Leg,
     MarketMatch,
     MatchResult,
-    PriceLevel,
     RestingOrder,
     synthetic_price,
     validate_incoming,
 )
 from domain.errors import InvariantViolation, PriceLimitExceeded
+from domain.market_depth import Depth, merged_depth
 from domain.model import (
     MAX_PRICE_CENTS,
     MIN_PRICE_CENTS,
@@ -272,14 +272,19 @@ class MarketBook:
             ask = synthetic_ask
         return bid, ask
 
-    def depth(self, outcome_id: str, levels: int) -> tuple[list[PriceLevel], list[PriceLevel]]:
+    def depth(self, outcome_id: str, levels: int) -> Depth:
         """Up to ``levels`` levels per side of the outcome's own book merged with its
         synthetic levels (what sweeping the other books would give, level by level)."""
-        own_bids, own_asks = self.books[outcome_id].depth(MAX_PRICE_CENTS)
         others = [book.depth(MAX_PRICE_CENTS) for _, book in self._others[outcome_id]]
-        bids = _merge(own_bids, _synthetic_levels([a for _, a in others], False), True)
-        asks = _merge(own_asks, _synthetic_levels([b for b, _ in others], True), False)
-        return bids[:levels], asks[:levels]
+        return merged_depth(self.books[outcome_id].depth(levels), others, levels)
+
+    def depths(self, levels: int) -> dict[str, Depth]:
+        """:meth:`depth` of every outcome, reading each book's levels once."""
+        own = {outcome_id: book.depth(MAX_PRICE_CENTS) for outcome_id, book in self.books.items()}
+        return {
+            k: merged_depth(own[k], [own[j] for j, _ in self._others[k]], levels)
+            for k in self.outcome_ids
+        }
 
     def check_invariants(self) -> None:
         """Each book's invariants, and no outcome's own best crosses its synthetic level."""
@@ -507,49 +512,3 @@ def _drop_head(book: OrderBook, side: BookSide, maker: RestingOrder) -> None:
     if not side.count[price]:
         side.queues[price].clear()
         side.advance()
-
-
-def _synthetic_levels(sides: list[list[PriceLevel]], taker_is_buy: bool) -> list[PriceLevel]:
-    """Synthetic levels for a taker from the other outcomes' levels (their bids for a
-    BUY, asks for a SELL), best first: sweep them together, one step per exhausted level."""
-    if not sides or any(not levels for levels in sides):
-        return []
-    at = [0] * len(sides)
-    left = [levels[0].quantity for levels in sides]
-    out: list[PriceLevel] = []
-    while True:
-        price = synthetic_price(
-            taker_is_buy, sum(s[i].price_cents for s, i in zip(sides, at, strict=True))
-        )
-        if price is None:
-            return out
-        qty = min(left)
-        if out and out[-1].price_cents == price:
-            out[-1] = PriceLevel(price, out[-1].quantity + qty, 0, out[-1].synthetic + qty)
-        else:
-            out.append(PriceLevel(price, qty, 0, qty))
-        for n, levels in enumerate(sides):
-            left[n] -= qty
-            if not left[n]:
-                at[n] += 1
-                if at[n] == len(levels):
-                    return out
-                left[n] = levels[at[n]].quantity
-
-
-def _merge(own: list[PriceLevel], synthetic: list[PriceLevel], bids: bool) -> list[PriceLevel]:
-    """Own and synthetic levels as one side, best first; equal prices add up."""
-    by_price: dict[int, PriceLevel] = {level.price_cents: level for level in own}
-    for level in synthetic:
-        mine = by_price.get(level.price_cents)
-        if mine is not None:
-            level = PriceLevel(
-                level.price_cents,
-                mine.quantity + level.quantity,
-                mine.orders,
-                mine.synthetic + level.synthetic,
-            )
-        by_price[level.price_cents] = level
-    return sorted(
-        by_price.values(), key=lambda level: -level.price_cents if bids else level.price_cents
-    )

@@ -21,7 +21,6 @@ events are NamedTuples built with ``tuple.__new__`` (no Python-level
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from heapq import heapify, heappop, heappush
 
@@ -98,7 +97,7 @@ class OrderBook:
             else order.price_cents <= opposite.best
         ):
             raise ValueError(f"resting order {order.order_id} would cross the book")
-        self._insert(replace(order))
+        self._insert(order.copy())
 
     def submit(self, order: IncomingOrder, now: datetime) -> MatchResult[Fill]:
         """Match ``order`` at time ``now``; raise PriceLimitExceeded (changing nothing) for a
@@ -146,7 +145,7 @@ class OrderBook:
 
     def get(self, order_id: str) -> RestingOrder | None:
         order = self._index.get(order_id)
-        return None if order is None else replace(order)
+        return None if order is None else order.copy()
 
     def best_bid(self) -> int | None:
         return None if self._bids.best == NO_BID else self._bids.best
@@ -161,7 +160,7 @@ class OrderBook:
         return self._levels(self._bids, levels), self._levels(self._asks, levels)
 
     def orders(self) -> list[RestingOrder]:
-        return [replace(order) for order in self._index.values()]
+        return [order.copy() for order in self._index.values()]
 
     def __len__(self) -> int:
         return len(self._index)
@@ -174,13 +173,10 @@ class OrderBook:
         _check(seen == len(self._index), "index holds orders missing from the levels")
 
     def _levels(self, half: BookSide, levels: int) -> list[PriceLevel]:
-        out: list[PriceLevel] = []
-        for price in half.crossing_prices(MIN_PRICE_CENTS if half.is_bid else MAX_PRICE_CENTS):
-            if len(out) == levels:
-                break
-            if half.count[price]:
-                out.append(PriceLevel(price, half.quantity[price], half.count[price]))
-        return out
+        count, quantity = half.count, half.quantity
+        prices = half.crossing_prices(MIN_PRICE_CENTS if half.is_bid else MAX_PRICE_CENTS)
+        live = [price for price in prices if count[price]][:levels]
+        return [_build(PriceLevel, (price, quantity[price], count[price], 0)) for price in live]
 
     def _any_live(self, half: BookSide, limit: int, now: datetime) -> bool:
         live = half.live(self._index, limit)

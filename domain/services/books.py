@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from domain.book_types import CrossFill, MarketMatch, PriceLevel, RestingOrder
+from domain.book_types import CrossFill, MarketMatch, RestingOrder
 from domain.events import BOOK_EVENT_DEPTH, BookChanged
 from domain.exchange import MarketBook
+from domain.market_depth import Depth
 from domain.model import Market, Order, OrderStatus, Outcome
 from domain.orderbook import OrderBook
 from domain.services.work import Work
@@ -49,20 +50,27 @@ class LoadedBooks:
         """Mirror each outcome's merged top on it and announce every outcome's book."""
         if not self.touched:
             return
+        views = self.exchange.depths(BOOK_EVENT_DEPTH)
         for outcome in self.market.outcomes:
-            outcome.best_bid_cents, outcome.best_ask_cents = self.exchange.best(outcome.id)
+            bids, asks = views[outcome.id]
+            outcome.best_bid_cents = bids[0].price_cents if bids else None
+            outcome.best_ask_cents = asks[0].price_cents if asks else None
             outcome.book_sequence += 1
-            work.emit(book_changed(outcome, work.now, self.exchange))
+            work.emit(book_event(outcome, work.now, views[outcome.id]))
         self.touched.clear()
 
 
 def book_changed(outcome: Outcome, at: datetime, exchange: MarketBook | None = None) -> BookChanged:
     """The outcome's book as an event: its sequence and top levels, own and synthetic
     merged (none without ``exchange``)."""
-    bids: list[PriceLevel] = []
-    asks: list[PriceLevel] = []
-    if exchange is not None:
-        bids, asks = exchange.depth(outcome.id, BOOK_EVENT_DEPTH)
+    if exchange is None:
+        return book_event(outcome, at, ([], []))
+    return book_event(outcome, at, exchange.depth(outcome.id, BOOK_EVENT_DEPTH))
+
+
+def book_event(outcome: Outcome, at: datetime, depth: Depth) -> BookChanged:
+    """The outcome's book as an event, from its merged levels (bids, asks; best first)."""
+    bids, asks = depth
     return BookChanged(
         outcome.market_id,
         outcome.id,

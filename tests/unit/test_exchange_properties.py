@@ -80,8 +80,19 @@ class Pair:
         assert fast == reference, op
         self.fast.check_invariants()
         assert self._state(self.fast) == self._state(self.reference)
+        self._check_views()
         if isinstance(fast, MatchResult):
             _check_conservation(fast)
+
+    def _check_views(self) -> None:
+        """Every outcome's merged depth, read for all at once or one by one, tops out at
+        its merged best bid and ask."""
+        views = self.fast.depths(100)
+        for k in self.ids:
+            bids, asks = views[k]
+            assert views[k] == self.fast.depth(k, 100)
+            top = (bids[0].price_cents if bids else None, asks[0].price_cents if asks else None)
+            assert top == self.fast.best(k)
 
     def _state(self, market: MarketBook | ReferenceMarket) -> list[object]:
         state: list[object] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -324,3 +325,15 @@ def test_invalid_input_raises_value_error(book: Book, order: IncomingOrder) -> N
     with pytest.raises(ValueError):
         book.submit(order, NOW)
     assert len(book) == 1
+
+
+def test_a_resting_orders_copy_carries_every_field() -> None:
+    values: dict[str, Any] = {
+        "order_id": "o1", "user_id": "ann", "side": Side.SELL, "price_cents": 41,
+        "remaining": 7, "sequence": 9, "expires_at": datetime(2030, 1, 2, tzinfo=UTC),
+    }  # fmt: skip
+    assert set(values) == {field.name for field in dataclasses.fields(RestingOrder)}
+    order = RestingOrder(**values)
+    copied = order.copy()
+    assert copied == order
+    assert copied is not order
