@@ -202,6 +202,15 @@ def open_files_for(per_client: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def closed_by_server(results: list[dict[str, Any]]) -> dict[str, int]:
+    """Sockets the server closed during the run, by WebSocket close code."""
+    codes: dict[str, int] = {}
+    for result in results:
+        for code, count in result["closed"].items():
+            codes[code] = codes.get(code, 0) + count
+    return codes
+
+
 def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
@@ -248,6 +257,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "delivered": len(latencies),
         "expected": expected,
         "saw_last": sum(result["saw_last"] for result in results),
+        "closed_by_server": closed_by_server(results),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "p99_ms": round(percentile(latencies, 0.99), 1),
         "max_ms": round(latencies[-1], 1) if latencies else None,
@@ -293,7 +303,8 @@ if __name__ == "__main__":
     figures = asyncio.run(main(parser.parse_args()))
     print(
         f"subscribers={figures['subscribers']} delivered={figures['delivered']}/"
-        f"{figures['expected']} saw_last={figures['saw_last']} p50={figures['p50_ms']}ms "
+        f"{figures['expected']} saw_last={figures['saw_last']} "
+        f"closed={figures['closed_by_server']} p50={figures['p50_ms']}ms "
         f"p99={figures['p99_ms']}ms max={figures['max_ms']}ms trade p50 "
         f"idle={figures['trade_round_trip_idle_p50_ms']}ms "
         f"fan-out={figures['trade_round_trip_fanout_p50_ms']}ms "

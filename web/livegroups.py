@@ -11,7 +11,11 @@ Visibility: a public feed whose selection reaches no viewer-dependent type
 a selection that reaches one, groups per signed-in user.
 
 The trade path comes first: a result is written to at most :data:`CHUNK`
-sockets per turn of the event loop, and a write never waits. A socket whose
+sockets per turn of the event loop, and a write never waits. A conflating feed
+(prices, books) never makes a member wait for a stale result: the group keeps
+only its newest one, and each member not yet written when its turn comes gets
+that newest (:meth:`Group.offer`), so a result reaches every socket within one
+pass over the group, however often results arrive meanwhile. A socket whose
 transport is paused (its client reads slowly) gets no more direct writes: its
 frames wait in the member's outbox (conflated to the newest for a conflating
 feed, at most ``queue_size`` for a queueing one, the oldest dropped: the
@@ -112,6 +116,8 @@ class Member:
         self.outcome: bool | None = None
         """Set when the group ends: True (completed), False (fall back to Strawberry)."""
         self.dropped = 0
+        self.version = 0
+        """The newest of the group's results (``Group.version``) this member was given."""
 
     def deliver(self, frame: bytes, wire: bytes) -> None:
         """Write now if the socket takes it, else keep it for this member's task."""
@@ -166,12 +172,51 @@ class Group:
     with a current state only)."""
     started: bool = False
     task: asyncio.Task[None] | None = None
+    version: int = 0
+    """Results offered so far (:meth:`offer`)."""
+    newest: bytes = b""
+    fresh: asyncio.Event = field(default_factory=asyncio.Event)
 
     def join(self, member: Member) -> None:
         self.members[member] = None
+        member.version = self.version
         if self.last is not None:
             frame = member.protocol.frame(member.operation_id, self.last)
             member.deliver(frame, text_frame(frame))
+
+    def offer(self, payload: bytes) -> None:
+        """A conflating feed's result: it replaces any result not yet written to a member
+        (:meth:`catch_up` writes it)."""
+        self.started = True
+        if self.feed.snapshot is not None:
+            self.last = payload
+        self.newest = payload
+        self.version += 1
+        self.fresh.set()
+
+    async def write_newest(self) -> None:
+        """Until cancelled: bring every member to the newest result offered."""
+        while True:
+            await self.fresh.wait()
+            self.fresh.clear()
+            await self.catch_up()
+
+    async def catch_up(self) -> None:
+        """One pass over the members, :data:`CHUNK` sockets per loop turn: each member
+        behind gets the newest result at its turn (a newer one offered meanwhile
+        included; those passed before it get it on the next pass)."""
+        members = list(self.members)
+        frames: dict[tuple[Protocol, bytes], tuple[bytes, bytes]] = {}
+        written = self.newest
+        for start in range(0, len(members), CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            if self.newest is not written:
+                frames, written = {}, self.newest
+            for member in members[start : start + CHUNK]:
+                if member.version < self.version:
+                    member.version = self.version
+                    member.deliver(*framed(frames, member, written))
 
     async def publish(self, payload: bytes) -> None:
         """Write one serialized result to every member, :data:`CHUNK` sockets per loop turn."""
@@ -184,12 +229,20 @@ class Group:
             if start:
                 await asyncio.sleep(0)
             for member in members[start : start + CHUNK]:
-                key = (member.protocol, member.operation_id)
-                framed = frames.get(key)
-                if framed is None:
-                    frame = member.protocol.frame(member.operation_id, payload)
-                    framed = frames[key] = (frame, text_frame(frame))
-                member.deliver(*framed)
+                member.deliver(*framed(frames, member, payload))
+
+
+def framed(
+    frames: dict[tuple[Protocol, bytes], tuple[bytes, bytes]], member: Member, payload: bytes
+) -> tuple[bytes, bytes]:
+    """``payload`` framed for ``member`` (message, wire frame), once per protocol and
+    operation id in ``frames``."""
+    key = (member.protocol, member.operation_id)
+    found = frames.get(key)
+    if found is None:
+        frame = member.protocol.frame(member.operation_id, payload)
+        found = frames[key] = (frame, text_frame(frame))
+    return found
 
 
 class LiveGroups:
@@ -323,6 +376,8 @@ class LiveGroups:
         operation_name: str | None,
     ) -> None:
         completed = False
+        conflating = group.feed.delivery is Delivery.CONFLATE
+        writer = asyncio.create_task(group.write_newest()) if conflating else None
         try:
             results = await self._schema.subscribe(
                 query, dict(variables or {}), context, None, operation_name
@@ -333,12 +388,20 @@ class LiveGroups:
                         result.errors and not group.started
                     ):
                         break  # its members run it the usual way, and see the usual error
-                    await group.publish(serialize(result))
+                    if conflating:
+                        group.offer(serialize(result))
+                    else:
+                        await group.publish(serialize(result))
                 else:
                     completed = True
+            if writer is not None:
+                writer.cancel()
+                await group.catch_up()  # the last result, to those the writer had not reached
         except Exception:
             log.exception("live group failed")
         finally:
+            if writer is not None:
+                writer.cancel()
             if self._groups.get(group.key) is group:
                 del self._groups[group.key]
             for member in list(group.members):

@@ -10,6 +10,7 @@ const options = { perMessageDeflate: false };
 if (settings.source) options.localAddress = settings.source;
 const SEQ = /"sequence":(\d+)/;
 const sockets = [];
+let closing = false; // the end of the run: sockets close because this client closes them
 
 function open(index) {
   return new Promise((resolve) => {
@@ -25,9 +26,9 @@ function open(index) {
       if (first) { first = false; resolve(); }
     });
     ws.on("error", () => { tally.failed++; resolve(); });
-    ws.on("close", () => resolve());
+    ws.on("close", (code) => { if (!closing) tally.closedBy(code); resolve(); });
     sockets.push(ws);
   });
 }
 
-tally.run(open, () => { for (const ws of sockets) ws.terminate(); });
+tally.run(open, () => { closing = true; for (const ws of sockets) ws.terminate(); });

@@ -54,6 +54,7 @@ function open(index) {
 
     function onFrame(opcode, buffer, start, end, at) {
       if (opcode === 9) { socket.write(frame(10, buffer.subarray(start, end))); return; } // ping
+      if (opcode === 8) { tally.closedBy(end - start >= 2 ? buffer.readUInt16BE(start) : 1005); return; }
       if (opcode !== 1) return;
       if (end - start >= ACK.length && buffer.compare(ACK, 0, ACK.length, start, start + ACK.length) === 0) {
         socket.write(SUBSCRIBE);

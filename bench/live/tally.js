@@ -6,8 +6,8 @@
 // A client prints "ready <n> failed <f> base <first sequence> cpu_ms <c> wall_ms <w>"
 // once every socket holds its subscription (its first message arrived). Then it
 // reads one JSON line on stdin: {"sent": {"<sequence>": <epoch ms>}}, and prints
-// one JSON line: deliveries, latencies (ms, sorted), and how many sockets saw
-// the last sequence.
+// one JSON line: deliveries, latencies (ms, sorted), how many sockets saw the
+// last sequence, and the sockets the server closed, by close code.
 "use strict";
 const readline = require("readline");
 const { performance } = require("perf_hooks");
@@ -31,7 +31,11 @@ class Tally {
     this.ready = 0;
     this.failed = 0;
     this.base = -1;
+    this.closed = {}; // close code the server sent -> sockets
   }
+
+  // The server closed a socket with `code` (1011: its keepalive ping went unanswered).
+  closedBy(code) { this.closed[code] = (this.closed[code] || 0) + 1; }
 
   // Socket `index` received update `sequence` at `at`; `first`: its subscription's first.
   arrived(index, sequence, at, first) {
@@ -70,7 +74,7 @@ class Tally {
       latencies.sort((a, b) => a - b);
       close();
       const result = JSON.stringify({
-        ready: this.ready, failed: this.failed, saw_last: sawLast, latencies,
+        ready: this.ready, failed: this.failed, saw_last: sawLast, closed: this.closed, latencies,
       }) + "\n";
       process.stdout.write(result, () => process.exit(0)); // a pipe is written asynchronously
     }

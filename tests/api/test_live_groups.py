@@ -21,7 +21,7 @@ from tests.api import ops
 from tests.api.conftest import Api, LiveServer
 from tests.api.wsclient import KEEP_ALIVE, LEGACY_WS, LiveClient, live_client
 from tests.harness import wait_until
-from web.livegroups import Group, LiveGroups, Member, Protocol
+from web.livegroups import CHUNK, Group, LiveGroups, Member, Protocol
 from web.wswriter import text_frame
 
 PRICES = "subscription($m: ID!) { marketPrices(marketId: $m) { marketId prices sequence } }"
@@ -179,6 +179,30 @@ async def test_a_slow_socket_never_delays_the_others() -> None:
         for run in runs:
             run.cancel()
         await asyncio.gather(*runs, return_exceptions=True)
+
+
+async def test_a_price_offered_mid_pass_goes_straight_to_the_sockets_not_yet_written() -> None:
+    """A conflating group keeps only its newest result: a socket whose turn comes after a
+    newer price arrived gets that one, never the stale one first; the sockets passed
+    before get the newer one on the next pass, and every socket ends on the newest."""
+    group = Group("key", PRICES_FEED, queue_size=5, on_dropped=lambda: None)
+    sockets = [FakeSocket() for _ in range(CHUNK * 2)]
+    async for _ in members_of(group, sockets):
+        pass
+    writer = asyncio.create_task(group.write_newest())
+    group.offer(payload(1))
+    await asyncio.sleep(0)  # the writer's first turn: one chunk, then it yields
+    assert sockets[CHUNK - 1].written and not sockets[CHUNK].written
+    group.offer(payload(2))
+    await wait_until(
+        lambda: all(s.written[-1:] and s.written[-1].endswith(payload(2) + b"}") for s in sockets)
+    )
+    writer.cancel()
+    reached_first = [socket.written for socket in sockets[:CHUNK]]
+    reached_later = [socket.written for socket in sockets[CHUNK:]]
+    assert all(len(written) == 2 for written in reached_first)  # 1, then 2
+    assert all(len(written) == 1 for written in reached_later)  # 2 only
+    await asyncio.gather(writer, return_exceptions=True)
 
 
 HOLDER = """
