@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.model import AmountType, LmsrSide, MarketStatus, MarketType
-from domain.services import amm, resolution
+from domain.model import AmountType, LmsrSide, MarketStatus, MarketType, OrderType, Side
+from domain.services import accounts, amm, complete_sets, orders, resolution
 from persistence.tortoise.database import Database, migrate
 from tests import dbtools
 from tests.harness import Harness
@@ -122,3 +122,27 @@ async def test_the_sweeper_closes_due_markets_and_stops_when_cancelled(harness: 
     assert task.cancelled()
     assert (await harness.fetch_market(market.id)).status is MarketStatus.CLOSED
     await harness.assert_invariants()
+
+
+async def test_audit_balances_after_a_hybrid_markets_routed_and_crossed_trades(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    creator, seller, buyer = [await harness.user(n) for n in ("alice", "sally", "bob")]
+    admin = await harness.user("root", admin=True)
+    market = await harness.market(creator)
+    await complete_sets.mint_complete_set(harness.ctx, seller.id, market.id, 20)
+    yes = market.outcomes[0].id
+    for price in (52, 60):  # asks the buy takes, then the maker's price crosses
+        ask = orders.PlaceOrder(market.id, yes, Side.SELL, OrderType.LIMIT, 5, price)
+        await orders.place_order(harness.ctx, seller.id, ask)
+    routed = amm.LmsrOrder(market.id, LmsrSide.BUY_YES, AmountType.SHARES, 10)
+    result = await amm.trade(harness.ctx, buyer.id, routed)
+    assert (result.quote.book_shares, result.quote.maker_shares) == (2, 8)
+    await accounts.grant_bonus(harness.ctx, admin.id, buyer.id, 5000)
+    bonus = amm.LmsrOrder(market.id, LmsrSide.BUY_YES, AmountType.SHARES, 40, use_bonus=True)
+    await amm.trade(harness.ctx, buyer.id, bonus)  # the maker alone: YES past 60
+    resting = await harness.ctx.read_model.resting_orders(market.id)
+    # YES at 62 %: the maker took the rest of the ask at 52 and some of the one at 60.
+    assert [(o.price_cents, o.filled_quantity > 0) for o in resting] == [(60, True)]
+    database: Database = harness.database  # type: ignore[attr-defined]
+    assert await asyncio.to_thread(_run_cli, monkeypatch, database.url, "audit") == 0
