@@ -232,3 +232,27 @@ async def test_closing_a_hybrid_market_cancels_its_resting_orders_and_pausing_ke
     assert await _status(harness, bid.id) == (OrderStatus.CANCELLED, 0)
     assert (await harness.fetch_user(trader.id)).cash_cents == 100_000
     await harness.assert_invariants()
+
+
+async def test_a_tiny_b_market_at_its_extremes_trades_shares_for_nothing_and_stays_covered(
+    harness: Harness,
+) -> None:
+    # b = 0.05: one share moves the price from 1 % to 99 %. Once YES is certain to the
+    # float's precision, NO shares cost (and a bid at 1 pays) nothing, cents rounded
+    # against the trader all the same; the pool still covers the worst outcome.
+    trader, market = await _market(harness, liquidity=0.05, fee_bps=100)
+    ann = await harness.user("ann")
+    await amm.trade(harness.ctx, ann.id, buy_yes(market, 500))
+    bid = await orders.place_order(harness.ctx, trader.id, limit(market, Side.BUY, 1, 30, 1))
+    assert (bid.status, bid.filled_quantity) == (OrderStatus.FILLED, 30)  # the maker's: 0 cents
+    await complete_sets.mint_complete_set(harness.ctx, ann.id, market.id, 10)
+    ask = await orders.place_order(harness.ctx, ann.id, limit(market, Side.SELL, 99, 10))
+    assert ask.filled_quantity == 10  # the maker pays 100 cents less a rounding for each
+    order = amm.LmsrOrder(market.id, LmsrSide.BUY_NO, AmountType.SHARES, 400)
+    quote = await amm.quote(harness.ctx, order, trader.id)
+    done = await amm.trade(harness.ctx, trader.id, order)
+    assert (quote.trader_cents, quote.prices_after) == (done.quote.trader_cents, done.prices)
+    await harness.assert_invariants()
+    admin = await harness.user("admin", admin=True)
+    await resolution.resolve_market(harness.ctx, admin.id, market.id, market.outcomes[1].id)
+    await harness.assert_invariants()

@@ -3,7 +3,8 @@ price jumps from 1 to 99 in one share) to large, 2 to 10 outcomes, fees up to 10
 resting orders at 1, 2, 98 and 99 cents as well as around the maker's price, from
 every user including the trader, so that one trade crosses many of them.
 
-After every step the audit holds, no resting order is left crossed, and every
+After every step the audit holds, no resting order is left crossed (by the maker or
+by another resting order), and every
 lmsrTrade is checked against what routing promises: the quote is what the trade
 did; the route's shares are the cheapest ones (book units in price order, every
 maker share it took no dearer than the book unit it left, ties to the book); a
@@ -78,6 +79,7 @@ async def _scenario(
             assert memory_state(harness) == before, f"{op} failed but changed state"
         await harness.assert_invariants()
         await _assert_nothing_crossed(harness, market.id)
+        await _assert_books_uncrossed(harness, market)
     if end == "resolve":
         await resolution.resolve_market(harness.ctx, admin.id, market.id, market.outcomes[0].id)
     else:
@@ -86,6 +88,13 @@ async def _scenario(
     snap = await harness.snapshot()
     assert all(u.reserved_cents == 0 for u in snap.users)
     assert all(p.reserved_shares == 0 for p in snap.positions)
+
+
+async def _assert_books_uncrossed(harness: Harness, market: Market) -> None:
+    """No resting bid meets a resting ask, direct or synthetic: a routed order took every
+    level its limit reached before resting."""
+    stored = await harness.fetch_market(market.id)
+    book_of(stored, await harness.ctx.read_model.resting_orders(market.id)).check_invariants()
 
 
 async def _ladder(harness: Harness, users: list[User], market: Market, sizes: list[int]) -> None:
