@@ -256,3 +256,39 @@ async def test_a_tiny_b_market_at_its_extremes_trades_shares_for_nothing_and_sta
     admin = await harness.user("admin", admin=True)
     await resolution.resolve_market(harness.ctx, admin.id, market.id, market.outcomes[1].id)
     await harness.assert_invariants()
+
+
+async def test_fill_or_kill_on_an_lmsr_market_fills_across_maker_and_book_or_does_nothing(
+    harness: Harness,
+) -> None:
+    trader, market = await _market(harness)
+    seller = await harness.user("seller")
+    await complete_sets.mint_complete_set(harness.ctx, seller.id, market.id, 10)
+    await orders.place_order(harness.ctx, seller.id, limit(market, Side.SELL, 52, 5))
+    before = await harness.stored()
+    # At 52 the maker has 8 shares (each below 52) and the ask 5: 13, not 14.
+    with pytest.raises(errors.PriceLimitExceeded):
+        fok = limit(market, Side.BUY, 52, 14, time_in_force=TimeInForce.FOK)
+        await orders.place_order(harness.ctx, trader.id, fok)
+    assert await harness.stored() == before
+    fok = limit(market, Side.BUY, 52, 13, time_in_force=TimeInForce.FOK)
+    order = await orders.place_order(harness.ctx, trader.id, fok)
+    assert (order.status, order.filled_quantity, order.reserved_cents) == (
+        OrderStatus.FILLED, 13, 0,
+    )  # fmt: skip
+    assert (await harness.fetch_user(trader.id)).cash_cents == 100_000 - 408 - 260
+    await harness.assert_invariants()
+
+
+async def test_an_ioc_order_on_an_lmsr_market_fills_what_it_can_and_rests_nothing(
+    harness: Harness,
+) -> None:
+    trader, market = await _market(harness)
+    ioc = limit(market, Side.BUY, 52, 30, time_in_force=TimeInForce.IOC)
+    order = await orders.place_order(harness.ctx, trader.id, ioc)
+    assert (order.status, order.filled_quantity, order.reserved_cents) == (
+        OrderStatus.CANCELLED, 8, 0,
+    )  # fmt: skip
+    assert await harness.ctx.read_model.resting_orders(market.id) == []
+    assert (await harness.fetch_user(trader.id)).reserved_cents == 0
+    await harness.assert_invariants()
