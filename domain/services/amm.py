@@ -15,7 +15,13 @@ from datetime import datetime
 from domain import ledger, lmsr, routing, validation
 from domain import markets as market_rules
 from domain.book_types import IncomingOrder
-from domain.errors import InsufficientShares, InvariantViolation, NotFound, PriceLimitExceeded
+from domain.errors import (
+    InsufficientShares,
+    InvalidAmount,
+    InvariantViolation,
+    NotFound,
+    PriceLimitExceeded,
+)
 from domain.exchange import MarketBook
 from domain.model import (
     AmountType,
@@ -30,6 +36,7 @@ from domain.model import (
     Trade,
     User,
 )
+from domain.money import MAX_AMOUNT
 from domain.services import hybrid, orders
 from domain.services.batching import in_market
 from domain.services.books import LoadedBooks, book_of, load_books
@@ -162,6 +169,7 @@ def _price(
         order.amount if spend and not buy else None,
     )
     route = routing.route(exchange, booked, maker, taker)
+    _check_ceiling(route)
     after = route.prices_after
     if now is not None:
         q = list(maker.q)
@@ -292,6 +300,15 @@ async def _take_book(
     before = len(settle.trades)
     orders.apply_match(work, settle, loaded, order, result)
     return [t for t in settle.trades[before:] if t.taker_order_id == order.id]
+
+
+def _check_ceiling(route: routing.Route) -> None:
+    """INVALID_AMOUNT for a trade moving MAX_AMOUNT cents or more: every cents figure of
+    a quote or a trade stays inside GraphQL's 32-bit Int (a buy of millions of shares
+    at near a dollar each would not)."""
+    cents = max(route.trader_cents, route.maker_cents, route.book_cents)
+    if cents >= MAX_AMOUNT:
+        raise InvalidAmount(f"this trade would move {cents} cents, beyond {MAX_AMOUNT - 1}")
 
 
 def _check_limit(priced: LmsrQuote, limit_cents: int | None) -> None:
