@@ -9,7 +9,7 @@ from domain import errors
 from domain.model import AmountType, LmsrSide, Market, OrderStatus, Side, TimeInForce, User
 from domain.services import amend, amm, complete_sets, markets, orders, resolution
 from tests.harness import Harness
-from tests.services.test_hybrid_markets import buy_yes, limit
+from tests.services.test_hybrid_markets import _with_ask, buy_yes, limit
 
 
 async def _market(harness: Harness, **kw: object) -> tuple[User, Market]:
@@ -48,10 +48,7 @@ async def test_an_order_amended_across_the_makers_price_pays_the_makers_fee(
 async def test_an_amended_order_takes_the_cheaper_of_maker_and_resting_ask(
     harness: Harness,
 ) -> None:
-    trader, market = await _market(harness)
-    seller = await harness.user("seller")
-    await complete_sets.mint_complete_set(harness.ctx, seller.id, market.id, 10)
-    await orders.place_order(harness.ctx, seller.id, limit(market, Side.SELL, 54, 10))
+    trader, market = await _with_ask(harness, 54, 10)
     bid = await orders.place_order(harness.ctx, trader.id, limit(market, Side.BUY, 30, 10))
     amended = await amend.amend_order(harness.ctx, trader.id, bid.id, price_cents=55)
     # The maker's first 10 shares (513 cents) are each cheaper than the ask at 54.
@@ -261,10 +258,7 @@ async def test_a_tiny_b_market_at_its_extremes_trades_shares_for_nothing_and_sta
 async def test_fill_or_kill_on_an_lmsr_market_fills_across_maker_and_book_or_does_nothing(
     harness: Harness,
 ) -> None:
-    trader, market = await _market(harness)
-    seller = await harness.user("seller")
-    await complete_sets.mint_complete_set(harness.ctx, seller.id, market.id, 10)
-    await orders.place_order(harness.ctx, seller.id, limit(market, Side.SELL, 52, 5))
+    trader, market = await _with_ask(harness, 52, 5)
     before = await harness.stored()
     # At 52 the maker has 8 shares (each below 52) and the ask 5: 13, not 14.
     with pytest.raises(errors.PriceLimitExceeded):
