@@ -12,7 +12,7 @@ from domain.services import amm, complete_sets, orders, resolution
 from persistence.tortoise.database import Database
 from tests.harness import Harness
 from tests.integration.test_operations import _run_cli
-from tests.services.test_hybrid_markets import limit
+from tests.services.test_order_book_trading import limit
 
 
 async def test_audit_balances_a_hybrid_market_before_and_after_resolution(

@@ -21,20 +21,7 @@ from domain.model import (
 from domain.services import accounts, amend, amm, complete_sets, markets, order_batches, orders
 from domain.services.books import book_of
 from tests.harness import Harness
-
-
-def limit(
-    market: Market, side: Side, price: int, qty: int, outcome: int = 0, **kw: object
-) -> orders.PlaceOrder:
-    return orders.PlaceOrder(
-        market.id,
-        market.outcomes[outcome].id,
-        side,
-        OrderType.LIMIT,
-        qty,
-        price,
-        **kw,  # type: ignore[arg-type]
-    )
+from tests.services.test_order_book_trading import limit
 
 
 async def _lmsr(harness: Harness, **kw: object) -> tuple[User, User, Market]:

@@ -9,7 +9,8 @@ from domain import errors
 from domain.model import AmountType, LmsrSide, Market, OrderStatus, Side, TimeInForce, User
 from domain.services import amend, amm, complete_sets, markets, orders, resolution
 from tests.harness import Harness
-from tests.services.test_hybrid_markets import _with_ask, buy_yes, limit
+from tests.services.test_hybrid_markets import _with_ask, buy_yes
+from tests.services.test_order_book_trading import limit
 
 
 async def _market(harness: Harness, **kw: object) -> tuple[User, Market]:

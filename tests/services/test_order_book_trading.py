@@ -19,10 +19,13 @@ async def _setup(harness: Harness, fee_bps: int = 0) -> tuple[User, User, Market
     return maker, taker, market
 
 
-def limit(market: Market, side: Side, price: int, qty: int, **kw: object) -> orders.PlaceOrder:
+def limit(
+    market: Market, side: Side, price: int, qty: int, outcome: int = 0, **kw: object
+) -> orders.PlaceOrder:
+    """A LIMIT order for ``qty`` shares of outcome ``outcome`` (its index) at ``price``."""
     return orders.PlaceOrder(
         market.id,
-        market.outcomes[0].id,
+        market.outcomes[outcome].id,
         side,
         OrderType.LIMIT,
         qty,
