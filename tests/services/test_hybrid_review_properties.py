@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from domain import errors, lmsr
 from domain.exchange import MarketBook
 from domain.model import AmountType, LmsrSide, Market, OrderType, Side, TimeInForce, User
-from domain.services import amm, complete_sets, markets, orders, resolution
+from domain.services import amend, amm, complete_sets, markets, orders, resolution
 from domain.services.books import book_of
 from tests.harness import Harness
 from tests.services.conftest import memory_harness, memory_state
@@ -57,6 +57,8 @@ operation = st.one_of(
     st.tuples(st.just("sets"), user, st.integers(1, 20)),
     st.tuples(st.just("sets"), user, st.integers(1, 20)),
     st.tuples(st.just("pause"), user),
+    st.tuples(st.just("amend"), user, st.integers(0, 9), near, st.integers(0, 20)),
+    st.tuples(st.just("amend"), user, st.integers(0, 9), near, st.integers(0, 20)),
 )
 
 
@@ -131,8 +133,26 @@ async def _run(
         await _checked_trade(harness, op, users, market)
     elif kind == "sets":
         await complete_sets.mint_complete_set(ctx, users[op[1]].id, market.id, op[2])
+    elif kind == "amend":
+        await _amend(harness, op, users[op[1]], market)
     else:
         await _paused_trading(harness, users[op[1]], admin, market)
+
+
+async def _amend(harness: Harness, op: tuple[Any, ...], trader: User, market: Market) -> None:
+    """Amend one of the trader's resting orders to a price near the maker's (and, given
+    ``more``, that many more shares): an incoming order again, routed."""
+    _, _, pick, where, more = op
+    mine = [
+        o for o in await harness.ctx.read_model.resting_orders(market.id) if o.user_id == trader.id
+    ]
+    if not mine:
+        return
+    order = mine[pick % len(mine)]
+    index = market.outcome(order.outcome_id).index
+    cents = await _near_maker(harness, market.id, index, where[1])
+    total = order.quantity + more if more else None
+    await amend.amend_order(harness.ctx, trader.id, order.id, price_cents=cents, quantity=total)
 
 
 async def _paused_trading(harness: Harness, trader: User, admin: User, market: Market) -> None:
