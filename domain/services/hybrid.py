@@ -13,10 +13,10 @@ from __future__ import annotations
 from domain import ledger, lmsr, routing
 from domain import positions as shares
 from domain.book_types import MarketMatch
-from domain.errors import InsufficientShares
+from domain.errors import InsufficientBalance, InsufficientShares
 from domain.events import TradeExecuted
 from domain.ledger import AccountId, Reason
-from domain.model import LmsrSide, Market, OrderStatus, Position, Side, Trade
+from domain.model import LmsrSide, Market, OrderStatus, Position, Side, Trade, User
 from domain.services.books import LoadedBooks
 from domain.services.work import Work
 
@@ -80,6 +80,18 @@ def trade_with_maker(
     work.add_trade(trade)
     work.emit(TradeExecuted(trade))
     return trade
+
+
+def check_cash(user: User, loaded: LoadedBooks, route: routing.Route, resting: int) -> None:
+    """INSUFFICIENT_BALANCE, before anything changes, unless the user's cash (with what
+    the own orders ``route`` cancels release) pays the route, fees included, and reserves
+    ``resting`` cents for what will rest."""
+    released = sum(loaded.orders[order_id].reserved_cents for order_id in route.own_reached)
+    need = route.trader_cents + resting
+    if user.cash_cents + released < need:
+        raise InsufficientBalance(
+            f"this order needs {need} cents; {user.cash_cents + released} available"
+        )
 
 
 async def cancel_reached(work: Work, loaded: LoadedBooks, route: routing.Route) -> None:

@@ -224,6 +224,9 @@ async def place_hybrid(
     if order.time_in_force is TimeInForce.FOK and route.shares < wanted:
         raise PriceLimitExceeded("a fill-or-kill order cannot fill completely")
     rests = order.order_type is OrderType.LIMIT and order.time_in_force in RESTING_TIFS
+    if buy:  # all of it up front: the two parts' fees may round to a cent more than one
+        resting = (order.price_cents or 0) * (wanted - route.shares) if rests else 0
+        hybrid.check_cash(await work.user(order.user_id), loaded, route, resting)
     await hybrid.cancel_reached(work, loaded, route)
     if route.maker is not None:
         held = await work.positions(order.user_id, market)

@@ -6,8 +6,25 @@ from __future__ import annotations
 import pytest
 
 from domain import errors
-from domain.model import AmountType, LmsrSide, Market, OrderStatus, Side, TimeInForce, User
-from domain.services import amend, amm, complete_sets, markets, orders, resolution
+from domain.model import (
+    AmountType,
+    LmsrSide,
+    Market,
+    MarketType,
+    OrderStatus,
+    Side,
+    TimeInForce,
+    User,
+)
+from domain.services import (
+    amend,
+    amm,
+    complete_sets,
+    markets,
+    order_batches,
+    orders,
+    resolution,
+)
 from tests.harness import Harness
 from tests.services.test_hybrid_markets import _with_ask, buy_yes
 from tests.services.test_order_book_trading import limit
@@ -286,4 +303,34 @@ async def test_an_ioc_order_on_an_lmsr_market_fills_what_it_can_and_rests_nothin
     )  # fmt: skip
     assert await harness.ctx.read_model.resting_orders(market.id) == []
     assert (await harness.fetch_user(trader.id)).reserved_cents == 0
+    await harness.assert_invariants()
+
+
+async def test_a_batch_item_that_cannot_pay_both_fees_fails_before_changing_anything(
+    harness: Harness,
+) -> None:
+    # b = 10, YES at 28.9 %: the maker's next share costs 29.94 (30 cents rounded up), an
+    # ask rests at 30. A bid of 2 at 30 with a 1 % fee needs 60 + ceil(0.6) = 61 cents as
+    # one order, but its maker part pays 30 + 1 and its book part 30 + 1: 62.
+    trader, market = await _market(harness, liquidity=10.0, fee_bps=100)
+    seller = await harness.user("seller")
+    await amm.trade(
+        harness.ctx, seller.id, amm.LmsrOrder(market.id, LmsrSide.BUY_NO, AmountType.SHARES, 9)
+    )
+    await complete_sets.mint_complete_set(harness.ctx, seller.id, market.id, 1)
+    await orders.place_order(harness.ctx, seller.id, limit(market, Side.SELL, 30, 1))
+    other = await harness.market(
+        trader, MarketType.ORDER_BOOK, title="Will the cash run out in 2031?"
+    )
+    hold = limit(other, Side.BUY, 3, 33_313)  # reserves 99,939 of the trader's 100,000
+    await orders.place_order(harness.ctx, trader.id, hold)
+    assert (await harness.fetch_user(trader.id)).cash_cents == 61
+    before = await harness.stored()
+    [item] = await order_batches.place_orders(
+        harness.ctx, trader.id, [limit(market, Side.BUY, 30, 2)]
+    )
+    assert isinstance(item.error, errors.InsufficientBalance)
+    after = await harness.stored()
+    assert after[0] == before[0] and after[2:] == before[2:]  # type: ignore[index]
+    # (a failed item's market keeps the order sequence number it took, as everywhere)
     await harness.assert_invariants()
