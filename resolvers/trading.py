@@ -50,9 +50,8 @@ async def order_book(
         resting = await info.context.reads.resting_orders(market.id)
         return BookView.from_domain(market, outcome, resting)
 
-    # Every change of a market's books bumps each outcome's stored book_sequence: one
-    # stamp, one book, so the view built for it is reused (schema.views).
-    stamp = (outcome.book_sequence, outcome.last_trade_cents)
+    # One stamp, one book: the view built or announced for it is reused (schema.views).
+    stamp = BookView.stamp_of(outcome)
     view = await info.context.book_views.get((market.id, outcome.id), stamp, read)
     return view.view(levels)
 

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -44,6 +44,7 @@ from auth.apikeys import ApiKeySecrets, KeyAuthenticator, KeyUses
 from auth.ratelimit import LoginGuard, LoginLimits, OrderRateLimit
 from auth.tokens import TokenService, generate_secret
 from domain.errors import Unauthenticated
+from domain.events import DomainEvent
 from domain.keys import ApiKey
 from domain.ports import PasswordHasher
 from domain.services import api_keys
@@ -51,10 +52,10 @@ from persistence.sequencer import AsyncioSequencer
 from resolvers.live import FEEDS
 from schema.context import Context, new_request_id
 from schema.schema import build_schema
-from schema.types.trading import BookView
+from schema.types.trading import BookView, remember_books
 from schema.views import StateViews
 from web.backends import Backend, default_hasher, open_backend
-from web.bus import EventBus, open_bus
+from web.bus import EventBus, EventListener, open_bus
 from web.graphiql_assets import GraphiQLAssets
 from web.headers import SecurityHeaders, page_policy
 from web.live import FanOutPublisher, LiveHub
@@ -213,6 +214,15 @@ class BellwetherGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
 
+def remember_books_of(state: AppState) -> EventListener:
+    """A bus listener: every book state announced (by any worker) is kept for ``orderBook``."""
+
+    async def remember(events: Sequence[DomainEvent]) -> None:
+        remember_books(state.book_views, events)
+
+    return remember
+
+
 def key_authenticator(secrets: ApiKeySecrets, backend: Backend) -> KeyAuthenticator:
     """Keys are looked up on every request: a revocation counts at once on every worker."""
     services = backend.services
@@ -298,6 +308,7 @@ def create_app(
             on_dropped=metrics.dropped.inc,
         )
         bus.add_listener(hub.on_events)
+        bus.add_listener(remember_books_of(state))
         bus.on_reconnect(hub.resync)
         await bus.start()
         groups = LiveGroups(schema, FEEDS, hub, settings.live_queue_size, metrics.dropped.inc)

@@ -16,6 +16,7 @@ from domain.services.books import book_changed, book_of
 from schema.context import Info
 from schema.enums import LmsrSide, OrderSide, OrderStatus, OrderType, TimeInForce
 from schema.types.markets import Market, Outcome, load_outcome
+from schema.views import StateViews
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The time of a book state read from storage rather than announced (``OrderBook`` shows none)."""
@@ -254,10 +255,35 @@ class BookView:
     def sequence(self) -> int:
         return self.event.sequence
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """The book: its market and outcome."""
+        return self.event.market_id, self.event.outcome_id
+
+    @property
+    def stamp(self) -> tuple[int, int | None]:
+        """The book's state: equal to :meth:`stamp_of` its outcome in that state."""
+        return self.event.sequence, self.event.last_trade_cents
+
+    @staticmethod
+    def stamp_of(outcome: model.Outcome) -> tuple[int, int | None]:
+        """The state of ``outcome``'s book as stored: every change of a market's books
+        bumps each outcome's ``book_sequence``; the last trade shows in the view too."""
+        return outcome.book_sequence, outcome.last_trade_cents
+
     def view(self, depth: int) -> OrderBook:
         if depth not in self._views:
             self._views[depth] = OrderBook.from_event(self.event, depth)
         return self._views[depth]
+
+
+def remember_books(views: StateViews[BookView], announced: Sequence[events.DomainEvent]) -> None:
+    """Keep the view of each book state ``announced``: its event carries the levels its
+    command computed, the ones a read of that state computes."""
+    for event in announced:
+        if isinstance(event, events.BookChanged):
+            view = BookView(event)
+            views.put(view.key, view.stamp, view)
 
 
 @strawberry.type(description="What an LMSR trade would do now, fee included; nothing trades.")

@@ -32,3 +32,12 @@ def test_at_most_max_keys_are_kept_the_oldest_going_first() -> None:
         built_by(views, key, 1, builds)
     assert len(views) == 2
     assert builds == ["a@1", "b@1", "c@1", "a@1"]
+
+
+def test_a_view_put_in_ahead_serves_its_stamp_without_building() -> None:
+    views: StateViews[str] = StateViews()
+    builds: list[str] = []
+    views.put("book", 2, "announced book@2")
+    assert built_by(views, "book", 2, builds) == "announced book@2"
+    assert built_by(views, "book", 3, builds) == "view of book@3"
+    assert builds == ["book@3"]
