@@ -302,9 +302,16 @@ def marginal_shares(
 
 def next_share_cents(price: float, b: float, buy: bool) -> float:
     """What the maker's next whole share of an outcome whose price is ``price`` costs
-    (buy) or pays (sale), in cents: ``100 b ln(1 + p expm1(+-1/b))``, up to sign."""
+    (buy) or pays (sale), in cents: ``100 b ln(1 + p expm1(+-1/b))``, up to sign.
+
+    A sale of an outcome the float calls certain (``p`` 1.0) at a tiny ``b`` (below
+    about 0.027, ``expm1(-1/b)`` is -1.0) would be ``ln 0``: it answers ``inf``, no
+    estimate, and a caller that filters by it checks exactly (:func:`marginal_shares`)."""
     step = 1.0 / b if buy else -1.0 / b
-    return abs(100 * b * math.log1p(price * math.expm1(step)))
+    moved = price * math.expm1(step)
+    if moved <= -1.0:
+        return math.inf
+    return abs(100 * b * math.log1p(moved))
 
 
 def _marginal_guess(

@@ -17,6 +17,7 @@ from domain.model import (
     User,
 )
 from domain.services import (
+    accounts,
     amend,
     amm,
     complete_sets,
@@ -333,4 +334,20 @@ async def test_a_batch_item_that_cannot_pay_both_fees_fails_before_changing_anyt
     after = await harness.stored()
     assert after[0] == before[0] and after[2:] == before[2:]  # type: ignore[index]
     # (a failed item's market keeps the order sequence number it took, as everywhere)
+    await harness.assert_invariants()
+
+
+async def test_an_ask_on_an_outcome_the_smallest_b_makes_certain_is_checked_not_an_error(
+    harness: Harness,
+) -> None:
+    # b = 0.01 (the least allowed): one share takes YES to 1.0 to the float's precision,
+    # where a quick crossing check took log(0), failing every trade while an ask rested.
+    trader, market = await _market(harness, liquidity=0.01)
+    seller, admin = await harness.user("seller"), await harness.user("admin", admin=True)
+    await complete_sets.mint_complete_set(harness.ctx, seller.id, market.id, 5)
+    ask = await orders.place_order(harness.ctx, seller.id, limit(market, Side.SELL, 99, 5))
+    await accounts.grant_bonus(harness.ctx, admin.id, trader.id, 500)
+    await amm.trade(harness.ctx, trader.id, buy_yes(market, 1, use_bonus=True))  # the maker
+    # The maker now pays 100 cents less a rounding for a YES share: the ask sells it one.
+    assert await _status(harness, ask.id) == (OrderStatus.PARTIALLY_FILLED, 1)
     await harness.assert_invariants()

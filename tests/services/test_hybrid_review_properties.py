@@ -1,15 +1,16 @@
-"""Adversarial property test of hybrid markets: liquidity from tiny (b = 0.05, a
-price jumps from 1 to 99 in one share) to large, 2 to 10 outcomes, fees up to 10 %,
-resting orders at 1, 2, 98 and 99 cents as well as around the maker's price, from
-every user including the trader, so that one trade crosses many of them; orders
-amended across the maker's price; pauses.
+"""Adversarial property test of hybrid markets: liquidity from tiny (b = 0.01 or
+0.05: a price jumps from 1 to 99 in one share) to large, 2 to 10 outcomes, fees up
+to 10 %, resting orders at 1, 2, 98 and 99 cents as well as around the maker's
+price, from every user including the trader, so that one trade crosses many of
+them; orders amended across the maker's price; pauses.
 
 After every step the audit holds, a failed command changed nothing, no resting order
 is left crossed (by the maker or by another resting order), and every lmsrTrade is
-checked against what routing promises: the quote is what the trade did; the route's shares are the cheapest ones (book units in price order, every
-maker share it took no dearer than the book unit it left, ties to the book); a
-SPEND buys the most shares its amount covers (a sale: the fewest that reach it).
-Resolution or void at the end returns every reservation."""
+checked against what routing promises: the quote is what the trade did; the route's
+shares are the cheapest ones (book units in price order, every maker share it took
+no dearer than the book unit it left, ties to the book); a SPEND buys the most
+shares its amount covers (a sale: the fewest that reach it). Resolution or void at
+the end returns every reservation."""
 
 from __future__ import annotations
 
@@ -280,7 +281,7 @@ def _book_units(exchange: MarketBook, booked: str | None, buy: bool, user_id: st
         lambda ops: sum(op[0] == "pause" for op in ops) <= 2
     ),
     st.sampled_from([2, 2, 2, 3, 5, 10]),
-    st.sampled_from([0.05, 1.0, 7.0, 30.0, 100.0, 400.0]),
+    st.sampled_from([0.01, 0.05, 1.0, 7.0, 30.0, 100.0, 400.0]),
     st.sampled_from([0, 100, 1000]),
     st.sampled_from(["resolve", "void"]),
 )
