@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +89,8 @@ class AsgiClient:
         return result["data"]
 
 
-async def run(
-    requests: int, database_url: str, only: list[str], profile: str | None
-) -> dict[str, float]:
+def use_database(database_url: str) -> None:
+    """The app's settings for a benchmark on ``database_url`` (``app_from_env`` reads them)."""
     os.environ.update(
         BELLWETHER_DATABASE_URL=database_url,
         BELLWETHER_DEMO="0",
@@ -98,90 +98,104 @@ async def run(
         BELLWETHER_LOG_LEVEL="WARNING",
         BELLWETHER_SWEEP_INTERVAL_SECONDS="600",
     )
+
+
+Request = tuple[str, dict[str, Any], str | None]
+
+
+async def request_kinds(client: AsgiClient) -> dict[str, Callable[[int], Request]]:
+    """Two users and two markets, and the i-th request of each kind of the mix."""
+    tokens = []
+    for name in ("rc-alice", "rc-bob"):
+        await client.post(
+            "mutation($i: RegisterInput!) { register(input: $i) { id } }",
+            {"i": {"username": name, "email": f"{name}@bench.example", "password": PASSWORD}},
+            None,
+        )
+        login = await client.post(
+            "mutation($u: String!, $p: String!) "
+            "{ login(username: $u, password: $p) { accessToken } }",
+            {"u": name, "p": PASSWORD},
+            None,
+        )
+        tokens.append(login["login"]["accessToken"])
+    make = "mutation($i: CreateMarketInput!) { createMarket(input: $i) { id outcomes { id } } }"
+    common = {"outcomes": ["Yes", "No"], "closesAt": "2099-01-01T00:00:00Z"}
+    lmsr = (
+        await client.post(
+            make,
+            {
+                "i": {
+                    "title": "Request cost LMSR market",
+                    "marketType": "LMSR",
+                    "liquidityParameter": 500.0,
+                    **common,
+                }
+            },
+            tokens[0],
+        )
+    )["createMarket"]
+    book = (
+        await client.post(
+            make,
+            {
+                "i": {
+                    "title": "Request cost order book market",
+                    "marketType": "ORDER_BOOK",
+                    **common,
+                }
+            },
+            tokens[0],
+        )
+    )["createMarket"]
+    yes = book["outcomes"][0]["id"]
+    # Alice sells to Bob, then Bob sells back to Alice: every second order fills.
+    for token in tokens:
+        await client.post(
+            "mutation($m: ID!) { mintCompleteSet(marketId: $m, quantity: 10) { cents } }",
+            {"m": book["id"]},
+            token,
+        )
+    traders = [tokens[0], tokens[1], tokens[1], tokens[0]]
+
+    def lmsr_trade(i: int) -> Request:
+        side = "BUY_YES" if i % 2 == 0 else "SELL_YES"
+        return (
+            LMSR,
+            {"i": {"marketId": lmsr["id"], "side": side, "amountType": "SHARES", "amount": 2}},
+            tokens[0],
+        )
+
+    def limit_order(i: int) -> Request:
+        side = "SELL" if i % 2 == 0 else "BUY"
+        order = {
+            "marketId": book["id"],
+            "outcomeId": yes,
+            "side": side,
+            "orderType": "LIMIT",
+            "priceCents": 50,
+            "quantity": 1,
+        }
+        return ORDER, {"i": order}, traders[i % 4]
+
+    return {
+        "lmsr_trade": lmsr_trade,
+        "limit_order": limit_order,
+        "read_prices": lambda i: (PRICES, {"id": lmsr["id"]}, tokens[0]),
+        "read_book": lambda i: (BOOK, {"m": book["id"], "o": yes}, tokens[1]),
+    }
+
+
+async def run(
+    requests: int, database_url: str, only: list[str], profile: str | None
+) -> dict[str, float]:
+    use_database(database_url)
     from web.app import app_from_env
 
     app = app_from_env()
     client = AsgiClient(app)
     async with app.router.lifespan_context(app):
-        tokens = []
-        for name in ("rc-alice", "rc-bob"):
-            await client.post(
-                "mutation($i: RegisterInput!) { register(input: $i) { id } }",
-                {"i": {"username": name, "email": f"{name}@bench.example", "password": PASSWORD}},
-                None,
-            )
-            login = await client.post(
-                "mutation($u: String!, $p: String!) "
-                "{ login(username: $u, password: $p) { accessToken } }",
-                {"u": name, "p": PASSWORD},
-                None,
-            )
-            tokens.append(login["login"]["accessToken"])
-        make = "mutation($i: CreateMarketInput!) { createMarket(input: $i) { id outcomes { id } } }"
-        common = {"outcomes": ["Yes", "No"], "closesAt": "2099-01-01T00:00:00Z"}
-        lmsr = (
-            await client.post(
-                make,
-                {
-                    "i": {
-                        "title": "Request cost LMSR market",
-                        "marketType": "LMSR",
-                        "liquidityParameter": 500.0,
-                        **common,
-                    }
-                },
-                tokens[0],
-            )
-        )["createMarket"]
-        book = (
-            await client.post(
-                make,
-                {
-                    "i": {
-                        "title": "Request cost order book market",
-                        "marketType": "ORDER_BOOK",
-                        **common,
-                    }
-                },
-                tokens[0],
-            )
-        )["createMarket"]
-        yes = book["outcomes"][0]["id"]
-        # Alice sells to Bob, then Bob sells back to Alice: every second order fills.
-        for token in tokens:
-            await client.post(
-                "mutation($m: ID!) { mintCompleteSet(marketId: $m, quantity: 10) { cents } }",
-                {"m": book["id"]},
-                token,
-            )
-        traders = [tokens[0], tokens[1], tokens[1], tokens[0]]
-
-        def lmsr_trade(i: int) -> tuple[str, dict[str, Any], str]:
-            side = "BUY_YES" if i % 2 == 0 else "SELL_YES"
-            return (
-                LMSR,
-                {"i": {"marketId": lmsr["id"], "side": side, "amountType": "SHARES", "amount": 2}},
-                tokens[0],
-            )
-
-        def limit_order(i: int) -> tuple[str, dict[str, Any], str]:
-            side = "SELL" if i % 2 == 0 else "BUY"
-            order = {
-                "marketId": book["id"],
-                "outcomeId": yes,
-                "side": side,
-                "orderType": "LIMIT",
-                "priceCents": 50,
-                "quantity": 1,
-            }
-            return ORDER, {"i": order}, traders[i % 4]
-
-        kinds = {
-            "lmsr_trade": lmsr_trade,
-            "limit_order": limit_order,
-            "read_prices": lambda i: (PRICES, {"id": lmsr["id"]}, tokens[0]),
-            "read_book": lambda i: (BOOK, {"m": book["id"], "o": yes}, tokens[1]),
-        }
+        kinds = await request_kinds(client)
         figures: dict[str, float] = {}
         for kind, make_request in kinds.items():
             if only and kind not in only:
