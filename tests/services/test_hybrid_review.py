@@ -351,3 +351,20 @@ async def test_an_ask_on_an_outcome_the_smallest_b_makes_certain_is_checked_not_
     # The maker now pays 100 cents less a rounding for a YES share: the ask sells it one.
     assert await _status(harness, ask.id) == (OrderStatus.PARTIALLY_FILLED, 1)
     await harness.assert_invariants()
+
+
+async def test_an_amend_across_the_makers_price_may_spend_the_cash_its_reservation_held(
+    harness: Harness,
+) -> None:
+    trader, market = await _market(harness)
+    other = await harness.market(
+        trader, MarketType.ORDER_BOOK, title="Will the cash run out in 2031?"
+    )
+    await orders.place_order(harness.ctx, trader.id, limit(other, Side.BUY, 2, 48_000))
+    bid = await orders.place_order(harness.ctx, trader.id, limit(market, Side.BUY, 40, 100))
+    assert (await harness.fetch_user(trader.id)).cash_cents == 0  # 96,000 + 4,000 reserved
+    amended = await amend.amend_order(harness.ctx, trader.id, bid.id, price_cents=52, quantity=10)
+    # The maker's first 8 shares cost 408 (each under 52); 2 rest at 52, reserving 104.
+    assert (amended.filled_quantity, amended.reserved_cents) == (8, 104)
+    assert (await harness.fetch_user(trader.id)).cash_cents == 4_000 - 408 - 104
+    await harness.assert_invariants()
