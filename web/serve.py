@@ -31,6 +31,11 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "ws_per_message_deflate": False,
 }
 """What ``bellwether serve`` sets on uvicorn (the API tests' server uses the same)."""
+REQUEST_WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn's supervisor of ``--workers N`` waits for a worker's answer before
+killing it as hung (uvicorn's default, 5 s, killed workers that were only busy
+accepting thousands of WebSockets, and their sockets with them: docs/BENCHMARKS.md).
+Live workers are never killed for answering late (``web.workers``)."""
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -113,6 +118,7 @@ def run_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            timeout_worker_healthcheck=REQUEST_WORKER_HEALTHCHECK_SECONDS,
             **options,
         )
         return 0

@@ -50,15 +50,19 @@ async def test_live_workers_serve_subscriptions_of_trades_made_through_request_w
             assert ws_url(url) != live
 
 
-async def test_live_workers_too_busy_to_answer_keep_their_sockets(clean_postgres: str) -> None:
-    """uvicorn's own supervisor killed a live worker that did not answer its ping within
-    ``timeout_worker_healthcheck``, as one accepting thousands of sockets at once did, and
-    with it every subscription it held. Here the workers are stopped (SIGSTOP: they answer
-    nothing) for longer than that, and every subscription outlives it."""
+@pytest.mark.parametrize("workers", ["--live-workers", "--workers"])
+async def test_workers_too_busy_to_answer_keep_their_sockets(
+    clean_postgres: str, workers: str
+) -> None:
+    """uvicorn's own supervisor killed a worker that did not answer its ping within 5 s
+    (``timeout_worker_healthcheck``), as one accepting thousands of sockets at once did,
+    and with it every subscription it held. Here the two workers holding the sockets,
+    live workers or request workers, are stopped (SIGSTOP: they answer nothing) for
+    longer than that, and every subscription outlives it."""
     live_port = free_port()
-    options = ("--live-workers", "2", "--live-port", str(live_port))
+    options = (workers, "2", "--live-port", str(live_port))
     with serve_subprocess(clean_postgres, *options) as (url, process):
-        live = f"ws://127.0.0.1:{live_port}/graphql"
+        live = f"ws://127.0.0.1:{live_port}/graphql" if workers == "--live-workers" else ws_url(url)
         async with api_at(url) as api, AsyncExitStack() as stack:
             _, alice = await api.user("alice")
             market = await ops.create_market(api, alice)
@@ -68,14 +72,14 @@ async def test_live_workers_too_busy_to_answer_keep_their_sockets(clean_postgres
             clients = [await stack.enter_async_context(live_client(live)) for _ in range(6)]
             for client in clients:
                 await client.subscribe("p", PRICES, {"m": market["id"]})
-            firsts = [(await client.data())["marketPrices"]["sequence"] for client in clients]
+            firsts = [(await client.data(30))["marketPrices"]["sequence"] for client in clients]
             for pid in workers:
                 os.kill(pid, signal.SIGSTOP)
             try:
                 await asyncio.sleep(2 * HEALTH_CHECK_SECONDS + 1)
             finally:
                 for pid in workers:
-                    with suppress(ProcessLookupError):  # uvicorn's supervisor killed it
+                    with suppress(ProcessLookupError):  # a supervisor killed it
                         os.kill(pid, signal.SIGCONT)
             await ops.buy_yes(api, alice, market["id"], 5)
             for client, first in zip(clients, firsts, strict=True):
@@ -86,7 +90,7 @@ async def test_live_workers_too_busy_to_answer_keep_their_sockets(clean_postgres
 HEALTH_CHECK_SECONDS: int = (
     inspect.signature(uvicorn.Config).parameters["timeout_worker_healthcheck"].default
 )
-"""How long uvicorn's supervisor waits for a worker's answer before killing it."""
+"""How long uvicorn's supervisor waits by default for a worker's answer before killing it."""
 
 
 async def until_serving(live: str) -> None:
