@@ -383,7 +383,12 @@ def batch_sizes(url: str, scrapes: int = 8) -> dict[str, Any]:
     def quantile(q: float) -> float:
         return min(b for b, c in merged.items() if c >= q * total)
 
-    return {"batches": int(total), "batch_p50": quantile(0.5), "batch_p99": quantile(0.99)}
+    return {
+        "batches": int(total),
+        "batch_p50": quantile(0.5),
+        "batch_p99": quantile(0.99),
+        "batch_max": quantile(1.0),
+    }
 
 
 def main() -> None:

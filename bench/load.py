@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.api import batch_sizes  # noqa: E402
 from bench.load_ops import (  # noqa: E402
     GRANT,
     LOGIN,
@@ -364,6 +365,9 @@ class Config:
     fault_at: float = 0.4
     """The fault fires when this share of the operations is done."""
     outage_seconds: float = 2.0
+    markets_per_type: int | None = None
+    """Markets of each type (LMSR, order book); default 2..clients/8. One makes every
+    client's commands meet on two hot markets, so the markets' batches grow."""
 
 
 @dataclass
@@ -376,6 +380,9 @@ class Report:
     stored: Stored | None = None
     fault: dict[str, Any] = field(default_factory=dict)
     probe: dict[str, Any] = field(default_factory=dict)
+    batches: dict[str, Any] = field(default_factory=dict)
+    """Commands per market batch at the end, from ``/metrics`` (``bench/api.py``'s
+    ``batch_sizes``: the workers alive then; a killed worker's batches are not in it)."""
 
     @property
     def missing_orders(self) -> set[str]:
@@ -421,6 +428,7 @@ class Report:
             "stored": {k: v for k, v in stored.items() if not k.startswith(("neg", "dup"))},
             "fault": self.fault,
             "probe": self.probe,
+            "batches": self.batches,
         }
 
     def problems_during_load(self) -> dict[str, int]:
@@ -502,7 +510,7 @@ async def set_up_world(url: str, config: Config, tally: Tally) -> World:
 
         accounts = [admin, *await asyncio.gather(*(one(i) for i in range(1, config.clients)))]
         world = World(accounts, [])
-        per_type = max(2, config.clients // 8)
+        per_type = config.markets_per_type or max(2, config.clients // 8)
         for account in accounts[1:]:
             await setup_call(http, GRANT, {"u": account.id, "a": 2_000}, admin.token)
         for i in range(per_type * 2):
@@ -634,6 +642,23 @@ async def run(
         return await _run(config, directory, admin_url, cluster, within, probe)
 
 
+def prepare(env: dict[str, str]) -> None:
+    """Migrate the empty database of ``env`` and create the load's admin."""
+    migrated = cli(env, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    made = cli(
+        env,
+        "create-admin",
+        "--username",
+        ADMIN,
+        "--email",
+        "root@load.example",
+        "--password",
+        PASSWORD,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+
+
 async def _run(
     config: Config,
     directory: Path,
@@ -645,19 +670,7 @@ async def _run(
     tally = Tally()
     async with fresh_database(config.backend, directory, admin_url) as database_url:
         env = server_env(database_url)
-        migrated = cli(env, "migrate")
-        assert migrated.returncode == 0, migrated.stderr
-        made = cli(
-            env,
-            "create-admin",
-            "--username",
-            ADMIN,
-            "--email",
-            "root@load.example",
-            "--password",
-            PASSWORD,
-        )
-        assert made.returncode == 0, made.stdout + made.stderr
+        prepare(env)
         server = Server(env, config.workers, directory / "server.log")
         report = Report(config, tally, 0.0)
         with running(server):
@@ -677,6 +690,7 @@ async def _run(
             report.seconds = time.monotonic() - started
             if probe is not None:
                 report.probe = await probe.after(server, world)
+            report.batches = await asyncio.to_thread(batch_sizes, server.url)
         audited = cli(env, "audit")
         report.audit_rc, report.audit_output = audited.returncode, audited.stdout + audited.stderr
         report.stored = await read_stored(database_url)
@@ -708,6 +722,12 @@ def print_report(report: Report) -> None:
     )
     if report.fault:
         print(f"  fault {report.fault}")
+    if report.batches:
+        sizes = report.batches
+        print(
+            f"  {sizes['batches']} market batches: p50 <= {sizes['batch_p50']:g}, "
+            f"p99 <= {sizes['batch_p99']:g}, max <= {sizes['batch_max']:g} commands"
+        )
     for failure in report.holds():
         print(f"  DID NOT HOLD: {failure}")
     print(json.dumps(figures))
@@ -722,10 +742,20 @@ def main() -> None:
     parser.add_argument("--fault", choices=FAULTS, default="none")
     parser.add_argument("--fault-at", type=float, default=0.4)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--markets-per-type", type=int, default=None, help="default: 2..clients/8 of each type"
+    )
     args = parser.parse_args()
     workers = args.workers or (1 if args.backend == "sqlite" else 2)
     config = Config(
-        args.clients, args.ops, args.backend, workers, args.seed, args.fault, args.fault_at
+        args.clients,
+        args.ops,
+        args.backend,
+        workers,
+        args.seed,
+        args.fault,
+        args.fault_at,
+        markets_per_type=args.markets_per_type,
     )
     with tempfile.TemporaryDirectory(prefix="bellwether-load-") as directory:
         report = asyncio.run(run(config, Path(directory)))

@@ -68,6 +68,10 @@ class AsyncioSequencer:
         queue = self._queues.get(key)
         return 0 if queue is None else len(queue.items)
 
+    def waiting(self) -> int:
+        """Items waiting for their key's next batch, over every key (``/metrics``)."""
+        return sum(len(queue.items) for queue in self._queues.values())
+
     async def _drain(self, key: Hashable, queue: _Queue) -> None:
         batch: list[tuple[object, asyncio.Future[object]]] = []
         try:

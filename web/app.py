@@ -297,6 +297,7 @@ def create_app(
         targets = (metrics.publish,) if notify else (bus.publish, metrics.publish)
         publisher = FanOutPublisher(*targets)
         sequencer = AsyncioSequencer(observe=metrics.batch_sizes.observe)
+        metrics.watch_queue(sequencer.waiting)
         backend = await open_backend(
             settings, publisher, hasher or default_hasher(), notify, sequencer
         )

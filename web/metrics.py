@@ -54,6 +54,11 @@ class Metrics:
             buckets=BATCH_BUCKETS,
             registry=self.registry,
         )
+        self.queued = Gauge(
+            "bellwether_market_commands_queued",
+            "Commands waiting for their market's next batch (the one in flight not counted).",
+            registry=self.registry,
+        )
         self.subscriptions = Gauge(
             "bellwether_open_subscriptions", "Open live subscriptions.", registry=self.registry
         )
@@ -77,6 +82,9 @@ class Metrics:
 
     def watch_subscriptions(self, count: Callable[[], int]) -> None:
         self.subscriptions.set_function(count)
+
+    def watch_queue(self, count: Callable[[], int]) -> None:
+        self.queued.set_function(count)
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         for event in events:

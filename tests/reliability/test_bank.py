@@ -53,3 +53,20 @@ async def test_postgres_fifty_clients_ten_thousand_operations(
     report = await bank_run(heavy_config("postgres", 2), tmp_path)
     assert_everything_held(report)
     assert report.tally.done >= 9_900
+
+
+@pytest.mark.heavy
+@pytest.mark.postgres
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_postgres_fifty_clients_on_two_hot_markets(
+    tmp_path: Path, postgres_available: None, workers: int
+) -> None:
+    """Every client on one LMSR and one order-book market (and their replacements): the
+    markets' commands meet in batches of many, on one worker and across two."""
+    config = load.Config(
+        clients=50, ops=10_000, backend="postgres", workers=workers, seed=51, markets_per_type=1
+    )
+    report = await bank_run(config, tmp_path)
+    assert_everything_held(report)
+    assert report.tally.done >= 9_900
+    assert report.batches["batch_p99"] > 1, report.batches

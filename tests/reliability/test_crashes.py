@@ -73,3 +73,36 @@ async def test_kill_9_under_heavy_load_on_sqlite(tmp_path: Path, fault_at: float
     )
     report = await bank_run(config, tmp_path)
     assert_everything_held(report)
+
+
+def hot(backend: str, workers: int, fault: str) -> load.Config:
+    """Every client on one market of each type (and their replacements), so the kill
+    lands on batches of many commands (``test_batch_crashes.py`` holds one there)."""
+    return load.Config(
+        clients=50,
+        ops=5_000,
+        backend=backend,
+        workers=workers,
+        seed=52,
+        fault=fault,
+        fault_at=0.5,
+        markets_per_type=1,
+    )
+
+
+@pytest.mark.heavy
+@pytest.mark.postgres
+@pytest.mark.parametrize("fault", ["kill-worker", "kill-server"])
+async def test_kill_9_while_two_hot_markets_batch_on_postgres(
+    tmp_path: Path, postgres_available: None, fault: str
+) -> None:
+    report = await bank_run(hot("postgres", 2, fault), tmp_path)
+    assert_everything_held(report)
+    assert report.batches["batch_p99"] > 1, report.batches
+
+
+@pytest.mark.heavy
+async def test_kill_9_while_two_hot_markets_batch_on_sqlite(tmp_path: Path) -> None:
+    report = await bank_run(hot("sqlite", 1, "kill-server"), tmp_path)
+    assert_everything_held(report)
+    assert report.batches["batch_p99"] > 1, report.batches
