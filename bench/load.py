@@ -185,11 +185,15 @@ FIGURES_SQL = {
 }
 
 
+CANCELLED_SQL = "SELECT id FROM orders WHERE status = 'CANCELLED'"
+
+
 @dataclass
 class Stored:
     figures: dict[str, int]
     order_ids: set[str]
     trade_ids: set[str]
+    cancelled_ids: set[str]
 
 
 async def read_stored(url: str) -> Stored:
@@ -200,7 +204,8 @@ async def read_stored(url: str) -> Stored:
             figures = {k: int(conn.execute(q).fetchone()[0]) for k, q in FIGURES_SQL.items()}
             orders = {row[0] for row in conn.execute("SELECT id FROM orders")}
             trades = {row[0] for row in conn.execute("SELECT id FROM trades")}
-        return Stored(figures, orders, trades)
+            cancelled = {row[0] for row in conn.execute(CANCELLED_SQL)}
+        return Stored(figures, orders, trades, cancelled)
     import asyncpg
 
     conn = await asyncpg.connect(url, timeout=10)
@@ -208,9 +213,10 @@ async def read_stored(url: str) -> Stored:
         figures = {k: int(await conn.fetchval(q)) for k, q in FIGURES_SQL.items()}
         orders = {r[0] for r in await conn.fetch("SELECT id FROM orders")}
         trades = {r[0] for r in await conn.fetch("SELECT id FROM trades")}
+        cancelled = {r[0] for r in await conn.fetch(CANCELLED_SQL)}
     finally:
         await conn.close()
-    return Stored(figures, orders, trades)
+    return Stored(figures, orders, trades, cancelled)
 
 
 # --- the server --------------------------------------------------------------------
@@ -393,6 +399,10 @@ class Report:
         return self.tally.acked_trades - (self.stored.trade_ids if self.stored else set())
 
     @property
+    def missing_cancels(self) -> set[str]:
+        return self.tally.acked_cancels - (self.stored.cancelled_ids if self.stored else set())
+
+    @property
     def money(self) -> dict[str, int]:
         f = self.stored.figures if self.stored else {}
         held = sum(f.get(k, 0) for k in ("cash", "bonus", "reserved", "pools", "fees"))
@@ -425,6 +435,8 @@ class Report:
             "acked_trades": len(self.tally.acked_trades),
             "missing_orders": len(self.missing_orders),
             "missing_trades": len(self.missing_trades),
+            "acked_cancels": len(self.tally.acked_cancels),
+            "missing_cancels": len(self.missing_cancels),
             "stored": {k: v for k, v in stored.items() if not k.startswith(("neg", "dup"))},
             "fault": self.fault,
             "probe": self.probe,
@@ -453,10 +465,10 @@ class Report:
             failures.append(f"malformed or internal responses: {bad}: {self.tally.samples[:5]}")
         if f["idempotency_violations"] or f["duplicate_client_order_ids"]:
             failures.append("a clientOrderId was applied twice")
-        if self.missing_orders or self.missing_trades:
+        if self.missing_orders or self.missing_trades or self.missing_cancels:
             failures.append(
                 f"acknowledged but not stored: {len(self.missing_orders)} orders, "
-                f"{len(self.missing_trades)} trades"
+                f"{len(self.missing_trades)} trades, {len(self.missing_cancels)} cancels"
             )
         return failures
 
@@ -718,7 +730,8 @@ def print_report(report: Report) -> None:
     )
     print(
         f"  acknowledged orders {figures['acked_orders']} (missing {figures['missing_orders']}), "
-        f"trades {figures['acked_trades']} (missing {figures['missing_trades']})"
+        f"trades {figures['acked_trades']} (missing {figures['missing_trades']}), "
+        f"cancels {figures['acked_cancels']} (missing {figures['missing_cancels']})"
     )
     if report.fault:
         print(f"  fault {report.fault}")

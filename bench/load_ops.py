@@ -132,6 +132,8 @@ class Tally:
     transport_errors: int = 0
     acked_orders: set[str] = field(default_factory=set)
     acked_trades: set[str] = field(default_factory=set)
+    acked_cancels: set[str] = field(default_factory=set)
+    """Orders whose cancel was acknowledged (CANCELLED, a state no later command changes)."""
     idempotency_violations: int = 0
     done: int = 0
 
@@ -357,12 +359,16 @@ class Client:
         if not self.resting:
             return
         order = self.resting.pop(self.rng.randrange(len(self.resting)))
-        await self.call("cancelOrder", CANCEL_ORDER, {"id": order})
+        data = await self.call("cancelOrder", CANCEL_ORDER, {"id": order})
+        if data is not None and data["cancelOrder"]["status"] == "CANCELLED":
+            self.tally.acked_cancels.add(order)
 
     async def cancel_other(self) -> None:
         if self.world.recent_orders:
             order = self.rng.choice(self.world.recent_orders)
-            await self.call("cancelOrder(other's)", CANCEL_ORDER, {"id": order})
+            data = await self.call("cancelOrder(other's)", CANCEL_ORDER, {"id": order})
+            if data is not None and data["cancelOrder"]["status"] == "CANCELLED":
+                self.tally.acked_cancels.add(order)
 
     async def lmsr_trade(self) -> None:
         market = self.market("LMSR")
