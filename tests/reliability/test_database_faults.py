@@ -134,3 +134,27 @@ async def test_postgres_restart_under_heavy_load(
     report = await bank_run(config, tmp_path, probe)
     assert_everything_held(report)
     assert report.probe["updated"] == report.probe["sockets"] == SOCKETS, report.probe
+
+
+@pytest.mark.heavy
+async def test_postgres_restart_while_two_hot_markets_batch(
+    own_postgres_possible: None, tmp_path: Any
+) -> None:
+    """Every client on one market of each type: the outage cuts batches of many commands,
+    each of whose callers is told SERVICE_UNAVAILABLE (keyed orders then sent again)."""
+    config = load.Config(
+        clients=50,
+        ops=5_000,
+        backend="postgres",
+        workers=2,
+        seed=53,
+        fault="pg-restart",
+        fault_at=0.5,
+        outage_seconds=5.0,
+        markets_per_type=1,
+    )
+    probe = SubscriptionProbe()
+    report = await bank_run(config, tmp_path, probe)
+    assert_everything_held(report)
+    assert report.probe["updated"] == report.probe["sockets"] == SOCKETS, report.probe
+    assert report.batches["batch_p99"] > 1, report.batches
