@@ -55,18 +55,29 @@ async def test_postgres_fifty_clients_ten_thousand_operations(
     assert report.tally.done >= 9_900
 
 
+def hot_config(backend: str, workers: int) -> load.Config:
+    """Every client on one LMSR and one order-book market (and their replacements): the
+    markets' commands meet in batches of many."""
+    return load.Config(
+        clients=50, ops=10_000, backend=backend, workers=workers, seed=51, markets_per_type=1
+    )
+
+
+@pytest.mark.heavy
+async def test_sqlite_fifty_clients_on_two_hot_markets(tmp_path: Path) -> None:
+    report = await bank_run(hot_config("sqlite", 1), tmp_path)
+    assert_everything_held(report)
+    assert report.tally.done >= 9_900
+    assert report.batches["batch_p99"] > 1, report.batches
+
+
 @pytest.mark.heavy
 @pytest.mark.postgres
 @pytest.mark.parametrize("workers", [1, 2])
 async def test_postgres_fifty_clients_on_two_hot_markets(
     tmp_path: Path, postgres_available: None, workers: int
 ) -> None:
-    """Every client on one LMSR and one order-book market (and their replacements): the
-    markets' commands meet in batches of many, on one worker and across two."""
-    config = load.Config(
-        clients=50, ops=10_000, backend="postgres", workers=workers, seed=51, markets_per_type=1
-    )
-    report = await bank_run(config, tmp_path)
+    report = await bank_run(hot_config("postgres", workers), tmp_path)
     assert_everything_held(report)
     assert report.tally.done >= 9_900
     assert report.batches["batch_p99"] > 1, report.batches
