@@ -702,7 +702,7 @@ async def _run(
             report.seconds = time.monotonic() - started
             if probe is not None:
                 report.probe = await probe.after(server, world)
-            report.batches = await asyncio.to_thread(batch_sizes, server.url)
+            report.batches = await asyncio.to_thread(batch_sizes, server.url, 32)
         audited = cli(env, "audit")
         report.audit_rc, report.audit_output = audited.returncode, audited.stdout + audited.stderr
         report.stored = await read_stored(database_url)

@@ -75,3 +75,11 @@ def assert_everything_held(report: load.Report) -> None:
     figures = report.figures()
     assert figures["ok"] > 0 and figures["errors_by_code"], figures
     assert figures["money"]["difference"] == 0
+
+
+def assert_batches_formed(report: load.Report) -> None:
+    """Commands met in batches of more than one. Checked with one worker only, whose
+    ``/metrics`` has every batch since the server last started; with two, a scrape
+    reaches whichever worker accepts it (perhaps one just started after a kill)."""
+    if report.config.workers == 1:
+        assert report.batches.get("batch_max", 0) > 1, report.batches
