@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -46,6 +47,7 @@ from domain.markets import MarketSpec
 from domain.model import AmountType, LmsrSide, MarketType, OrderType, Side, TimeInForce
 from domain.services import accounts, amm, complete_sets, markets, orders
 from domain.services.context import ServiceContext
+from persistence.sequencer import AsyncioSequencer
 from persistence.tortoise.database import migrate
 from tests.dbtools import with_database
 from tests.harness import FakeHasher
@@ -163,19 +165,27 @@ async def _run(ops: list[Op], seconds: float) -> tuple[float, int]:
     return done / (time.perf_counter() - started), errors
 
 
-async def measure_store(admin: str, tasks: int, seconds: float) -> dict[str, float]:
+async def measure_store(admin: str, tasks: int, seconds: float) -> dict[str, Any]:
     url = await _create_database(admin, "bellwether_store")
     try:
         await migrate(url)
         settings = AppSettings(database_url=url, starting_balance_cents=10**12)
         notify = PostgresEventBus(url).in_transaction  # packs only: no connection
-        backend: Backend = await open_tortoise(settings, Discard(), FakeHasher(), notify)
+        sizes: list[int] = []  # each market batch's number of commands
+        sequencer = AsyncioSequencer(observe=sizes.append)
+        backend: Backend = await open_tortoise(settings, Discard(), FakeHasher(), notify, sequencer)
         try:
             ctx = backend.services
-            lmsr_rate, lmsr_errors = await _run(await _lmsr_ops(ctx, tasks), seconds)
-            print(f"LMSR trades          {lmsr_rate:8.1f}/s  ({tasks} tasks, one market)")
-            crossing_rate, crossing_errors = await _run(await _crossing_ops(ctx, tasks), seconds)
-            print(f"crossing limit orders{crossing_rate:8.1f}/s  ({tasks} tasks, one market)")
+            lmsr_ops = await _lmsr_ops(ctx, tasks)
+            sizes.clear()
+            lmsr_rate, lmsr_errors = await _run(lmsr_ops, seconds)
+            lmsr_batches = _quantiles(sizes)
+            print(f"LMSR trades          {lmsr_rate:8.1f}/s  batches {lmsr_batches}")
+            crossing_ops = await _crossing_ops(ctx, tasks)
+            sizes.clear()
+            crossing_rate, crossing_errors = await _run(crossing_ops, seconds)
+            crossing_batches = _quantiles(sizes)
+            print(f"crossing limit orders{crossing_rate:8.1f}/s  batches {crossing_batches}")
         finally:
             await backend.close()
     finally:
@@ -183,8 +193,16 @@ async def measure_store(admin: str, tasks: int, seconds: float) -> dict[str, flo
     return {
         "lmsr_trades_per_s": round(lmsr_rate, 1),
         "crossing_orders_per_s": round(crossing_rate, 1),
+        "lmsr_batch_p50_p99": lmsr_batches,
+        "crossing_batch_p50_p99": crossing_batches,
         "errors": lmsr_errors + crossing_errors,
     }
+
+
+def _quantiles(sizes: list[int]) -> list[int]:
+    """p50 and p99 of the batch sizes (commands per transaction)."""
+    ordered = sorted(sizes) or [0]
+    return [ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, len(ordered) * 99 // 100)]]
 
 
 def _pgbench(url: str, *args: str) -> str:
@@ -228,6 +246,7 @@ async def main() -> None:
     args = parser.parse_args()
     load = os.getloadavg()[0]
     store = await measure_store(args.database_url, args.tasks, args.seconds)
+    print(f"(each {args.tasks} tasks on one market; batches: commands per transaction, p50 p99)")
     tps = await measure_pgbench(args.database_url, args.tasks, args.pgbench_seconds)
     print(f"pgbench TPC-B        {tps:8.1f} tps  (-c {args.tasks} -T {args.pgbench_seconds})")
     figures = {
