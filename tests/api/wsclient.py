@@ -81,6 +81,7 @@ async def live_client(
         ws_url,
         subprotocols=[protocol],  # type: ignore[list-item]
         additional_headers=headers,
+        ping_interval=None,  # a starved test machine must not fail a test on a late pong
     ) as ws:
         if token:
             authorization = f"Bearer {token}"
@@ -95,7 +96,11 @@ async def live_client(
 async def refused_at_connection_init(ws_url: str, authorization: str, protocol: str) -> int:
     """Open a socket, send ``connection_init`` with ``authorization``, and return the close
     code once the server closes it (it must never acknowledge)."""
-    async with connect(ws_url, subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+    async with connect(
+        ws_url,
+        subprotocols=[protocol],  # type: ignore[list-item]
+        ping_interval=None,
+    ) as ws:
         init = {"type": "connection_init", "payload": {"authorization": authorization}}
         await ws.send(json.dumps(init))
         try:
