@@ -160,6 +160,11 @@ class OrderRepository(Protocol):
         """Resting orders of a market (or one outcome's book), by sequence."""
         ...
 
+    def remember(self, orders: Sequence[Order]) -> None:
+        """``orders`` as stored, kept from an earlier transaction (a cached book): a save
+        compares against them, as against the orders loaded in this one."""
+        ...
+
     async def resting_for_user(self, user_id: str) -> list[Order]: ...
 
     async def markets_with_expired(self, now: datetime) -> list[str]:

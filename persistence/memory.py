@@ -193,6 +193,9 @@ class InMemoryOrderRepository(_Repository):
             _check_fixed(ORDERS, self._state.orders.get(order.id), order)
             self._state.orders[order.id] = copy.copy(order)
 
+    def remember(self, orders: Sequence[Order]) -> None:
+        """Nothing to do: a save here writes every order it is given."""
+
     async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
         found = [
             copy.copy(o)

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from domain.services.books import BookCache
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import RecordingPublisher
 from persistence.sequencer import AsyncioSequencer
@@ -148,6 +149,7 @@ def database_harness(database: Database) -> Harness:
         hasher=FakeHasher(),
         settings=Settings(starting_balance_cents=100_000, default_fee_bps=0),
         sequencer=AsyncioSequencer(),
+        books=BookCache(),
     )
 
     async def snapshot() -> object:

@@ -16,6 +16,7 @@ from domain.ports import (
     UnitOfWorkFactory,
 )
 from domain.queries import ReadModel
+from domain.services.books import BookCache
 from domain.services.context import ServiceContext, Settings
 from persistence.sequencer import AsyncioSequencer
 from persistence.system import RandomIds, SystemClock
@@ -57,6 +58,7 @@ def _services(
         settings=domain_settings(settings),
         reads=reads,
         sequencer=sequencer or AsyncioSequencer(),
+        books=BookCache(),
     )
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from domain.errors import DomainError, NotFound, ServiceUnavailable
 from domain.ports import UnitOfWork
+from domain.services.books import adopt_books
 from domain.services.work import Work
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ async def _in_one_transaction(
             raise
         except DomainError as error:
             raise _FlushRefused(error) from error
+    if ctx.books is not None and market_id in work.books:
+        ctx.books.keep(ctx.uow, work.books[market_id])
     return outcomes
 
 
@@ -121,11 +124,16 @@ async def _apply(
 
 
 async def _prepare(work: Work, market_id: str, actor_ids: list[str]) -> None:
-    """Lock the market, then load every actor and their positions there (one query
-    each); an unknown market is each step's own NOT_FOUND."""
+    """Lock the market, take its books kept since its last batch if still valid, then
+    load every actor and their positions there (one query each); an unknown market is
+    each step's own NOT_FOUND."""
     try:
         market = await work.market(market_id)
     except NotFound:
         return
+    cache = work.ctx.books
+    kept = None if cache is None else cache.take(work.ctx.uow, market)
+    if kept is not None:
+        await adopt_books(work, kept, market)
     await work.load_users(actor_ids)
     await work.load_holdings(market, actor_ids)

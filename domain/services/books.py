@@ -1,14 +1,15 @@
 """Loading a market's books inside a transaction and announcing what changed.
 
 Every batch of commands that trades (:mod:`domain.services.batching`) loads the
-resting orders it needs (one query), under the market lock, runs the pure engine,
-loads the users and positions of the orders the engine named (one query each) and
-settles through :mod:`domain.settlement`.
+resting orders it needs (one query) under the market lock, or takes the books its
+market's last batch kept (:class:`BookCache`) while no one changed them, runs the
+pure engine, loads the users and positions of the orders the engine named (one query
+each) and settles through :mod:`domain.settlement`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import datetime
 
 from domain.book_types import CrossFill, MarketMatch, RestingOrder
@@ -112,15 +113,66 @@ async def load_books(work: Work, market: Market, *, expire: bool = True) -> Load
     loaded = work.books[market.id] = LoadedBooks(
         market, [work.track_order(order) for order in orders]
     )
-    if not expire:
-        return loaded
+    if expire:
+        await _expire_due(work, loaded)
+    return loaded
+
+
+async def _expire_due(work: Work, loaded: LoadedBooks) -> None:
     expired = loaded.exchange.expire(work.now)
     if expired:
-        settle = await work.settlement(market, [loaded.orders[r.order_id] for _, r in expired])
+        orders = [loaded.orders[r.order_id] for _, r in expired]
+        settle = await work.settlement(loaded.market, orders)
         for outcome_id, resting in expired:
             settle.end(loaded.orders.pop(resting.order_id), OrderStatus.EXPIRED)
             loaded.touched.add(outcome_id)
         loaded.refresh_tops(work)
+
+
+class BookCache:
+    """Each market's books as its last batch committed them (:mod:`.batching`), so the
+    next batch on the market does not load and build them again.
+
+    A kept book is valid while the market's fee and each outcome's ``book_sequence``,
+    read under the market lock, are what they were when it was kept: every change of a
+    market's books bumps the sequences (``LoadedBooks.refresh_tops``; the ``orderBook``
+    query's views rely on the same rule), whichever command, worker or sweep made it.
+    A book is taken out while a batch uses it and put back only after its commit."""
+
+    def __init__(self) -> None:
+        self._books: dict[tuple[object, str], tuple[Hashable, LoadedBooks]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def take(self, scope: object, market: Market) -> LoadedBooks | None:
+        """The kept books of ``market`` if still valid (gone from the cache either way)."""
+        kept = self._books.pop((scope, market.id), None)
+        if kept is None or kept[0] != _version(market):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return kept[1]
+
+    def keep(self, scope: object, loaded: LoadedBooks) -> None:
+        """Keep books a batch committed (its market object is as stored now)."""
+        if not loaded.touched:  # announced: the sequences say what it holds
+            self._books[(scope, loaded.market.id)] = (_version(loaded.market), loaded)
+
+
+def _version(market: Market) -> Hashable:
+    return market.fee_bps, tuple((o.id, o.book_sequence) for o in market.outcomes)
+
+
+async def adopt_books(work: Work, loaded: LoadedBooks, market: Market) -> LoadedBooks:
+    """Books kept by :class:`BookCache`, used by ``work`` as if it had loaded them
+    (``market`` is this transaction's, locked), due GTD orders expired."""
+    loaded.market = market
+    orders = list(loaded.orders.values())
+    work.uow.orders.remember(orders)
+    for order in orders:
+        work.track_order(order)
+    work.books[market.id] = loaded
+    await _expire_due(work, loaded)
     return loaded
 
 

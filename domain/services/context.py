@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from domain.ports import Clock, CommandSequencer, IdGenerator, PasswordHasher, UnitOfWorkFactory
 from domain.queries import ReadModel
+from domain.services.books import BookCache
 
 DEFAULT_STARTING_BALANCE_CENTS = 100_000
 
@@ -24,7 +25,8 @@ class ServiceContext:
     ``reads`` answers the use cases that only read (a quote, a sign-in) from committed
     data, without one. ``sequencer`` queues each market's commands into batches
     (:mod:`domain.services.batching`; one per app, built by the composition root);
-    without one, each command is a batch of its own."""
+    without one, each command is a batch of its own. ``books`` keeps each market's
+    books between its batches (none: every batch loads them)."""
 
     uow: UnitOfWorkFactory
     clock: Clock
@@ -33,6 +35,7 @@ class ServiceContext:
     settings: Settings = Settings()
     reads: ReadModel | None = None
     sequencer: CommandSequencer | None = None
+    books: BookCache | None = None
 
     @property
     def read_model(self) -> ReadModel:

@@ -114,6 +114,10 @@ class TortoiseOrderRepository:
                 self._uow.defer(_UPDATE_ORDER, (order.id, *state))
                 loaded[order.id] = (fixed or _fixed(order), state)
 
+    def remember(self, orders: Sequence[Order]) -> None:
+        for order in orders:
+            self._loaded[order.id] = (_fixed(order), _order_state(order))
+
     @translate_errors
     async def resting(self, market_id: str, outcome_id: str | None = None) -> list[Order]:
         sql = self._uow.sql

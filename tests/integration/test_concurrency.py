@@ -33,6 +33,7 @@ from domain.model import (
     User,
 )
 from domain.services import accounts, amm, complete_sets, markets, orders
+from domain.services.books import BookCache
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import RecordingPublisher
 from persistence.sequencer import AsyncioSequencer
@@ -58,6 +59,7 @@ def _context(database: Database) -> ServiceContext:
         hasher=FakeHasher(),
         settings=Settings(starting_balance_cents=1_000_000, default_fee_bps=25),
         sequencer=AsyncioSequencer(),  # each worker batches its commands on each market
+        books=BookCache(),  # and keeps each market's books between its batches
     )
 
 

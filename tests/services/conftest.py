@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from domain.audit import Snapshot
+from domain.services.books import BookCache
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import MemoryStore, SequentialIds
 from persistence.memory_queries import InMemoryReadModel
@@ -35,6 +36,7 @@ def memory_harness() -> Harness:
         hasher=FakeHasher(),
         settings=Settings(starting_balance_cents=100_000, default_fee_bps=0),
         sequencer=AsyncioSequencer(),
+        books=BookCache(),
     )
 
     async def snapshot() -> Snapshot:

@@ -16,7 +16,8 @@ from typing import Any, cast
 from domain import errors
 from domain.model import Market, MarketType, Order, OrderStatus, Side, User
 from domain.ports import UnitOfWork, UnitOfWorkFactory
-from domain.services import batching, complete_sets, orders
+from domain.services import batching, complete_sets, order_batches, orders
+from domain.services.books import BookCache
 from domain.services.context import ServiceContext
 from domain.services.work import Work
 from persistence.sequencer import AsyncioSequencer
@@ -239,4 +240,47 @@ async def test_a_caller_that_goes_away_does_not_cut_its_command(harness: Harness
         gone.cancel()
     assert gone.cancelled()
     assert [o.status for o in await _stored_orders(harness, bob)] == [OrderStatus.OPEN]
+    await harness.assert_invariants()
+
+
+def _books(ctx: ServiceContext) -> BookCache:
+    assert ctx.books is not None  # the harnesses keep books (as the app does)
+    return ctx.books
+
+
+async def test_the_next_batch_on_a_market_uses_the_books_its_last_batch_kept(
+    harness: Harness,
+) -> None:
+    ctx = harness.ctx
+    maker, (bob, _, _), market = await _setup(harness)
+    ask = await orders.place_order(ctx, maker.id, limit(market, Side.SELL, 60, 3))
+    hits = _books(ctx).hits
+    bid = await orders.place_order(ctx, bob.id, limit(market, Side.BUY, 60, 2))
+    assert _books(ctx).hits == hits + 1
+    assert (bid.status, bid.filled_quantity) == (OrderStatus.FILLED, 2)
+    cancelled = await orders.cancel_order(ctx, maker.id, ask.id)
+    assert (cancelled.status, cancelled.filled_quantity) == (OrderStatus.CANCELLED, 2)
+    assert (await harness.fetch_user(maker.id)).cash_cents == 100_000 - 10_000 + 120
+    await harness.assert_invariants()
+
+
+async def test_books_changed_by_another_worker_or_command_are_loaded_again(
+    harness: Harness,
+) -> None:
+    """A second context with its own sequencer and cache is a second worker; placeOrders
+    and cancelOrders are commands outside the batches."""
+    ctx = harness.ctx
+    other = replace(ctx, sequencer=AsyncioSequencer(), books=BookCache())
+    maker, (bob, carol, _), market = await _setup(harness)
+    first = await orders.place_order(ctx, maker.id, limit(market, Side.SELL, 60, 1))
+    await orders.place_order(other, maker.id, limit(market, Side.SELL, 61, 1))
+    [placed] = await order_batches.place_orders(ctx, maker.id, [limit(market, Side.SELL, 62, 1)])
+    assert placed.order is not None
+    await order_batches.cancel_orders(ctx, maker.id, [first.id])
+    bid = await orders.place_order(ctx, bob.id, limit(market, Side.BUY, 62, 3))
+    assert (bid.status, bid.filled_quantity) == (OrderStatus.PARTIALLY_FILLED, 2)
+    assert (await harness.fetch_user(bob.id)).cash_cents == 100_000 - 61 - 62 - 62
+    await complete_sets.mint_complete_set(other, carol.id, market.id, 1)
+    late = await orders.place_order(other, carol.id, limit(market, Side.SELL, 62, 1))
+    assert (late.status, late.filled_quantity) == (OrderStatus.FILLED, 1)
     await harness.assert_invariants()
