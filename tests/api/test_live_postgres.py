@@ -75,7 +75,7 @@ def serve_subprocess(
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 90  # a liveness bound: a loaded machine starts slowly
         while True:
             assert process.poll() is None, "bellwether serve exited"
             try:

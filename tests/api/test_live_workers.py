@@ -7,6 +7,7 @@ import asyncio
 import inspect
 import os
 import signal
+import time
 from contextlib import AsyncExitStack, suppress
 from pathlib import Path
 
@@ -95,11 +96,13 @@ HEALTH_CHECK_SECONDS: int = (
 
 async def until_serving(live: str) -> None:
     """Wait for the live processes, which start beside the request worker."""
-    for _ in range(200):
+    deadline = time.monotonic() + 90  # a liveness bound: a loaded machine starts slowly
+    while True:
         try:
             async with live_client(live):
                 return
         except (OSError, InvalidStatus):
+            assert time.monotonic() < deadline, "the live workers did not start"
             await asyncio.sleep(0.1)
 
 
