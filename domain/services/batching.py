@@ -102,8 +102,11 @@ async def _apply(
 ) -> tuple[Work, list[object]]:
     """Apply the steps in order on one Work. A step that fails may have changed the
     Work before raising: the Work is dropped and the steps before it run again on a
-    fresh one (nothing was written yet; same transaction, same ``now``), without it."""
-    failed: dict[int, DomainError] = {}
+    fresh one (nothing was written yet; same transaction, same ``now``), without it.
+
+    A step that fails unexpectedly (a bug, not a ``DomainError``) is isolated the same
+    way: its caller alone gets the error, and the rest of the batch stands."""
+    failed: dict[int, Exception] = {}
     while True:
         work = Work(ctx, uow, now)
         await _prepare(work, market_id, [p.actor_id for p in batch if p.actor_id])
@@ -116,7 +119,7 @@ async def _apply(
                 outcomes.append(await pending.step(work))
             except ServiceUnavailable:
                 raise
-            except DomainError as error:
+            except Exception as error:
                 failed[index] = error
                 break
         else:

@@ -13,6 +13,8 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any, cast
 
+import pytest
+
 from domain import errors
 from domain.model import Market, MarketType, Order, OrderStatus, Side, User
 from domain.ports import UnitOfWork, UnitOfWorkFactory
@@ -109,8 +111,13 @@ async def test_commands_sent_while_a_batch_runs_form_the_next_batch_in_arrival_o
     await harness.assert_invariants()
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [errors.BadUserInput("refused after changing things"), RuntimeError("a bug in one step")],
+    ids=["domain-error", "unexpected-error"],
+)
 async def test_a_command_failing_inside_a_batch_leaves_no_trace_and_the_others_stand(
-    harness: Harness,
+    harness: Harness, failure: Exception
 ) -> None:
     ctx = harness.ctx
     maker, (bob, carol, _), market = await _setup(harness)
@@ -119,7 +126,7 @@ async def test_a_command_failing_inside_a_batch_leaves_no_trace_and_the_others_s
         """Changes the batch's state, then fails: none of it may stay."""
         (await work.market(market.id)).order_sequence += 1_000
         (await work.actor(bob.id)).cash_cents -= 500
-        raise errors.BadUserInput("refused after changing things")
+        raise failure
 
     async with Held(ctx, market.id) as held:
         held.send(orders.place_order(ctx, bob.id, limit(market, Side.BUY, 60, 5)))
@@ -130,7 +137,7 @@ async def test_a_command_failing_inside_a_batch_leaves_no_trace_and_the_others_s
         await held.all_queued()
         held.send(orders.place_order(ctx, maker.id, limit(market, Side.SELL, 60, 5)))
     bid, refused, too_big, ask = held.results()
-    assert isinstance(refused, errors.BadUserInput)
+    assert refused is failure
     assert isinstance(too_big, errors.InsufficientBalance)
     assert isinstance(bid, Order) and isinstance(ask, Order)
     assert (ask.status, ask.filled_quantity) == (OrderStatus.FILLED, 5)
