@@ -9,11 +9,12 @@ marked ``postgres``).
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 import pytest
 
+from domain import errors
 from domain.audit import Snapshot
 from domain.services.books import BookCache
 from domain.services.context import ServiceContext, Settings
@@ -63,6 +64,17 @@ def memory_state(harness: Harness) -> object:
     return copy.deepcopy(
         (state.users, state.markets, state.orders, state.positions, len(state.ledger))
     )
+
+
+async def run_checked(harness: Harness, op: object, command: Awaitable[None]) -> None:
+    """Run one generated command on a :func:`memory_harness`: one that is refused must
+    change nothing; either way the accounts still balance."""
+    before = memory_state(harness)
+    try:
+        await command
+    except errors.DomainError:
+        assert memory_state(harness) == before, f"{op} failed but changed state"
+    await harness.assert_invariants()
 
 
 @pytest.fixture(

@@ -27,7 +27,7 @@ from domain.model import (
 )
 from domain.services import accounts, amend, amm, complete_sets, markets, orders, resolution
 from tests.harness import Harness
-from tests.services.conftest import memory_harness, memory_state
+from tests.services.conftest import memory_harness, run_checked
 
 USERS = 3
 
@@ -82,12 +82,7 @@ async def _scenario(ops: list[tuple[Any, ...]], n: int, b: float, fee_bps: int, 
         await complete_sets.mint_complete_set(harness.ctx, trader.id, market.id, 60)
     placed: list[str] = []
     for op in ops:
-        before = memory_state(harness)
-        try:
-            await _run(harness, op, users, market, placed)
-        except errors.DomainError:
-            assert memory_state(harness) == before, f"{op} failed but changed state"
-        await harness.assert_invariants()
+        await run_checked(harness, op, _run(harness, op, users, market, placed))
         await _assert_nothing_crossed(harness, market.id)
     await _finish(harness, admin, market, end)
 

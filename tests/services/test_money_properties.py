@@ -24,7 +24,7 @@ from domain.model import (
 )
 from domain.services import accounts, amm, complete_sets, markets, orders, resolution
 from tests.harness import Harness
-from tests.services.conftest import memory_harness, memory_state
+from tests.services.conftest import memory_harness, run_checked
 
 USERS = 4
 
@@ -81,12 +81,7 @@ async def _scenario(ops: list[tuple[Any, ...]], end: str, book_outcomes: int = 2
             await complete_sets.mint_complete_set(harness.ctx, trader.id, market.id, 20)
     placed: list[str] = []
     for op in ops:
-        before = memory_state(harness)
-        try:
-            await _run(harness, op, users, admin, book, amm_market, placed)
-        except errors.DomainError:
-            assert memory_state(harness) == before, f"{op} failed but changed state"
-        await harness.assert_invariants()
+        await run_checked(harness, op, _run(harness, op, users, admin, book, amm_market, placed))
     for market in (book, amm_market):
         try:
             if end == "resolve":
