@@ -16,6 +16,7 @@ import pytest
 
 from domain import errors
 from domain.audit import Snapshot
+from domain.services import complete_sets, markets
 from domain.services.books import BookCache
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import MemoryStore, SequentialIds
@@ -75,6 +76,20 @@ async def run_checked(harness: Harness, op: object, command: Awaitable[None]) ->
     except errors.DomainError:
         assert memory_state(harness) == before, f"{op} failed but changed state"
     await harness.assert_invariants()
+
+
+async def mint_or_redeem(
+    harness: Harness, kind: str, user_id: str, market_id: str, qty: int
+) -> None:
+    """A generated "mint" or "redeem" of ``qty`` complete sets."""
+    act = complete_sets.mint_complete_set if kind == "mint" else complete_sets.redeem_complete_set
+    await act(harness.ctx, user_id, market_id, qty)
+
+
+async def let_time_pass(harness: Harness, seconds: int) -> None:
+    """Advance a :func:`memory_harness`'s clock; the orders then due expire."""
+    harness.clock.advance(seconds=seconds)  # type: ignore[attr-defined]
+    await markets.expire_due_orders(harness.ctx)
 
 
 @pytest.fixture(

@@ -25,9 +25,9 @@ from domain.model import (
     TimeInForce,
     User,
 )
-from domain.services import accounts, amend, amm, complete_sets, markets, orders, resolution
+from domain.services import accounts, amend, amm, complete_sets, orders, resolution
 from tests.harness import Harness
-from tests.services.conftest import memory_harness, run_checked
+from tests.services.conftest import let_time_pass, memory_harness, mint_or_redeem, run_checked
 
 USERS = 3
 
@@ -147,13 +147,9 @@ async def _run(
             await amend.amend_order(ctx, order.user_id, order_id, price, qty)
     elif kind in ("mint", "redeem"):
         _, who, qty = op
-        act = (
-            complete_sets.mint_complete_set if kind == "mint" else complete_sets.redeem_complete_set
-        )
-        await act(ctx, users[who].id, market.id, qty)
+        await mint_or_redeem(harness, kind, users[who].id, market.id, qty)
     elif kind == "tick":
-        harness.clock.advance(seconds=op[1])  # type: ignore[attr-defined]
-        await markets.expire_due_orders(ctx)
+        await let_time_pass(harness, op[1])
 
 
 async def _near_maker(harness: Harness, market_id: str, index: int, offset: int) -> int:

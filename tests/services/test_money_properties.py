@@ -24,7 +24,7 @@ from domain.model import (
 )
 from domain.services import accounts, amm, complete_sets, markets, orders, resolution
 from tests.harness import Harness
-from tests.services.conftest import memory_harness, run_checked
+from tests.services.conftest import let_time_pass, memory_harness, mint_or_redeem, run_checked
 
 USERS = 4
 
@@ -145,13 +145,9 @@ async def _run(
     elif kind in ("mint", "redeem"):
         _, who, which, qty = op
         market = (book, amm_market)[which]
-        action = (
-            complete_sets.mint_complete_set if kind == "mint" else complete_sets.redeem_complete_set
-        )
-        await action(ctx, users[who].id, market.id, qty)
+        await mint_or_redeem(harness, kind, users[who].id, market.id, qty)
     elif kind == "tick":
-        harness.clock.advance(seconds=op[1])  # type: ignore[attr-defined]
-        await markets.expire_due_orders(ctx)
+        await let_time_pass(harness, op[1])
     elif kind == "pause_toggle" and op[2] == 0:
         market = (book, amm_market)[op[1]]
         current = await harness.fetch_market(market.id)
