@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 
 from domain import errors, routing
 from domain.book_types import RestingOrder
-from tests.unit.test_routing import IDS, _book, _next_share, order
+from tests.unit.test_routing import (
+    IDS,
+    _book,
+    _next_share,
+    liquidity,
+    outcome_counts,
+    pool_q,
+    resting_orders,
+)
 
 NOISE = 1e-9
 """Cents: a level this close to the maker's last share's cost may go either way."""
@@ -18,10 +26,10 @@ NOISE = 1e-9
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.integers(2, 3),
-    st.lists(order, max_size=12),
-    st.lists(st.integers(-40, 40), min_size=3, max_size=3),
-    st.sampled_from([10.0, 50.0]),
+    outcome_counts,
+    resting_orders,
+    pool_q,
+    liquidity,
     st.booleans(),
     st.integers(1, 40),
     st.one_of(st.none(), st.integers(30, 70)),
