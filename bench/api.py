@@ -47,6 +47,24 @@ BOOK = """query($m: ID!, $o: ID!) { orderBook(marketId: $m, outcomeId: $o) {
   bestBidCents bestAskCents bids { priceCents quantity } asks { priceCents quantity } } }"""
 
 
+def lmsr_trade_vars(market_id: str, side: str) -> dict[str, Any]:
+    """LMSR's variables: two shares bought or sold (``side``) on ``market_id``."""
+    return {"i": {"marketId": market_id, "side": side, "amountType": "SHARES", "amount": 2}}
+
+
+def limit_order_vars(market_id: str, outcome_id: str, side: str) -> dict[str, Any]:
+    """ORDER's variables: a limit order for one share at 50 cents."""
+    order = {
+        "marketId": market_id,
+        "outcomeId": outcome_id,
+        "side": side,
+        "orderType": "LIMIT",
+        "priceCents": 50,
+        "quantity": 1,
+    }
+    return {"i": order}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -145,27 +163,12 @@ async def run_client(
             kind = "lmsr_trade"
             steps[kind] += 1
             side = "BUY_YES" if steps[kind] % 2 else "SELL_YES"
-            args: tuple[str, dict[str, Any]] = (
-                LMSR,
-                {"i": {"marketId": lmsr["id"], "side": side, "amountType": "SHARES", "amount": 2}},
-            )
+            args: tuple[str, dict[str, Any]] = (LMSR, lmsr_trade_vars(lmsr["id"], side))
         elif roll < 0.65:
             kind = "limit_order"
             steps[kind] += 1
             side = "SELL" if steps[kind] % 2 else "BUY"
-            args = (
-                ORDER,
-                {
-                    "i": {
-                        "marketId": book["id"],
-                        "outcomeId": yes,
-                        "side": side,
-                        "orderType": "LIMIT",
-                        "priceCents": 50,
-                        "quantity": 1,
-                    }
-                },
-            )
+            args = (ORDER, limit_order_vars(book["id"], yes, side))
         elif roll < 0.85:
             kind, args = "read_prices", (PRICES, {"id": lmsr["id"]})
         else:

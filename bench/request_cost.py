@@ -31,7 +31,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api import BOOK, LMSR, ORDER, PASSWORD, PG_ADMIN, PRICES  # noqa: E402
+from api import (  # noqa: E402
+    BOOK,
+    LMSR,
+    ORDER,
+    PASSWORD,
+    PG_ADMIN,
+    PRICES,
+    limit_order_vars,
+    lmsr_trade_vars,
+)
 
 
 class AsgiClient:
@@ -160,23 +169,11 @@ async def request_kinds(client: AsgiClient) -> dict[str, Callable[[int], Request
 
     def lmsr_trade(i: int) -> Request:
         side = "BUY_YES" if i % 2 == 0 else "SELL_YES"
-        return (
-            LMSR,
-            {"i": {"marketId": lmsr["id"], "side": side, "amountType": "SHARES", "amount": 2}},
-            tokens[0],
-        )
+        return LMSR, lmsr_trade_vars(lmsr["id"], side), tokens[0]
 
     def limit_order(i: int) -> Request:
         side = "SELL" if i % 2 == 0 else "BUY"
-        order = {
-            "marketId": book["id"],
-            "outcomeId": yes,
-            "side": side,
-            "orderType": "LIMIT",
-            "priceCents": 50,
-            "quantity": 1,
-        }
-        return ORDER, {"i": order}, traders[i % 4]
+        return ORDER, limit_order_vars(book["id"], yes, side), traders[i % 4]
 
     return {
         "lmsr_trade": lmsr_trade,
