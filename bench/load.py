@@ -33,12 +33,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -61,6 +60,7 @@ from bench.load_ops import (  # noqa: E402
     create_market,
     post,
 )
+from tests.dbtools import create_empty_postgres_database, drop_postgres_database  # noqa: E402
 from tests.pgcluster import ThrowawayCluster, throwaway_cluster  # noqa: E402
 
 PG_ADMIN = (
@@ -111,33 +111,6 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 # --- databases -------------------------------------------------------------------
 
 
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-async def create_postgres(admin_url: str = PG_ADMIN) -> str:
-    import asyncpg
-
-    name = f"bellwether_load_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin_url, timeout=5)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return with_database(admin_url, name)
-
-
-async def drop_postgres(url: str, admin_url: str = PG_ADMIN) -> None:
-    import asyncpg
-
-    name = urlsplit(url).path.lstrip("/")
-    conn = await asyncpg.connect(admin_url, timeout=5)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 @contextlib.asynccontextmanager
 async def fresh_database(
     backend: str, directory: Path, admin_url: str = PG_ADMIN
@@ -146,13 +119,13 @@ async def fresh_database(
     if backend == "sqlite":
         yield f"sqlite:///{directory / 'load.db'}"
         return
-    url = await create_postgres(admin_url)
+    url = await create_empty_postgres_database(admin_url, "bellwether_load")
     try:
         yield url
     finally:
         for _ in range(30):  # PostgreSQL may be starting again after a fault
             try:
-                await drop_postgres(url, admin_url)
+                await drop_postgres_database(url, admin_url)
                 break
             except Exception as error:  # OSError, or asyncpg's while it stops or starts
                 last = error

@@ -30,7 +30,6 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -38,8 +37,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import asyncpg
 
 from domain.errors import DomainError
 from domain.events import DomainEvent
@@ -49,7 +46,7 @@ from domain.services import accounts, amm, complete_sets, markets, orders
 from domain.services.context import ServiceContext
 from persistence.sequencer import AsyncioSequencer
 from persistence.tortoise.database import migrate
-from tests.dbtools import with_database
+from tests.dbtools import create_empty_postgres_database, drop_postgres_database
 from tests.harness import FakeHasher
 from web.backends import Backend, open_tortoise
 from web.pgbus import PostgresEventBus
@@ -66,24 +63,6 @@ class Discard:
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         return None
-
-
-async def _create_database(admin: str, prefix: str) -> str:
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin, timeout=5)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return with_database(admin, name)
-
-
-async def _drop_database(admin: str, url: str) -> None:
-    conn = await asyncpg.connect(admin, timeout=5)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{urlsplit(url).path[1:]}" WITH (FORCE)')
-    finally:
-        await conn.close()
 
 
 async def _user(ctx: ServiceContext, name: str) -> str:
@@ -166,7 +145,7 @@ async def _run(ops: list[Op], seconds: float) -> tuple[float, int]:
 
 
 async def measure_store(admin: str, tasks: int, seconds: float) -> dict[str, Any]:
-    url = await _create_database(admin, "bellwether_store")
+    url = await create_empty_postgres_database(admin, "bellwether_store")
     try:
         await migrate(url)
         settings = AppSettings(database_url=url, starting_balance_cents=10**12)
@@ -189,7 +168,7 @@ async def measure_store(admin: str, tasks: int, seconds: float) -> dict[str, Any
         finally:
             await backend.close()
     finally:
-        await _drop_database(admin, url)
+        await drop_postgres_database(url, admin)
     return {
         "lmsr_trades_per_s": round(lmsr_rate, 1),
         "crossing_orders_per_s": round(crossing_rate, 1),
@@ -225,12 +204,12 @@ async def measure_pgbench(admin: str, clients: int, seconds: int) -> float:
     """TPC-B transactions per second of ``pgbench -c CLIENTS -T SECONDS`` (scale 1)."""
     if shutil.which("pgbench") is None:
         raise SystemExit("pgbench is not installed (Debian: apt-get install postgresql-client)")
-    url = await _create_database(admin, "bellwether_pgbench")
+    url = await create_empty_postgres_database(admin, "bellwether_pgbench")
     try:
         _pgbench(url, "-i", "-q", "-s", "1")
         out = _pgbench(url, "-c", str(clients), "-T", str(seconds))
     finally:
-        await _drop_database(admin, url)
+        await drop_postgres_database(url, admin)
     found = re.search(r"tps = ([0-9.]+)", out)
     if found is None:
         raise SystemExit(f"no tps in pgbench's output:\n{out}")

@@ -76,16 +76,24 @@ def postgres_unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unreachable: {reason}")
 
 
-async def create_postgres_database(admin: str | None = None) -> str:
-    """A fresh, migrated database on the server of ``admin`` (default: the test server)."""
+async def create_empty_postgres_database(
+    admin: str | None = None, prefix: str = "bellwether_test"
+) -> str:
+    """The URL of a new, empty database named ``prefix`` and a random suffix, on the server
+    of ``admin`` (default: the test server). :func:`drop_postgres_database` drops it."""
     admin = admin or admin_url()
-    name = f"bellwether_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(admin, timeout=5)
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    url = with_database(admin, name)
+    return with_database(admin, name)
+
+
+async def create_postgres_database(admin: str | None = None) -> str:
+    """A fresh, migrated database on the server of ``admin`` (default: the test server)."""
+    url = await create_empty_postgres_database(admin)
     database = await Database.open(url)
     try:
         await database.migrate()
