@@ -82,20 +82,19 @@ def _reference(
 order = st.tuples(
     st.integers(0, 2), st.booleans(), st.integers(30, 70), st.integers(1, 8), st.integers(0, 2)
 )
-# The market a router test sees: its outcome count, resting orders (for _book), the
-# maker's q (the first n) and its liquidity b.
-outcome_counts = st.integers(2, 3)
-resting_orders = st.lists(order, max_size=12)
-pool_q = st.lists(st.integers(-40, 40), min_size=3, max_size=3)
-liquidity = st.sampled_from([10.0, 50.0])
+router_market = (
+    st.integers(2, 3),
+    st.lists(order, max_size=12),
+    st.lists(st.integers(-40, 40), min_size=3, max_size=3),
+    st.sampled_from([10.0, 50.0]),
+)
+"""The market a router property sees, as its first four arguments: the outcome count n,
+resting orders (for :func:`_book`), the maker's q (its first n) and its liquidity b."""
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    outcome_counts,
-    resting_orders,
-    pool_q,
-    liquidity,
+    *router_market,
     st.sampled_from([0, 100]),
     st.booleans(),
     st.sampled_from(["shares", "limit", "budget", "market", "target"]),

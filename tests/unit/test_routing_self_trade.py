@@ -10,15 +10,7 @@ from hypothesis import strategies as st
 
 from domain import errors, routing
 from domain.book_types import RestingOrder
-from tests.unit.test_routing import (
-    IDS,
-    _book,
-    _next_share,
-    liquidity,
-    outcome_counts,
-    pool_q,
-    resting_orders,
-)
+from tests.unit.test_routing import IDS, _book, _next_share, router_market
 
 NOISE = 1e-9
 """Cents: a level this close to the maker's last share's cost may go either way."""
@@ -26,10 +18,7 @@ NOISE = 1e-9
 
 @settings(max_examples=300, deadline=None)
 @given(
-    outcome_counts,
-    resting_orders,
-    pool_q,
-    liquidity,
+    *router_market,
     st.booleans(),
     st.integers(1, 40),
     st.one_of(st.none(), st.integers(30, 70)),
