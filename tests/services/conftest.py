@@ -11,11 +11,14 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import strategies as st
 
 from domain import errors
 from domain.audit import Snapshot
+from domain.model import AmountType, LmsrSide
 from domain.services import complete_sets, markets
 from domain.services.books import BookCache
 from domain.services.context import ServiceContext, Settings
@@ -90,6 +93,21 @@ async def let_time_pass(harness: Harness, seconds: int) -> None:
     """Advance a :func:`memory_harness`'s clock; the orders then due expire."""
     harness.clock.advance(seconds=seconds)  # type: ignore[attr-defined]
     await markets.expire_due_orders(harness.ctx)
+
+
+def lmsr_trades(
+    user: st.SearchStrategy[int], outcome: st.SearchStrategy[int]
+) -> st.SearchStrategy[tuple[Any, ...]]:
+    """Generated lmsrTrades: ("lmsr", user, outcome, side, amount type, amount, use bonus)."""
+    return st.tuples(
+        st.just("lmsr"),
+        user,
+        outcome,
+        st.sampled_from(LmsrSide),
+        st.sampled_from(AmountType),
+        st.integers(1, 3000),
+        st.booleans(),
+    )
 
 
 @pytest.fixture(

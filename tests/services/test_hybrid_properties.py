@@ -18,7 +18,6 @@ from domain import errors, lmsr
 from domain.model import (
     SHARE_PAYOUT_CENTS,
     AmountType,
-    LmsrSide,
     Market,
     OrderType,
     Side,
@@ -27,7 +26,13 @@ from domain.model import (
 )
 from domain.services import accounts, amend, amm, complete_sets, orders, resolution
 from tests.harness import Harness
-from tests.services.conftest import let_time_pass, memory_harness, mint_or_redeem, run_checked
+from tests.services.conftest import (
+    let_time_pass,
+    lmsr_trades,
+    memory_harness,
+    mint_or_redeem,
+    run_checked,
+)
 
 USERS = 3
 
@@ -46,15 +51,7 @@ limit_order = st.tuples(
 market_order = st.tuples(
     st.just("market"), user, outcome, st.sampled_from(Side), st.integers(1, 60)
 )
-lmsr_trade = st.tuples(
-    st.just("lmsr"),
-    user,
-    outcome,
-    st.sampled_from(LmsrSide),
-    st.sampled_from(AmountType),
-    st.integers(1, 3000),
-    st.booleans(),
-)
+lmsr_trade = lmsr_trades(user, outcome)
 operation = st.one_of(
     limit_order,
     limit_order,

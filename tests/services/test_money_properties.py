@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from domain import audit, errors
 from domain.model import (
     AmountType,
-    LmsrSide,
     Market,
     MarketType,
     OrderType,
@@ -24,7 +23,13 @@ from domain.model import (
 )
 from domain.services import accounts, amm, complete_sets, markets, orders, resolution
 from tests.harness import Harness
-from tests.services.conftest import let_time_pass, memory_harness, mint_or_redeem, run_checked
+from tests.services.conftest import (
+    let_time_pass,
+    lmsr_trades,
+    memory_harness,
+    mint_or_redeem,
+    run_checked,
+)
 
 USERS = 4
 
@@ -42,15 +47,7 @@ limit_order = st.tuples(
 market_order = st.tuples(
     st.just("market_order"), user, st.integers(0, 4), st.sampled_from(Side), st.integers(1, 60)
 )
-lmsr_trade = st.tuples(
-    st.just("lmsr"),
-    user,
-    st.integers(0, 2),
-    st.sampled_from(LmsrSide),
-    st.sampled_from(AmountType),
-    st.integers(1, 3000),
-    st.booleans(),
-)
+lmsr_trade = lmsr_trades(user, st.integers(0, 2))
 sets = st.tuples(st.sampled_from(["mint", "redeem"]), user, st.integers(0, 1), st.integers(1, 30))
 operation = st.one_of(
     limit_order,
