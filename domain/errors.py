@@ -28,6 +28,10 @@ class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
 
 
+DEACTIVATED_MEANWHILE = "this account was deactivated meanwhile"
+"""Why a command whose actor was deactivated after it was loaded is refused."""
+
+
 class Forbidden(DomainError):
     code = "FORBIDDEN"
 

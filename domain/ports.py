@@ -7,7 +7,7 @@ Repositories return copies: a change reaches storage only through ``save``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -111,17 +111,18 @@ class UserRepository(Protocol):
 
     async def save(self, user: User) -> None: ...
 
-    async def take_fill_sequences(self, user_id: str, count: int) -> int:
-        """Add ``count`` to the user's stored fill counter and return its new value (the
-        sequence of the last of those fills); locks the user's row until the end."""
-        ...
+    async def save_all(
+        self, users: Sequence[User], actors: Collection[str], fills: Mapping[str, int]
+    ) -> dict[str, int]:
+        """Save ``users`` (each loaded before) and lock their rows in id order until the
+        transaction ends: each one's changes, ``fills[id]`` added to its stored fill
+        counter, and each actor (an id in ``actors``) only while it is still active.
+        Returns the new counter (the sequence of its last fill) of each user in ``fills``.
 
-    async def save_active(self, user: User) -> bool:
-        """Save the user and lock its row until the transaction ends, if it is still
-        active; False (and nothing saved) if it is not.
-
-        A command saves its actor this way just before committing, so a deactivation
-        either waits for the command or the command sees it and rolls back."""
+        Raises ``Unauthenticated`` (``DEACTIVATED_MEANWHILE``) if an actor is no longer
+        active, ``InsufficientBalance`` if a stored balance no longer covers a debit;
+        the command must then roll back. A command saves its users this way just before
+        committing, so a deactivation either waits for it or it sees the deactivation."""
         ...
 
 

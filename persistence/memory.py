@@ -11,12 +11,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Self, TypeVar
 
+from domain.errors import DEACTIVATED_MEANWHILE, Unauthenticated
 from domain.events import DomainEvent
 from domain.keys import ApiKey
 from domain.ledger import LedgerEntry
@@ -117,18 +118,18 @@ class InMemoryUserRepository(_Repository):
         _check_fixed(USERS, self._state.users.get(user.id), user)
         self._state.users[user.id] = copy.copy(user)
 
-    async def take_fill_sequences(self, user_id: str, count: int) -> int:
-        last = self._state.fill_sequences.get(user_id, 0) + count
-        self._state.fill_sequences[user_id] = last
-        return last
-
-    async def save_active(self, user: User) -> bool:
-        """The store's lock already serializes units of work."""
-        stored = self._state.users.get(user.id)
-        if stored is None or not stored.is_active:
-            return False
-        await self.save(user)
-        return True
+    async def save_all(
+        self, users: Sequence[User], actors: Collection[str], fills: Mapping[str, int]
+    ) -> dict[str, int]:
+        """The store's lock already serializes units of work: no balance moved meanwhile."""
+        stored, counters = self._state.users, self._state.fill_sequences
+        if any(u.id in actors and not (u.id in stored and stored[u.id].is_active) for u in users):
+            raise Unauthenticated(DEACTIVATED_MEANWHILE)
+        for user in users:
+            await self.save(user)
+        for user_id, count in fills.items():
+            counters[user_id] = counters.get(user_id, 0) + count
+        return {user_id: counters[user_id] for user_id in fills}
 
     async def all(self) -> list[User]:
         return [copy.copy(u) for u in self._state.users.values()]

@@ -73,6 +73,8 @@ class Column:
     """Python expression of the field's value from the stored value ``{v}``."""
     write: str
     """Python expression of the stored value from the field's value ``{x}``."""
+    kind: str = "text"
+    """The PostgreSQL type of the stored value (an array parameter's elements)."""
 
 
 class Table(Generic[E]):
@@ -165,6 +167,31 @@ class Table(Generic[E]):
         """``UPDATE`` of every mutable column by key; parameters: the key, then :attr:`state`."""
         return self.update_of(tuple(c.name for c in self.mutable))
 
+    @functools.cached_property
+    def insert_rows(self) -> str:
+        """PostgreSQL's :attr:`insert` of many rows: ``$n`` is the array of every row's
+        n-th parameter (``SELECT * FROM unnest(...)``)."""
+        if self.derived:
+            raise TypeError(f"{self.name}: no multi-row insert with derived columns")
+        return (
+            f"INSERT INTO {self.name} ({', '.join(self.column_names)}) "
+            f"SELECT * FROM unnest({_arrays(self.columns)})"
+        )
+
+    @functools.cached_property
+    def update_rows(self) -> str:
+        """PostgreSQL's :attr:`update` of many rows, parameters as :attr:`insert_rows`'s;
+        each key may appear once."""
+        by_name = {c.name: c for c in self.columns}
+        keys = [by_name[name] for name in self.key]
+        names = ", ".join(c.name for c in (*keys, *self.mutable))
+        sets = ", ".join(f"{c.name} = d.{c.name}" for c in self.mutable)
+        where = " AND ".join(f"t.{c.name} = d.{c.name}" for c in keys)
+        return (
+            f"UPDATE {self.name} t SET {sets} FROM unnest({_arrays((*keys, *self.mutable))})"
+            f" AS d({names}) WHERE {where}"
+        )
+
     def update_of(self, names: Sequence[str]) -> str:
         """``UPDATE`` of the columns ``names``: the key's parameters first, then theirs."""
         keys = len(self.key)
@@ -186,6 +213,10 @@ class Table(Generic[E]):
             )
 
 
+def _arrays(columns: Sequence[Column]) -> str:
+    return ", ".join(f"${i}::{c.kind}[]" for i, c in enumerate(columns, start=1))
+
+
 def _stored_as(field: str, name: str, mutable: bool) -> Column:
     """A column read and written by the functions the table's ``stored_as`` names."""
     return Column(field, name, mutable, f"_read_{field}({{v}})", f"_write_{field}({{x}})")
@@ -196,11 +227,22 @@ def _column(field: str, name: str, mutable: bool, hint: Any) -> Column:
     if optional:
         (hint,) = [arg for arg in get_args(hint) if arg is not type(None)]
     read, write = _conversions(hint)
+    kind = _KINDS.get(hint, "text")
     if optional and read != "{v}":
         read = "(None if {v} is None else " + read + ")"
     if optional and write != "{x}":
         write = "(None if {x} is None else " + write + ")"
-    return Column(field, name, mutable, read, write)
+    return Column(field, name, mutable, read, write, kind)
+
+
+# Enums, account ids and ids are text; a tuple of floats is JSON.
+_KINDS: dict[Any, str] = {
+    int: "bigint",
+    bool: "boolean",
+    float: "double precision",
+    datetime: "timestamptz",
+    tuple[float, ...]: "jsonb",
+}
 
 
 def _conversions(hint: Any) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from domain.events import (
     PricesChanged,
     TradeExecuted,
 )
-from domain.fills import USER_ACCOUNT_KINDS, Fill, fills_by_user
+from domain.fills import USER_ACCOUNT_KINDS, fills_by_user
 from domain.ledger import Journal
 from domain.model import (
     Market,
@@ -260,17 +260,7 @@ class Work:
     async def _flush(self) -> None:
         uow = self.uow
         self._number_trades()
-        fills = fills_by_user(self._trades)
-        for user_id in sorted(self._users):
-            user = self._users[user_id]
-            if user_id in self._created:
-                await uow.users.add(user)
-            elif user_id not in self._actors:
-                await uow.users.save(user)
-            elif not await uow.users.save_active(user):
-                raise Unauthenticated("this account was deactivated meanwhile")
-            if user_id in fills:  # locks the row: rows are locked in id order, as here
-                await self._number_fills(user_id, fills[user_id])
+        await self._save_users()
         for market_id in sorted(self._markets):
             market = self._markets[market_id]
             await (uow.markets.add if market_id in self._created else uow.markets.save)(market)
@@ -293,10 +283,19 @@ class Work:
         await uow.ledger.add(self.journal.entries)
         self._events.extend(AccountChanged(u, self.now) for u in sorted(self._accounts_changed()))
 
-    async def _number_fills(self, user_id: str, fills: list[Fill]) -> None:
-        last = await self.uow.users.take_fill_sequences(user_id, len(fills))
-        first = last - len(fills) + 1
-        self._events.extend(fill.event(first + i) for i, fill in enumerate(fills))
+    async def _save_users(self) -> None:
+        """Insert the new users, then save them all in one write (their rows locked in id
+        order, before the platform row) and number each one's fills."""
+        users = self._users
+        for user_id in sorted(self._created & users.keys()):
+            await self.uow.users.add(users[user_id])
+        saved = [users[user_id] for user_id in sorted(users)]
+        fills = {u: f for u, f in fills_by_user(self._trades).items() if u in users}
+        counts = {user_id: len(user_fills) for user_id, user_fills in fills.items()}
+        last = await self.uow.users.save_all(saved, self._actors, counts)
+        for user_id in sorted(fills):
+            first = last[user_id] - counts[user_id] + 1
+            self._events.extend(fill.event(first + i) for i, fill in enumerate(fills[user_id]))
 
     def _accounts_changed(self) -> set[str]:
         """Users whose balances, reservations or shares this command changed."""

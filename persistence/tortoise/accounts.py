@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tortoise.expressions import Q
 
-from domain.errors import InsufficientBalance, UsernameTaken
+from domain.errors import (
+    DEACTIVATED_MEANWHILE,
+    InsufficientBalance,
+    Unauthenticated,
+    UsernameTaken,
+)
 from domain.model import Platform, User
 from persistence.tables import USERS
 from persistence.tortoise.errors import PersistenceError, translate_errors
@@ -54,6 +59,30 @@ USERS_BY_IDS = ListStatement(f"SELECT {USER_COLUMNS} FROM users WHERE id {{value
 _BALANCES_OF = ListStatement(
     f"SELECT id, {', '.join(USER_BALANCES)} FROM users WHERE id {{values}}"
 )
+
+
+def _save_rows() -> Statement:
+    """PostgreSQL: many users' guarded deltas, fill counts and activity checks in one
+    ``UPDATE``: ``$1`` the ids, then one array per balance's delta, the fills to count,
+    whether each is an actor. The rows are locked in id order first (``locked``: its
+    ``ORDER BY`` runs before its locking, and the update reaches a row only through it),
+    so two writers never wait on each other's users in opposite orders. A refused row
+    is left out of the ``RETURNING``."""
+    n = len(USER_BALANCES)
+    deltas = ", ".join(f"${i}::bigint[]" for i in range(2, n + 2))
+    sets = ", ".join(f"{c} = u.{c} + d.{c}" for c in USER_BALANCES)
+    guards = "".join(f" AND (d.{c} >= 0 OR u.{c} + d.{c} >= 0)" for c in USER_BALANCES)
+    return Statement(
+        "WITH locked AS (SELECT id FROM users WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE)"
+        f" UPDATE users u SET {sets}, fill_sequence = u.fill_sequence + d.fills"
+        f" FROM unnest($1::text[], {deltas}, ${n + 2}::bigint[], ${n + 3}::boolean[])"
+        f" AS d(id, {', '.join(USER_BALANCES)}, fills, actor) JOIN locked ON locked.id = d.id"
+        f" WHERE u.id = d.id{guards} AND (u.is_active OR NOT d.actor)"
+        " RETURNING u.id, u.fill_sequence"
+    )
+
+
+_SAVE_ROWS = _save_rows()
 
 
 @functools.cache
@@ -152,21 +181,71 @@ class TortoiseUserRepository:
         self._loaded[user.id] = copy.copy(user)
 
     @translate_errors
-    async def take_fill_sequences(self, user_id: str, count: int) -> int:
-        """At once, not deferred: the caller needs the value (and it locks the row)."""
+    async def save_all(
+        self, users: Sequence[User], actors: Collection[str], fills: Mapping[str, int]
+    ) -> dict[str, int]:
+        """At once, not deferred: the caller needs the fill counts (and the row locks).
+        On PostgreSQL one statement (:data:`_SAVE_ROWS`) unless a user's other columns
+        changed; on SQLite (one writer, statements without a round trip) one per user."""
+        if self._uow.database.is_sqlite or any(self._attributes_changed(u) for u in users):
+            return await self._save_each(users, actors, fills)
+        rows = []
+        for user in users:
+            deltas = _changes(self._before(user), user, USER_BALANCES, delta=True)
+            count, actor = fills.get(user.id, 0), user.id in actors
+            if deltas or count or actor:
+                rows.append((user.id, *(deltas.get(c, 0) for c in USER_BALANCES), count, actor))
+        if not rows:
+            return {}
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        found = {row[0]: int(row[1]) for row in await self._uow.sql.fetch(_SAVE_ROWS, columns)}
+        if len(found) < len(rows):
+            await self._refused([row[0] for row in rows if row[0] not in found], actors)
+        for user in users:
+            self._loaded[user.id] = copy.copy(user)
+        return {user_id: found[user_id] for user_id in fills}
+
+    async def _save_each(
+        self, users: Sequence[User], actors: Collection[str], fills: Mapping[str, int]
+    ) -> dict[str, int]:
+        last = {}
+        for user in users:
+            if user.id in actors:
+                saved = await self._save(user, active=True)
+                if saved is None:
+                    saved = bool(await self._uow.sql.execute(_LOCK_ACTIVE, (user.id,)))
+                if not saved:
+                    raise Unauthenticated(DEACTIVATED_MEANWHILE)
+            else:
+                await self._save(user, active=False)
+            if user.id in fills:
+                last[user.id] = await self._take_fill_sequences(user.id, fills[user.id])
+        return last
+
+    async def _take_fill_sequences(self, user_id: str, count: int) -> int:
         rows = await self._uow.sql.fetch(_TAKE_FILL_SEQUENCES, (user_id, count))
         if not rows:
             raise PersistenceError(f"no user {user_id} to count fills of")
         return int(rows[0][0])
 
-    @translate_errors
-    async def save_active(self, user: User) -> bool:
-        """One statement: the guarded UPDATE also requires ``is_active`` (and takes the
-        row lock); when nothing changed, a no-op write does both."""
-        saved = await self._save(user, active=True)
-        if saved is None:
-            return bool(await self._uow.sql.execute(_LOCK_ACTIVE, (user.id,)))
-        return saved
+    async def _refused(self, user_ids: list[str], actors: Collection[str]) -> None:
+        """Raise for the first refused user (in id order), as :meth:`_save_each` would:
+        a deactivated actor is UNAUTHENTICATED, anything else a balance that no longer
+        covers its debit."""
+        first = user_ids[0]
+        if first in actors and not await self._uow.sql.execute(_LOCK_ACTIVE, (first,)):
+            raise Unauthenticated(DEACTIVATED_MEANWHILE)
+        raise InsufficientBalance("the balance changed meanwhile and no longer covers this")
+
+    def _before(self, user: User) -> User:
+        before = self._loaded.get(user.id)
+        if before is None:
+            raise PersistenceError(f"user {user.id} was saved without being loaded first")
+        USERS.check_fixed(USERS.fixed(before), user)
+        return before
+
+    def _attributes_changed(self, user: User) -> bool:
+        return bool(_changes(self._before(user), user, USER_ATTRIBUTES, delta=False))
 
     @translate_errors
     async def save(self, user: User) -> None:
@@ -175,10 +254,7 @@ class TortoiseUserRepository:
     async def _save(self, user: User, *, active: bool) -> bool | None:
         """Write what changed: None if nothing did, False if ``active`` and the user
         is not (nothing written), else True."""
-        before = self._loaded.get(user.id)
-        if before is None:
-            raise PersistenceError(f"user {user.id} was saved without being loaded first")
-        USERS.check_fixed(USERS.fixed(before), user)
+        before = self._before(user)
         deltas = _changes(before, user, USER_BALANCES, delta=True)
         attributes = _changes(before, user, USER_ATTRIBUTES, delta=False)
         if not deltas and not attributes:

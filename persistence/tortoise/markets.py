@@ -36,7 +36,7 @@ _GET = Statement(_SELECT)
 _GET_FOR_UPDATE = Statement(f"{_SELECT} FOR UPDATE")
 _INSERT_MARKET = Statement(MARKETS.insert)
 _INSERT_OUTCOME = Statement(OUTCOMES.insert)
-_UPDATE_OUTCOME = Statement(OUTCOMES.update)
+_UPDATE_OUTCOME = Statement(OUTCOMES.update, OUTCOMES.update_rows)
 _MARKET_COLUMNS = tuple(c.name for c in MARKETS.mutable)
 
 Snapshot = tuple[tuple[object, ...], dict[str, tuple[object, ...]]]

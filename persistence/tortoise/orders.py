@@ -33,8 +33,8 @@ _RESTING_IN_BOOK = Statement(
     f"{_ORDER} WHERE market_id = $1 AND outcome_id = $2 AND {_IS_RESTING} ORDER BY sequence"
 )
 _RESTING_OF_USER = Statement(f"{_ORDER} WHERE user_id = $1 AND {_IS_RESTING} ORDER BY sequence")
-_INSERT_ORDER = Statement(ORDERS.insert)
-_UPDATE_ORDER = Statement(ORDERS.update)
+_INSERT_ORDER = Statement(ORDERS.insert, ORDERS.insert_rows)
+_UPDATE_ORDER = Statement(ORDERS.update, ORDERS.update_rows)
 _POSITION = f"SELECT {POSITIONS.select()} FROM positions"
 _GET_POSITION = Statement(f"{_POSITION} WHERE user_id = $1 AND outcome_id = $2")
 _POSITIONS_IN_MARKET = Statement(f"{_POSITION} WHERE market_id = $1 ORDER BY id")
@@ -45,10 +45,9 @@ _POSITIONS_OF_USER = Statement(f"{_POSITION} WHERE user_id = $1 ORDER BY id")
 _POSITIONS_OF_USER_IN_MARKET = Statement(
     f"{_POSITION} WHERE user_id = $1 AND market_id = $2 ORDER BY id"
 )
-_UPSERT_POSITION = Statement(
-    f"{POSITIONS.insert} ON CONFLICT ({', '.join(POSITIONS.key)}) DO UPDATE SET "
-    + ", ".join(f"{c.name} = excluded.{c.name}" for c in POSITIONS.mutable)
-)
+_UPSERTED = ", ".join(f"{c.name} = excluded.{c.name}" for c in POSITIONS.mutable)
+_ON_CONFLICT = f" ON CONFLICT ({', '.join(POSITIONS.key)}) DO UPDATE SET {_UPSERTED}"
+_UPSERT_POSITION = Statement(POSITIONS.insert + _ON_CONFLICT, POSITIONS.insert_rows + _ON_CONFLICT)
 
 
 State = tuple[object, ...]

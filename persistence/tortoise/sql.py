@@ -36,12 +36,16 @@ MAX_COMBINED = 32
 
 
 class Statement:
-    """One SQL text in both spellings. ``FOR UPDATE`` is dropped on SQLite (one writer)."""
+    """One SQL text in both spellings. ``FOR UPDATE`` is dropped on SQLite (one writer).
 
-    __slots__ = ("postgres", "sqlite")
+    ``rows``, for a write, is PostgreSQL's text of the same write for many rows at once,
+    ``$n`` the array of every row's n-th parameter (``Table.insert_rows``): deferred
+    writes of the statement then go as one part of the combined write."""
 
-    def __init__(self, text: str) -> None:
-        self.postgres = text
+    __slots__ = ("postgres", "rows", "sqlite")
+
+    def __init__(self, text: str, rows: str | None = None) -> None:
+        self.postgres, self.rows = text, rows
         self.sqlite = _PLACEHOLDER.sub(r"?\1", text.replace(" FOR UPDATE", ""))
 
 
@@ -117,11 +121,12 @@ class PostgresSql:
             await self._connection.executemany(statement.postgres, batch)
 
     async def write_all(self, writes: Sequence[Write]) -> None:
-        if len(writes) > MAX_COMBINED:
+        parts = _multi_row(writes)
+        if len(parts) > MAX_COMBINED:
             await _grouped(self, writes)
-        elif writes:
-            text = _combined(tuple(statement.postgres for statement, _ in writes))
-            params = [value for _, values in writes for value in values]
+        elif parts:
+            text = _combined(tuple(text for text, _ in parts))
+            params = [value for _, values in parts for value in values]
             await self._connection.execute(text, *params)
 
     @staticmethod
@@ -183,6 +188,35 @@ async def _grouped(sql: Sql, writes: Sequence[Write]) -> None:
     """One ``execute_many`` per run of writes of the same statement."""
     for statement, run in itertools.groupby(writes, key=lambda write: write[0]):
         await sql.execute_many(statement, [params for _, params in run])
+
+
+def _multi_row(writes: Sequence[Write]) -> list[tuple[str, Params]]:
+    """The writes as PostgreSQL texts with their parameters: every write of a statement
+    that has a ``rows`` text as one part, at its first write's place, each parameter
+    an array of the rows' values; any other write a part of its own. The parts touch
+    distinct rows, so their order within one statement does not matter."""
+    parts: list[Write | Statement] = []
+    rows: dict[Statement, list[Params]] = {}
+    for write in writes:
+        statement = write[0]
+        if statement.rows is None:
+            parts.append(write)
+        elif statement in rows:
+            rows[statement].append(write[1])
+        else:
+            rows[statement] = [write[1]]
+            parts.append(statement)
+    return [
+        (part.rows or "", _columns(rows[part]))
+        if isinstance(part, Statement)
+        else (part[0].postgres, part[1])
+        for part in parts
+    ]
+
+
+def _columns(rows: list[Params]) -> list[list[object]]:
+    """Rows of parameters as one array per parameter."""
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 @functools.lru_cache(maxsize=256)

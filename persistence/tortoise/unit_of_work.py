@@ -46,16 +46,16 @@ from persistence.tortoise.sql import (
     Write,
 )
 
-_INSERT_TRADE = Statement(TRADES.insert)
-_INSERT_ENTRY = Statement(LEDGER_ENTRIES.insert)
+_INSERT_TRADE = Statement(TRADES.insert, TRADES.insert_rows)
+_INSERT_ENTRY = Statement(LEDGER_ENTRIES.insert, LEDGER_ENTRIES.insert_rows)
 FATE_UNKNOWN = (
     "the database stopped answering while this change was being committed, so it may or "
     "may not have been made: a retry with the same clientOrderId is safe (an order is "
     "placed at most once); for anything else, read the current state before trying again"
 )
 _ADVISORY_LOCK = Statement("SELECT pg_advisory_xact_lock(hashtext($1))")
-_INSERT_POINT = Statement(PRICE_POINTS.insert)
-_INSERT_SETTLEMENT = Statement(SETTLEMENTS.insert)
+_INSERT_POINT = Statement(PRICE_POINTS.insert, PRICE_POINTS.insert_rows)
+_INSERT_SETTLEMENT = Statement(SETTLEMENTS.insert, SETTLEMENTS.insert_rows)
 # One text whatever the number of payloads; notifications queue in array order.
 _NOTIFY = Statement("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload")
 

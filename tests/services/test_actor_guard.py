@@ -3,14 +3,14 @@ still covers the debit: a deactivation or a spend landing meanwhile fails the co
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeAlias, cast
 
 import pytest
 
 from domain import errors
-from domain.model import MarketType, OrderType, Side, User
+from domain.model import MarketType, Order, OrderType, Side, User
 from domain.ports import UnitOfWorkFactory
 from domain.services import accounts, complete_sets, orders
 from domain.services.context import ServiceContext
@@ -26,6 +26,8 @@ from persistence.tortoise.models import TradeRecord
 from persistence.tortoise.sql import Statement
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWork, TortoiseUnitOfWorkFactory
 from tests.harness import Harness
+from tests.services.test_batching import Held
+from tests.services.test_order_book_trading import limit
 
 _CHANGE = Statement("UPDATE users SET is_active = $2, cash_cents = cash_cents - $3 WHERE id = $1")
 DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -54,11 +56,14 @@ class _MemoryUsers(InMemoryUserRepository):
         super().__init__(uow)
         self.change = change
 
-    async def save_active(self, user: User) -> bool:
+    async def save_all(
+        self, users: Sequence[User], actors: Collection[str], fills: Mapping[str, int]
+    ) -> dict[str, int]:
         # replaced, not mutated: the committed state shares the object until commit
-        users = self._state.users
-        users[user.id] = self.change.applied_to(users[user.id])
-        return await super().save_active(user)
+        stored = self._state.users
+        for user_id in actors:
+            stored[user_id] = self.change.applied_to(stored[user_id])
+        return await super().save_all(users, actors, fills)
 
 
 class _TortoiseUsers(TortoiseUserRepository):
@@ -66,9 +71,12 @@ class _TortoiseUsers(TortoiseUserRepository):
         super().__init__(uow)
         self.meanwhile = meanwhile
 
-    async def save_active(self, user: User) -> bool:
-        await self.meanwhile(self._uow, user.id)
-        return await super().save_active(user)
+    async def save_all(
+        self, users: Sequence[User], actors: Collection[str], fills: Mapping[str, int]
+    ) -> dict[str, int]:
+        for user_id in actors:
+            await self.meanwhile(self._uow, user_id)
+        return await super().save_all(users, actors, fills)
 
 
 def _tortoise_ctx(harness: Harness, meanwhile: Meanwhile) -> ServiceContext:
@@ -83,7 +91,7 @@ def _tortoise_ctx(harness: Harness, meanwhile: Meanwhile) -> ServiceContext:
 
 
 def _interfered(harness: Harness, change: Change) -> ServiceContext:
-    """``harness.ctx`` whose units of work apply ``change`` just before ``save_active``."""
+    """``harness.ctx`` whose units of work apply ``change`` just before ``save_all``."""
     store: MemoryStore | None = getattr(harness, "store", None)
     if store is None:
         return _tortoise_ctx(harness, change.on_connection)
@@ -211,4 +219,57 @@ async def test_a_command_another_worker_commits_meanwhile_fails_the_debit_whole_
     assert (stored.is_active, stored.cash_cents) == landed  # the worker's change, not ours
     untouched = {u.id: u for u in before.users if u.id != taker.id}
     assert {u.id: u for u in after.users if u.id != taker.id} == untouched
+    await harness.assert_invariants()
+
+
+@pytest.mark.parametrize(
+    "harness", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_a_batch_whose_one_debit_another_worker_defeats_keeps_the_others_exact_on_postgres(
+    harness: Harness, postgres_url: str
+) -> None:
+    """The batch's users are saved by one statement; its guard refuses carol's debit
+    (the worker spent her cash meanwhile), so the batch reruns each command alone."""
+    admin = await harness.user("root", admin=True)
+    maker, bob, carol, dave = [await harness.user(n) for n in ("maker", "bob", "carol", "dave")]
+    market = await harness.market(maker, MarketType.ORDER_BOOK)
+    await complete_sets.mint_complete_set(harness.ctx, maker.id, market.id, 100)
+    await orders.place_order(harness.ctx, maker.id, limit(market, Side.SELL, 60, 30))
+    other_market = await harness.market(admin)
+    worker = await Database.open(postgres_url)
+    factory = TortoiseUnitOfWorkFactory(worker, RecordingPublisher())
+    other = replace(harness.ctx, uow=cast(UnitOfWorkFactory, factory))
+    spent: list[int] = []
+
+    async def meanwhile(uow: TortoiseUnitOfWork, user_id: str) -> None:
+        if user_id == carol.id and not spent:  # 99,500 of her 100,000 cents, once
+            spent.append(len(spent))
+            await complete_sets.mint_complete_set(other, user_id, other_market.id, 995)
+
+    ctx = _tortoise_ctx(harness, meanwhile)
+    try:
+        async with Held(ctx, market.id) as held:
+            for buyer in (bob, carol, dave):
+                held.send(orders.place_order(ctx, buyer.id, limit(market, Side.BUY, 60, 10)))
+                await held.all_queued()
+    finally:
+        await worker.close()
+    placed_bob, refused, placed_dave = held.results()
+    assert isinstance(refused, errors.InsufficientBalance) and spent == [0]
+    for placed in (placed_bob, placed_dave):
+        assert isinstance(placed, Order) and placed.filled_quantity == 10
+    cash = {u.id: (await harness.fetch_user(u.id)).cash_cents for u in (maker, bob, carol, dave)}
+    assert cash == {
+        maker.id: 100_000 - 10_000 + 1_200,
+        bob.id: 100_000 - 600,
+        carol.id: 500,  # the worker's mint alone
+        dave.id: 100_000 - 600,
+    }
+    after = await harness.snapshot()
+    assert not [o for o in after.orders if o.user_id == carol.id]
+    yes = market.outcomes[0].id
+    shares = {(p.user_id, p.outcome_id): p.shares for p in after.positions}
+    assert (shares[(bob.id, yes)], shares[(dave.id, yes)]) == (10, 10)
+    assert (shares.get((carol.id, yes), 0), shares[(maker.id, yes)]) == (0, 80)
+    assert await _trade_count(harness.database) == 2  # type: ignore[attr-defined]
     await harness.assert_invariants()

@@ -8,7 +8,7 @@ form the next batch, in the order they arrived.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine, Mapping, Sequence
 from dataclasses import replace
 from types import TracebackType
 from typing import Any, cast
@@ -209,8 +209,12 @@ class _Users(_Delegating):
         super().__init__(inner)
         self._refused = refused
 
-    async def save_active(self, user: User) -> bool:
-        return user.id != self._refused and bool(await self._inner.save_active(user))  # type: ignore[attr-defined]
+    async def save_all(
+        self, users: Sequence[User], actors: Collection[str], fills: Mapping[str, int]
+    ) -> dict[str, int]:
+        if self._refused in actors:
+            raise errors.Unauthenticated(errors.DEACTIVATED_MEANWHILE)
+        return await self._inner.save_all(users, actors, fills)  # type: ignore[no-any-return]
 
 
 class _DeactivatedMeanwhile(_Delegating):
