@@ -103,6 +103,13 @@ class UserRepository(Protocol):
         """The users of ``user_ids`` that exist, in one query."""
         ...
 
+    async def get_many_holding(
+        self, market_id: str, user_ids: Sequence[str]
+    ) -> tuple[list[User], list[Position]]:
+        """The users of ``user_ids`` that exist and their positions in ``market_id``, in
+        one query."""
+        ...
+
     async def get_by_username(self, username: str) -> User | None: ...
 
     async def is_taken(self, username: str, email: str) -> bool: ...

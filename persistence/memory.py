@@ -101,6 +101,12 @@ class InMemoryUserRepository(_Repository):
         users = self._state.users
         return [copy.copy(users[uid]) for uid in user_ids if uid in users]
 
+    async def get_many_holding(
+        self, market_id: str, user_ids: Sequence[str]
+    ) -> tuple[list[User], list[Position]]:
+        positions = InMemoryPositionRepository(self._uow)
+        return await self.get_many(user_ids), await positions.of_users(market_id, user_ids)
+
     async def get_by_username(self, username: str) -> User | None:
         found = (u for u in self._state.users.values() if u.username == username)
         return copy.copy(next(found, None))

@@ -128,15 +128,17 @@ async def _apply(
 
 async def _prepare(work: Work, market_id: str, actor_ids: list[str]) -> None:
     """Lock the market, take its books kept since its last batch if still valid, then
-    load every actor and their positions there (one query each); an unknown market is
-    each step's own NOT_FOUND."""
+    load every actor with its positions there (one query), with the owners of the
+    books' first orders (the makers the batch most likely meets, else loaded when met);
+    an unknown market is each step's own NOT_FOUND."""
     try:
         market = await work.market(market_id)
     except NotFound:
         return
     cache = work.ctx.books
     kept = None if cache is None else cache.take(work.ctx.uow, market)
+    user_ids = set(actor_ids)
     if kept is not None:
         await adopt_books(work, kept, market)
-    await work.load_users(actor_ids)
-    await work.load_holdings(market, actor_ids)
+        user_ids |= kept.head_owners()
+    await work.load_holders(market, user_ids)

@@ -3,8 +3,9 @@
 Every batch of commands that trades (:mod:`domain.services.batching`) loads the
 resting orders it needs (one query) under the market lock, or takes the books its
 market's last batch kept (:class:`BookCache`) while no one changed them, runs the
-pure engine, loads the users and positions of the orders the engine named (one query
-each) and settles through :mod:`domain.settlement`.
+pure engine, loads the users of the orders the engine named with their positions
+(one query; the makers at the books' heads come with the batch's actors) and
+settles through :mod:`domain.settlement`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ class LoadedBooks:
             else:
                 ids.append(fill.maker_order_id)
         return [self.orders[order_id] for order_id in ids]
+
+    def head_owners(self) -> set[str]:
+        """The owners of every outcome's first bid and first ask: the makers a crossing
+        order meets first, which a batch loads with its actors (one query for both)."""
+        heads = (self.exchange.head(o, bids) for o in self.books for bids in (True, False))
+        return {head.user_id for head in heads if head is not None}
 
     def refresh_tops(self, work: Work) -> None:
         """Mirror each outcome's merged top on it and announce every outcome's book."""

@@ -162,6 +162,19 @@ class Work:
             self._positions.setdefault((found.user_id, found.outcome_id), found)
         self._holdings_loaded.update((u, market.id) for u in missing)
 
+    async def load_holders(self, market: Market, user_ids: Iterable[str]) -> None:
+        """:meth:`load_users` and :meth:`load_holdings` of ``user_ids``: the users not
+        loaded yet come with their positions in ``market`` (one query for both)."""
+        new = sorted(set(user_ids) - self._users.keys())
+        if new:
+            users, positions = await self.uow.users.get_many_holding(market.id, new)
+            for user in users:
+                self.attach_user(user)
+            for found in positions:
+                self._positions.setdefault((found.user_id, found.outcome_id), found)
+            self._holdings_loaded.update((u, market.id) for u in new)
+        await self.load_holdings(market, user_ids)
+
     def holding(self, market_id: str, user_id: str, outcome_id: str) -> Position:
         """A position loaded by :meth:`load_holdings` (or tracked earlier), without I/O."""
         key = (user_id, outcome_id)
@@ -173,10 +186,9 @@ class Work:
 
     async def settlement(self, market: Market, orders: Iterable[Order]) -> Settlement:
         """A :class:`Settlement` for ``market`` once the users and positions of ``orders``
-        (and the actor) are loaded, one query each."""
+        (and the actor) are loaded, in one query."""
         user_ids = {order.user_id for order in orders} | self._actors
-        await self.load_users(user_ids)
-        await self.load_holdings(market, user_ids)
+        await self.load_holders(market, user_ids)
         return Settlement(
             market,
             self.journal,

@@ -22,8 +22,8 @@ from domain.errors import (
     Unauthenticated,
     UsernameTaken,
 )
-from domain.model import Platform, User
-from persistence.tables import USERS
+from domain.model import Platform, Position, User
+from persistence.tables import POSITIONS, USERS
 from persistence.tortoise.errors import PersistenceError, translate_errors
 from persistence.tortoise.models import UserRecord
 from persistence.tortoise.sql import ListStatement, Row, Statement, is_integrity_error
@@ -56,6 +56,14 @@ _CREATE_PLATFORM = Statement(
 
 USERS_BY_IDS = ListStatement(f"SELECT {USER_COLUMNS} FROM users WHERE id {{values}}")
 """Users by id (the repository's and the read model's)."""
+_POSITIONS_AT = len(USERS.columns)
+_HOLDING = ListStatement(
+    f"SELECT {USERS.select('u')}, {POSITIONS.select('p')} FROM users u LEFT JOIN positions p"
+    " ON p.user_id = u.id AND p.market_id = $1 WHERE u.id {values} ORDER BY u.id, p.id",
+    fixed=1,
+)
+"""Users with their positions in a market: a user's row once per position (or once,
+its position columns NULL, if it holds none there)."""
 _BALANCES_OF = ListStatement(
     f"SELECT id, {', '.join(USER_BALANCES)} FROM users WHERE id {{values}}"
 )
@@ -159,6 +167,18 @@ class TortoiseUserRepository:
             return []
         ids = list(user_ids)
         return self._remember_all(await self._uow.sql.fetch_in(USERS_BY_IDS, (), ids))
+
+    @translate_errors
+    async def get_many_holding(
+        self, market_id: str, user_ids: Sequence[str]
+    ) -> tuple[list[User], list[Position]]:
+        if not user_ids:
+            return [], []
+        rows = await self._uow.sql.fetch_in(_HOLDING, (market_id,), list(user_ids))
+        users = {row[0]: row for row in rows}  # in id order, each once
+        held = [row for row in rows if row[_POSITIONS_AT] is not None]
+        positions = self._uow.positions.remember_rows(held, _POSITIONS_AT)
+        return self._remember_all(list(users.values())), positions
 
     @translate_errors
     async def get_by_username(self, username: str) -> User | None:

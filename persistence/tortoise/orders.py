@@ -142,9 +142,10 @@ class TortoisePositionRepository:
         self._uow = uow
         self._loaded: dict[tuple[str, str], State] = {}
 
-    def _remember(self, rows: list[Row]) -> list[Position]:
+    def remember_rows(self, rows: list[Row], at: int = 0) -> list[Position]:
+        """The positions of ``rows`` (from column ``at`` on), remembered as loaded."""
         sql, from_row = self._uow.sql, POSITIONS.from_row
-        positions = [from_row(sql, row) for row in rows]
+        positions = [from_row(sql, row, at) for row in rows]
         for p in positions:
             self._loaded[(p.user_id, p.outcome_id)] = _position_state(p)
         return positions
@@ -152,25 +153,27 @@ class TortoisePositionRepository:
     @translate_errors
     async def get(self, user_id: str, outcome_id: str) -> Position | None:
         rows = await self._uow.sql.fetch(_GET_POSITION, (user_id, outcome_id))
-        return self._remember(rows)[0] if rows else None
+        return self.remember_rows(rows)[0] if rows else None
 
     @translate_errors
     async def for_market(self, market_id: str) -> list[Position]:
-        return self._remember(await self._uow.sql.fetch(_POSITIONS_IN_MARKET, (market_id,)))
+        return self.remember_rows(await self._uow.sql.fetch(_POSITIONS_IN_MARKET, (market_id,)))
 
     @translate_errors
     async def of_users(self, market_id: str, user_ids: Sequence[str]) -> list[Position]:
         if not user_ids:
             return []
         rows = await self._uow.sql.fetch_in(_POSITIONS_OF_USERS, (market_id,), user_ids)
-        return self._remember(rows)
+        return self.remember_rows(rows)
 
     @translate_errors
     async def for_user(self, user_id: str, market_id: str | None = None) -> list[Position]:
         sql = self._uow.sql
         if market_id is None:
-            return self._remember(await sql.fetch(_POSITIONS_OF_USER, (user_id,)))
-        return self._remember(await sql.fetch(_POSITIONS_OF_USER_IN_MARKET, (user_id, market_id)))
+            return self.remember_rows(await sql.fetch(_POSITIONS_OF_USER, (user_id,)))
+        return self.remember_rows(
+            await sql.fetch(_POSITIONS_OF_USER_IN_MARKET, (user_id, market_id))
+        )
 
     async def save_many(self, positions: Sequence[Position]) -> None:
         """Defer an upsert of each position changed since loaded (never a new all-zero one)."""

@@ -199,7 +199,7 @@ class TortoiseUnitOfWork:
         self._sql = None
         try:
             if transaction is not None:
-                await translate_errors(transaction.__aexit__)(None, None, None)
+                await _leave(transaction)
         finally:
             if self._token is not None:
                 self.database.deactivate(self._token)
@@ -213,7 +213,7 @@ class TortoiseUnitOfWork:
         events, self._events = self._events, []
         await self._write_pending(events)
         try:
-            await translate_errors(self.db.commit)()
+            await _commit(self.db)
         except ServiceUnavailable as error:
             raise ServiceUnavailable(FATE_UNKNOWN) from error
         await self._end()
@@ -251,6 +251,16 @@ class TortoiseUnitOfWork:
         """
         if not self.database.is_sqlite:
             await self.sql.fetch(_ADVISORY_LOCK, (key,))
+
+
+@translate_errors
+async def _commit(client: TransactionalDBClient) -> None:
+    await client.commit()
+
+
+@translate_errors
+async def _leave(transaction: TransactionContext) -> None:
+    await transaction.__aexit__(None, None, None)
 
 
 class TortoiseUnitOfWorkFactory:

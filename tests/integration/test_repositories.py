@@ -138,3 +138,53 @@ async def test_a_debit_the_stored_balance_no_longer_covers_is_insufficient_balan
 async def _meanwhile(uow: object, sql: str) -> None:
     """What a concurrent command would have committed (run on this transaction's connection)."""
     await uow.db.execute_script(sql)  # type: ignore[attr-defined]
+
+
+async def test_users_come_with_their_positions_in_one_market_in_one_query(
+    harness: Harness,
+) -> None:
+    alice, bob = await harness.user("alice"), await harness.user("bob")
+    market = await harness.market(alice, MarketType.ORDER_BOOK)
+    other = await harness.market(alice, MarketType.ORDER_BOOK)
+    held = [
+        Position(alice.id, m.id, o.id, shares=3, cost_cents=120)
+        for m in (market, other)
+        for o in m.outcomes
+    ]
+    async with harness.ctx.uow() as uow:
+        await uow.positions.save_many(held)
+        await uow.commit()
+    async with harness.ctx.uow() as uow:
+        ids = [bob.id, "f" * 32, alice.id]
+        users, positions = await uow.users.get_many_holding(market.id, ids)
+    assert sorted(u.id for u in users) == sorted([alice.id, bob.id])
+    assert {u.id: u for u in users} == {u.id: await harness.fetch_user(u.id) for u in users}
+    assert sorted(positions, key=lambda p: p.outcome_id) == sorted(
+        held[:2], key=lambda p: p.outcome_id
+    )
+
+
+async def test_saving_all_users_adds_deltas_counts_fills_and_refuses_an_uncovered_debit(
+    harness: Harness,
+) -> None:
+    alice, bob = await harness.user("alice"), await harness.user("bob")
+    async with harness.ctx.uow() as uow:
+        users = await uow.users.get_many([alice.id, bob.id])
+        by_id = {u.id: u for u in users}
+        by_id[alice.id].cash_cents -= 700
+        by_id[bob.id].cash_cents += 700
+        by_id[bob.id].reserved_cents += 50
+        last = await uow.users.save_all(sorted(users, key=lambda u: u.id), [alice.id], {bob.id: 3})
+        assert await uow.users.save_all(users, [], {bob.id: 2}) == {bob.id: 5}
+        await uow.commit()
+    assert last == {bob.id: 3}
+    assert (await harness.fetch_user(alice.id)).cash_cents == 100_000 - 700
+    stored_bob = await harness.fetch_user(bob.id)
+    assert (stored_bob.cash_cents, stored_bob.reserved_cents) == (100_700, 50)
+    with pytest.raises(InsufficientBalance):
+        async with harness.ctx.uow() as uow:
+            (user,) = await uow.users.get_many([alice.id])
+            spent = f"UPDATE users SET cash_cents = cash_cents - 99000 WHERE id = '{user.id}'"
+            await _meanwhile(uow, spent)  # another market's command spent it first
+            user.cash_cents -= 1_000
+            await uow.users.save_all([user], [alice.id], {})
