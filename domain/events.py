@@ -117,3 +117,29 @@ DomainEvent: TypeAlias = (
     | FillExecuted
     | AccountChanged
 )
+
+
+def conflated(events: list[DomainEvent]) -> list[DomainEvent]:
+    """``events`` without the states a later one of them supersedes: a market's
+    ``PricesChanged`` before its last, an outcome's ``BookChanged`` before its last.
+
+    Prices and books are conflated for subscribers anyway (a gap in their sequence means
+    states were skipped; docs/API.md), and the states between a transaction's first and
+    last were never committed on their own: a batch of 20 trades announces its market's
+    prices and books once, as its commit left them. Everything else is kept, in order."""
+    last: dict[tuple[str, ...], int] = {}
+    for index, event in enumerate(events):
+        state = _state_of(event)
+        if state is not None:
+            last[state] = index
+    kept = set(last.values())
+    return [e for i, e in enumerate(events) if i in kept or _state_of(e) is None]
+
+
+def _state_of(event: DomainEvent) -> tuple[str, ...] | None:
+    """What ``event`` is the newest state of, if it is one (a market's prices, a book)."""
+    if isinstance(event, PricesChanged):
+        return ("prices", event.market_id)
+    if isinstance(event, BookChanged):
+        return ("book", event.market_id, event.outcome_id)
+    return None

@@ -22,6 +22,7 @@ from domain.events import (
     OrderChanged,
     PricesChanged,
     TradeExecuted,
+    conflated,
 )
 from domain.fills import USER_ACCOUNT_KINDS, fills_by_user
 from domain.ledger import Journal
@@ -251,7 +252,7 @@ class Work:
 
     async def commit(self) -> None:
         await self._flush()
-        for event in self._events:
+        for event in conflated(self._events):
             self.uow.emit(event)
         await self.uow.commit()
 

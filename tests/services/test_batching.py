@@ -16,12 +16,14 @@ from typing import Any, cast
 import pytest
 
 from domain import errors
+from domain.events import BookChanged, FillExecuted, PricesChanged, TradeExecuted
 from domain.model import Market, MarketType, Order, OrderStatus, Side, User
 from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.services import batching, complete_sets, order_batches, orders
 from domain.services.books import BookCache
 from domain.services.context import ServiceContext
 from domain.services.work import Work
+from persistence.memory import RecordingPublisher
 from persistence.sequencer import AsyncioSequencer
 from tests.harness import Harness, wait_until
 from tests.services.test_order_book_trading import limit
@@ -295,3 +297,33 @@ async def test_books_changed_by_another_worker_or_command_are_loaded_again(
     late = await orders.place_order(other, carol.id, limit(market, Side.SELL, 62, 1))
     assert (late.status, late.filled_quantity) == (OrderStatus.FILLED, 1)
     await harness.assert_invariants()
+
+
+def _published(harness: Harness) -> list[object]:
+    store = getattr(harness, "store", None)
+    bus = store.publisher if store is not None else harness.bus  # type: ignore[attr-defined]
+    assert isinstance(bus, RecordingPublisher)
+    return bus.published  # type: ignore[return-value]
+
+
+async def test_a_batch_announces_its_prices_and_books_once_as_its_commit_left_them(
+    harness: Harness,
+) -> None:
+    ctx = harness.ctx
+    maker, buyers, market = await _setup(harness)
+    await orders.place_order(ctx, maker.id, limit(market, Side.SELL, 55, 10))
+    published = _published(harness)
+    before = len(published)
+    async with Held(ctx, market.id) as held:
+        for buyer in buyers:
+            held.send(orders.place_order(ctx, buyer.id, limit(market, Side.BUY, 55, 1)))
+            await held.all_queued()
+    events = published[before:]
+    stored = await harness.fetch_market(market.id)
+    prices = [e.sequence for e in events if isinstance(e, PricesChanged)]
+    assert prices == [stored.price_sequence]  # three trades moved them; one announcement
+    books = sorted((e.outcome_id, e.sequence) for e in events if isinstance(e, BookChanged))
+    assert books == sorted((o.id, o.book_sequence) for o in stored.outcomes)
+    trades = [e.trade.sequence for e in events if isinstance(e, TradeExecuted)]
+    assert trades == [1, 2, 3]  # every trade, fill and order change is still announced
+    assert sum(isinstance(e, FillExecuted) for e in events) == 6
