@@ -35,6 +35,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from web.tcp import HTTP_PROTOCOL  # noqa: E402
+
 PG_ADMIN = os.environ.get(
     "BELLWETHER_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres"
 )
@@ -310,7 +312,7 @@ async def fresh_postgres() -> str:
 
 
 def start_server(
-    database_url: str, workers: int, loop: str = "asyncio", http: str = "auto"
+    database_url: str, workers: int, loop: str = "asyncio", http: str = HTTP_PROTOCOL
 ) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
@@ -404,7 +406,11 @@ def main() -> None:
     parser.add_argument(
         "--loop", default="asyncio", help="uvicorn's --loop (asyncio as bellwether serve; uvloop)"
     )
-    parser.add_argument("--http", default="auto", help="uvicorn's --http (auto, h11, httptools)")
+    parser.add_argument(
+        "--http",
+        default=HTTP_PROTOCOL,
+        help="uvicorn's --http (auto, h11, httptools); default: bellwether serve's",
+    )
     parser.add_argument(
         "--floor",
         action="store_true",

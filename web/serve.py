@@ -17,10 +17,12 @@ import uvicorn
 
 from auth.tokens import generate_secret
 from web.settings import AppSettings
+from web.tcp import HTTP_PROTOCOL
 from web.workers import NEVER_STARTED, Supervisor, listening_socket
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 UVICORN_OPTIONS: dict[str, Any] = {
+    "http": HTTP_PROTOCOL,
     "ws": "websockets-sansio",
     # X-Forwarded-For is read by web.middleware.TrustedProxies, from
     # BELLWETHER_TRUSTED_PROXIES only; uvicorn's own would trust any loopback peer.
