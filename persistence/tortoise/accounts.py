@@ -209,20 +209,24 @@ class TortoiseUserRepository:
         changed; on SQLite (one writer, statements without a round trip) one per user."""
         if self._uow.database.is_sqlite or any(self._attributes_changed(u) for u in users):
             return await self._save_each(users, actors, fills)
-        rows = []
+        rows, moved = [], []
         for user in users:
             deltas = _changes(self._before(user), user, USER_BALANCES, delta=True)
             count, actor = fills.get(user.id, 0), user.id in actors
             if deltas or count or actor:
                 rows.append((user.id, *(deltas.get(c, 0) for c in USER_BALANCES), count, actor))
+            if deltas:
+                moved.append(user)
         if not rows:
             return {}
         columns = [list(column) for column in zip(*rows, strict=True)]
         found = {row[0]: int(row[1]) for row in await self._uow.sql.fetch(_SAVE_ROWS, columns)}
         if len(found) < len(rows):
             await self._refused([row[0] for row in rows if row[0] not in found], actors)
-        for user in users:
-            self._loaded[user.id] = copy.copy(user)
+        for user in moved:  # only balances changed: the rest of the loaded copy still holds
+            before = self._loaded[user.id]
+            for name in USER_BALANCES:
+                setattr(before, name, getattr(user, name))
         return {user_id: found[user_id] for user_id in fills}
 
     async def _save_each(
