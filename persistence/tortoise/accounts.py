@@ -1,4 +1,4 @@
-"""Users and the platform row, saved as guarded deltas.
+"""Users, saved as guarded deltas (the platform row: ``platform.py``).
 
 Commands in different markets may touch one user (or the platform row) at the
 same time, so a balance is never written as an absolute value: ``save`` adds
@@ -22,7 +22,7 @@ from domain.errors import (
     Unauthenticated,
     UsernameTaken,
 )
-from domain.model import Platform, Position, User
+from domain.model import Position, User
 from persistence.tables import POSITIONS, USERS
 from persistence.tortoise.errors import PersistenceError, translate_errors
 from persistence.tortoise.models import UserRecord
@@ -31,7 +31,6 @@ from persistence.tortoise.sql import ListStatement, Row, Statement, is_integrity
 if TYPE_CHECKING:
     from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
 
-PLATFORM_ROW = 1
 USER_BALANCES = ("cash_cents", "bonus_cents", "reserved_cents")
 """Ledger accounts on the user row: saved as guarded deltas, never as absolute values."""
 USER_ATTRIBUTES = tuple(c.name for c in USERS.mutable if c.name not in USER_BALANCES)
@@ -44,13 +43,6 @@ USER_BY_NAME = Statement(f"SELECT {USER_COLUMNS} FROM users WHERE username = $1 
 _LOCK_ACTIVE = Statement("UPDATE users SET is_active = is_active WHERE id = $1 AND is_active")
 _TAKE_FILL_SEQUENCES = Statement(
     "UPDATE users SET fill_sequence = fill_sequence + $2 WHERE id = $1 RETURNING fill_sequence"
-)
-_GET_PLATFORM = Statement(f"SELECT issued_cents FROM platform WHERE id = {PLATFORM_ROW}")
-_ADD_TO_PLATFORM = Statement(
-    f"UPDATE platform SET issued_cents = issued_cents + $1 WHERE id = {PLATFORM_ROW}"
-)
-_CREATE_PLATFORM = Statement(
-    f"INSERT INTO platform (id, issued_cents) VALUES ({PLATFORM_ROW}, 0) ON CONFLICT DO NOTHING"
 )
 
 
@@ -308,31 +300,3 @@ def _changes(before: User, after: User, names: tuple[str, ...], *, delta: bool) 
         if old != new:
             changed[name] = new - old if delta else new
     return changed
-
-
-class TortoisePlatformRepository:
-    """The single platform row; ``issued_cents`` only grows, added as a delta."""
-
-    def __init__(self, uow: TortoiseUnitOfWork) -> None:
-        self._uow = uow
-        self._loaded: int | None = None
-
-    @translate_errors
-    async def get(self) -> Platform:
-        rows = await self._uow.sql.fetch(_GET_PLATFORM)
-        self._loaded = rows[0][0] if rows else 0
-        return Platform(issued_cents=self._loaded)
-
-    @translate_errors
-    async def save(self, platform: Platform) -> None:
-        if self._loaded is None:
-            raise PersistenceError("the platform row was saved without being loaded first")
-        delta = platform.issued_cents - self._loaded
-        if delta == 0:
-            return
-        sql = self._uow.sql
-        if not await sql.execute(_ADD_TO_PLATFORM, (delta,)):
-            # First movement ever: create the row (a racing creator wins harmlessly).
-            await sql.execute(_CREATE_PLATFORM)
-            await sql.execute(_ADD_TO_PLATFORM, (delta,))
-        self._loaded = platform.issued_cents

@@ -31,12 +31,13 @@ from domain.model import PricePoint, SettledPosition, Trade
 from domain.ports import EventPublisher, Notify
 from persistence.tables import LEDGER_ENTRIES, PRICE_POINTS, SETTLEMENTS, TRADES
 from persistence.tortoise import driver
-from persistence.tortoise.accounts import TortoisePlatformRepository, TortoiseUserRepository
+from persistence.tortoise.accounts import TortoiseUserRepository
 from persistence.tortoise.api_keys import TortoiseApiKeyRepository
 from persistence.tortoise.database import Database
 from persistence.tortoise.errors import PersistenceError, translate_errors
 from persistence.tortoise.markets import TortoiseMarketRepository
 from persistence.tortoise.orders import TortoiseOrderRepository, TortoisePositionRepository
+from persistence.tortoise.platform import TortoisePlatformRepository
 from persistence.tortoise.sql import (
     Params,
     PostgresSql,
