@@ -49,12 +49,25 @@ def counting_steps(count: list[int]) -> Callable[..., Any]:
     return trace
 
 
+def forget_other_trees(tree: Path) -> None:
+    """Unload the app's packages imported from outside ``tree`` (``bench/api.py``, which
+    ``request_cost`` imports, takes ``web.tcp`` from this copy's tree): the tree's own are
+    imported instead."""
+    packages = ("domain", "persistence", "auth", "schema", "resolvers", "web", "tests")
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in packages and not Path(
+            getattr(module, "__file__", None) or tree
+        ).is_relative_to(tree):
+            del sys.modules[name]
+
+
 async def serve(tree: Path) -> None:
     """Worker: set up the app of ``tree``, then answer 'KIND N' and 'steps:KIND N'."""
     sys.path.insert(0, str(HERE.parent))
     from request_cost import AsgiClient, request_kinds, use_database
 
     sys.path.insert(0, str(tree))  # the tree's app, not this copy's (request_cost adds it)
+    forget_other_trees(tree)
     use_database(f"sqlite:///{tempfile.mkdtemp()}/pairs.db")
     from web.app import app_from_env
 
