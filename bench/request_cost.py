@@ -42,6 +42,8 @@ from api import (  # noqa: E402
     lmsr_trade_vars,
 )
 
+from tests.api.asgi import request_scope  # noqa: E402
+
 
 class AsgiClient:
     """Sends one POST /graphql at a time straight into an ASGI app."""
@@ -57,21 +59,7 @@ class AsgiClient:
         ]
         if token:
             headers.append((b"authorization", f"Bearer {token}".encode()))
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": "/graphql",
-            "raw_path": b"/graphql",
-            "query_string": b"",
-            "root_path": "",
-            "headers": headers,
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 8000),
-            "state": {},
-        }
+        scope = request_scope("POST", "/graphql", headers)
         sent = False
 
         async def receive() -> dict[str, Any]:

@@ -28,7 +28,6 @@ import orjson
 from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -56,22 +55,17 @@ from schema.types.trading import BookView, remember_books
 from schema.views import StateViews
 from web.backends import Backend, default_hasher, open_backend
 from web.bus import EventBus, EventListener, open_bus
+from web.edge import Edge
 from web.graphiql_assets import GraphiQLAssets
-from web.headers import SecurityHeaders, page_policy
+from web.headers import page_policy
+from web.jsonposts import JsonPosts
 from web.live import FanOutPublisher, LiveHub
 from web.livegroups import LiveGroups
 from web.metrics import Metrics
-from web.middleware import (
-    BodyLimit,
-    RequestLog,
-    TrustedProxies,
-    configure_logging,
-    graphql_error_body,
-)
+from web.middleware import configure_logging, http_refusal
 from web.settings import AppSettings
 from web.sweeper import run_heartbeat_watch, run_sweeper
 from web.wsprotocols import LegacyWsHandler, TransportWsHandler
-from web.wswriter import CaptureProtocol
 
 log = logging.getLogger("bellwether.app")
 
@@ -108,6 +102,8 @@ class AppState:
     bus: EventBus | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     book_views: StateViews[BookView] = field(default_factory=StateViews)
+    json_posts: JsonPosts | None = None
+    """The lean path of JSON POSTs to /graphql (``web.jsonposts``)."""
 
     def context(self, authorization: str | None, address: str, request_id: str) -> Context:
         if self.backend is None or self.hub is None or self.guard is None:
@@ -172,16 +168,18 @@ class BellwetherGraphQL(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)
 
+    def context_for(self, scope: Scope, authorization: str | None) -> Context:
+        """The context of one HTTP request or WebSocket connection (``web.jsonposts`` too)."""
+        client = scope.get("client")
+        request_id = scope.get("state", {}).get("request_id") or new_request_id()
+        return self.state.context(authorization, client[0] if client else "unknown", request_id)
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
-        address = request.client.host if request.client else "unknown"
-        request_id = request.scope.get("state", {}).get("request_id") or new_request_id()
-        authorization = (
-            None if isinstance(request, WebSocket) else request.headers.get("authorization")
-        )
-        context = self.state.context(authorization, address, request_id)
         if isinstance(request, WebSocket):
+            context = self.context_for(request.scope, None)
             context.connection_params = {}
-        return context
+            return context
+        return self.context_for(request.scope, request.headers.get("authorization"))
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL with a Content-Security-Policy made for its page (its inline script by
@@ -206,11 +204,8 @@ class BellwetherGraphQL(GraphQL[Context, None]):
         try:
             response = await self.run(Request(scope, receive))
         except HTTPException as error:
-            response = Response(
-                graphql_error_body(error.reason, "BAD_USER_INPUT"),
-                status_code=error.status_code,
-                media_type="application/json",
-            )
+            status, body = http_refusal(error)
+            response = Response(body, status_code=status, media_type="application/json")
         await response(scope, receive, send)
 
 
@@ -290,6 +285,8 @@ def create_app(
         max_subscriptions_per_connection=2 * settings.max_subscriptions_per_connection + 10,
     )
 
+    state.json_posts = JsonPosts(graphql)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         bus = open_bus(settings)
@@ -362,18 +359,14 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
         middleware=[
-            Middleware(CaptureProtocol),
-            Middleware(TrustedProxies, trusted=settings.trusted_proxies),
-            Middleware(SecurityHeaders),
-            Middleware(RequestLog, metrics=metrics),
             Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.allowed_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type"],
-                expose_headers=["x-request-id"],
-            ),
-            Middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes),
+                Edge,
+                metrics=metrics,
+                trusted_proxies=settings.trusted_proxies,
+                allowed_origins=settings.allowed_origins,
+                max_body_bytes=settings.limits.max_body_bytes,
+                posts=state.json_posts,
+            )
         ],
         lifespan=lifespan,
     )

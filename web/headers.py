@@ -7,8 +7,6 @@ import base64
 import hashlib
 import re
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 APP_POLICY = "; ".join(
     (
         "default-src 'self'",
@@ -74,26 +72,13 @@ def page_policy(html: str) -> str:
     )
 
 
-class SecurityHeaders:
-    """Adds ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, a referrer
-    policy and, unless the response set its own, :data:`APP_POLICY` to every HTTP
-    response."""
+APP_POLICY_HEADER = (b"content-security-policy", APP_POLICY.encode())
+EVERY_RESPONSE = (*SECURITY_HEADERS, APP_POLICY_HEADER)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.policy = (b"content-security-policy", APP_POLICY.encode())
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                added = [h for h in (*SECURITY_HEADERS, self.policy) if h[0] not in present]
-                message = {**message, "headers": headers + added}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` (a response's) with ``X-Content-Type-Options: nosniff``,
+    ``X-Frame-Options: DENY``, a referrer policy and :data:`APP_POLICY` after them,
+    each unless the response set its own."""
+    present = {name.lower() for name, _ in headers}
+    return headers + [h for h in EVERY_RESPONSE if h[0] not in present]

@@ -1,17 +1,17 @@
-"""ASGI middleware: request ids and JSON-line request logs, the body size limit, and the
-client address behind trusted proxies (security headers: ``web.headers``)."""
+"""What the one middleware (``web.edge``) does to each request: request ids and JSON-line
+request logs, the body size limit, the client address behind trusted proxies (security
+headers: ``web.headers``); and the JSON error bodies of refused requests."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
 import logging
-import time
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from cross_web import HTTPException
+from starlette.types import Message, Receive, Scope, Send
 
-from schema.context import new_request_id
 from web.metrics import Metrics
 
 access_log = logging.getLogger("bellwether.access")
@@ -37,109 +37,94 @@ async def send_json(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestLog:
-    """Gives each request an id (``X-Request-ID``, also in the GraphQL context and
-    error extensions) and logs one JSON line per request with its latency."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        request_id = new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status: dict[str, Any] = {"code": 101 if scope["type"] == "websocket" else 500}
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            path = scope.get("path", "")
-            self.metrics.observe_http(
-                path if path in KNOWN_PATHS else "other", status["code"], elapsed
-            )
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "request",
-                    extra={
-                        "request_id": request_id,
-                        "method": scope.get("method", "WS"),
-                        "path": path,
-                        "status": status["code"],
-                        "duration_ms": round(elapsed * 1000, 2),
-                        "client": (scope.get("client") or ("-",))[0],
-                    },
-                )
+def http_refusal(error: HTTPException) -> tuple[int, bytes]:
+    """The status and GraphQL error body (BAD_USER_INPUT) of a request Strawberry's
+    HTTP view refuses (``cross_web.HTTPException``: unparsable JSON, a wrong method...)."""
+    return error.status_code, graphql_error_body(error.reason, "BAD_USER_INPUT")
 
 
 KNOWN_PATHS = frozenset({"/graphql", "/healthz", "/metrics", "/"})
 
 
+class RequestLog:
+    """One JSON line per request with its id and latency, and the HTTP latency metric.
+
+    Each request gets an id (``X-Request-ID``, also in the GraphQL context and error
+    extensions): ``web.edge`` makes it and calls :meth:`record` when the request ends."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def record(self, scope: Scope, request_id: str, status: int, seconds: float) -> None:
+        path = scope.get("path", "")
+        self.metrics.observe_http(path if path in KNOWN_PATHS else "other", status, seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope.get("method", "WS"),
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 2),
+                    "client": (scope.get("client") or ("-",))[0],
+                },
+            )
+
+
 class BodyLimit:
     """Refuses request bodies over ``max_bytes`` with 413 and a GraphQL error body
-    (QUERY_TOO_COMPLEX) before the app reads them; small bodies are buffered once."""
+    (QUERY_TOO_COMPLEX) before the app reads them; small bodies are read whole, once."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+    def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
+    async def read(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """The request's body; None when it was refused (413 sent) or the client left."""
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)
-            return
+            return None
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                return
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
                 await self._refuse(send)
-                return
+                return None
             chunks.append(chunk)
             if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+                return b"".join(chunks)
 
     async def _refuse(self, send: Send) -> None:
         message = f"request body larger than {self.max_bytes} bytes"
         await send_json(send, 413, graphql_error_body(message, "QUERY_TOO_COMPLEX"))
 
 
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for an app after the body was read: the body first, as one message."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class TrustedProxies:
-    """Sets the request's client address from ``X-Forwarded-For`` when, and only when,
-    the peer is one of ``trusted`` (addresses or networks): the client is the nearest
+    """The request's client address from ``X-Forwarded-For`` when, and only when, the
+    peer is one of ``trusted`` (addresses or networks): the client is the nearest
     address in that header that is not itself a trusted proxy. From any other peer the
     header is ignored, so a client cannot rotate the address it is counted under.
 
@@ -147,8 +132,7 @@ class TrustedProxies:
     (``web.serve.UVICORN_OPTIONS``); this is the one place that reads the header.
     """
 
-    def __init__(self, app: ASGIApp, trusted: tuple[str, ...]) -> None:
-        self.app = app
+    def __init__(self, trusted: tuple[str, ...]) -> None:
         self.trusted: tuple[Network, ...] = tuple(
             ipaddress.ip_network(item, strict=False) for item in trusted
         )
@@ -170,14 +154,15 @@ class TrustedProxies:
                     return peer  # a garbled header: count the proxy itself
         return hops[0] if hops else peer
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def scope_for(self, scope: Scope) -> Scope:
+        """``scope``, or a copy of it naming the client behind a trusted proxy."""
         peer = scope.get("client")
         if self.trusted and peer and self._is_trusted(peer[0]):
             forwarded = dict(scope.get("headers", [])).get(b"x-forwarded-for")
             if forwarded:
                 address = self.client(peer[0], forwarded.decode("latin-1"))
-                scope = {**scope, "client": (address, 0)}
-        await self.app(scope, receive, send)
+                return {**scope, "client": (address, 0)}
+        return scope
 
 
 class JsonLines(logging.Formatter):

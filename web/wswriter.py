@@ -1,8 +1,8 @@
 """Writing a finished frame to a WebSocket without waiting: the one module that
 reaches into uvicorn's WebSocket protocol object.
 
-:class:`CaptureProtocol` (the outermost middleware) keeps the protocol object
-that owns a WebSocket's ASGI ``send`` (uvicorn's ``websockets-sansio``
+:func:`capture_protocol` (called by the outermost middleware) keeps the protocol
+object that owns a WebSocket's ASGI ``send`` (uvicorn's ``websockets-sansio``
 implementation, what ``bellwether serve`` and the tests run) in the scope.
 :meth:`SocketWriter.write_now` then does what that ``send`` does for a text
 message (frame it with the connection's own ``websockets`` state, compression
@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 from starlette.websockets import WebSocket
 from websockets.protocol import OPEN
 
@@ -38,18 +38,12 @@ def text_frame(frame: bytes) -> bytes:
     return bytes((0x81, 127)) + size.to_bytes(8, "big") + frame
 
 
-class CaptureProtocol:
-    """Outermost ASGI middleware: remember who owns a WebSocket's ``send``."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            owner = getattr(send, "__self__", None)
-            if owner is not None and all(hasattr(owner, name) for name in NEEDS):
-                scope[SCOPE_KEY] = owner
-        await self.app(scope, receive, send)
+def capture_protocol(scope: Scope, send: Send) -> None:
+    """Remember in ``scope`` who owns a WebSocket's ``send`` (the server's own ``send``,
+    before any middleware wraps it: ``web.edge`` calls this first)."""
+    owner = getattr(send, "__self__", None)
+    if owner is not None and all(hasattr(owner, name) for name in NEEDS):
+        scope[SCOPE_KEY] = owner
 
 
 class SocketWriter:

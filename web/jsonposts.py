@@ -1,0 +1,167 @@
+"""The common GraphQL request, a JSON POST to /graphql, answered without Strawberry's
+HTTP view.
+
+Strawberry's view (``AsyncBaseHTTPView.run``) serves every transport. For each
+request it makes a Starlette request, a request adapter and a sub-response,
+parses the content type with the ``email`` package, looks for a streaming
+transport, then builds a Starlette response; the router and Starlette's
+exception middleware run before it. For a POST of ``application/json`` whose
+body is one operation (a JSON object with a string ``query``, and ``variables``
+and ``extensions`` objects or null), :class:`JsonPosts` does what all that comes
+to: the same schema execution (limits, error codes, masking, metrics) with the
+same context, then the same JSON answer, byte for byte
+(tests/api/test_json_posts.py sends each request both ways and compares).
+Everything else (another content type, a batch, a body that is not such an
+object, another method or path) goes the general way, which also gives the
+general way's answers to malformed requests.
+
+:func:`differences` names what would make the two ways answer differently; the
+app refuses to start with any (a view overriding a step this module skips).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import orjson
+from cross_web import HTTPException
+from starlette.types import Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import process_result
+from strawberry.http.async_base_view import AsyncBaseHTTPView
+from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
+
+from schema.context import Context
+from web.middleware import http_refusal
+
+POST_OPERATIONS = frozenset(OperationType.from_http("POST"))
+JSON = b"application/json"
+SKIPPED_STEPS = (
+    (
+        AsyncBaseHTTPView,
+        ("run", "execute_operation", "execute_single", "parse_http_body", "parse_json"),
+    ),
+    (AsyncBaseHTTPView, ("process_result", "_handle_errors")),
+    (GraphQL, ("get_root_value", "get_sub_response", "create_response")),
+)
+"""The view's steps this module does instead: a view overriding one is refused."""
+
+
+class LeanView(Protocol):
+    """What :class:`JsonPosts` takes from the app's GraphQL view."""
+
+    schema: BaseSchema
+    protocols: Any
+    stream_transport_classes_by_protocol: Any
+
+    def context_for(self, scope: Scope, authorization: str | None) -> Context: ...
+
+    def encode_json(self, data: object) -> str: ...
+
+    def decode_json(self, data: str | bytes) -> object: ...
+
+
+def differences(view: LeanView) -> list[str]:
+    """Why the view would answer a JSON POST otherwise than :class:`JsonPosts`; none: alike."""
+    found = [
+        f"{type(view).__name__} overrides {name}"
+        for base, names in SKIPPED_STEPS
+        for name in names
+        if getattr(type(view), name) is not getattr(base, name)
+    ]
+    if any(p in view.stream_transport_classes_by_protocol for p in view.protocols):
+        found.append("a streaming HTTP transport is on")
+    if view.schema.config.enable_experimental_incremental_execution:
+        found.append("incremental execution (@defer, @stream) is on")
+    probe = {"text": "\u00e9\u2028\U0001f600", "number": 1.5, "list": [None, True]}
+    if view.encode_json(probe).encode() != orjson.dumps(probe):
+        found.append("the view's encode_json is not orjson's")
+    if view.decode_json(orjson.dumps(probe)) != probe:
+        found.append("the view's decode_json is not orjson's")
+    return found
+
+
+def operation(body: bytes) -> tuple[str, Any, Any, Any] | None:
+    """Query, variables, operation name and extensions of a body holding one operation
+    as the view accepts it; None for anything else (the view answers it)."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if type(data) is not dict:
+        return None
+    query, variables, extensions = data.get("query"), data.get("variables"), data.get("extensions")
+    if type(query) is not str or not _object_or_null(variables, extensions):
+        return None
+    return query, variables, data.get("operationName"), extensions
+
+
+def _object_or_null(*values: object) -> bool:
+    return all(value is None or type(value) is dict for value in values)
+
+
+class JsonPosts:
+    """Answers JSON POSTs of one operation to ``path`` (see the module's docstring)."""
+
+    def __init__(self, view: LeanView, path: str = "/graphql") -> None:
+        problems = differences(view)
+        if problems:
+            raise RuntimeError("JSON POSTs would be answered otherwise: " + "; ".join(problems))
+        self.view = view
+        self.path = path
+        self.enabled = True
+        """False sends every request the general way (the tests compare the two)."""
+
+    async def answer(self, scope: Scope, body: bytes, send: Send) -> bool:
+        """Answer the request if it is a JSON POST of one operation; False if it is not
+        (nothing was done, nothing was sent)."""
+        if not self.enabled or scope["method"] != "POST" or scope["path"] != self.path:
+            return False
+        if scope.get("root_path"):
+            return False
+        first = dict(reversed(scope["headers"]))  # each header's first value, as Starlette's
+        if first.get(b"content-type") != JSON:
+            return False
+        found = operation(body)
+        if found is None:
+            return False
+        authorization = first.get(b"authorization")
+        context = self.view.context_for(
+            scope, None if authorization is None else authorization.decode("latin-1")
+        )
+        try:
+            status, answer = 200, orjson.dumps(process_result(await self._execute(found, context)))
+        except HTTPException as error:
+            status, answer = http_refusal(error)
+        await send_json_answer(send, status, answer)
+        return True
+
+    async def _execute(self, found: tuple[str, Any, Any, Any], context: Context) -> Any:
+        """The view's ``execute_single`` for a POST, its refusals included."""
+        query, variables, operation_name, extensions = found
+        try:
+            return await self.view.schema.execute(
+                query,
+                root_value=None,
+                variable_values=variables,
+                context_value=context,
+                operation_name=operation_name,
+                allowed_operation_types=POST_OPERATIONS,
+                operation_extensions=extensions,
+            )
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason("POST")) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request") from error
+
+
+async def send_json_answer(send: Send, status: int, body: bytes) -> None:
+    """A JSON response with the headers Starlette's ``Response`` gives it, in its order."""
+    headers = [(b"content-length", str(len(body)).encode()), (b"content-type", JSON)]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
