@@ -8,10 +8,11 @@ values and events are frozen.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
-from typing import cast
+from typing import TypeVar, cast
 
 from domain.errors import NotFound
 from domain.money import MAX_AMOUNT as MAX_AMOUNT
@@ -247,6 +248,10 @@ class Order:
     def is_resting(self) -> bool:
         return self.status in RESTING_STATUSES
 
+    def copy(self) -> Order:
+        """The order as it stands now (for an event or a result), field by field."""
+        return _copy_order(self)
+
 
 @dataclass(frozen=True, slots=True)
 class Trade:
@@ -311,3 +316,22 @@ class Platform:
     """The platform-wide accounts: what the issuer has issued (signup, grants)."""
 
     issued_cents: int = 0
+
+
+E = TypeVar("E")
+
+
+def field_copier(entity: type[E]) -> Callable[[E], E]:
+    """A function copying an ``entity`` field by field, generated from its fields as
+    :mod:`dataclasses` generates ``__init__`` (so a new field is copied too):
+    ``dataclasses.replace`` costs seven times as much, and a batch copies every order
+    it changes for its events and results."""
+    names = [f.name for f in fields(entity)]  # type: ignore[arg-type]
+    if any(not f.init for f in fields(entity)):  # type: ignore[arg-type]
+        raise TypeError(f"{entity.__name__} has fields that __init__ does not take")
+    namespace: dict[str, object] = {"E": entity}
+    exec(f"def copy(e):\n    return E({', '.join(f'e.{n}' for n in names)})\n", namespace)
+    return cast(Callable[[E], E], namespace["copy"])
+
+
+_copy_order = field_copier(Order)

@@ -16,7 +16,6 @@ reserves p*remaining cents; a resting SELL reserves its shares.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 
 from domain import ledger
@@ -62,7 +61,7 @@ class Settlement:
     def changed(self, order: Order) -> None:
         """Stamp the order and announce a snapshot of it."""
         order.updated_at = self.now
-        self.events.append(OrderChanged(replace(order)))
+        self.events.append(OrderChanged(order.copy()))
 
     def reserve(self, order: Order) -> None:
         """Hold what a resting order needs: price * remaining cents, or its shares."""

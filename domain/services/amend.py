@@ -15,8 +15,6 @@ LMSR fee, post-only refusing either.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from domain import markets as market_rules
 from domain import validation
 from domain.errors import BadUserInput, InvalidAmount
@@ -69,7 +67,7 @@ async def amend_order(
             await _reduce(work, loaded, order, total)
         else:
             await _requeue(work, loaded, user, order, price, total)
-        return replace(order)
+        return order.copy()
 
     return await in_market(ctx, found.market_id, step, actor_id=actor_id)
 

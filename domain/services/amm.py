@@ -207,7 +207,7 @@ def book_of_orders(exchange: MarketBook) -> MarketBook:
     copy = MarketBook(exchange.outcome_ids, exchange.fee_bps)
     for outcome_id in exchange.outcome_ids:
         for order in sorted(exchange.orders(outcome_id), key=lambda o: o.sequence):
-            copy.add_resting(outcome_id, replace(order))
+            copy.add_resting(outcome_id, order.copy())
     return copy
 
 

@@ -141,14 +141,14 @@ async def place_order(ctx: ServiceContext, actor_id: str, command: PlaceOrder) -
         user = await work.actor(actor_id)
         first = await first_with_client_id(work, user, command)
         if first is not None:
-            return replace(first)
+            return first.copy()
         _validated(command, work.now)
         market_rules.ensure_tradable(market, work.now)
         market.outcome(command.outcome_id)
         loaded = await load_books(work, market)
         order, last = await place_in(work, loaded, user, command)
         announce(work, loaded, last)
-        return replace(order)  # as it stands now: a later command of the batch may fill it
+        return order.copy()  # as it stands now: a later command of the batch may fill it
 
     return await in_market(ctx, command.market_id, step, actor_id=actor_id)
 
@@ -408,6 +408,6 @@ async def cancel_order(ctx: ServiceContext, actor_id: str, order_id: str) -> Ord
         loaded.touched.add(order.outcome_id)
         loaded.refresh_tops(work)
         work.prices_changed(market)
-        return replace(order)
+        return order.copy()
 
     return await in_market(ctx, found.market_id, step, actor_id=actor_id)

@@ -223,7 +223,7 @@ class Work:
     def order_changed(self, order: Order) -> None:
         order.updated_at = self.now
         self.track_order(order)
-        self.emit(OrderChanged(replace(order)))
+        self.emit(OrderChanged(order.copy()))
 
     def add_trade(self, trade: Trade) -> None:
         self._trades.append(trade)
