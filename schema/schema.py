@@ -26,7 +26,7 @@ from domain.errors import BadUserInput
 from resolvers import accounts, api_keys, batches, live, markets, trading
 from schema.cost import MAX_COST
 from schema.errors import classify_all
-from schema.execution import RememberedNames, lazy_resolvers, time_limit
+from schema.execution import RememberedNames, built_inputs, lazy_resolvers, time_limit
 from schema.extensions import LeanRunners, one_extension
 from schema.limits import bounded_rules, parse_and_validate
 from schema.permissions import IsAdmin, IsAuthenticated
@@ -299,4 +299,5 @@ def build_schema(
         ),
     )
     lazy_resolvers(schema._schema)
+    built_inputs(schema)
     return schema
