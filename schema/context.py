@@ -9,6 +9,7 @@ the caller's credentials, and per-request DataLoaders so nested fields
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import secrets
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -48,13 +49,23 @@ def new_request_id() -> str:
 
 
 class Loaders:
-    """Per-request batch loaders over the read model (one query per kind and tick)."""
+    """Per-request batch loaders over the read model (one query per kind and tick), each
+    made when first used: most requests use one kind, or none."""
 
     def __init__(self, reads: ReadModel) -> None:
         self._reads = reads
-        self.users = DataLoader[str, User | None](load_fn=self._users)
-        self.markets = DataLoader[str, Market | None](load_fn=self._markets)
-        self.trades_by_order = DataLoader[str, list[Trade]](load_fn=self._trades)
+
+    @functools.cached_property
+    def users(self) -> DataLoader[str, User | None]:
+        return DataLoader(load_fn=self._users)
+
+    @functools.cached_property
+    def markets(self) -> DataLoader[str, Market | None]:
+        return DataLoader(load_fn=self._markets)
+
+    @functools.cached_property
+    def trades_by_order(self) -> DataLoader[str, list[Trade]]:
+        return DataLoader(load_fn=self._trades)
 
     async def user_now(self, user_id: str) -> User | None:
         """One user read at once, and remembered for the loader.
@@ -95,9 +106,10 @@ class Loaders:
 
     def clear(self) -> None:
         """Forget cached rows (a long-lived WebSocket context between events)."""
-        self.users.clear_all()
-        self.markets.clear_all()
-        self.trades_by_order.clear_all()
+        for made in ("users", "markets", "trades_by_order"):
+            loader = self.__dict__.get(made)
+            if loader is not None:
+                loader.clear_all()
 
 
 @dataclass
