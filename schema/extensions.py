@@ -8,15 +8,16 @@ That is a few hundred interpreter steps per extension and stage, on every reques
 
 :func:`one_extension` joins extensions that implement different hooks into one
 class, and :class:`LeanRunner` (``Schema.create_extensions_runner``) finds each
-hook of an extension class once, when the schema is made, then enters it directly:
-the same hooks run in the same order around the same steps.
+hook of an extension class once, when the schema is made, then runs it directly:
+the same hooks run in the same order around the same steps. It runs each hook's
+generator itself, as ``contextlib.contextmanager`` would (resumed after its stage,
+or given the stage's error), without making a context manager per stage and request.
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Sequence
 from types import TracebackType
 from typing import Any, TypeAlias
 
@@ -28,10 +29,8 @@ STAGES = ("on_operation", "on_parse", "on_validate", "on_execute")
 """The hooks :class:`LeanRunner` enters itself (streaming results go the usual way)."""
 HOOKS = (*STAGES, "on_stream_result", "get_results", "resolve")
 
-Manager: TypeAlias = Any
-"""A context manager (sync or async) made from a hook and the extension instance."""
-Hook: TypeAlias = tuple[Callable[[SchemaExtension], Manager], bool]
-"""How to make a stage's context manager from an extension, and whether it is async."""
+Hook: TypeAlias = tuple[Callable[[SchemaExtension], Any], bool]
+"""A stage's hook (a generator function taking the extension) and whether it is async."""
 
 
 def one_extension(*extensions: type[SchemaExtension]) -> type[SchemaExtension]:
@@ -49,36 +48,41 @@ def _implements(extension: type[SchemaExtension], hook: str) -> bool:
 
 
 def stage_hooks(extension: type[SchemaExtension]) -> dict[str, Hook] | None:
-    """Each stage hook ``extension`` implements, as a context-manager factory; None
-    if one is not a generator (Strawberry's own runner handles those)."""
+    """Each stage hook ``extension`` implements, and whether it is async; None if one is
+    not a generator (Strawberry's own runner handles those)."""
     hooks: dict[str, Hook] = {}
     for stage in (s for s in STAGES if _implements(extension, s)):
         function = getattr(extension, stage)
         if inspect.isgeneratorfunction(function):
-            hooks[stage] = (contextlib.contextmanager(function), False)
+            hooks[stage] = (function, False)
         elif inspect.isasyncgenfunction(function):
-            hooks[stage] = (contextlib.asynccontextmanager(function), True)
+            hooks[stage] = (function, True)
         else:
             return None
     return hooks
 
 
 class Stage:
-    """One stage of one request: enters its one hook, if any (sync or async)."""
+    """One stage of one request: runs its one hook, if any (a generator, sync or async),
+    as ``contextlib.contextmanager`` would run it, without making a context manager
+    (:func:`_finish`, :func:`_finish_async`)."""
 
-    __slots__ = ("_is_async", "_manager")
+    __slots__ = ("_hook", "_is_async")
 
-    def __init__(self, manager: Manager | None, is_async: bool) -> None:
-        self._manager = manager
+    def __init__(self, hook: Any, is_async: bool) -> None:
+        self._hook = hook  # the hook's generator, not started yet
         self._is_async = is_async
 
     async def __aenter__(self) -> None:
-        if self._manager is None:
+        if self._hook is None:
             return
-        if self._is_async:
-            await self._manager.__aenter__()
-        else:
-            self._manager.__enter__()
+        try:
+            if self._is_async:
+                await anext(self._hook)
+            else:
+                next(self._hook)
+        except (StopIteration, StopAsyncIteration):
+            raise RuntimeError("generator didn't yield") from None
 
     async def __aexit__(
         self,
@@ -86,17 +90,20 @@ class Stage:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
-        if self._manager is None:
+        if self._hook is None:
             return False
         if self._is_async:
-            return bool(await self._manager.__aexit__(kind, error, traceback))
-        return bool(self._manager.__exit__(kind, error, traceback))
+            return await _finish_async(self._hook, kind, error, traceback)
+        return _finish(self._hook, kind, error, traceback)
 
     def __enter__(self) -> None:
         if self._is_async:
             raise RuntimeError("an async extension hook cannot run in a sync execution")
-        if self._manager is not None:
-            self._manager.__enter__()
+        if self._hook is not None:
+            try:
+                next(self._hook)
+            except StopIteration:
+                raise RuntimeError("generator didn't yield") from None
 
     def __exit__(
         self,
@@ -104,7 +111,73 @@ class Stage:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
-        return self._manager is not None and bool(self._manager.__exit__(kind, error, traceback))
+        return self._hook is not None and _finish(self._hook, kind, error, traceback)
+
+
+def _finish(
+    hook: Generator[None, None, None],
+    kind: type[BaseException] | None,
+    error: BaseException | None,
+    traceback: TracebackType | None,
+) -> bool:
+    """``contextlib.contextmanager``'s ``__exit__``: resume the hook after its stage, or
+    throw the stage's error into it; True when the hook suppressed the error."""
+    if kind is None:
+        try:
+            next(hook)
+        except StopIteration:
+            return False
+        hook.close()
+        raise RuntimeError("generator didn't stop")
+    error = kind() if error is None else error
+    try:
+        hook.throw(error)
+    except StopIteration as stop:
+        return stop is not error
+    except BaseException as raised:
+        if not _let_through(raised, error):
+            raise
+        error.__traceback__ = traceback
+        return False
+    hook.close()
+    raise RuntimeError("generator didn't stop after throw()")
+
+
+async def _finish_async(
+    hook: AsyncGenerator[None, None],
+    kind: type[BaseException] | None,
+    error: BaseException | None,
+    traceback: TracebackType | None,
+) -> bool:
+    """``contextlib.asynccontextmanager``'s ``__aexit__`` (see :func:`_finish`)."""
+    if kind is None:
+        try:
+            await anext(hook)
+        except StopAsyncIteration:
+            return False
+        await hook.aclose()
+        raise RuntimeError("generator didn't stop")
+    error = kind() if error is None else error
+    try:
+        await hook.athrow(error)
+    except StopAsyncIteration as stop:
+        return stop is not error
+    except BaseException as raised:
+        if not _let_through(raised, error):
+            raise
+        error.__traceback__ = traceback
+        return False
+    await hook.aclose()
+    raise RuntimeError("generator didn't stop after throw()")
+
+
+def _let_through(raised: BaseException, error: BaseException) -> bool:
+    """Whether the hook let the stage's own error through (which then propagates, not
+    suppressed, with its own traceback); any other error from the hook is the hook's."""
+    if raised is error:
+        return True
+    stopped = isinstance(error, StopIteration | StopAsyncIteration)
+    return stopped and isinstance(raised, RuntimeError) and raised.__cause__ is error
 
 
 class LeanRunner(SchemaExtensionsRunner):
@@ -124,8 +197,8 @@ class LeanRunner(SchemaExtensionsRunner):
         hook = self._hooks.get(name)
         if hook is None:
             return NO_HOOK
-        make, is_async = hook
-        return Stage(make(self._extension), is_async)
+        function, is_async = hook
+        return Stage(function(self._extension), is_async)
 
     def operation(self) -> Any:
         return self._stage("on_operation")

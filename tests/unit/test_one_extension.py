@@ -4,7 +4,9 @@ Strawberry's runner or the lean one (``schema.extensions.LeanRunner``) runs them
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 import strawberry
@@ -12,7 +14,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types.execution import ExecutionContext
 
-from schema.extensions import LeanRunner, LeanRunners, one_extension
+from schema.extensions import LeanRunner, LeanRunners, Stage, one_extension
 
 SEEN: list[str] = []
 
@@ -87,3 +89,100 @@ def test_two_extensions_implementing_one_hook_are_not_joined() -> None:
 
     with pytest.raises(ValueError, match="on_parse"):
         one_extension(Parsing, MoreParsing)
+
+
+def lets_through() -> Iterator[None]:
+    yield
+
+
+def suppresses() -> Iterator[None]:
+    with contextlib.suppress(LookupError):
+        yield
+
+
+def replaces() -> Iterator[None]:
+    try:
+        yield
+    except LookupError as error:
+        raise ValueError("replaced") from error
+
+
+def yields_twice() -> Iterator[None]:
+    yield
+    yield
+
+
+async def lets_through_async() -> AsyncIterator[None]:
+    yield
+
+
+async def suppresses_async() -> AsyncIterator[None]:
+    with contextlib.suppress(LookupError):
+        yield
+
+
+async def replaces_async() -> AsyncIterator[None]:
+    try:
+        yield
+    except LookupError as error:
+        raise ValueError("replaced") from error
+
+
+async def yields_twice_async() -> AsyncIterator[None]:
+    yield
+    yield
+
+
+HOOKS_TO_RUN = [
+    (lets_through, lets_through_async),
+    (suppresses, suppresses_async),
+    (replaces, replaces_async),
+    (yields_twice, yields_twice_async),
+]
+STAGE_ERRORS = [None, KeyError("k"), StopIteration(), StopAsyncIteration(), ValueError("v")]
+
+
+def outcome(run: Callable[[], object]) -> tuple[object, ...]:
+    try:
+        return ("returned", run())
+    except BaseException as error:  # the outcome under test, whatever it is
+        return ("raised", type(error), str(error))
+
+
+async def stage(manager: Any, error: BaseException | None) -> str:
+    async with manager:
+        if error is not None:
+            raise error
+    return "finished"
+
+
+def sync_stage(manager: Any, error: BaseException | None) -> str:
+    with manager:
+        if error is not None:
+            raise error
+    return "finished"
+
+
+async def sync_stage_in_a_coroutine(manager: Any, error: BaseException | None) -> str:
+    return sync_stage(manager, error)
+
+
+@pytest.mark.parametrize("error", STAGE_ERRORS, ids=repr)
+@pytest.mark.parametrize("hooks", HOOKS_TO_RUN, ids=lambda pair: pair[0].__name__)
+def test_a_stage_runs_its_hook_as_contextlib_would(
+    hooks: tuple[Callable[[], Iterator[None]], Callable[[], AsyncIterator[None]]],
+    error: BaseException | None,
+) -> None:
+    hook, async_hook = hooks
+    expected = outcome(lambda: sync_stage(contextlib.contextmanager(hook)(), error))
+    assert outcome(lambda: sync_stage(Stage(hook(), is_async=False), error)) == expected
+    expected = outcome(
+        lambda: asyncio.run(sync_stage_in_a_coroutine(contextlib.contextmanager(hook)(), error))
+    )
+    assert outcome(lambda: asyncio.run(stage(Stage(hook(), is_async=False), error))) == expected
+    expected = outcome(
+        lambda: asyncio.run(stage(contextlib.asynccontextmanager(async_hook)(), error))
+    )
+    assert outcome(lambda: asyncio.run(stage(Stage(async_hook(), is_async=True), error))) == (
+        expected
+    )
