@@ -9,13 +9,12 @@ the caller's credentials, and per-request DataLoaders so nested fields
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import secrets
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -48,6 +47,19 @@ def new_request_id() -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER) % 16**8:08x}"
 
 
+class made_once(Generic[T]):
+    """``functools.cached_property`` without the lock it takes on Python 3.11 (a context
+    serves one event loop): the value is made on first use, then read as an attribute."""
+
+    def __init__(self, make: Callable[[Any], T]) -> None:
+        self._make = make
+        self._name = make.__name__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> T:
+        value = instance.__dict__[self._name] = self._make(instance)
+        return value
+
+
 class Loaders:
     """Per-request batch loaders over the read model (one query per kind and tick), each
     made when first used: most requests use one kind, or none."""
@@ -55,15 +67,15 @@ class Loaders:
     def __init__(self, reads: ReadModel) -> None:
         self._reads = reads
 
-    @functools.cached_property
+    @made_once
     def users(self) -> DataLoader[str, User | None]:
         return DataLoader(load_fn=self._users)
 
-    @functools.cached_property
+    @made_once
     def markets(self) -> DataLoader[str, Market | None]:
         return DataLoader(load_fn=self._markets)
 
-    @functools.cached_property
+    @made_once
     def trades_by_order(self) -> DataLoader[str, list[Trade]]:
         return DataLoader(load_fn=self._trades)
 
