@@ -13,17 +13,28 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 from graphql import ASTValidationRule, GraphQLError, StringValueNode
 
 from domain.errors import BadUserInput
 
 FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
+ESCAPED_NUL = b"\\u0000"
 MESSAGE = "strings must not contain NUL characters or unpaired UTF-16 surrogates"
 
 
 def has_forbidden(value: Any) -> bool:
     """True if any string (key or value) in a JSON value has a forbidden character.
-    Iterative: variables may nest as deep as the JSON parser allows."""
+
+    Most values have none, which their JSON shows at once: orjson refuses a lone
+    surrogate and writes NUL as ``\\u0000``. Any other value (one with either, one
+    orjson cannot write, or a ``\\u0000`` spelled out with a backslash) is walked,
+    iteratively: variables may nest as deep as the JSON parser allows."""
+    try:
+        if ESCAPED_NUL not in orjson.dumps(value):
+            return False
+    except orjson.JSONEncodeError:
+        pass
     pending = [value]
     while pending:
         item = pending.pop()
