@@ -74,6 +74,7 @@ def page_policy(html: str) -> str:
 
 APP_POLICY_HEADER = (b"content-security-policy", APP_POLICY.encode())
 EVERY_RESPONSE = (*SECURITY_HEADERS, APP_POLICY_HEADER)
+EVERY_RESPONSE_NAMES = frozenset(name for name, _ in EVERY_RESPONSE)
 
 
 def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -81,4 +82,6 @@ def with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[byte
     ``X-Frame-Options: DENY``, a referrer policy and :data:`APP_POLICY` after them,
     each unless the response set its own."""
     present = {name.lower() for name, _ in headers}
+    if present.isdisjoint(EVERY_RESPONSE_NAMES):  # what almost every response has
+        return headers + list(EVERY_RESPONSE)
     return headers + [h for h in EVERY_RESPONSE if h[0] not in present]
