@@ -26,8 +26,10 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
@@ -35,7 +37,6 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from web.tcp import HTTP_PROTOCOL  # noqa: E402
 
 PG_ADMIN = os.environ.get(
     "BELLWETHER_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres"
@@ -202,6 +203,60 @@ def tree_cpu_seconds(root: int) -> float:
     return total / tick
 
 
+def worker_spread(
+    workers: list[int], cpu_before: list[float], elapsed: float, port: int
+) -> dict[str, Any]:
+    """Each server process's connections (held now, at the end of the run: the clients'
+    keep-alive connections) and cores busy during the run, in pid order."""
+    if not workers:
+        return {}
+    held = connections_held(workers, port)
+    return {
+        "worker_connections": [held.get(pid, 0) for pid in workers],
+        "worker_cores_busy": [
+            round((tree_cpu_seconds(pid) - before) / elapsed, 2)
+            for pid, before in zip(workers, cpu_before, strict=True)
+        ],
+    }
+
+
+def connections_held(pids: Iterable[int], port: int) -> dict[int, int]:
+    """How many established TCP connections to local ``port`` each of ``pids`` holds
+    (from /proc: Linux; an empty dict elsewhere)."""
+    sockets = _established_sockets(port)
+    held: dict[int, int] = {}
+    for pid in pids:
+        fds = Path(f"/proc/{pid}/fd")
+        try:
+            entries = list(fds.iterdir())
+        except OSError:
+            continue
+        held[pid] = sum(_link(entry) in sockets for entry in entries)
+    return held
+
+
+def _established_sockets(port: int) -> set[str]:
+    """The ``socket:[inode]`` links of established TCP connections to local ``port``."""
+    found: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(f"socket:[{fields[9]}]")
+    return found
+
+
+def _link(entry: Path) -> str:
+    try:
+        return os.readlink(entry)
+    except OSError:  # closed meanwhile
+        return ""
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
@@ -216,7 +271,9 @@ async def measure(
         tokens, lmsr, book = await setup(client, clients)
         samples: dict[str, list[float]] = defaultdict(list)
         errors: list[str] = []
+        workers = server_processes(server_pid) if server_pid else []
         cpu_before = tree_cpu_seconds(server_pid) if server_pid else 0.0
+        workers_before = [tree_cpu_seconds(pid) for pid in workers]
         started = time.perf_counter()
         deadline = started + seconds
         await asyncio.gather(
@@ -227,7 +284,9 @@ async def measure(
         )
         elapsed = time.perf_counter() - started
         server_cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid else None
+        spread = worker_spread(workers, workers_before, elapsed, urlsplit(url).port or 80)
     figures = summarize(samples, errors, elapsed, clients, server_cpu)
+    figures.update(spread)
     if errors:
         figures["first_errors"] = errors[:3]
     return figures
@@ -287,6 +346,11 @@ def report(figures: dict[str, Any]) -> None:
             f"{figures['batches']} market batches: p50 <= {figures['batch_p50']:g}, "
             f"p99 <= {figures['batch_p99']:g} commands each"
         )
+    if "worker_connections" in figures:
+        print(
+            f"connections per server process {figures['worker_connections']}, "
+            f"cores busy {figures['worker_cores_busy']}"
+        )
     if "server_cpu_ms_per_op" in figures:
         print(
             f"server CPU {figures['server_cpu_ms_per_op']:.3f} ms per request, "
@@ -311,9 +375,8 @@ async def fresh_postgres() -> str:
     return url
 
 
-def start_server(
-    database_url: str, workers: int, loop: str = "asyncio", http: str = HTTP_PROTOCOL
-) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """``bellwether serve --workers N`` (what users run) on a free port."""
     port = free_port()
     env = {
         **os.environ,
@@ -327,27 +390,8 @@ def start_server(
         "BELLWETHER_ORDER_RATE_PER_SECOND": "1000000",
         "BELLWETHER_ORDER_BURST": "1000000",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "web.app:app_from_env",
-        "--factory",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--ws",
-        "websockets-sansio",
-        "--loop",
-        loop,
-        "--http",
-        http,
-    ]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    command = [sys.executable, "-m", "web.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen([*command, "--workers", str(workers)], cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -358,6 +402,31 @@ def start_server(
         time.sleep(0.1)
     process.kill()
     raise SystemExit("the server did not start")
+
+
+def server_processes(root: int) -> list[int]:
+    """The server's processes that can hold connections: its workers, or itself alone."""
+    children = [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _parent(entry) == root and _serves(entry)
+    ]
+    return sorted(children) or [root]
+
+
+def _serves(entry: Path) -> bool:
+    """Not multiprocessing's resource tracker (uvicorn's own supervisor starts one)."""
+    try:
+        return b"resource_tracker" not in (entry / "cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _parent(entry: Path) -> int:
+    try:
+        return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return 0
 
 
 BATCH_METRIC = "bellwether_market_batch_commands"
@@ -404,14 +473,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--url", help="benchmark a running server instead of starting one")
     parser.add_argument(
-        "--loop", default="asyncio", help="uvicorn's --loop (asyncio as bellwether serve; uvloop)"
-    )
-    parser.add_argument(
-        "--http",
-        default=HTTP_PROTOCOL,
-        help="uvicorn's --http (auto, h11, httptools); default: bellwether serve's",
-    )
-    parser.add_argument(
         "--floor",
         action="store_true",
         help="send only { __typename } (signed in): the HTTP and GraphQL stack, no resolver",
@@ -431,7 +492,7 @@ def main() -> None:
             database_url = "memory://"
         else:
             database_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-        process, url = start_server(database_url, args.workers, args.loop, args.http)
+        process, url = start_server(database_url, args.workers)
     try:
         pid = process.pid if process is not None else None
         if args.batch:

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.api import batch_sizes  # noqa: E402
+from bench.api import batch_sizes, connections_held  # noqa: E402
 from bench.load_ops import (  # noqa: E402
     GRANT,
     LOGIN,
@@ -251,32 +251,14 @@ class Server:
         return self.workers == 1 or len(self.worker_pids()) >= self.workers
 
     def worker_pids(self) -> list[int]:
-        """The uvicorn worker processes (children of the supervisor)."""
+        """The worker processes (children of the supervisor, ``web.workers``)."""
         if self.process is None or self.workers == 1:
             return [] if self.process is None else [self.process.pid]
-        return [
-            pid
-            for pid in children(self.process.pid)
-            if "multiprocessing" in cmdline(pid) and "resource_tracker" not in cmdline(pid)
-        ]
+        return [pid for pid in children(self.process.pid) if "--socket-fd" in cmdline(pid)]
 
     def connections(self, pid: int) -> int:
         """How many client connections to the server's port the process holds open."""
-        established: set[str] = set()
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            with contextlib.suppress(OSError):
-                for line in Path(table).read_text().splitlines()[1:]:
-                    fields = line.split()
-                    local_port = int(fields[1].rsplit(":", 1)[1], 16)
-                    if local_port == self.port and fields[3] == "01":
-                        established.add(fields[9])
-        held = 0
-        with contextlib.suppress(OSError):
-            for fd in Path(f"/proc/{pid}/fd").iterdir():
-                with contextlib.suppress(OSError):
-                    target = os.readlink(fd)
-                    held += target.startswith("socket:[") and target[8:-1] in established
-        return held
+        return connections_held([pid], self.port).get(pid, 0)
 
     def kill_worker(self) -> int:
         """kill -9 the worker holding the most connections; the supervisor starts a new one."""

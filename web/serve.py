@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import uvicorn
 from auth.tokens import generate_secret
 from web.settings import AppSettings
 from web.tcp import HTTP_PROTOCOL
-from web.workers import NEVER_STARTED, Supervisor, listening_socket
+from web.workers import NEVER_STARTED, Supervisor, listening_sockets
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 UVICORN_OPTIONS: dict[str, Any] = {
@@ -33,11 +34,6 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "ws_per_message_deflate": False,
 }
 """What ``bellwether serve`` sets on uvicorn (the API tests' server uses the same)."""
-REQUEST_WORKER_HEALTHCHECK_SECONDS = 60
-"""How long uvicorn's supervisor of ``--workers N`` waits for a worker's answer before
-killing it as hung (uvicorn's default, 5 s, killed workers that were only busy
-accepting thousands of WebSockets, and their sockets with them: docs/BENCHMARKS.md).
-Live workers are never killed for answering late (``web.workers``)."""
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,30 +102,50 @@ def serve_command(args: argparse.Namespace) -> int:
 
 
 def run_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
-    """uvicorn with ``args.workers`` processes; 0 once it stopped, 1 if it never started
-    (a live worker: NEVER_STARTED)."""
+    """uvicorn in this process, or ``args.workers`` processes of it under our supervisor
+    (``web.workers``); 0 once it stopped, 1 if it never started (a worker:
+    NEVER_STARTED)."""
     if args.socket_fd is not None:
         server = uvicorn.Server(uvicorn.Config("web.app:app_from_env", factory=True, **options))
         server.run(sockets=[socket.socket(fileno=args.socket_fd)])
         return 0 if server.started else NEVER_STARTED
     if args.workers > 1:
+        sockets = listening_sockets(args.host, args.port, args.workers)
+        supervisor = Supervisor(worker_command(args.host, args.port), sockets, "request worker")
+        supervisor.start()
         print(banner(args.host, args.port, args.workers), flush=True)
-        uvicorn.run(
-            "web.app:app_from_env",
-            factory=True,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            timeout_worker_healthcheck=REQUEST_WORKER_HEALTHCHECK_SECONDS,
-            **options,
-        )
-        return 0
+        try:
+            return supervise(supervisor)
+        finally:
+            supervisor.stop()
     config = uvicorn.Config(
         "web.app:app_from_env", factory=True, host=args.host, port=args.port, **options
     )
     server = AnnouncingServer(config)
     server.run()
     return 0 if server.started else 1
+
+
+def worker_command(host: str, port: int) -> list[str]:
+    """A worker process's command line, less its ``--socket-fd`` (``web.workers``)."""
+    return [sys.executable, "-m", "web.cli", "serve", "--host", host, "--port", str(port)]
+
+
+def supervise(supervisor: Supervisor) -> int:
+    """Wait for SIGINT or SIGTERM (0), or for every worker to end by itself (1); SIGHUP
+    replaces the workers, as uvicorn's supervisor did."""
+    # The handlers only note the signal (as uvicorn's do): this thread may hold the
+    # supervisor's lock when one runs.
+    received: list[int] = []
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, lambda number, _frame: received.append(number))
+    while supervisor.serving:
+        time.sleep(0.5)
+        while received:
+            if received.pop(0) != signal.SIGHUP:
+                return 0
+            supervisor.restart()
+    return 1
 
 
 def banner(host: str, port: int, workers: int = 1) -> str:
@@ -158,12 +174,13 @@ def live_workers(args: argparse.Namespace) -> Iterator[None]:
         yield
         return
     port = args.live_port or args.port + 1
-    command = [sys.executable, "-m", "web.cli", "serve", "--host", args.host, "--port", str(port)]
-    supervisor = Supervisor(command, listening_socket(args.host, port), args.live_workers)
+    sockets = listening_sockets(args.host, port, args.live_workers)
+    supervisor = Supervisor(worker_command(args.host, port), sockets, "live worker")
     supervisor.start()
 
     def on_signal(number: int, _frame: object) -> None:
-        # uvicorn restores this handler when it stops and raises its signal again.
+        # uvicorn (one request worker) restores this handler when it stops and raises its
+        # signal again; supervise() (several) replaces it.
         supervisor.stop()
         signal.signal(number, signal.SIG_DFL)
         signal.raise_signal(number)

@@ -1,18 +1,25 @@
-"""Live workers under a supervisor of our own: replaced when they die, never killed for
-being busy.
+"""Worker processes under a supervisor of our own: each on a listening socket of its
+slot, replaced when it dies, never killed for being busy.
 
-uvicorn's supervisor (what ``--workers N`` runs) pings each worker twice a second and
-kills one that does not answer within its ``timeout_worker_healthcheck`` (5 s). A worker
-accepting thousands of WebSockets at once answers later and later as its sockets add up
-(docs/BENCHMARKS.md), and killing it drops every socket it holds, whose clients then
-reconnect together: the storm again, on fewer workers. So ``bellwether serve
---live-workers N`` binds the live port itself and runs N processes (``bellwether serve
---socket-fd FD``) that accept on that one socket, and replaces a process only when it
-ends (a crash, kill -9, the OOM killer), never pings one.
+``bellwether serve --workers N`` (request workers) and ``--live-workers N`` both run
+here. The supervisor binds the port before any worker starts, one socket per slot
+(:func:`listening_sockets`), and runs N processes (``bellwether serve --socket-fd FD``),
+each accepting on its slot's socket. On Linux the slots' sockets share the port with
+``SO_REUSEPORT`` and the kernel hashes each new connection to one of them, so a burst
+of connections spreads over the workers; on one shared socket the first worker to
+wake accepted the whole burst (docs/BENCHMARKS.md). The supervisor keeps every socket
+open, so a worker's death resets no queued connection: its replacement accepts them.
 
-A worker that ends by SIGINT or SIGTERM was asked to stop (by this supervisor, an
-operator or the terminal's Ctrl-C) and is not replaced; nor is one that could not start
-(exit status :data:`NEVER_STARTED`): the next one would fail the same way.
+uvicorn's supervisor, which ``--workers N`` used to run, also pings each worker and
+kills one that does not answer in time (5 s by default). A worker accepting thousands
+of WebSockets at once answers later and later as its sockets add up, and killing it
+dropped every socket it held, whose clients then reconnected together: the storm
+again, on fewer workers. So no worker here is pinged; a process is replaced only when
+it ends (a crash, kill -9, the OOM killer). A worker that ends by SIGINT or SIGTERM
+was asked to stop (by this supervisor, an operator or the terminal's Ctrl-C) and is
+not replaced; nor is one that could not start (exit status :data:`NEVER_STARTED`):
+the next one would fail the same way. Its slot's socket is then closed, so that the
+kernel sends no more connections where nobody accepts them.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import logging
 import signal
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 
@@ -32,15 +40,34 @@ ASKED_TO_STOP = (-signal.SIGINT, -signal.SIGTERM)
 """``Popen.returncode`` of a process that a signal asked to stop."""
 STOP_SECONDS = 15
 """How long a worker may take to close its sockets once asked, before it is killed."""
+SPREADS_CONNECTIONS = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
+"""Whether the kernel balances new connections over sockets bound with ``SO_REUSEPORT``
+(Linux; the BSDs' option of that name lets the last socket bound take them all)."""
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket listening on ``host:port``, to be shared by the workers."""
+def listening_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A TCP socket listening on ``host:port``."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        return socket.create_server((host, port), family=family, backlog=2048)
+        return socket.create_server(
+            (host, port), family=family, backlog=2048, reuse_port=reuse_port
+        )
     except OSError as error:
         raise SystemExit(f"bellwether serve: cannot listen on {host}:{port}: {error}") from None
+
+
+def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
+    """``count`` sockets listening on ``host:port``, one per worker slot: each its own
+    where the kernel spreads connections over them (:data:`SPREADS_CONNECTIONS`), else
+    the same one ``count`` times."""
+    # Bound without SO_REUSEPORT first, so that a port already served (by another
+    # bellwether serve of the same user, say) fails here instead of being shared.
+    probe = listening_socket(host, port)
+    if not SPREADS_CONNECTIONS or count < 2:
+        return [probe] * count
+    port = probe.getsockname()[1]
+    probe.close()
+    return [listening_socket(host, port, reuse_port=True) for _ in range(count)]
 
 
 def replaceable(returncode: int) -> bool:
@@ -49,13 +76,17 @@ def replaceable(returncode: int) -> bool:
 
 
 class Supervisor:
-    """``count`` processes of ``command --socket-fd FD``, each accepting on ``listener``."""
+    """One process of ``command --socket-fd FD`` per socket of ``listeners`` (a slot); a
+    replacement gets the socket of the process it replaces."""
 
-    def __init__(self, command: Sequence[str], listener: socket.socket, count: int) -> None:
-        self._listener = listener
-        self._command = [*command, "--socket-fd", str(listener.fileno())]
-        self._count = count
+    def __init__(
+        self, command: Sequence[str], listeners: Sequence[socket.socket], role: str = "worker"
+    ) -> None:
+        self._command = list(command)
+        self._listeners = list(listeners)
+        self._role = role
         self._processes: list[subprocess.Popen[bytes]] = []
+        self._ended_slots: set[int] = set()
         self._lock = threading.Lock()
         self._stopping = False
         self.ended: list[tuple[int, int]] = []
@@ -63,18 +94,33 @@ class Supervisor:
 
     @property
     def pids(self) -> list[int]:
-        """The processes serving now (a replaced one is gone from the list)."""
+        """The processes serving now, by slot (a replaced one is gone from the list)."""
         with self._lock:
             return [process.pid for process in self._processes]
 
+    @property
+    def serving(self) -> bool:
+        """Whether any slot still has a worker (running, or being replaced)."""
+        with self._lock:
+            return len(self._ended_slots) < len(self._listeners)
+
     def start(self) -> None:
         with self._lock:
-            for slot in range(self._count):
-                self._processes.append(self._spawn())
+            for slot in range(len(self._listeners)):
+                self._processes.append(self._spawn(slot))
                 watcher = threading.Thread(
-                    target=self._watch, args=(slot,), name=f"live-worker-{slot}", daemon=True
+                    target=self._watch, args=(slot,), name=f"{self._role}-{slot}", daemon=True
                 )
                 watcher.start()
+
+    def restart(self) -> None:
+        """Replace every worker (new code, new settings): each slot's new process starts
+        on its socket while the old one finishes the requests it holds."""
+        with self._lock:
+            for slot, old in enumerate(self._processes):
+                if slot not in self._ended_slots:
+                    self._processes[slot] = self._spawn(slot)
+                    old.terminate()
 
     def stop(self) -> None:
         """Stop replacing, ask every worker to stop, kill those that outlive STOP_SECONDS."""
@@ -89,10 +135,12 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        self._listener.close()
+        for listener in self._listeners:
+            listener.close()
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(self._command, pass_fds=(self._listener.fileno(),))
+    def _spawn(self, slot: int) -> subprocess.Popen[bytes]:
+        fd = self._listeners[slot].fileno()
+        return subprocess.Popen([*self._command, "--socket-fd", str(fd)], pass_fds=(fd,))
 
     def _watch(self, slot: int) -> None:
         while True:
@@ -101,14 +149,24 @@ class Supervisor:
             with self._lock:
                 if self._stopping:
                     return
+                if self._processes[slot] is not process:
+                    continue  # restart() replaced it
                 self.ended.append((process.pid, returncode))
                 if not replaceable(returncode):
-                    log.error("live worker [%d] ended (%d); not replaced", process.pid, returncode)
+                    self._end_slot(slot, process.pid, returncode)
                     return
-                self._processes[slot] = self._spawn()
+                self._processes[slot] = self._spawn(slot)
                 log.warning(
-                    "live worker [%d] died (%d); replaced by [%d]",
+                    "%s [%d] died (%d); replaced by [%d]",
+                    self._role,
                     process.pid,
                     returncode,
                     self._processes[slot].pid,
                 )
+
+    def _end_slot(self, slot: int, pid: int, returncode: int) -> None:
+        log.error("%s [%d] ended (%d); not replaced", self._role, pid, returncode)
+        self._ended_slots.add(slot)
+        listener = self._listeners[slot]
+        if self._listeners.count(listener) == 1:
+            listener.close()
