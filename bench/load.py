@@ -196,11 +196,13 @@ async def read_stored(url: str) -> Stored:
 
 
 def children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
+    """``pid``'s child processes, whichever of its threads started them (the supervisor
+    replaces a worker from a thread of its own)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(p) for p in (task / "children").read_text().split()]
+    return found
 
 
 def cmdline(pid: int) -> str:
