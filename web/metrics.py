@@ -72,6 +72,7 @@ class Metrics:
         self._http_child = functools.cache(self.http.labels)
         self._latency_child = functools.cache(self.latency.labels)
         self._operations_child = functools.cache(self.operations.labels)
+        self._trades_child = functools.cache(self.trades.labels)
 
     def observe_http(self, path: str, status: int, seconds: float) -> None:
         self._http_child(path, status).observe(seconds)
@@ -89,7 +90,7 @@ class Metrics:
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         for event in events:
             if isinstance(event, TradeExecuted):
-                self.trades.labels("amm" if event.trade.is_amm else "book").inc()
+                self._trades_child("amm" if event.trade.is_amm else "book").inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

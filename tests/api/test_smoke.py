@@ -3,6 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.api import ops
 from tests.api.conftest import Api, LiveServer
 
 
@@ -40,6 +41,16 @@ async def test_metrics_count_operations_by_result_and_requests_by_path(server: L
     assert 'bellwether_graphql_operation_seconds_count{operation="mutation:login"} 1.0' in text
     assert 'bellwether_http_request_seconds_count{path="/healthz",status="200"} 1.0' in text
     assert 'bellwether_http_request_seconds_count{path="/graphql",status="200"} 4.0' in text
+
+
+async def test_metrics_count_trades_by_kind(api: Api) -> None:
+    _, alice = await api.user("alice")
+    market = await ops.create_market(api, alice)
+    trade = {"marketId": market["id"], "side": "BUY_YES", "amountType": "SHARES", "amount": 2}
+    for _ in range(2):
+        await api.data(ops.LMSR_TRADE, {"i": trade}, alice)
+    text = (await api.client.get("/metrics")).text
+    assert 'bellwether_trades_total{kind="amm"} 2.0' in text
 
 
 INTROSPECT = "{ __schema { queryType { name } } }"
