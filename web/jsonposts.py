@@ -13,7 +13,9 @@ same context, then the same JSON answer, byte for byte
 (tests/api/test_json_posts.py sends each request both ways and compares).
 Everything else (another content type, a batch, a body that is not such an
 object, another method or path) goes the general way, which also gives the
-general way's answers to malformed requests.
+general way's answers to malformed requests; except a body of JSON that is neither
+an object nor a list (a string, a number, null), which Strawberry's view fails on
+with a 500: it is refused here, both ways, with 400 BAD_USER_INPUT.
 
 :func:`differences` names what would make the two ways answer differently; the
 app refuses to start with any (a view overriding a step this module skips).
@@ -99,6 +101,23 @@ def operation(body: bytes) -> tuple[str, Any, Any, Any] | None:
     return query, variables, data.get("operationName"), extensions
 
 
+NOT_AN_OBJECT = "The request body must be a JSON object (or a list of them, a batch)"
+
+
+def not_an_object(body: bytes) -> bool:
+    """Whether ``body`` is JSON that is neither an object nor a list (a string, a number,
+    true, false, null). Cheap for every other body: its first byte decides."""
+    if body[:1] in (b"{", b"["):
+        return False
+    if body.lstrip()[:1] in (b"{", b"[", b""):
+        return False
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False  # unparsable: the view says so
+    return True
+
+
 def _object_or_null(*values: object) -> bool:
     return all(value is None or type(value) is dict for value in values)
 
@@ -116,14 +135,17 @@ class JsonPosts:
         """False sends every request the general way (the tests compare the two)."""
 
     async def answer(self, scope: Scope, body: bytes, send: Send) -> bool:
-        """Answer the request if it is a JSON POST of one operation; False if it is not
-        (nothing was done, nothing was sent)."""
-        if not self.enabled or scope["method"] != "POST" or scope["path"] != self.path:
-            return False
-        if scope.get("root_path"):
+        """Answer the request if it is a JSON POST of one operation, or of JSON that is
+        no operation at all; False if it is neither (nothing was done, nothing was sent)."""
+        if scope["method"] != "POST" or scope["path"] != self.path or scope.get("root_path"):
             return False
         first = dict(reversed(scope["headers"]))  # each header's first value, as Starlette's
-        if first.get(b"content-type") != JSON:
+        content_type = first.get(b"content-type")
+        if content_type is not None and JSON in content_type and not_an_object(body):
+            # Both ways: Strawberry's view fails on it (it reads the body as a dict: a 500).
+            await send_json_answer(send, *http_refusal(HTTPException(400, NOT_AN_OBJECT)))
+            return True
+        if not self.enabled or content_type != JSON:
             return False
         found = operation(body)
         if found is None:

@@ -181,6 +181,16 @@ async def test_request_body_too_large(api: Api) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
+async def test_a_json_body_that_is_no_object_is_bad_user_input(api: Api) -> None:
+    """It was a plain-text 500 from Strawberry's view (it read the body as a dict)."""
+    for body in (b'"x"', b"42", b"null", b"false"):
+        response = await api.client.post(
+            "/graphql", content=body, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 400, body
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 async def test_unexpected_failures_are_masked_with_a_request_id(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

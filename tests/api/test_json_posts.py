@@ -127,6 +127,7 @@ async def test_answers_and_errors_are_the_same_both_ways(app: Starlette) -> None
         "a null query": post(raw=b'{"query": null}'),
         "operation extensions": post(raw=b'{"query": "{ __typename }", "extensions": {"a": 1}}'),
         "unparsable JSON": post(raw=b'{"query": '),
+        "an unterminated string": post(raw=b' "a string'),
         "a batch": post(raw=b'[{"query": "{ __typename }"}]'),
         "variables not an object": post(raw=b'{"query": "{ __typename }", "variables": [1]}'),
         "an allowed origin": post("{ __typename }", extra=((b"origin", b"https://app.example"),)),
@@ -139,6 +140,18 @@ async def test_answers_and_errors_are_the_same_both_ways(app: Starlette) -> None
         answer = await both_ways(app, request)
         assert answer.status in (200, 400, 413), name
     assert (await both_ways(app, requests["a query"])).json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize("body", [b'"a string"', b"42", b" null", b"true", b'\n"x"'])
+@pytest.mark.parametrize("content_type", [b"application/json", b"application/json; charset=utf-8"])
+async def test_json_that_is_no_object_is_refused_both_ways(
+    app: Starlette, body: bytes, content_type: bytes
+) -> None:
+    """Strawberry's view read such a body as a dict and answered 500 with no code."""
+    answer = await both_ways(app, post(raw=body, content_type=content_type))
+    assert answer.status == 400
+    assert answer.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "must be a JSON object" in answer.json()["errors"][0]["message"]
 
 
 async def test_masked_failures_are_the_same_both_ways(
@@ -178,7 +191,7 @@ async def test_json_posts_of_one_operation_skip_the_router_and_the_view(app: Sta
     for request in (
         post("{ __typename }", content_type=b"application/json; charset=utf-8"),
         post(raw=b'[{"query": "{ __typename }"}]'),
-        post(raw=b'"a string"'),
+        post(raw=b'"a string'),
     ):
         with pytest.raises(AssertionError, match="went the general way"):
             await asgi(edge, *request)
