@@ -10,6 +10,9 @@ on one market, each task as its own user:
 - crossing limit orders: a LIMIT IOC BUY of 1 share at 50 on one order-book market,
   each filled against a large resting SELL at 50 (load the book, match, settle).
 
+Like the app, it freezes the heap out of full GC collections once started, unless
+``BELLWETHER_GC_FREEZE=0``.
+
 Then ``pgbench -c TASKS -T SECONDS`` (TPC-B, scale 1) measures what the same server
 does with one small transaction per client at a time. ``--database-url`` names the
 server (and the database to connect to for administration, default the local
@@ -48,6 +51,7 @@ from persistence.sequencer import AsyncioSequencer
 from persistence.tortoise.database import migrate
 from tests.dbtools import create_empty_postgres_database, drop_postgres_database
 from tests.harness import FakeHasher
+from web.app import freeze_startup_heap
 from web.backends import Backend, open_tortoise
 from web.pgbus import PostgresEventBus
 from web.settings import AppSettings
@@ -148,11 +152,14 @@ async def measure_store(admin: str, tasks: int, seconds: float) -> dict[str, Any
     url = await create_empty_postgres_database(admin, "bellwether_store")
     try:
         await migrate(url)
-        settings = AppSettings(database_url=url, starting_balance_cents=10**12)
+        freeze = AppSettings.from_env().gc_freeze  # BELLWETHER_GC_FREEZE, as the app reads it
+        settings = AppSettings(database_url=url, starting_balance_cents=10**12, gc_freeze=freeze)
         notify = PostgresEventBus(url).in_transaction  # packs only: no connection
         sizes: list[int] = []  # each market batch's number of commands
         sequencer = AsyncioSequencer(observe=sizes.append)
         backend: Backend = await open_tortoise(settings, Discard(), FakeHasher(), notify, sequencer)
+        if settings.gc_freeze:  # as the app does once started (BELLWETHER_GC_FREEZE)
+            freeze_startup_heap()
         try:
             ctx = backend.services
             lmsr_ops = await _lmsr_ops(ctx, tasks)
