@@ -55,17 +55,22 @@ class LoadedBooks:
         return {head.user_id for head in heads if head is not None}
 
     def refresh_tops(self, work: Work) -> None:
-        """Mirror each outcome's merged top on it and announce every outcome's book."""
+        """Mirror each outcome's merged top on it (``MarketBook.best``, the top of its
+        merged depth), bump every outcome's book sequence, and have the transaction
+        announce every outcome's book as it ends: the views are read once, at commit,
+        however many commands of a batch changed the books."""
         if not self.touched:
             return
-        views = self.exchange.depths(BOOK_EVENT_DEPTH)
         for outcome in self.market.outcomes:
-            bids, asks = views[outcome.id]
-            outcome.best_bid_cents = bids[0].price_cents if bids else None
-            outcome.best_ask_cents = asks[0].price_cents if asks else None
+            outcome.best_bid_cents, outcome.best_ask_cents = self.exchange.best(outcome.id)
             outcome.book_sequence += 1
-            work.emit(book_event(outcome, work.now, views[outcome.id]))
+        work.announce_at_commit(("books", self.market.id), self.announcements)
         self.touched.clear()
+
+    def announcements(self, at: datetime) -> list[BookChanged]:
+        """Every outcome's book as it stands, as events."""
+        views = self.exchange.depths(BOOK_EVENT_DEPTH)
+        return [book_event(o, at, views[o.id]) for o in self.market.outcomes]
 
 
 def book_changed(outcome: Outcome, at: datetime, exchange: MarketBook | None = None) -> BookChanged:

@@ -8,7 +8,7 @@ of work, which publishes them only after the transaction commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -66,6 +66,7 @@ class Work:
         self._actors: set[str] = set()
         self._holdings_loaded: set[tuple[str, str]] = set()
         self._client_ids: dict[tuple[str, str], Order] = {}
+        self._at_commit: dict[Hashable, Callable[[datetime], Iterable[DomainEvent]]] = {}
         self.books: dict[str, LoadedBooks] = {}
         """Each market's books once loaded (``books.load_books``), shared by its commands."""
 
@@ -234,6 +235,14 @@ class Work:
     def emit(self, event: DomainEvent) -> None:
         self._events.append(event)
 
+    def announce_at_commit(
+        self, key: Hashable, events: Callable[[datetime], Iterable[DomainEvent]]
+    ) -> None:
+        """Announce ``events(now)`` at the commit, made from the state the transaction
+        ends with; of several under one ``key``, the last (a market's books: viewed once,
+        however many commands of a batch changed them)."""
+        self._at_commit[key] = events
+
     def prices_changed(self, market: Market, last_trade_cents: int | None = None) -> None:
         """Record a price point and announce the market's new prices."""
         prices = market_rules.current_prices(market)
@@ -294,6 +303,8 @@ class Work:
         if self._settled:
             await uow.settlements.add(self._settled)
         await uow.ledger.add(self.journal.entries)
+        for events in self._at_commit.values():
+            self._events.extend(events(self.now))
         self._events.extend(AccountChanged(u, self.now) for u in sorted(self._accounts_changed()))
 
     async def _save_users(self) -> None:

@@ -324,6 +324,11 @@ async def test_a_batch_announces_its_prices_and_books_once_as_its_commit_left_th
     assert prices == [stored.price_sequence]  # three trades moved them; one announcement
     books = sorted((e.outcome_id, e.sequence) for e in events if isinstance(e, BookChanged))
     assert books == sorted((o.id, o.book_sequence) for o in stored.outcomes)
+    yes = next(
+        e for e in events if isinstance(e, BookChanged) and e.outcome_id == stored.outcomes[0].id
+    )
+    assert [(level.price_cents, level.quantity) for level in yes.asks] == [(55, 7)]  # as left
+    assert stored.outcomes[0].best_ask_cents == 55
     trades = [e.trade.sequence for e in events if isinstance(e, TradeExecuted)]
     assert trades == [1, 2, 3]  # every trade, fill and order change is still announced
     assert sum(isinstance(e, FillExecuted) for e in events) == 6
