@@ -268,9 +268,20 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...
 
 
-RunBatch = Callable[[list[Any]], Awaitable[list[object]]]
-"""Runs a batch of items in one transaction: one outcome per item, in order (its result,
-or the exception its caller gets)."""
+class PendingBatch(Protocol):
+    """A batch whose items are taken when its runner is ready for them (its market
+    locked), so that the items that arrived while it waited for the lock join it."""
+
+    def take(self) -> list[Any]:
+        """The batch's items, in arrival order: the first call takes what is queued then
+        (up to the bound); every later call returns the same list."""
+        ...
+
+
+RunBatch = Callable[[PendingBatch], Awaitable[list[object]]]
+"""Runs a batch in one transaction: one outcome per taken item, in order (its result, or
+the exception its caller gets). It takes the items itself, at most once, as late as it
+can (the sequencer takes them if it never did)."""
 
 
 class CommandSequencer(Protocol):

@@ -2,7 +2,8 @@
 
 :mod:`domain.services.batching` sends each market's commands here. A command that
 arrives while its market's batch is in flight waits in the queue; the drainer then
-takes everything queued, up to ``max_batch``, as the next batch. Callers wait on a
+starts the next batch, which takes everything queued, up to ``max_batch``, once its
+runner holds the market's lock (``PendingBatch.take``). Callers wait on a
 future set once their batch ran; a caller that is cancelled (a client that went
 away) leaves the batch running, since others wait on it and mutations are never cut.
 """
@@ -73,25 +74,47 @@ class AsyncioSequencer:
         return sum(len(queue.items) for queue in self._queues.values())
 
     async def _drain(self, key: Hashable, queue: _Queue) -> None:
-        batch: list[tuple[object, asyncio.Future[object]]] = []
+        batch = _Batch(self, queue)
         try:
             while queue.items:
-                count = min(len(queue.items), self.max_batch)
-                batch = [queue.items.popleft() for _ in range(count)]
-                self.sizes[count] += 1
-                if self._observe is not None:
-                    self._observe(count)
-                outcomes = await queue.execute([item for item, _ in batch])
-                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                batch = _Batch(self, queue)
+                outcomes = await queue.execute(batch)
+                batch.take()
+                for (_, future), outcome in zip(batch.taken, outcomes, strict=True):
                     _settle(future, outcome)
-                batch = []
         except BaseException:
-            for _, future in (*batch, *queue.items):
+            for _, future in (*batch.taken, *queue.items):
                 _settle(future, ServiceUnavailable(STOPPED))
             queue.items.clear()
             raise
         finally:
             del self._queues[key], self._drainers[key]
+
+    def _counted(self, count: int) -> None:
+        self.sizes[count] += 1
+        if self._observe is not None:
+            self._observe(count)
+
+
+class _Batch:
+    """The next batch of a queue (``PendingBatch``): its items are popped on the first
+    ``take``, so those that arrive until then (while the runner waits for its lock)
+    are in it."""
+
+    __slots__ = ("_items", "_queue", "_sequencer", "taken")
+
+    def __init__(self, sequencer: AsyncioSequencer, queue: _Queue) -> None:
+        self._sequencer, self._queue = sequencer, queue
+        self._items: list[object] | None = None
+        self.taken: list[tuple[object, asyncio.Future[object]]] = []
+
+    def take(self) -> list[object]:
+        if self._items is None:
+            items, bound = self._queue.items, self._sequencer.max_batch
+            self.taken = [items.popleft() for _ in range(min(len(items), bound))]
+            self._items = [item for item, _ in self.taken]
+            self._sequencer._counted(len(self.taken))
+        return self._items
 
 
 def _settle(future: asyncio.Future[Any], outcome: object) -> None:

@@ -3,8 +3,9 @@
 A command on one market (place, cancel, amend, an LMSR trade, a mint or redeem) is
 a *step*: ``step(work) -> result``, the body of the command once a unit of work is
 open. :func:`in_market` sends it to the context's ``CommandSequencer``, which queues
-it behind the market's batch in flight; the next batch takes every queued step (up
-to a bound), in arrival order, and :func:`run_batch` runs them in one unit of work
+it behind the market's batch in flight; the next batch, once it holds the market's
+lock, takes every queued step (up to a bound), in arrival order, and
+:func:`run_batch` runs them in one unit of work
 on one shared :class:`Work`: one market lock, one load of the book and of the
 actors' balances and positions, one flush, one commit. Each caller then gets its own
 result or its own ``DomainError``; nothing is acknowledged before the commit.
@@ -20,7 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from domain.errors import DomainError, NotFound, ServiceUnavailable
-from domain.ports import UnitOfWork
+from domain.ports import PendingBatch, UnitOfWork
 from domain.services.books import adopt_books
 from domain.services.work import Work
 
@@ -47,16 +48,28 @@ async def in_market(
     Without a sequencer in the context, the step is a batch of its own."""
     pending = Pending(step, actor_id)
 
-    async def execute(batch: list[Pending]) -> list[object]:
+    async def execute(batch: PendingBatch) -> list[object]:
         return await run_batch(ctx, market_id, batch)
 
     if ctx.sequencer is None:
-        outcome = (await execute([pending]))[0]
+        outcome = (await execute(Ready([pending])))[0]
     else:
         outcome = await ctx.sequencer.run((ctx.uow, market_id), pending, execute)
     if isinstance(outcome, BaseException):
         raise outcome
     return cast(T, outcome)
+
+
+class Ready:
+    """A batch whose items are known before it runs (``PendingBatch``)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[Pending]) -> None:
+        self.items = items
+
+    def take(self) -> list[Pending]:
+        return self.items
 
 
 class _FlushRefused(Exception):
@@ -65,24 +78,28 @@ class _FlushRefused(Exception):
         self.error = error
 
 
-async def run_batch(ctx: ServiceContext, market_id: str, batch: list[Pending]) -> list[object]:
+async def run_batch(ctx: ServiceContext, market_id: str, batch: PendingBatch) -> list[object]:
     """Each step's result or error, in order, once the batch committed; the same error
     for every step if the batch as a whole failed (its commit, the database).
+
+    The steps are taken once the market is locked (:func:`_prepare`): those that came
+    while this batch waited for the lock (held by another worker) are in it.
 
     If the flush refuses the batch (a balance guard, an actor deactivated meanwhile),
     each step runs again in a batch of its own, so only the refused one fails."""
     try:
         return await _in_one_transaction(ctx, market_id, batch)
     except _FlushRefused as refused:
-        if len(batch) == 1:
+        steps = batch.take()
+        if len(steps) == 1:
             return [refused.error]
-        return [(await run_batch(ctx, market_id, [pending]))[0] for pending in batch]
+        return [(await run_batch(ctx, market_id, Ready([pending])))[0] for pending in steps]
     except Exception as error:
-        return [error] * len(batch)
+        return [error] * len(batch.take())
 
 
 async def _in_one_transaction(
-    ctx: ServiceContext, market_id: str, batch: list[Pending]
+    ctx: ServiceContext, market_id: str, batch: PendingBatch
 ) -> list[object]:
     async with ctx.uow() as uow:
         work, outcomes = await _apply(ctx, uow, ctx.clock.now(), market_id, batch)
@@ -98,7 +115,7 @@ async def _in_one_transaction(
 
 
 async def _apply(
-    ctx: ServiceContext, uow: UnitOfWork, now: datetime, market_id: str, batch: list[Pending]
+    ctx: ServiceContext, uow: UnitOfWork, now: datetime, market_id: str, batch: PendingBatch
 ) -> tuple[Work, list[object]]:
     """Apply the steps in order on one Work. A step that fails may have changed the
     Work before raising: the Work is dropped and the steps before it run again on a
@@ -109,9 +126,9 @@ async def _apply(
     failed: dict[int, Exception] = {}
     while True:
         work = Work(ctx, uow, now)
-        await _prepare(work, market_id, [p.actor_id for p in batch if p.actor_id])
+        await _prepare(work, market_id, batch)
         outcomes: list[object] = []
-        for index, pending in enumerate(batch):
+        for index, pending in enumerate(batch.take()):
             if index in failed:
                 outcomes.append(failed[index])
                 continue
@@ -126,18 +143,18 @@ async def _apply(
             return work, outcomes
 
 
-async def _prepare(work: Work, market_id: str, actor_ids: list[str]) -> None:
-    """Lock the market, take its books kept since its last batch if still valid, then
-    load every actor with its positions there (one query), with the owners of the
-    books' first orders (the makers the batch most likely meets, else loaded when met);
-    an unknown market is each step's own NOT_FOUND."""
+async def _prepare(work: Work, market_id: str, batch: PendingBatch) -> None:
+    """Lock the market, take the batch's steps, take the market's books kept since its
+    last batch if still valid, then load every actor with its positions there (one
+    query), with the owners of the books' first orders (the makers the batch most likely
+    meets, else loaded when met); an unknown market is each step's own NOT_FOUND."""
     try:
         market = await work.market(market_id)
     except NotFound:
         return
     cache = work.ctx.books
     kept = None if cache is None else cache.take(work.ctx.uow, market)
-    user_ids = set(actor_ids)
+    user_ids = {pending.actor_id for pending in batch.take() if pending.actor_id}
     if kept is not None:
         await adopt_books(work, kept, market)
         user_ids |= kept.head_owners()

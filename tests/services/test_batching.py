@@ -299,6 +299,29 @@ async def test_books_changed_by_another_worker_or_command_are_loaded_again(
     await harness.assert_invariants()
 
 
+async def test_commands_that_arrive_while_a_batch_waits_for_the_market_all_join_it(
+    harness: Harness,
+) -> None:
+    """Another worker's batch holds the market: this worker's next batch takes its
+    commands once it has the lock, so every one that came while it waited is in it (the
+    lock changes hands once for them, not once per arrival)."""
+    ctx = harness.ctx
+    sequencer = AsyncioSequencer()
+    other = replace(ctx, sequencer=sequencer, books=BookCache())
+    maker, buyers, market = await _setup(harness)
+    await orders.place_order(ctx, maker.id, limit(market, Side.SELL, 55, 10))
+    async with Held(ctx, market.id):
+        sent = [
+            asyncio.create_task(orders.place_order(other, buyer.id, limit(market, Side.BUY, 55, 1)))
+            for buyer in buyers
+        ]
+        await wait_until(lambda: sequencer.queued((other.uow, market.id)) == len(buyers))
+    placed = await asyncio.gather(*sent)
+    assert [order.status for order in placed] == [OrderStatus.FILLED] * len(buyers)
+    assert sequencer.sizes == {len(buyers): 1}
+    await harness.assert_invariants()
+
+
 def _published(harness: Harness) -> list[object]:
     store = getattr(harness, "store", None)
     bus = store.publisher if store is not None else harness.bus  # type: ignore[attr-defined]
