@@ -43,7 +43,7 @@ from auth.apikeys import ApiKeySecrets, KeyAuthenticator, KeyUses
 from auth.ratelimit import LoginGuard, LoginLimits, OrderRateLimit
 from auth.tokens import TokenService, generate_secret
 from domain.errors import Unauthenticated
-from domain.events import DomainEvent
+from domain.events import BookChanged, DomainEvent
 from domain.keys import ApiKey
 from domain.ports import PasswordHasher
 from domain.services import api_keys
@@ -54,7 +54,7 @@ from schema.schema import build_schema
 from schema.types.trading import BookView, remember_books
 from schema.views import StateViews
 from web.backends import Backend, default_hasher, open_backend
-from web.bus import EventBus, EventListener, open_bus
+from web.bus import EventBus, EventListener, only, open_bus
 from web.edge import Edge
 from web.graphiql_assets import GraphiQLAssets
 from web.headers import page_policy
@@ -305,8 +305,8 @@ def create_app(
             queue_size=settings.live_queue_size,
             on_dropped=metrics.dropped.inc,
         )
-        bus.add_listener(hub.on_events)
-        bus.add_listener(remember_books_of(state))
+        bus.add_listener(hub.on_events, hub.wants)
+        bus.add_listener(remember_books_of(state), only(BookChanged))
         bus.on_reconnect(hub.resync)
         await bus.start()
         groups = LiveGroups(schema, FEEDS, hub, settings.live_queue_size, metrics.dropped.inc)

@@ -25,8 +25,19 @@ log = logging.getLogger("bellwether.bus")
 
 EventListener = Callable[[Sequence[DomainEvent]], Awaitable[None]]
 """Called with each batch of committed events, batches in the order the bus received them."""
+Interest = Callable[[type[DomainEvent]], bool]
+"""Whether a listener wants events of a type at this moment. A bus that decodes what
+arrives (PostgreSQL's) decodes only the events some listener wants; a listener may still
+be handed others, and ignores them."""
+
+
 ReconnectListener = Callable[[], Awaitable[None]]
 """Called after the bus lost its connection and got it back: events may have been missed."""
+
+
+def only(*kinds: type[DomainEvent]) -> Interest:
+    """The interest of a listener that wants events of ``kinds``, always."""
+    return frozenset(kinds).__contains__
 
 
 class EventBus(Protocol):
@@ -43,7 +54,10 @@ class EventBus(Protocol):
         None when events must be handed to ``publish`` after the commit."""
         ...
 
-    def add_listener(self, listener: EventListener) -> None: ...
+    def add_listener(self, listener: EventListener, interest: Interest | None = None) -> None:
+        """Hand ``listener`` the committed events (with ``interest``: at least those it
+        wants; without: all)."""
+        ...
 
     def on_reconnect(self, listener: ReconnectListener) -> None: ...
 
@@ -63,7 +77,8 @@ class InMemoryEventBus:
     def in_transaction(self) -> None:
         return None
 
-    def add_listener(self, listener: EventListener) -> None:
+    def add_listener(self, listener: EventListener, interest: Interest | None = None) -> None:
+        # Its events are objects already: there is no decoding to spare.
         self._listeners.append(listener)
 
     def on_reconnect(self, listener: ReconnectListener) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, Protocol, TypeVar
@@ -166,6 +166,8 @@ class LiveHub:
         for feed in feeds:
             self._by_event.setdefault(feed.event, []).append(feed)
         self._channels: dict[tuple[str, Hashable], Channel] = {}
+        self._open: Counter[type] = Counter()
+        """Channels open per event type."""
         self._owned: dict[str, set[Ending]] = {}
         """Subscribers by the user who opened them (signed-in callers only)."""
         self._tasks: set[asyncio.Task[None]] = set()
@@ -174,6 +176,13 @@ class LiveHub:
     @property
     def subscriber_count(self) -> int:
         return sum(len(channel.subscribers) for channel in self._channels.values())
+
+    def wants(self, kind: type[DomainEvent]) -> bool:
+        """Whether a subscriber here may want events of ``kind`` (the bus's ``Interest``):
+        one of a feed that has a channel open, or one that ends subscriptions."""
+        if kind is UserDeactivated or kind is ApiKeyRevoked:
+            return bool(self._owned)
+        return self._open[kind] > 0
 
     async def on_events(self, events: Sequence[DomainEvent]) -> None:
         """The bus listener. Never waits for I/O."""
@@ -255,6 +264,7 @@ class LiveHub:
         channel = self._channels.get((feed.name, key))
         if channel is None:
             channel = self._channels[(feed.name, key)] = Channel(feed, key)
+            self._open[feed.event] += 1
         subscriber: Subscriber = (
             Latest()
             if feed.delivery is Delivery.CONFLATE
@@ -275,6 +285,7 @@ class LiveHub:
                 self.disown(one, subscriber)
             if not channel.subscribers and self._channels.get((feed.name, key)) is channel:
                 del self._channels[(feed.name, key)]
+                self._open[feed.event] -= 1
 
 
 class FanOutPublisher:

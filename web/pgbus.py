@@ -29,12 +29,15 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import orjson
 
 from domain.events import DomainEvent
 from domain.ports import Notify
 from persistence.tortoise.errors import DRIVER_ERRORS
-from web.bus import EventListener, ReconnectListener
-from web.event_codec import pack, unpack
+from web.bus import EventListener, Interest, ReconnectListener
+from web.event_codec import EVENT_TAGS, decode_event, pack
+
+_TYPES = {tag: kind for kind, tag in EVENT_TAGS.items()}
 
 log = logging.getLogger("bellwether.bus")
 
@@ -63,6 +66,8 @@ class PostgresEventBus:
         self._health_interval = health_interval
         self._max_backoff = max_backoff
         self._listeners: list[EventListener] = []
+        self._interests: list[Interest] | None = []
+        """What the listeners want; None once one wants everything."""
         self._reconnect_listeners: list[ReconnectListener] = []
         self._listen_conn: asyncpg.Connection | None = None
         self._publish_conn: asyncpg.Connection | None = None
@@ -74,8 +79,12 @@ class PostgresEventBus:
         self.reconnects = 0
         self.dropped_publishes = 0
 
-    def add_listener(self, listener: EventListener) -> None:
+    def add_listener(self, listener: EventListener, interest: Interest | None = None) -> None:
         self._listeners.append(listener)
+        if interest is None or self._interests is None:
+            self._interests = None
+        else:
+            self._interests.append(interest)
 
     def on_reconnect(self, listener: ReconnectListener) -> None:
         self._reconnect_listeners.append(listener)
@@ -162,12 +171,21 @@ class PostgresEventBus:
         self._connected.set()
 
     def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        """Decode the events some listener wants (every worker receives every event,
+        most of which nobody here subscribed to), and queue them for the listeners."""
         try:
-            events = unpack(payload)
+            events = [decode_event(row) for row in orjson.loads(payload) if self._wanted(row[0])]
         except (ValueError, KeyError, TypeError, IndexError):
             log.exception("undecodable notification ignored")
             return
-        self._inbox.put_nowait(events)
+        if events:
+            self._inbox.put_nowait(events)
+
+    def _wanted(self, tag: str) -> bool:
+        interests, kind = self._interests, _TYPES.get(tag)
+        if interests is None or kind is None:  # an unknown kind: decoding it says so
+            return True
+        return any(wants(kind) for wants in interests)
 
     async def _dispatch(self) -> None:
         """Deliver notifications one batch at a time, in the order they arrived."""

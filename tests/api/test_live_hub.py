@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 from starlette.applications import Starlette
 
 from domain import model
-from domain.events import PricesChanged, TradeExecuted
+from domain.events import ApiKeyRevoked, PricesChanged, TradeExecuted, UserDeactivated
 from domain.queries import ReadModel
 from persistence.system import SystemClock
 from resolvers.live import BOOK, PRICES, TRADES
@@ -129,6 +129,23 @@ async def test_prices_are_conflated_for_a_subscriber_that_does_not_read() -> Non
         assert first.sequence == 100
         await hub.on_events([prices_changed("m", 99), prices_changed("m", 101)])
         assert (await anext(updates)).sequence == 101
+
+
+async def test_the_hub_wants_the_events_of_the_feeds_it_has_subscribers_of() -> None:
+    """What the bus decodes for it (``web.bus.Interest``): a feed's events while one of
+    its channels is open; deactivations and revocations while someone signed in holds
+    a subscription."""
+    fixed = FixedPrices()
+    hub = fixed.hub()
+    assert not any(map(hub.wants, (PricesChanged, TradeExecuted, UserDeactivated)))
+    async with hub.open(fixed.prices, "m"), hub.open(fixed.prices, "n"):
+        assert hub.wants(PricesChanged) and not hub.wants(TradeExecuted)
+        async with hub.open(fixed.trades, "m", owner="u"):
+            assert hub.wants(TradeExecuted) and hub.wants(UserDeactivated)
+            assert hub.wants(ApiKeyRevoked)
+        assert not hub.wants(TradeExecuted) and not hub.wants(UserDeactivated)
+        assert hub.wants(PricesChanged)
+    assert not hub.wants(PricesChanged)
 
 
 async def test_a_subscriber_that_falls_behind_on_trades_loses_the_oldest_with_a_gap() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import asyncpg
@@ -16,6 +17,7 @@ from persistence.tortoise.database import Database
 from persistence.tortoise.errors import PersistenceError
 from persistence.tortoise.sql import Statement
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
+from web.bus import only
 from web.pgbus import PostgresEventBus
 
 pytestmark = pytest.mark.postgres
@@ -127,6 +129,39 @@ async def test_a_publish_on_a_cut_connection_is_retried_never_raised() -> None:
         await bus.publish([event])
         await _until(lambda: event in received)
         assert bus.cut and bus.dropped_publishes == 0
+    finally:
+        await bus.stop()
+
+
+async def test_events_no_listener_wants_are_not_decoded_nor_dispatched() -> None:
+    """Every worker receives every event; it decodes those some listener wants at the
+    time they arrive (a listener may be handed others), and dispatches nothing when none
+    is wanted."""
+    bus = PostgresEventBus(await _dsn(), channel=f"test_{os.getpid()}_{id(object())}")
+    books: list[Sequence[DomainEvent]] = []
+    prices: list[Sequence[DomainEvent]] = []
+    wanted = {BookChanged}
+
+    async def on_books(events: Sequence[DomainEvent]) -> None:
+        books.append(events)
+
+    async def on_prices(events: Sequence[DomainEvent]) -> None:
+        prices.append(events)
+
+    bus.add_listener(on_books, only(BookChanged))
+    bus.add_listener(on_prices, lambda kind: kind in wanted)
+    await bus.start()
+    try:
+        book, price = BookChanged("m", "o", 1, AT), PricesChanged("m", (0.5, 0.5), None, 0, 1, AT)
+        await bus.publish([price])
+        await bus.publish([book, price])
+        await _until(lambda: bool(books))
+        assert books == [[book]] and prices == [[book]], "the price is decoded for no one"
+        wanted.add(PricesChanged)
+        later = replace(price, sequence=2)
+        await bus.publish([later])
+        await _until(lambda: len(prices) == 2)
+        assert prices[1] == [later] and books[1] == [later]
     finally:
         await bus.stop()
 
