@@ -15,12 +15,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import jwt
 
 from auth.apikeys import KeyAuthenticator
 from domain.errors import Unauthenticated
 from domain.model import User
+
+if TYPE_CHECKING:
+    from auth.principals import RecentPrincipals
 
 ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
@@ -147,11 +151,14 @@ async def authenticate(
     authorization: str | None,
     lookup: UserLookup,
     keys: KeyAuthenticator | None = None,
+    recent: RecentPrincipals | None = None,
 ) -> Principal | None:
     """The principal behind an Authorization value, or None when there is none.
 
     A valid token or key of a deactivated or deleted user is UNAUTHENTICATED: never
-    silently anonymous, so a client learns at once that it must sign in again.
+    silently anonymous, so a client learns at once that it must sign in again. A
+    token's user is taken from ``recent`` when it was looked up lately
+    (:mod:`auth.principals` says how long and why that is safe), else looked up.
     """
     presented = credentials(authorization)
     if presented is None:
@@ -165,7 +172,19 @@ async def authenticate(
             raise Unauthenticated(GONE)
         key = holder.key
         return Principal(key.user_id, holder.user_is_admin, key.id, key.may_trade)
-    user = await lookup(tokens.user_id(value))
+    user_id = tokens.user_id(value)
+    if recent is None:
+        return await _looked_up(lookup, user_id)
+    principal = recent.get(user_id)
+    if principal is None:
+        mark = recent.mark()
+        principal = await _looked_up(lookup, user_id)
+        recent.keep(principal, mark)
+    return principal
+
+
+async def _looked_up(lookup: UserLookup, user_id: str) -> Principal:
+    user = await lookup(user_id)
     if user is None or not user.is_active:
         raise Unauthenticated(GONE)
     return Principal(user.id, user.is_admin)

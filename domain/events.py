@@ -67,7 +67,8 @@ class MarketStatusChanged:
 
 @dataclass(frozen=True, slots=True)
 class UserDeactivated:
-    """A user can no longer act: every worker ends the subscriptions they hold."""
+    """A user can no longer act: every worker ends the subscriptions they hold and stops
+    trusting their token without looking them up (``auth.principals``)."""
 
     user_id: str
     at: datetime

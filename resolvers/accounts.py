@@ -40,4 +40,5 @@ async def grant_bonus(info: Info, user_id: strawberry.ID, amount_cents: int) -> 
 async def deactivate_user(info: Info, user_id: strawberry.ID) -> User:
     actor = await info.context.require_principal()
     user = await accounts.deactivate_user(info.context.services, actor.user_id, user_id)
+    info.context.user_changed(user.id)
     return User.from_domain(user)

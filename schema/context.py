@@ -20,6 +20,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from auth.apikeys import KeyAuthenticator
+from auth.principals import RecentPrincipals
 from auth.ratelimit import LoginGuard, OrderRateLimit
 from auth.tokens import CREDENTIALS_HINT, Principal, TokenService, authenticate
 from domain.errors import Forbidden, NotFound, RateLimited, Unauthenticated
@@ -136,7 +137,8 @@ class Context:
     """The deployment's shared counters (heartbeats); None where there are none (tests)."""
     order_rate: OrderRateLimit | None = None
     """The order-rate limit; None: unlimited."""
-    """API key authentication (``Authorization: Key <secret>``); None refuses keys."""
+    recent_principals: RecentPrincipals | None = None
+    """The worker's users signed in lately (``auth.principals``); None: look up each time."""
     authorization: str | None = None
     client_address: str = "unknown"
     request_id: str = field(default_factory=new_request_id)
@@ -167,26 +169,31 @@ class Context:
         """Who is calling, checked once per request (the user must still be active).
 
         None for anonymous callers; UNAUTHENTICATED for forged, tampered or expired
-        tokens and for tokens of deactivated or deleted users. ``fresh``: look the
-        user up again (a WebSocket's context lives as long as its connection, and each
+        tokens and for tokens of deactivated or deleted users. A token's user comes
+        from the worker's recent principals when it was looked up lately
+        (``auth.principals``). ``fresh``: look the user up again, whatever the worker
+        remembers (a WebSocket's context lives as long as its connection, and each
         subscription is checked anew).
         """
-        if fresh and self._principal is not None and self._principal.done():
-            self._principal = None
-            self.loaders.users.clear_all()
+        recent = self.recent_principals
+        if fresh:
+            recent = None
+            if self._principal is not None and self._principal.done():
+                self._principal = None
+                self.loaders.users.clear_all()
         pending = self._principal
         if pending is not None:
             if not pending.done():
                 await asyncio.wait([pending])  # raises only if this caller is cancelled
             if not pending.cancelled():
                 return pending.result()
-            return await self.principal()  # its caller was cancelled: look it up here
+            return await self.principal(fresh=fresh)  # its caller was cancelled: look it up
         # The first caller looks it up inline (no task, no batching tick: on SQLite it
         # does not wait at all); callers meanwhile, if any, wait for its result.
         pending = self._principal = asyncio.get_running_loop().create_future()
         try:
             principal = await authenticate(
-                self.tokens, self._credentials(), self.loaders.user_now, self.keys
+                self.tokens, self._credentials(), self.loaders.user_now, self.keys, recent
             )
         except Exception as error:
             pending.set_exception(error)
@@ -212,6 +219,12 @@ class Context:
         if self.order_rate is not None:
             await self.order_rate.spend(principal.user_id, count, refusable=refusable)
         return principal
+
+    def user_changed(self, user_id: str) -> None:
+        """This request deactivated ``user_id``: the worker looks them up again on their
+        next request (other workers hear of it on the event bus)."""
+        if self.recent_principals is not None:
+            self.recent_principals.forget(user_id)
 
     def shared_counters(self) -> SharedCounters:
         if self.counters is None:

@@ -40,10 +40,11 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.types.unset import UnsetType
 
 from auth.apikeys import ApiKeySecrets, KeyAuthenticator, KeyUses
+from auth.principals import RecentPrincipals
 from auth.ratelimit import LoginGuard, LoginLimits, OrderRateLimit
 from auth.tokens import TokenService, generate_secret
 from domain.errors import Unauthenticated
-from domain.events import BookChanged, DomainEvent
+from domain.events import BookChanged, DomainEvent, UserDeactivated
 from domain.keys import ApiKey
 from domain.ports import PasswordHasher
 from domain.services import api_keys
@@ -104,6 +105,8 @@ class AppState:
     book_views: StateViews[BookView] = field(default_factory=StateViews)
     json_posts: JsonPosts | None = None
     """The lean path of JSON POSTs to /graphql (``web.jsonposts``)."""
+    recent_principals: RecentPrincipals | None = None
+    """Users signed in lately (``auth.principals``); None: looked up on every request."""
 
     def context(self, authorization: str | None, address: str, request_id: str) -> Context:
         if self.backend is None or self.hub is None or self.guard is None:
@@ -122,6 +125,7 @@ class AppState:
             request_id=request_id,
             max_subscriptions=self.settings.max_subscriptions_per_connection,
             book_views=self.book_views,
+            recent_principals=self.recent_principals,
         )
 
     @property
@@ -262,6 +266,8 @@ def create_app(
         metrics=metrics,
         key_secrets=ApiKeySecrets.from_signing_secret(secret),
     )
+    if settings.principal_cache_seconds:
+        state.recent_principals = RecentPrincipals(settings.principal_cache_seconds)
     metrics.watch_subscriptions(lambda: state.subscriber_count)
     schema = build_schema(
         max_depth=settings.limits.max_depth,
@@ -308,6 +314,9 @@ def create_app(
         bus.add_listener(hub.on_events, hub.wants)
         bus.add_listener(remember_books_of(state), only(BookChanged))
         bus.on_reconnect(hub.resync)
+        if state.recent_principals is not None:
+            bus.add_listener(state.recent_principals.on_events, only(UserDeactivated))
+            bus.on_reconnect(state.recent_principals.on_reconnect)
         await bus.start()
         groups = LiveGroups(schema, FEEDS, hub, settings.live_queue_size, metrics.dropped.inc)
         state.backend, state.hub, state.groups, state.bus = backend, hub, groups, bus

@@ -41,6 +41,13 @@ def _fee_bps(name: str, fee_bps: int) -> int:
     return fee_bps
 
 
+def _seconds(env: Mapping[str, str], name: str, default: int, most: int) -> int:
+    seconds = _int(env, name, default)
+    if not 0 <= seconds <= most:
+        raise SystemExit(f"BELLWETHER_{name} must be 0..{most} seconds, got {seconds}")
+    return seconds
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = _raw(env, name)
     if raw is None:
@@ -111,6 +118,9 @@ class AppSettings:
     """A user's order operations per second on average, counted across workers."""
     order_burst: int = 500
     """...and at most this many at once (a full bucket)."""
+    principal_cache_seconds: int = 2
+    """How long a worker trusts a token's user it found active (``auth.principals``);
+    0 looks the user up on every request."""
     log_level: str = "INFO"
     max_subscriptions_per_connection: int = 50
     """Open subscriptions one WebSocket may hold; one more is refused with RATE_LIMITED."""
@@ -172,6 +182,7 @@ class AppSettings:
             sweep_interval_seconds=_int(env, "SWEEP_INTERVAL_SECONDS", 5),
             order_rate_per_second=_int(env, "ORDER_RATE_PER_SECOND", 100),
             order_burst=_int(env, "ORDER_BURST", 500),
+            principal_cache_seconds=_seconds(env, "PRINCIPAL_CACHE_SECONDS", 2, 60),
             log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
             max_subscriptions_per_connection=_int(env, "MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
             live_queue_size=_int(env, "LIVE_QUEUE_SIZE", 256),
