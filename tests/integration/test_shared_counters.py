@@ -126,3 +126,16 @@ async def test_two_workers_share_one_bucket(postgres_url: str, clock: ManualCloc
         claims = [workers[i % 2].claim_due("hb:", now) for i in range(8)]
         claimed = [key for keys in await asyncio.gather(*claims) for key in keys]
         assert sorted(claimed) == sorted(f"hb:{i}" for i in range(10))
+
+
+@pytest.mark.postgres
+async def test_buckets_are_unlogged_and_deadlines_logged(postgres_url: str) -> None:
+    """A take commits without waiting for the write-ahead log; a crash may empty the
+    buckets (every limit full again), never the dead-man switches' deadlines."""
+    async with dbtools.opened(postgres_url) as database:
+        client = database.connection()
+        _, rows = await client.execute_query(
+            "SELECT relname, relpersistence::text FROM pg_class"
+            " WHERE relname IN ('counters', 'deadlines') AND relkind = 'r'"
+        )
+    assert {row[0]: row[1] for row in rows} == {"counters": "u", "deadlines": "p"}
