@@ -10,6 +10,10 @@ last line is one JSON object of the figures.
     python bench/api.py --url http://127.0.0.1:8000      # an already running server
     python bench/api.py --floor                          # only { __typename }: the stack's cost
     python bench/api.py --batch --clients 4              # placeOrders/cancelOrders vs singles
+    python bench/api.py --tree /work/wt-base             # serve another tree's code
+
+With ``--database postgres`` on this machine it also reports the CPU of the PostgreSQL
+backends serving the benchmark's database, per request: every statement costs there too.
 """
 
 from __future__ import annotations
@@ -203,6 +207,27 @@ def tree_cpu_seconds(root: int) -> float:
     return total / tick
 
 
+BENCH_DATABASE = "bellwether_bench"
+
+
+def postgres_cpu_seconds(database: str = BENCH_DATABASE) -> float:
+    """CPU time (user + system) of the local PostgreSQL backends connected to ``database``
+    (their command line reads ``postgres: user database host ...``), from /proc."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            if not command.startswith(b"postgres: ") or f" {database} ".encode() not in command:
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def worker_spread(
     workers: list[int], cpu_before: list[float], elapsed: float, port: int
 ) -> dict[str, Any]:
@@ -263,7 +288,12 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def measure(
-    url: str, clients: int, seconds: float, server_pid: int | None = None, floor: bool = False
+    url: str,
+    clients: int,
+    seconds: float,
+    server_pid: int | None = None,
+    floor: bool = False,
+    postgres: bool = False,
 ) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=clients + 5)
     timeout = aiohttp.ClientTimeout(total=30)
@@ -274,6 +304,7 @@ async def measure(
         workers = server_processes(server_pid) if server_pid else []
         cpu_before = tree_cpu_seconds(server_pid) if server_pid else 0.0
         workers_before = [tree_cpu_seconds(pid) for pid in workers]
+        postgres_before = postgres_cpu_seconds() if postgres else 0.0
         started = time.perf_counter()
         deadline = started + seconds
         await asyncio.gather(
@@ -284,9 +315,14 @@ async def measure(
         )
         elapsed = time.perf_counter() - started
         server_cpu = tree_cpu_seconds(server_pid) - cpu_before if server_pid else None
+        postgres_cpu = postgres_cpu_seconds() - postgres_before if postgres else None
         spread = worker_spread(workers, workers_before, elapsed, urlsplit(url).port or 80)
     figures = summarize(samples, errors, elapsed, clients, server_cpu)
     figures.update(spread)
+    ops = figures["ops"]
+    if postgres_cpu is not None and ops:
+        figures["postgres_cpu_ms_per_op"] = round(postgres_cpu * 1000 / ops, 3)
+        figures["postgres_cores_busy"] = round(postgres_cpu / elapsed, 2)
     if errors:
         figures["first_errors"] = errors[:3]
     return figures
@@ -356,27 +392,38 @@ def report(figures: dict[str, Any]) -> None:
             f"server CPU {figures['server_cpu_ms_per_op']:.3f} ms per request, "
             f"{figures['server_cores_busy']:.2f} cores busy"
         )
+    if "postgres_cpu_ms_per_op" in figures:
+        print(
+            f"PostgreSQL backends' CPU {figures['postgres_cpu_ms_per_op']:.3f} ms per request, "
+            f"{figures['postgres_cores_busy']:.2f} cores busy"
+        )
     print(json.dumps(figures))
 
 
-async def fresh_postgres() -> str:
+async def fresh_postgres(*, migrated: bool = True) -> str:
+    """An empty ``bellwether_bench`` database, migrated by this copy (else the server,
+    in development mode, migrates it with its own tree's migrations)."""
     import asyncpg
 
     from persistence.tortoise.database import migrate
 
     admin = await asyncpg.connect(PG_ADMIN)
     try:
-        await admin.execute("DROP DATABASE IF EXISTS bellwether_bench WITH (FORCE)")
-        await admin.execute("CREATE DATABASE bellwether_bench")
+        await admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
     finally:
         await admin.close()
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/bellwether_bench"
-    await migrate(url)
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
+    if migrated:
+        await migrate(url)
     return url
 
 
-def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    """``bellwether serve --workers N`` (what users run) on a free port."""
+def start_server(
+    database_url: str, workers: int, tree: Path = ROOT
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``bellwether serve --workers N`` (what users run) on a free port, from ``tree``'s
+    code (this interpreter: the trees compared must share their dependencies)."""
     port = free_port()
     env = {
         **os.environ,
@@ -391,7 +438,7 @@ def start_server(database_url: str, workers: int) -> tuple[subprocess.Popen[byte
         "BELLWETHER_ORDER_BURST": "1000000",
     }
     command = [sys.executable, "-m", "web.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen([*command, "--workers", str(workers)], cwd=ROOT, env=env)
+    process = subprocess.Popen([*command, "--workers", str(workers)], cwd=tree, env=env)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -473,6 +520,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--url", help="benchmark a running server instead of starting one")
     parser.add_argument(
+        "--tree", type=Path, default=ROOT, help="serve this tree's code (default: this copy's)"
+    )
+    parser.add_argument(
         "--floor",
         action="store_true",
         help="send only { __typename } (signed in): the HTTP and GraphQL stack, no resolver",
@@ -487,12 +537,12 @@ def main() -> None:
     url = args.url
     if url is None:
         if args.database == "postgres":
-            database_url = asyncio.run(fresh_postgres())
+            database_url = asyncio.run(fresh_postgres(migrated=args.tree == ROOT))
         elif args.database == "memory":
             database_url = "memory://"
         else:
             database_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-        process, url = start_server(database_url, args.workers)
+        process, url = start_server(database_url, args.workers, args.tree.resolve())
     try:
         pid = process.pid if process is not None else None
         if args.batch:
@@ -507,7 +557,10 @@ def main() -> None:
             )
             print(json.dumps(batches))
             return
-        figures = asyncio.run(measure(url, args.clients, args.seconds, pid, args.floor))
+        local_postgres = args.database == "postgres" and args.url is None
+        figures = asyncio.run(
+            measure(url, args.clients, args.seconds, pid, args.floor, local_postgres)
+        )
         figures.update(batch_sizes(url))
     finally:
         if process is not None:
