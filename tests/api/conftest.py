@@ -11,7 +11,7 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -179,6 +179,29 @@ async def own_postgres_database() -> AsyncIterator[str]:
         dbtools.postgres_unavailable(str(error))
     yield url
     await dbtools.drop_postgres_database(url)
+
+
+class Workers:
+    """Two apps, each under its own uvicorn server with its own connection pool and bus,
+    sharing one PostgreSQL database as two ``bellwether serve`` workers would."""
+
+    def __init__(self, servers: list[LiveServer], apis: list[Api]) -> None:
+        self.servers = servers
+        self.apis = apis
+
+
+@pytest.fixture
+async def workers(settings: AppSettings, postgres_url: str) -> AsyncIterator[Workers]:
+    async with dbtools.opened(postgres_url) as database:
+        await dbtools.truncate(database)
+    shared = replace(settings, database_url=postgres_url)
+    async with AsyncExitStack() as stack:
+        servers = [await stack.enter_async_context(serving(shared)) for _ in range(2)]
+        clients = [
+            await stack.enter_async_context(httpx.AsyncClient(base_url=s.url, timeout=10))
+            for s in servers
+        ]
+        yield Workers(servers, [Api(client) for client in clients])
 
 
 @pytest.fixture

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
-from dataclasses import replace
 
-import httpx
 import pytest
 
-from tests import dbtools
 from tests.api import ops
-from tests.api.conftest import Api, LiveServer, serving
+from tests.api.conftest import Workers
 from tests.api.test_api_keys import REVOKE, code_of, create_key, with_key
 from tests.api.test_batches import PLACE_MANY, bids
 from tests.api.test_deactivated_users import ended, subscribed
@@ -25,29 +20,8 @@ from tests.api.test_heartbeat_and_rates import HEARTBEAT, open_orders, until_no_
 from tests.api.test_live import TRADES
 from tests.api.test_private_feeds import MY_FILLS
 from tests.api.wsclient import live_client
-from web.settings import AppSettings
 
 pytestmark = pytest.mark.postgres
-
-
-class Workers:
-    def __init__(self, servers: list[LiveServer], apis: list[Api]) -> None:
-        self.servers = servers
-        self.apis = apis
-
-
-@pytest.fixture
-async def workers(settings: AppSettings, postgres_url: str) -> AsyncIterator[Workers]:
-    async with dbtools.opened(postgres_url) as database:
-        await dbtools.truncate(database)
-    shared = replace(settings, database_url=postgres_url)
-    async with AsyncExitStack() as stack:
-        servers = [await stack.enter_async_context(serving(shared)) for _ in range(2)]
-        clients = [
-            await stack.enter_async_context(httpx.AsyncClient(base_url=s.url, timeout=10))
-            for s in servers
-        ]
-        yield Workers(servers, [Api(client) for client in clients])
 
 
 async def test_a_key_revoked_on_one_worker_stops_at_once_on_the_other(workers: Workers) -> None:

@@ -16,7 +16,7 @@ import pytest
 from starlette.applications import Starlette
 
 from tests.api import ops
-from tests.api.conftest import Api, LiveServer, serving
+from tests.api.conftest import Api, LiveServer, Workers, serving
 from tests.harness import wait_until
 from web.settings import AppSettings
 
@@ -129,23 +129,16 @@ async def test_an_admin_demoted_by_hand_does_nothing_an_admin_may_while_still_tr
 @pytest.mark.postgres
 @pytest.mark.parametrize("settings", [{"principal_cache_seconds": 60}], indirect=True)
 async def test_a_deactivation_counts_at_once_on_its_worker_and_on_the_others_by_the_bus(
-    settings: AppSettings, own_postgres_database: str
+    workers: Workers,
 ) -> None:
     """A minute of trust: only the deactivation's own worker and the bus can end it."""
-    shared = replace(settings, database_url=own_postgres_database)
-    async with (
-        serving(shared) as first,
-        serving(shared) as second,
-        httpx.AsyncClient(base_url=first.url, timeout=10) as one,
-        httpx.AsyncClient(base_url=second.url, timeout=10) as two,
-    ):
-        api, other = Api(one), Api(two)
-        bob_id, bob = await api.user("bob")
-        _, root = await api.user("root", admin_of=first.app)
-        await ops.me(api, bob)
-        await ops.me(other, bob)
-        assert trusted(first.app, bob_id) and trusted(second.app, bob_id)
-        await api.data(ops.DEACTIVATE, {"u": bob_id}, root)
-        assert await api.error_code(ops.ME, token=bob) == "UNAUTHENTICATED"
-        await wait_until(lambda: not trusted(second.app, bob_id))
-        assert await other.error_code(ops.ME, token=bob) == "UNAUTHENTICATED"
+    (first, second), (api, other) = workers.servers, workers.apis
+    bob_id, bob = await api.user("bob")
+    _, root = await api.user("root", admin_of=first.app)
+    await ops.me(api, bob)
+    await ops.me(other, bob)
+    assert trusted(first.app, bob_id) and trusted(second.app, bob_id)
+    await api.data(ops.DEACTIVATE, {"u": bob_id}, root)
+    assert await api.error_code(ops.ME, token=bob) == "UNAUTHENTICATED"
+    await wait_until(lambda: not trusted(second.app, bob_id))
+    assert await other.error_code(ops.ME, token=bob) == "UNAUTHENTICATED"
