@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -54,6 +55,7 @@ from schema.context import Context, new_request_id
 from schema.schema import build_schema
 from schema.types.trading import BookView, remember_books
 from schema.views import StateViews
+from web.affinity import MarketLocator, WorkerSlot
 from web.backends import Backend, default_hasher, open_backend
 from web.bus import EventBus, EventListener, only, open_bus
 from web.edge import Edge
@@ -64,6 +66,7 @@ from web.live import FanOutPublisher, LiveHub
 from web.livegroups import LiveGroups
 from web.metrics import Metrics
 from web.middleware import configure_logging, http_refusal
+from web.relay import Forwarder, RelayServer
 from web.settings import AppSettings
 from web.sweeper import run_heartbeat_watch, run_sweeper
 from web.wsprotocols import LegacyWsHandler, TransportWsHandler
@@ -249,8 +252,13 @@ def freeze_startup_heap() -> None:
 
 
 def create_app(
-    settings: AppSettings | None = None, *, hasher: PasswordHasher | None = None
+    settings: AppSettings | None = None,
+    *,
+    hasher: PasswordHasher | None = None,
+    slot: WorkerSlot | None = None,
 ) -> Starlette:
+    """The app; ``slot``: this request worker's place among several (``web.affinity``),
+    whose mutations on another worker's market are relayed to it."""
     settings = settings or AppSettings.from_env()
     metrics = Metrics()
     limits = LoginLimits(
@@ -291,7 +299,15 @@ def create_app(
         max_subscriptions_per_connection=2 * settings.max_subscriptions_per_connection + 10,
     )
 
-    state.json_posts = JsonPosts(graphql)
+    forwarder = relay_server = None
+    if slot is not None:  # market affinity (web.affinity): relay to and from the others
+        metrics.slot.set(slot.slot)
+        locator = MarketLocator(settings.limits.max_tokens)
+        forwarder = Forwarder(slot, locator, metrics.observe_relay)
+    state.json_posts = posts = JsonPosts(graphql, forwarder=forwarder)
+    if slot is not None:
+        path = slot.socket_path(slot.slot)
+        relay_server = RelayServer(path, posts.run_relayed, metrics.relayed_in.inc)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -332,6 +348,8 @@ def create_app(
         interval = settings.sweep_interval_seconds
         sweeper = asyncio.create_task(run_sweeper(backend.services, interval, backend.counters))
         watch = asyncio.create_task(run_heartbeat_watch(backend.services, backend.counters))
+        if relay_server is not None:
+            await relay_server.start()
         state.ready.set()
         if settings.gc_freeze:
             freeze_startup_heap()
@@ -342,6 +360,10 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if relay_server is not None:
+                await relay_server.close()
+            if forwarder is not None:
+                forwarder.client.close()
             await bus.stop()
             await groups.close()
             await hub.close()
@@ -387,4 +409,4 @@ def app_from_env() -> Starlette:
     """The uvicorn factory (``bellwether serve``)."""
     settings = AppSettings.from_env()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return create_app(settings, slot=WorkerSlot.from_env(os.environ))

@@ -38,7 +38,10 @@ from strawberry.types.graphql import OperationType
 
 from schema.context import Context
 from web.middleware import http_refusal
+from web.relay import Forwarder
 
+Found = tuple[str, Any, Any, Any]
+"""A request's query, variables, operation name and extensions (:func:`operation`)."""
 POST_OPERATIONS = frozenset(OperationType.from_http("POST"))
 JSON = b"application/json"
 SKIPPED_STEPS = (
@@ -86,7 +89,7 @@ def differences(view: LeanView) -> list[str]:
     return found
 
 
-def operation(body: bytes) -> tuple[str, Any, Any, Any] | None:
+def operation(body: bytes) -> Found | None:
     """Query, variables, operation name and extensions of a body holding one operation
     as the view accepts it; None for anything else (the view answers it)."""
     try:
@@ -125,7 +128,9 @@ def _object_or_null(*values: object) -> bool:
 class JsonPosts:
     """Answers JSON POSTs of one operation to ``path`` (see the module's docstring)."""
 
-    def __init__(self, view: LeanView, path: str = "/graphql") -> None:
+    def __init__(
+        self, view: LeanView, path: str = "/graphql", forwarder: Forwarder | None = None
+    ) -> None:
         problems = differences(view)
         if problems:
             raise RuntimeError("JSON POSTs would be answered otherwise: " + "; ".join(problems))
@@ -133,6 +138,8 @@ class JsonPosts:
         self.path = path
         self.enabled = True
         """False sends every request the general way (the tests compare the two)."""
+        self.forwarder = forwarder
+        """Relays a mutation on another worker's market to it (``web.affinity``)."""
 
     async def answer(self, scope: Scope, body: bytes, send: Send) -> bool:
         """Answer the request if it is a JSON POST of one operation, or of JSON that is
@@ -150,18 +157,44 @@ class JsonPosts:
         found = operation(body)
         if found is None:
             return False
-        authorization = first.get(b"authorization")
-        context = self.view.context_for(
-            scope, None if authorization is None else authorization.decode("latin-1")
-        )
-        try:
-            status, answer = 200, orjson.dumps(process_result(await self._execute(found, context)))
-        except HTTPException as error:
-            status, answer = http_refusal(error)
-        await send_json_answer(send, status, answer)
+        raw = first.get(b"authorization")
+        authorization = None if raw is None else raw.decode("latin-1")
+        answer = await self._forwarded(scope, body, found, authorization)
+        if answer is None:
+            answer = await self._run(found, self.view.context_for(scope, authorization))
+        await send_json_answer(send, *answer)
         return True
 
-    async def _execute(self, found: tuple[str, Any, Any, Any], context: Context) -> Any:
+    async def run_relayed(
+        self, body: bytes, client: str, request_id: str, authorization: str | None
+    ) -> tuple[int, bytes]:
+        """A request another worker relayed here (``web.relay``): it found an operation
+        in ``body``, with the client's address and its request id."""
+        found = operation(body)
+        if found is None:  # not from a worker of ours
+            return http_refusal(HTTPException(400, NOT_AN_OBJECT))
+        scope = {"client": (client, 0), "state": {"request_id": request_id}}
+        return await self._run(found, self.view.context_for(scope, authorization))
+
+    async def _forwarded(
+        self, scope: Scope, body: bytes, found: Found, authorization: str | None
+    ) -> tuple[int, bytes] | None:
+        """The answer of the market's owner, when another worker owns it and answered."""
+        if self.forwarder is None:
+            return None
+        destination = self.forwarder.destination(found[0], found[1], found[2])
+        if destination is None:
+            return None
+        return await self.forwarder.forward(scope, body, authorization, *destination)
+
+    async def _run(self, found: Found, context: Context) -> tuple[int, bytes]:
+        """Status and JSON body of the operation, as the view answers it."""
+        try:
+            return 200, orjson.dumps(process_result(await self._execute(found, context)))
+        except HTTPException as error:
+            return http_refusal(error)
+
+    async def _execute(self, found: Found, context: Context) -> Any:
         """The view's ``execute_single`` for a POST, its refusals included."""
         query, variables, operation_name, extensions = found
         try:

@@ -62,6 +62,24 @@ class Metrics:
         self.subscriptions = Gauge(
             "bellwether_open_subscriptions", "Open live subscriptions.", registry=self.registry
         )
+        self.relayed_out = Counter(
+            "bellwether_relayed_requests",
+            "Mutations on another worker's market sent to it (web.affinity), by outcome: "
+            "forwarded (it answered), unreachable (run here), lost (it died mid-request).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.relayed_in = Counter(
+            "bellwether_relayed_requests_received",
+            "Mutations another worker relayed here (this worker owns their market).",
+            registry=self.registry,
+        )
+        self.slot = Gauge(
+            "bellwether_worker_slot",
+            "This request worker's slot for market affinity (web.affinity); -1: none.",
+            registry=self.registry,
+        )
+        self.slot.set(-1)
         self.dropped = Counter(
             "bellwether_live_events_dropped",
             "Events dropped for subscribers that fell behind.",
@@ -73,6 +91,7 @@ class Metrics:
         self._latency_child = functools.cache(self.latency.labels)
         self._operations_child = functools.cache(self.operations.labels)
         self._trades_child = functools.cache(self.trades.labels)
+        self._relayed_child = functools.cache(self.relayed_out.labels)
 
     def observe_http(self, path: str, status: int, seconds: float) -> None:
         self._http_child(path, status).observe(seconds)
@@ -80,6 +99,9 @@ class Metrics:
     def observe_operation(self, name: str, result: str, seconds: float) -> None:
         self._latency_child(name).observe(seconds)
         self._operations_child(name, result).inc()
+
+    def observe_relay(self, outcome: str) -> None:
+        self._relayed_child(outcome).inc()
 
     def watch_subscriptions(self, count: Callable[[], int]) -> None:
         self.subscriptions.set_function(count)

@@ -1,10 +1,15 @@
 """Relaying a request to the worker that owns its market (``web.affinity``), over that
-worker's Unix socket: HTTP/1.1 on kept-alive connections, a few per owner.
+worker's Unix socket, on connections kept open, a few per owner.
 
-The relayed request carries the client's address and the request id in headers that a
-worker reads only from its Unix socket (:func:`relayed_request`), which only the
-workers can reach (a 0700 directory), so a TCP client cannot choose the address it is
-counted under. The owner runs it as any request, and does not relay it again.
+Not HTTP: the owner does not parse the request again, nor pass it through the
+middleware (the receiving worker did both). A request is one frame, the sizes of its
+two parts then the parts: ``[client address, request id, Authorization or null]``
+as JSON, and the JSON POST's body as the client sent it; the answer is the HTTP
+status and the body. The owner runs the operation as the lean JSON path does
+(``web.jsonposts``), with the client's address (trusted proxies included) and the
+request id the receiving worker gave it, and never relays it again. The socket is
+in a directory only the workers' user can enter (0700), and it is the only way in:
+nothing a client sends over TCP can claim another address or request id.
 
 Failures, and what the client gets:
 
@@ -19,50 +24,44 @@ Failures, and what the client gets:
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
+import contextlib
+import logging
+import struct
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 from starlette.types import Scope
 
 from domain.errors import ServiceUnavailable
 from persistence.sequencer import STOPPED
-from web.affinity import MarketLocator, Target, WorkerSlot, owner
+from web.affinity import MarketLocator, Target, WorkerSlot, owner, unix_listener
 
-FORWARDED_FOR = b"x-bellwether-forwarded-for"
-"""The client's address, as the relaying worker resolved it (trusted proxies included)."""
-FORWARDED_ID = b"x-bellwether-request-id"
-"""The relaying worker's request id: the owner's errors and logs carry the same."""
-IDLE_SECONDS = 2.0
-"""A kept connection idle longer is closed rather than reused: uvicorn closes idle
-connections after 5 s (``timeout_keep_alive``), and a request written on a connection
-the owner is closing would be lost."""
+log = logging.getLogger("bellwether.relay")
+
+SIZES = struct.Struct("!II")
+"""A frame's two sizes (request: its parts; answer: status, then the body's size)."""
 IDLE_PER_OWNER = 64
-RELAYED = "bellwether.relayed"
-"""The scope's state key marking a request another worker relayed here."""
+"""Connections kept open per owner; more are opened when more requests are in flight."""
+
+Answer = tuple[int, bytes]
+"""An HTTP status and a JSON body."""
+RunRelayed = Callable[[bytes, str, str, str | None], Awaitable[Answer]]
+"""Runs a relayed request: (body, client address, request id, Authorization)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Relayed:
-    """A request another worker relayed here: its client's address and request id."""
-
-    client: str
-    request_id: str
+def request_frame(body: bytes, client: str, request_id: str, authorization: str | None) -> bytes:
+    head = orjson.dumps([client, request_id, authorization])
+    return SIZES.pack(len(head), len(body)) + head + body
 
 
-def relayed_request(scope: Scope) -> Relayed | None:
-    """The relay's headers of a request that came over a Unix socket (uvicorn gives
-    such a connection no client and a server without port); None for any other."""
-    server = scope.get("server")
-    if scope.get("client") is not None or server is None or server[1] is not None:
-        return None
-    first = dict(reversed(scope["headers"]))
-    client, request_id = first.get(FORWARDED_FOR), first.get(FORWARDED_ID)
-    if client is None or request_id is None:
-        return None
-    return Relayed(client.decode("latin-1"), request_id.decode("latin-1"))
+async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, str, str, str | None]:
+    """The next request on a connection: body, client, request id, Authorization."""
+    head_size, body_size = SIZES.unpack(await reader.readexactly(SIZES.size))
+    client, request_id, authorization = orjson.loads(await reader.readexactly(head_size))
+    return await reader.readexactly(body_size), client, request_id, authorization
 
 
 class OwnerLost(Exception):
@@ -73,37 +72,31 @@ class OwnerLost(Exception):
 class _Connection:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
-    idle_since: float = 0.0
-
-    def usable(self, now: float) -> bool:
-        return not self.reader.at_eof() and now - self.idle_since < IDLE_SECONDS
 
     def close(self) -> None:
         self.writer.close()
 
 
 @dataclass(slots=True)
-class UnixHttpClient:
-    """POSTs over Unix sockets, on connections kept per socket path."""
+class RelayClient:
+    """Requests to owners' Unix sockets, on connections kept per socket path."""
 
     idle: dict[Path, list[_Connection]] = field(default_factory=dict)
 
-    async def post(self, path: Path, request: bytes) -> tuple[int, bytes] | None:
-        """Send ``request`` (a whole HTTP/1.1 request) to the server at ``path``: its
-        status and body; None when it could not be reached (nothing sent); OwnerLost
-        when the connection failed after the request was sent."""
+    async def send(self, path: Path, frame: bytes) -> Answer | None:
+        """The owner's answer to ``frame``; None when it could not be reached (nothing
+        was sent); OwnerLost when the connection failed after the frame was sent."""
         connection = await self._connection(path)
         if connection is None:
             return None
         kept = False
         try:
-            connection.writer.write(request)
-            status, body, keep_alive = await _response(connection.reader)
-            if keep_alive:
-                self._keep(path, connection)
-                kept = True
-            return status, body
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            connection.writer.write(frame)
+            status, size = SIZES.unpack(await connection.reader.readexactly(SIZES.size))
+            answer = status, await connection.reader.readexactly(size)
+            kept = self._keep(path, connection)
+            return answer
+        except (OSError, asyncio.IncompleteReadError):
             raise OwnerLost from None
         finally:
             if not kept:
@@ -111,25 +104,23 @@ class UnixHttpClient:
 
     async def _connection(self, path: Path) -> _Connection | None:
         idle = self.idle.get(path)
-        now = time.monotonic()
         while idle:
             connection = idle.pop()
-            if connection.usable(now):
+            if not connection.reader.at_eof():
                 return connection
-            connection.close()
+            connection.close()  # its owner died since
         try:
             reader, writer = await asyncio.open_unix_connection(path)
         except OSError:
             return None
         return _Connection(reader, writer)
 
-    def _keep(self, path: Path, connection: _Connection) -> None:
+    def _keep(self, path: Path, connection: _Connection) -> bool:
         idle = self.idle.setdefault(path, [])
         if len(idle) >= IDLE_PER_OWNER:
-            connection.close()
-            return
-        connection.idle_since = time.monotonic()
+            return False
         idle.append(connection)
+        return True
 
     def close(self) -> None:
         for connections in self.idle.values():
@@ -138,33 +129,17 @@ class UnixHttpClient:
         self.idle.clear()
 
 
-async def _response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
-    """Status, body and whether the connection stays open, of a response with a
-    ``content-length`` (every answer of the lean path has one)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split(b" ", 2)[1])
-    headers = dict(line.lower().split(b": ", 1) for line in lines[1:] if b": " in line)
-    length = headers.get(b"content-length")
-    if length is None:
-        raise ValueError("a response without content-length")
-    body = await reader.readexactly(int(length))
-    return status, body, headers.get(b"connection") != b"close"
-
-
-Observe = Callable[[str], None]
-
-
 class Forwarder:
     """Relays a mutation on a market this worker does not own to the market's owner."""
 
     def __init__(
-        self, slot: WorkerSlot, locator: MarketLocator, observe: Observe = lambda _: None
+        self, slot: WorkerSlot, locator: MarketLocator, observe: Callable[[str], None]
     ) -> None:
         self.slot = slot
         self.locator = locator
         self.observe = observe
-        self.client = UnixHttpClient()
+        """Counts each relay by outcome: forwarded, unreachable or lost."""
+        self.client = RelayClient()
 
     def destination(
         self, query: str, variables: object, operation_name: object
@@ -181,34 +156,20 @@ class Forwarder:
         return None if slot == self.slot.slot else (slot, target)
 
     async def forward(
-        self, scope: Scope, body: bytes, slot: int, target: Target
-    ) -> tuple[int, bytes] | None:
-        """The owner's status and body; None: run it here (the owner is unreachable)."""
+        self, scope: Scope, body: bytes, authorization: str | None, slot: int, target: Target
+    ) -> Answer | None:
+        """The owner's answer; None: run it here (the owner is unreachable)."""
+        client = scope.get("client")
+        frame = request_frame(
+            body, client[0] if client else "unknown", scope["state"]["request_id"], authorization
+        )
         try:
-            answer = await self.client.post(self.slot.socket_path(slot), relayed(scope, body))
+            answer = await self.client.send(self.slot.socket_path(slot), frame)
         except OwnerLost:
             self.observe("lost")
             return 200, lost_answer(target)
         self.observe("unreachable" if answer is None else "forwarded")
         return answer
-
-
-def relayed(scope: Scope, body: bytes) -> bytes:
-    """The HTTP/1.1 request relaying ``scope``'s POST (its path and ``authorization``)."""
-    first = dict(reversed(scope["headers"]))
-    client = scope.get("client")
-    lines = [
-        b"POST " + scope["path"].encode() + b" HTTP/1.1",
-        b"host: bellwether",
-        b"content-type: application/json",
-        b"content-length: " + str(len(body)).encode(),
-        FORWARDED_FOR + b": " + (client[0] if client else "unknown").encode("latin-1"),
-        FORWARDED_ID + b": " + scope["state"]["request_id"].encode("latin-1"),
-    ]
-    authorization = first.get(b"authorization")
-    if authorization is not None:
-        lines.append(b"authorization: " + authorization)
-    return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
 def lost_answer(target: Target) -> bytes:
@@ -220,3 +181,46 @@ def lost_answer(target: Target) -> bytes:
         "extensions": {"code": ServiceUnavailable.code},
     }
     return orjson.dumps({"data": None, "errors": [error]})
+
+
+class RelayServer:
+    """The owner's side: runs the requests other workers relay to its Unix socket."""
+
+    def __init__(self, path: Path, run: RunRelayed, received: Callable[[], Any]) -> None:
+        self.path = path
+        self.run = run
+        self.received = received
+        self.server: asyncio.Server | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        """Listen (in place of a dead predecessor's socket), before the worker serves."""
+        self.server = await asyncio.start_unix_server(self._serve, sock=unix_listener(self.path))
+
+    async def close(self) -> None:
+        """Stop listening and close the relaying workers' connections (the worker stops)."""
+        if self.server is not None:
+            self.server.close()
+        for writer in list(self._connections):
+            writer.close()
+        for writer in list(self._connections):
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
+        try:
+            while True:
+                body, client, request_id, authorization = await read_request(reader)
+                self.received()
+                status, answer = await self.run(body, client, request_id, authorization)
+                writer.write(SIZES.pack(status, len(answer)) + answer)
+        except (asyncio.IncompleteReadError, OSError):
+            pass  # the relaying worker closed the connection (or died)
+        except Exception:
+            # A bug: the relaying worker sees the connection close and answers
+            # SERVICE_UNAVAILABLE, as for an owner that died mid-request.
+            log.exception("a relayed request failed")
+        finally:
+            self._connections.discard(writer)
+            writer.close()

@@ -6,17 +6,20 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from auth.tokens import generate_secret
+from web.affinity import WorkerSlot
 from web.settings import AppSettings
 from web.tcp import HTTP_PROTOCOL
 from web.workers import NEVER_STARTED, Supervisor, listening_sockets
@@ -98,32 +101,60 @@ def serve_command(args: argparse.Namespace) -> int:
         "loop": "asyncio",
     }
     with live_workers(args):
-        return run_workers(args, options)
+        return run_workers(args, options, settings.market_affinity)
 
 
-def run_workers(args: argparse.Namespace, options: dict[str, Any]) -> int:
+def run_workers(args: argparse.Namespace, options: dict[str, Any], affinity: bool = False) -> int:
     """uvicorn in this process, or ``args.workers`` processes of it under our supervisor
-    (``web.workers``); 0 once it stopped, 1 if it never started (a worker:
-    NEVER_STARTED)."""
+    (``web.workers``), with market affinity (``web.affinity``) if ``affinity``; 0 once
+    it stopped, 1 if it never started (a worker: NEVER_STARTED)."""
     if args.socket_fd is not None:
         server = uvicorn.Server(uvicorn.Config("web.app:app_from_env", factory=True, **options))
         server.run(sockets=[socket.socket(fileno=args.socket_fd)])
         return 0 if server.started else NEVER_STARTED
     if args.workers > 1:
-        sockets = listening_sockets(args.host, args.port, args.workers)
-        supervisor = Supervisor(worker_command(args.host, args.port), sockets, "request worker")
-        supervisor.start()
-        print(banner(args.host, args.port, args.workers), flush=True)
-        try:
-            return supervise(supervisor)
-        finally:
-            supervisor.stop()
+        with relay_directory(affinity) as directory:
+            sockets = listening_sockets(args.host, args.port, args.workers)
+            supervisor = Supervisor(
+                worker_command(args.host, args.port),
+                sockets,
+                "request worker",
+                slot_env(args.workers, directory),
+            )
+            supervisor.start()
+            print(banner(args.host, args.port, args.workers), flush=True)
+            try:
+                return supervise(supervisor)
+            finally:
+                supervisor.stop()
     config = uvicorn.Config(
         "web.app:app_from_env", factory=True, host=args.host, port=args.port, **options
     )
     server = AnnouncingServer(config)
     server.run()
     return 0 if server.started else 1
+
+
+@contextlib.contextmanager
+def relay_directory(affinity: bool) -> Iterator[Path | None]:
+    """A private directory (0700) for the workers' Unix sockets, removed at exit."""
+    if not affinity:
+        yield None
+        return
+    directory = tempfile.mkdtemp(prefix="bellwether-relay-")
+    try:
+        yield Path(directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def slot_env(workers: int, directory: Path | None) -> Callable[[int], Mapping[str, str]]:
+    """The environment of each slot's worker: where it stands for market affinity."""
+
+    def env(slot: int) -> Mapping[str, str]:
+        return {} if directory is None else WorkerSlot(slot, workers, directory).env()
+
+    return env
 
 
 def worker_command(host: str, port: int) -> list[str]:

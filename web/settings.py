@@ -126,6 +126,9 @@ class AppSettings:
     """Open subscriptions one WebSocket may hold; one more is refused with RATE_LIMITED."""
     live_queue_size: int = 256
     """Trades and order updates buffered per subscriber; beyond it the oldest are dropped."""
+    market_affinity: bool = True
+    """With ``--workers`` above 1: relay each mutation to the worker that owns its market
+    (``web.affinity``); 0 runs every request where it arrived."""
     gc_freeze: bool = True
     """Freeze the heap after the start (``web.app.freeze_startup_heap``); tests that start
     many apps in one process turn it off."""
@@ -186,5 +189,6 @@ class AppSettings:
             log_level=(_raw(env, "LOG_LEVEL") or "INFO").upper(),
             max_subscriptions_per_connection=_int(env, "MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
             live_queue_size=_int(env, "LIVE_QUEUE_SIZE", 256),
+            market_affinity=_bool(env, "MARKET_AFFINITY", True),
             gc_freeze=_bool(env, "GC_FREEZE", True),
         )

@@ -25,12 +25,13 @@ kernel sends no more connections where nobody accepts them.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 log = logging.getLogger("bellwether.serve")
 
@@ -75,14 +76,24 @@ def replaceable(returncode: int) -> bool:
     return returncode not in (0, NEVER_STARTED, *ASKED_TO_STOP)
 
 
+def no_env(slot: int) -> Mapping[str, str]:
+    return {}
+
+
 class Supervisor:
     """One process of ``command --socket-fd FD`` per socket of ``listeners`` (a slot); a
-    replacement gets the socket of the process it replaces."""
+    replacement gets the socket of the process it replaces, and each process the
+    environment variables ``env(slot)`` adds."""
 
     def __init__(
-        self, command: Sequence[str], listeners: Sequence[socket.socket], role: str = "worker"
+        self,
+        command: Sequence[str],
+        listeners: Sequence[socket.socket],
+        role: str = "worker",
+        env: Callable[[int], Mapping[str, str]] = no_env,
     ) -> None:
         self._command = list(command)
+        self._env = env
         self._listeners = list(listeners)
         self._role = role
         self._processes: list[subprocess.Popen[bytes]] = []
@@ -140,7 +151,10 @@ class Supervisor:
 
     def _spawn(self, slot: int) -> subprocess.Popen[bytes]:
         fd = self._listeners[slot].fileno()
-        return subprocess.Popen([*self._command, "--socket-fd", str(fd)], pass_fds=(fd,))
+        command = [*self._command, "--socket-fd", str(fd)]
+        extra = self._env(slot)
+        env = {**os.environ, **extra} if extra else None
+        return subprocess.Popen(command, pass_fds=(fd,), env=env)
 
     def _watch(self, slot: int) -> None:
         while True:

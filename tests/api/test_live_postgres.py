@@ -60,9 +60,10 @@ def serve_process(database_url: str, *options: str) -> Iterator[str]:
 
 @contextmanager
 def serve_subprocess(
-    database_url: str, *options: str
+    database_url: str, *options: str, env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """:func:`serve_process`, yielding its process as well."""
+    """:func:`serve_process`, yielding its process as well (``env``: settings over the
+    tests' own)."""
     port = free_port()
     env = {
         **os.environ,
@@ -70,6 +71,7 @@ def serve_subprocess(
         "BELLWETHER_JWT_SECRET": SECRET,
         "BELLWETHER_DEMO": "0",
         "BELLWETHER_LOGIN_LIMIT_PER_ADDRESS": "10000",
+        **(env or {}),
     }
     command = [sys.executable, "-m", "web.cli", "serve", "--port", str(port), *options]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
@@ -93,6 +95,20 @@ def serve_subprocess(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+async def assert_audit_clean(database_url: str) -> None:
+    """``bellwether audit`` finds every invariant kept."""
+    audit = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "web.cli", "audit"],
+        cwd=ROOT,
+        env={**os.environ, "BELLWETHER_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert audit.returncode == 0, audit.stdout + audit.stderr
 
 
 @asynccontextmanager
@@ -195,13 +211,4 @@ async def test_two_processes_trading_one_market_keep_the_money_exact(clean_postg
                 got = (await ws.data())["marketTrades"]
                 seen += 1
             assert got["sequence"] >= seen
-    audit = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "web.cli", "audit"],
-        cwd=ROOT,
-        env={**os.environ, "BELLWETHER_DATABASE_URL": clean_postgres},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert audit.returncode == 0, audit.stdout + audit.stderr
+    await assert_audit_clean(clean_postgres)

@@ -1,5 +1,6 @@
-"""The relay to a market's owner over real Unix sockets: reached, unreachable (the
-request runs here), lost mid-request (the coded SERVICE_UNAVAILABLE answer)."""
+"""The relay to a market's owner over real Unix sockets: answered by the owner's relay
+server, unreachable (the request runs here), lost mid-request (the coded
+SERVICE_UNAVAILABLE answer)."""
 
 from __future__ import annotations
 
@@ -16,38 +17,28 @@ import orjson
 
 from persistence.sequencer import STOPPED
 from web.affinity import MarketLocator, WorkerSlot, owner
-from web.relay import FORWARDED_FOR, FORWARDED_ID, Forwarder, UnixHttpClient
+from web.relay import Answer, Forwarder, RelayClient, RelayServer, read_request, request_frame
 
-ANSWER = b'{"data":{"ok":true}}'
-REQUEST = b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}"
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-async def read_request(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = int(head.lower().split(b"content-length: ", 1)[1].split(b"\r\n", 1)[0])
-    return head + await reader.readexactly(length)
+QUERY = "mutation($i: LmsrTradeInput!) {\n  t: lmsrTrade(input: $i) { prices } }"
+Relayed = tuple[bytes, str, str, str | None]
 
 
-def answering(keep_alive: bool = True, seen: list[bytes] | None = None) -> Handler:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                request = await read_request(reader)
-                if seen is not None:
-                    seen.append(request)
-                close = b"" if keep_alive else b"connection: close\r\n"
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n%s\r\n%s"
-                    % (len(ANSWER), close, ANSWER)
-                )
-                if not keep_alive:
-                    break
-        except asyncio.IncompleteReadError:
-            pass
-        writer.close()
+@asynccontextmanager
+async def relay_server(path: Path, seen: list[Relayed]) -> AsyncIterator[RelayServer]:
+    """An owner's relay server whose run answers with what it was given."""
+    received: list[int] = []
 
-    return handle
+    async def run(body: bytes, client: str, request_id: str, auth: str | None) -> Answer:
+        seen.append((body, client, request_id, auth))
+        return 200, orjson.dumps({"data": {"ran": len(seen)}})
+
+    server = RelayServer(path, run, lambda: received.append(1))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.close()
+        assert len(received) == len(seen)
 
 
 async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -56,119 +47,91 @@ async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
     writer.close()
 
 
-@asynccontextmanager
-async def unix_server(path: Path, handle: Handler) -> AsyncIterator[list[int]]:
-    """A server at ``path``; yields the count of connections it accepted (one item)."""
-    accepted = [0]
-    writers: list[asyncio.StreamWriter] = []
-
-    async def counted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        accepted[0] += 1
-        writers.append(writer)
-        await handle(reader, writer)
-
-    server = await asyncio.start_unix_server(counted, path)
-    try:
-        yield accepted
-    finally:
-        server.close()
-        await server.wait_closed()
-        for writer in writers:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-
 async def test_an_owner_answers_on_one_kept_connection(tmp_path: Path) -> None:
     path = tmp_path / "worker-1.sock"
-    client = UnixHttpClient()
-    async with unix_server(path, answering()) as accepted:
-        assert await client.post(path, REQUEST) == (200, ANSWER)
-        assert await client.post(path, REQUEST) == (200, ANSWER)
-        assert accepted == [1]
+    client = RelayClient()
+    seen: list[Relayed] = []
+    async with relay_server(path, seen):
+        for n in (1, 2):
+            frame = request_frame(b'{"query": "x"}', "10.0.0.9", f"r-{n}", None)
+            assert await client.send(path, frame) == (200, b'{"data":{"ran":%d}}' % n)
+        assert len(client.idle[path]) == 1
+    assert seen == [(b'{"query": "x"}', "10.0.0.9", f"r-{n}", None) for n in (1, 2)]
     client.close()
 
 
-async def test_a_connection_the_owner_closed_is_not_reused(tmp_path: Path) -> None:
+async def test_a_connection_to_a_dead_owner_is_not_reused(tmp_path: Path) -> None:
     path = tmp_path / "worker-1.sock"
-    client = UnixHttpClient()
-    async with unix_server(path, answering(keep_alive=False)) as accepted:
-        for _ in range(3):
-            assert await client.post(path, REQUEST) == (200, ANSWER)
-        assert accepted == [3]
+    client = RelayClient()
+    frame = request_frame(b"{}", "10.0.0.9", "r", None)
+    async with relay_server(path, []) as first:
+        assert (await client.send(path, frame) or (0,))[0] == 200
+        assert first.server is not None
+        first.server.close()
+    for connection in client.idle[path]:  # the owner died: its side of each closes
+        connection.reader.feed_eof()
+    async with relay_server(path, []):  # its replacement
+        assert (await client.send(path, frame) or (0,))[0] == 200
+    client.close()
 
 
 async def test_an_unreachable_owner_is_none_nothing_sent(tmp_path: Path) -> None:
-    client = UnixHttpClient()
-    assert await client.post(tmp_path / "missing.sock", REQUEST) is None
+    client = RelayClient()
+    frame = request_frame(b"{}", "10.0.0.9", "r", None)
+    assert await client.send(tmp_path / "missing.sock", frame) is None
     stale = tmp_path / "stale.sock"  # a dead worker's socket file, nobody listening
     with socket.socket(socket.AF_UNIX) as sock:
         sock.bind(str(stale))
-    assert await client.post(stale, REQUEST) is None
+    assert await client.send(stale, frame) is None
 
 
 def market_of(slot: int, workers: int) -> str:
     return next(m for m in (f"market-{i}" for i in itertools.count()) if owner(m, workers) == slot)
 
 
-def forwarder(tmp_path: Path, outcomes: list[str]) -> Forwarder:
-    return Forwarder(WorkerSlot(0, 2, tmp_path), MarketLocator(2000), outcomes.append)
-
-
-def request_scope(market_id: str) -> tuple[dict[str, Any], bytes, Any]:
-    query = "mutation($i: LmsrTradeInput!) {\n  t: lmsrTrade(input: $i) { prices } }"
-    variables = {"i": {"marketId": market_id}}
-    body = orjson.dumps({"query": query, "variables": variables})
-    scope = {
-        "path": "/graphql",
-        "client": ("10.0.0.9", 4000),
-        "headers": [(b"authorization", b"Bearer t")],
-        "state": {"request_id": "r-1"},
-    }
-    return scope, body, (query, variables, None)
+def relay_to_slot_1(
+    tmp_path: Path, outcomes: list[str]
+) -> tuple[Forwarder, Callable[[], Awaitable[Answer | None]]]:
+    """Slot 0's relay of a mutation on a market slot 1 owns (the ``forward`` call)."""
+    relay = Forwarder(WorkerSlot(0, 2, tmp_path), MarketLocator(2000), outcomes.append)
+    variables = {"i": {"marketId": market_of(1, 2)}}
+    body = orjson.dumps({"query": QUERY, "variables": variables})
+    scope: dict[str, Any] = {"client": ("10.0.0.9", 4000), "state": {"request_id": "r-1"}}
+    destination = relay.destination(QUERY, variables, None)
+    assert destination is not None and destination[0] == 1
+    return relay, lambda: relay.forward(scope, body, "Bearer t", *destination)
 
 
 async def test_a_mutation_on_another_workers_market_goes_there(tmp_path: Path) -> None:
     outcomes: list[str] = []
-    relay = forwarder(tmp_path, outcomes)
-    scope, body, (query, variables, name) = request_scope(market_of(1, 2))
-    assert relay.destination(*request_scope(market_of(0, 2))[2]) is None  # its own
-    destination = relay.destination(query, variables, name)
-    assert destination is not None and destination[0] == 1
-    seen: list[bytes] = []
-    async with unix_server(tmp_path / "worker-1.sock", answering(seen=seen)):
-        assert await relay.forward(scope, body, *destination) == (200, ANSWER)
+    relay, forward = relay_to_slot_1(tmp_path, outcomes)
+    assert relay.destination(QUERY, {"i": {"marketId": market_of(0, 2)}}, None) is None
+    seen: list[Relayed] = []
+    async with relay_server(tmp_path / "worker-1.sock", seen):
+        assert await forward() == (200, b'{"data":{"ran":1}}')
     assert outcomes == ["forwarded"]
-    assert seen[0].endswith(b"\r\n\r\n" + body)
-    head = seen[0].lower()
-    for header in (FORWARDED_FOR + b": 10.0.0.9", FORWARDED_ID + b": r-1", b"bearer t"):
-        assert header in head
+    assert seen[0][1:] == ("10.0.0.9", "r-1", "Bearer t")
+    assert orjson.loads(seen[0][0])["query"] == QUERY
     relay.client.close()
-
-
-async def relay_to_slot_1(
-    tmp_path: Path, outcomes: list[str]
-) -> Callable[[], Awaitable[tuple[int, bytes] | None]]:
-    """Slot 0's relay of a mutation on a market slot 1 owns."""
-    relay = forwarder(tmp_path, outcomes)
-    scope, body, found = request_scope(market_of(1, 2))
-    destination = relay.destination(*found)
-    assert destination is not None
-    return lambda: relay.forward(scope, body, *destination)
 
 
 async def test_an_unreachable_owner_leaves_the_request_here(tmp_path: Path) -> None:
     outcomes: list[str] = []
-    forward = await relay_to_slot_1(tmp_path, outcomes)
+    _, forward = relay_to_slot_1(tmp_path, outcomes)
     assert await forward() is None
     assert outcomes == ["unreachable"]
 
 
 async def test_an_owner_dying_mid_request_is_service_unavailable(tmp_path: Path) -> None:
     outcomes: list[str] = []
-    forward = await relay_to_slot_1(tmp_path, outcomes)
-    async with unix_server(tmp_path / "worker-1.sock", hang_up):
+    _, forward = relay_to_slot_1(tmp_path, outcomes)
+    server = await asyncio.start_unix_server(hang_up, tmp_path / "worker-1.sock")
+    try:
         status, answer = await forward() or (0, b"")
+    finally:
+        server.close()
+        with contextlib.suppress(Exception):
+            await server.wait_closed()
     assert status == 200
     assert orjson.loads(answer) == {
         "data": None,
