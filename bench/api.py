@@ -11,6 +11,8 @@ last line is one JSON object of the figures.
     python bench/api.py --floor                          # only { __typename }: the stack's cost
     python bench/api.py --batch --clients 4              # placeOrders/cancelOrders vs singles
     python bench/api.py --tree /work/wt-base             # serve another tree's code
+    python bench/api.py --database postgres --workers 2 --owners split  # markets' owners differ
+    BELLWETHER_MARKET_AFFINITY=0 python bench/api.py ...  # no relaying to markets' owners
 
 With ``--database postgres`` on this machine it also reports the CPU of the PostgreSQL
 backends serving the benchmark's database, per request: every statement costs there too.
@@ -106,8 +108,11 @@ async def user(client: aiohttp.ClientSession, name: str) -> str:
 
 
 async def setup(
-    client: aiohttp.ClientSession, clients: int
+    client: aiohttp.ClientSession, clients: int, owners: str = "any", workers: int = 1
 ) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
+    """Users, then an LMSR market and an order-book market; ``owners`` ``same`` or
+    ``split``: order-book markets are made until the two markets' owning workers
+    (``web.affinity.owner``) are the same, or differ."""
     tag = f"b{int(time.time() * 1000) % 10**8}"
     tokens = list(await asyncio.gather(*(user(client, f"{tag}u{i}") for i in range(clients))))
     closes = "2099-01-01T00:00:00Z"
@@ -128,24 +133,25 @@ async def setup(
             tokens[0],
         )
     )["createMarket"]
-    book = (
-        await gql(
-            client,
-            make,
-            {
-                "i": {
-                    "title": "Benchmark order book market",
-                    "marketType": "ORDER_BOOK",
-                    "outcomes": ["Yes", "No"],
-                    "closesAt": closes,
-                }
-            },
-            tokens[0],
-        )
-    )["createMarket"]
+    book_input = {
+        "title": "Benchmark order book market",
+        "marketType": "ORDER_BOOK",
+        "outcomes": ["Yes", "No"],
+        "closesAt": closes,
+    }
+    for _ in range(30):
+        book = (await gql(client, make, {"i": book_input}, tokens[0]))["createMarket"]
+        if owners == "any" or (owners == "same") == same_owner(lmsr, book, workers):
+            break
     mint = "mutation($m: ID!) { mintCompleteSet(marketId: $m, quantity: 300) { cents } }"
     await asyncio.gather(*(gql(client, mint, {"m": book["id"]}, t) for t in tokens))
     return tokens, lmsr, book
+
+
+def same_owner(lmsr: dict[str, Any], book: dict[str, Any], workers: int) -> bool:
+    from web.affinity import owner
+
+    return owner(lmsr["id"], workers) == owner(book["id"], workers)
 
 
 async def run_client(
@@ -294,11 +300,13 @@ async def measure(
     server_pid: int | None = None,
     floor: bool = False,
     postgres: bool = False,
+    owners: str = "any",
+    server_workers: int = 1,
 ) -> dict[str, Any]:
     connector = aiohttp.TCPConnector(limit=clients + 5)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
-        tokens, lmsr, book = await setup(client, clients)
+        tokens, lmsr, book = await setup(client, clients, owners, server_workers)
         samples: dict[str, list[float]] = defaultdict(list)
         errors: list[str] = []
         workers = server_processes(server_pid) if server_pid else []
@@ -323,6 +331,8 @@ async def measure(
     if postgres_cpu is not None and ops:
         figures["postgres_cpu_ms_per_op"] = round(postgres_cpu * 1000 / ops, 3)
         figures["postgres_cores_busy"] = round(postgres_cpu / elapsed, 2)
+    if server_workers > 1:
+        figures["same_owner"] = same_owner(lmsr, book, server_workers)
     if errors:
         figures["first_errors"] = errors[:3]
     return figures
@@ -386,6 +396,12 @@ def report(figures: dict[str, Any]) -> None:
         print(
             f"connections per server process {figures['worker_connections']}, "
             f"cores busy {figures['worker_cores_busy']}"
+        )
+    if "same_owner" in figures:
+        print(
+            f"markets owned by {'one worker' if figures['same_owner'] else 'two workers'}; "
+            f"relayed per worker {figures.get('worker_forwarded')}, "
+            f"received {figures.get('worker_received')}"
         )
     if "server_cpu_ms_per_op" in figures:
         print(
@@ -477,6 +493,29 @@ def _parent(entry: Path) -> int:
 
 
 BATCH_METRIC = "bellwether_market_batch_commands"
+RELAYED = 'bellwether_relayed_requests_total{outcome="forwarded"}'
+RECEIVED = "bellwether_relayed_requests_received_total"
+
+
+def relay_counts(url: str, workers: int, scrapes: int = 24) -> dict[str, Any]:
+    """Requests each worker relayed to a market's owner, and received as the owner,
+    from ``/metrics`` scraped on new connections until every worker answered (told
+    apart by their request ids' first 8 hex digits, the process's own)."""
+    seen: dict[str, tuple[int, int]] = {}
+    for _ in range(scrapes):
+        response = httpx.get(f"{url}/metrics", timeout=5)
+        counts = {RELAYED: 0.0, RECEIVED: 0.0}
+        for line in response.text.splitlines():
+            name, _, value = line.rpartition(" ")
+            if name in counts:
+                counts[name] = float(value)
+        seen[response.headers["x-request-id"][:8]] = (int(counts[RELAYED]), int(counts[RECEIVED]))
+        if len(seen) == workers:
+            break
+    return {
+        "worker_forwarded": [forwarded for forwarded, _ in seen.values()],
+        "worker_received": [received for _, received in seen.values()],
+    }
 
 
 def batch_sizes(url: str, scrapes: int = 8) -> dict[str, Any]:
@@ -532,6 +571,12 @@ def main() -> None:
         action="store_true",
         help="orders/s through 100-order placeOrders/cancelOrders against single calls",
     )
+    parser.add_argument(
+        "--owners",
+        choices=["any", "same", "split"],
+        default="any",
+        help="--workers above 1: the two markets owned by the same worker, or by two",
+    )
     args = parser.parse_args()
     process = None
     url = args.url
@@ -559,14 +604,26 @@ def main() -> None:
             return
         local_postgres = args.database == "postgres" and args.url is None
         figures = asyncio.run(
-            measure(url, args.clients, args.seconds, pid, args.floor, local_postgres)
+            measure(
+                url,
+                args.clients,
+                args.seconds,
+                pid,
+                args.floor,
+                local_postgres,
+                args.owners,
+                args.workers,
+            )
         )
         figures.update(batch_sizes(url))
+        if args.workers > 1:
+            figures.update(relay_counts(url, args.workers))
     finally:
         if process is not None:
             process.terminate()
             process.wait(10)
     figures.update(database=args.database if args.url is None else "external", workers=args.workers)
+    figures["affinity"] = os.environ.get("BELLWETHER_MARKET_AFFINITY", "1") not in ("0", "false")
     if args.floor:
         figures["mix"] = "floor: { __typename }"
     report(figures)
