@@ -24,7 +24,6 @@ Failures, and what the client gets:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import struct
 from collections.abc import Awaitable, Callable
@@ -191,36 +190,47 @@ class RelayServer:
         self.run = run
         self.received = received
         self.server: asyncio.Server | None = None
-        self._connections: set[asyncio.StreamWriter] = set()
+        self._running: dict[asyncio.StreamWriter, bool] = {}
+        """Each open connection, and whether it is running a request."""
+        self._closing = False
+        self._idle = asyncio.Event()
 
     async def start(self) -> None:
         """Listen (in place of a dead predecessor's socket), before the worker serves."""
         self.server = await asyncio.start_unix_server(self._serve, sock=unix_listener(self.path))
 
     async def close(self) -> None:
-        """Stop listening and close the relaying workers' connections (the worker stops)."""
+        """Stop listening, close the connections waiting for a request, and wait until
+        those running one have answered it (a worker stopping gracefully answers what it
+        took, as uvicorn does for its HTTP requests)."""
+        self._closing = True
         if self.server is not None:
             self.server.close()
-        for writer in list(self._connections):
-            writer.close()
-        for writer in list(self._connections):
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+        for writer, running in list(self._running.items()):
+            if not running:
+                writer.close()
+        if any(self._running.values()):
+            self._idle.clear()
+            await self._idle.wait()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._connections.add(writer)
+        self._running[writer] = False
         try:
-            while True:
+            while not self._closing:
                 body, client, request_id, authorization = await read_request(reader)
+                self._running[writer] = True
                 self.received()
                 status, answer = await self.run(body, client, request_id, authorization)
                 writer.write(SIZES.pack(status, len(answer)) + answer)
+                self._running[writer] = False
         except (asyncio.IncompleteReadError, OSError):
-            pass  # the relaying worker closed the connection (or died)
+            pass  # the relaying worker closed the connection (or died), or this one stops
         except Exception:
             # A bug: the relaying worker sees the connection close and answers
             # SERVICE_UNAVAILABLE, as for an owner that died mid-request.
             log.exception("a relayed request failed")
         finally:
-            self._connections.discard(writer)
+            del self._running[writer]
             writer.close()
+            if not any(self._running.values()):
+                self._idle.set()

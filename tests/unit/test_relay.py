@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from persistence.sequencer import STOPPED
+from tests.harness import wait_until
 from web.affinity import MarketLocator, WorkerSlot, owner
 from web.relay import Answer, Forwarder, RelayClient, RelayServer, read_request, request_frame
 
@@ -145,3 +146,30 @@ async def test_an_owner_dying_mid_request_is_service_unavailable(tmp_path: Path)
         ],
     }
     assert outcomes == ["lost"]
+
+
+async def test_a_stopping_owner_answers_the_request_it_runs(tmp_path: Path) -> None:
+    """A worker stopping gracefully (SIGTERM, SIGHUP's replacement) answers the relayed
+    requests it took, then closes: the relaying worker then finds nobody there."""
+    path = tmp_path / "worker-1.sock"
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def run(body: bytes, client: str, request_id: str, auth: str | None) -> Answer:
+        started.set()
+        await release.wait()
+        return 200, b'{"data":{}}'
+
+    server = RelayServer(path, run, lambda: None)
+    await server.start()
+    relay = RelayClient()
+    frame = request_frame(b"{}", "10.0.0.9", "r", None)
+    sending = asyncio.create_task(relay.send(path, frame))
+    await started.wait()
+    closing = asyncio.create_task(server.close())
+    await asyncio.sleep(0.05)
+    assert not closing.done()
+    release.set()
+    assert await sending == (200, b'{"data":{}}')
+    await closing
+    await wait_until(lambda: relay.idle[path][0].reader.at_eof())
+    assert await relay.send(path, frame) is None
