@@ -18,6 +18,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+import orjson
+
 from domain.events import (
     AccountChanged,
     ApiKeyRevoked,
@@ -66,53 +68,62 @@ def decode_event(row: list[Any]) -> DomainEvent:
     return event
 
 
-def _encode(value: Any) -> Any:
-    """A value as JSON-ready data: a dataclass or NamedTuple as the list of its fields
-    in order, a tuple as a list, a datetime as ISO text, an enum as its value."""
-    if dataclasses.is_dataclass(value):
-        return [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
-    if isinstance(value, tuple):
-        return [_encode(item) for item in value]
+def _plain(value: Any) -> Any:
+    """What orjson writes by itself, for the stdlib's encoder (:func:`_dump`'s fallback):
+    a datetime as ISO text, an enum as its value."""
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Enum):
         return value.value
-    return value
+    raise TypeError(f"cannot encode {value!r}")
 
 
-def _encoder(hint: Any) -> Encoder:
-    """:func:`_encode` for a value of type ``hint``, worked out once from the type (a
-    command's events are encoded inside its transaction on PostgreSQL)."""
+def _encoder(hint: Any) -> Encoder | None:
+    """A value of type ``hint`` as JSON-ready data, worked out once from the type: a
+    dataclass or NamedTuple as the list of its fields in order, containers of them
+    item by item. None when orjson writes the value as it is (str, int, float, bool,
+    None, datetime as ISO text, an enum as its value, a tuple of those as an array):
+    a command's events are encoded inside its transaction on PostgreSQL."""
     origin, args = get_origin(hint), get_args(hint)
     if origin is Union or origin is types.UnionType:
         inner = [arg for arg in args if arg is not type(None)]
         if len(inner) != 1:
-            return _encode
+            return None  # the union's members are plain (events hold no others)
         encode = _encoder(inner[0])
-        return _same if encode is _same else lambda value: None if value is None else encode(value)
+        if encode is None:
+            return None
+        return lambda value: None if value is None else encode(value)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
             item = _encoder(args[0])
-            return list if item is _same else lambda values: [item(v) for v in values]
+            return None if item is None else lambda values: [item(v) for v in values]
         items = [_encoder(arg) for arg in args]
-        return lambda values: [e(v) for e, v in zip(items, values, strict=True)]
-    if hint is datetime:
-        return datetime.isoformat
-    if isinstance(hint, type) and issubclass(hint, Enum):
-        return _value
+        if all(e is None for e in items):
+            return None
+        return lambda values: [v if e is None else e(v) for e, v in zip(items, values, strict=True)]
     if isinstance(hint, type) and (dataclasses.is_dataclass(hint) or hasattr(hint, "_fields")):
         return _record_encoder(hint)
-    if hint in (str, int, float, bool):
-        return _same
-    return _encode  # anything else: by the value's own type
+    return None
 
 
 def _record_encoder(cls: type[Any]) -> Encoder:
+    """A dataclass or NamedTuple as the list of its fields in order: read at once
+    (``attrgetter`` of every field), only the fields that need it converted."""
     hints = get_type_hints(cls)
-    fields = [(operator.attrgetter(name), _encoder(hints[name])) for name in _field_names(cls)]
+    names = _field_names(cls)
+    converted = [(i, e) for i, name in enumerate(names) if (e := _encoder(hints[name]))]
+    if hasattr(cls, "_fields") and not converted:
+        return list
+    get = operator.attrgetter(*names)
+    fields: Callable[[Any], tuple[Any, ...]] = (
+        get if len(names) > 1 else lambda value: (get(value),)
+    )
 
     def encode(value: Any) -> list[Any]:
-        return [e(get(value)) for get, e in fields]
+        row = list(fields(value))
+        for index, convert in converted:
+            row[index] = convert(row[index])
+        return row
 
     return encode
 
@@ -126,10 +137,6 @@ def _field_names(cls: type[Any]) -> list[str]:
     if dataclasses.is_dataclass(cls):
         return [f.name for f in dataclasses.fields(cls)]
     return list(cls._fields)
-
-
-def _value(member: Enum) -> Any:
-    return member.value
 
 
 def _decoder(hint: Any) -> Decoder:
@@ -172,26 +179,39 @@ _EVENT_DECODERS = {tag: _decoder(cls) for cls, tag in EVENT_TAGS.items()}
 _EVENT_ENCODERS = {cls: _event_encoder(cls, tag) for cls, tag in EVENT_TAGS.items()}
 
 
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_json_dumps = json.JSONEncoder(separators=(",", ":"), default=_plain).encode
+
+
+def _dump(row: list[Any]) -> bytes:
+    """A row as compact JSON (UTF-8) by orjson; by the standard library where orjson
+    refuses a value (an int past 64 bits, a string with a lone surrogate)."""
+    try:
+        return orjson.dumps(row)
+    except orjson.JSONEncodeError:
+        return _json_dumps(row).encode()
 
 
 def pack(events: Sequence[DomainEvent]) -> Iterator[str]:
     """JSON payloads of at most :data:`MAX_PAYLOAD_BYTES` bytes, events in order."""
-    batch: list[str] = []
+    batch: list[bytes] = []
     size = 2
     for event in events:
-        item = _dumps(encode_event(event))
-        length = len(item.encode())
+        item = _dump(encode_event(event))
+        length = len(item)
         if length + 2 > MAX_PAYLOAD_BYTES:
             raise ValueError("one event exceeds the payload limit")
         if batch and size + length + 1 > MAX_PAYLOAD_BYTES:
-            yield "[" + ",".join(batch) + "]"
+            yield (b"[" + b",".join(batch) + b"]").decode()
             batch, size = [], 2
         batch.append(item)
         size += length + 1
     if batch:
-        yield "[" + ",".join(batch) + "]"
+        yield (b"[" + b",".join(batch) + b"]").decode()
 
 
 def unpack(payload: str) -> list[DomainEvent]:
-    return [decode_event(row) for row in json.loads(payload)]
+    try:
+        rows = orjson.loads(payload)
+    except orjson.JSONDecodeError:  # NaN, which the stdlib's encoder writes, orjson never
+        rows = json.loads(payload)
+    return [decode_event(row) for row in rows]

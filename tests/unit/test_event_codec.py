@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import get_args
+
+import orjson
 
 from domain.book_types import PriceLevel
 from domain.events import (
@@ -24,7 +27,7 @@ from domain.model import (
     TimeInForce,
     Trade,
 )
-from web.event_codec import EVENT_TAGS, MAX_PAYLOAD_BYTES, pack, unpack
+from web.event_codec import EVENT_TAGS, MAX_PAYLOAD_BYTES, decode_event, pack, unpack
 
 AT = datetime(2030, 1, 1, 12, 30, tzinfo=UTC)
 ORDER = Order(
@@ -67,3 +70,15 @@ def test_a_full_book_fits_one_payload() -> None:
 
 def test_every_event_type_has_a_tag() -> None:
     assert set(get_args(DomainEvent)) == set(EVENT_TAGS)
+
+
+def test_payloads_are_plain_json_that_the_standard_library_reads_the_same() -> None:
+    (payload,) = pack(EVENTS)
+    assert json.loads(payload) == orjson.loads(payload)
+    assert [decode_event(row) for row in json.loads(payload)] == EVENTS
+
+
+def test_values_orjson_refuses_go_through_the_standard_library() -> None:
+    huge = PricesChanged("m" * 32, (0.5, 0.5), None, 2**70, 1, AT)  # past 64 bits
+    odd = MarketStatusChanged("m\ud800" * 2, MarketStatus.OPEN, AT)  # a lone surrogate
+    assert [e for p in pack([huge, odd, *EVENTS]) for e in unpack(p)] == [huge, odd, *EVENTS]
