@@ -151,6 +151,8 @@ class Context:
     open_subscriptions: int = field(default=0, init=False)
     loaders: Loaders = field(init=False)
     _principal: asyncio.Future[Principal | None] | None = field(default=None, init=False)
+    _admin_read: asyncio.Future[Principal | None] | None = field(default=None, init=False)
+    """The principal lookup :meth:`admin_now` made: admin powers are read once per request."""
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.reads)
@@ -206,6 +208,21 @@ class Context:
         pending.set_result(principal)
         return principal
 
+    async def admin_now(self) -> Principal | None:
+        """The caller if an admin as the database says now, else None.
+
+        Admin powers are never taken from the worker's recent principals
+        (``auth.principals``): a promotion (``bellwether make-admin``, another process)
+        or a demotion holds on the next request. Admin requests are few, so the extra
+        read costs nothing measurable."""
+        principal = await self.principal()
+        if principal is None or self.recent_principals is None:
+            return principal if principal is not None and principal.is_admin else None
+        if self._admin_read is None or self._admin_read is not self._principal:
+            principal = await self.principal(fresh=True)  # once per request (and per refresh)
+            self._admin_read = self._principal
+        return principal if principal is not None and principal.is_admin else None
+
     async def require_principal(self, *, fresh: bool = False) -> Principal:
         principal = await self.principal(fresh=fresh)
         if principal is None:
@@ -257,9 +274,11 @@ class Context:
         """Private user fields are for the user themself and for admins."""
         try:
             principal = await self.principal()
+            if principal is None:
+                return False
+            return principal.user_id == user_id or await self.admin_now() is not None
         except Unauthenticated:
             return False
-        return principal is not None and (principal.user_id == user_id or principal.is_admin)
 
     async def market(self, market_id: str, *, now: bool = False) -> Market:
         """The market (NOT_FOUND if none); ``now`` for root fields (:meth:`Loaders.user_now`)."""
