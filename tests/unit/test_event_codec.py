@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import get_args
@@ -82,3 +83,10 @@ def test_values_orjson_refuses_go_through_the_standard_library() -> None:
     huge = PricesChanged("m" * 32, (0.5, 0.5), None, 2**70, 1, AT)  # past 64 bits
     odd = MarketStatusChanged("m\ud800" * 2, MarketStatus.OPEN, AT)  # a lone surrogate
     assert [e for p in pack([huge, odd, *EVENTS]) for e in unpack(p)] == [huge, odd, *EVENTS]
+
+
+def test_a_payload_with_nan_from_the_standard_library_is_still_read() -> None:
+    written = json.dumps([["p", "m" * 32, [float("nan"), 0.5], None, 1, 1, AT.isoformat()]])
+    (event,) = unpack(written)  # orjson refuses NaN; the standard library reads it
+    assert isinstance(event, PricesChanged)
+    assert math.isnan(event.prices[0]) and event.prices[1] == 0.5
