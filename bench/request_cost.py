@@ -11,19 +11,24 @@ the machine, which makes it the figure to compare code changes by.
 
 ``--database postgres`` runs on a throwaway database (dropped afterwards) on the
 server of ``--postgres-url`` (default the local one), with the LISTEN/NOTIFY bus
-the app uses there.
+the app uses there. ``--statements`` (PostgreSQL) also counts the statements each
+request sends, by asyncpg's query logger on every connection: those of its market's
+batch (one request at a time: a batch of one) apart from the others, which each cost
+a round trip of their own.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import cProfile
 import json
 import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -171,8 +176,57 @@ async def request_kinds(client: AsgiClient) -> dict[str, Callable[[int], Request
     }
 
 
+class Statements:
+    """Statements sent on every asyncpg connection, told apart by whether they ran in a
+    market's batch; the bus's health check (``SELECT 1``) is left out."""
+
+    def __init__(self) -> None:
+        self.in_batch: contextvars.ContextVar[bool] = contextvars.ContextVar("in_batch")
+        self.sent: Counter[tuple[bool, str]] = Counter()
+
+    def install(self) -> None:
+        import asyncpg.connection
+
+        import domain.services.batching as batching
+
+        # Benchmark instrumentation only: every connection the app opens gets the logger.
+        opened = asyncpg.connection.Connection.__init__
+        in_batch, sent = self.in_batch, self.sent
+
+        def logged(conn: Any, *args: Any, **kwargs: Any) -> None:
+            opened(conn, *args, **kwargs)
+            conn.add_query_logger(
+                lambda r: (
+                    r.query == "SELECT 1"
+                    or sent.update([(in_batch.get(False), " ".join(r.query.split())[:72])])
+                )
+            )
+
+        asyncpg.connection.Connection.__init__ = logged  # type: ignore[method-assign]
+        one_transaction = batching._in_one_transaction
+
+        async def marked(*args: Any) -> Any:
+            in_batch.set(True)
+            return await one_transaction(*args)
+
+        batching._in_one_transaction = marked  # type: ignore[assignment]
+
+    def report(self, kind: str, requests: int) -> dict[str, float]:
+        outside = sum(n for (batch, _), n in self.sent.items() if not batch) / requests
+        inside = sum(n for (batch, _), n in self.sent.items() if batch) / requests
+        print(f"{kind:12} {outside:5.2f} statements outside the batch, {inside:5.2f} in it")
+        for (batch, text), n in self.sent.most_common():
+            print(f"    {'in ' if batch else 'out'} {n / requests:5.2f}  {text}")
+        self.sent.clear()
+        return {f"{kind}_outside": round(outside, 2), f"{kind}_in_batch": round(inside, 2)}
+
+
 async def run(
-    requests: int, database_url: str, only: list[str], profile: str | None
+    requests: int,
+    database_url: str,
+    only: list[str],
+    profile: str | None,
+    statements: Statements | None = None,
 ) -> dict[str, float]:
     use_database(database_url)
     from web.app import app_from_env
@@ -187,6 +241,9 @@ async def run(
                 continue
             for i in range(50):  # warm the caches
                 await client.post(*make_request(i))
+            await asyncio.sleep(0.1)  # query loggers run soon after their statement
+            if statements is not None:
+                statements.sent.clear()
             profiler = cProfile.Profile(time.process_time) if profile else None
             wall = time.perf_counter()
             started = time.process_time()
@@ -199,6 +256,9 @@ async def run(
                 profiler.dump_stats(f"{profile}.{kind}")
             figures[kind] = round((time.process_time() - started) * 1000 / requests, 3)
             figures[f"{kind}_wall"] = round((time.perf_counter() - wall) * 1000 / requests, 3)
+            if statements is not None:
+                await asyncio.sleep(0.1)
+                figures.update(statements.report(kind, requests))
         return figures
 
 
@@ -206,8 +266,12 @@ async def _on_postgres(args: argparse.Namespace) -> dict[str, float]:
     from tests import dbtools
 
     url = await dbtools.create_postgres_database(args.postgres_url)
+    statements = None
+    if args.statements:
+        statements = Statements()
+        statements.install()
     try:
-        return await run(args.requests, url, args.only, args.profile)
+        return await run(args.requests, url, args.only, args.profile, statements)
     finally:
         await dbtools.drop_postgres_database(url, args.postgres_url)
 
@@ -221,7 +285,12 @@ def main() -> None:
     parser.add_argument(
         "--profile", help="write cProfile stats (CPU time) of each kind to PROFILE.<kind>"
     )
+    parser.add_argument(
+        "--statements", action="store_true", help="count each kind's statements (PostgreSQL)"
+    )
     args = parser.parse_args()
+    if args.statements and args.database != "postgres":
+        parser.error("--statements counts asyncpg's statements: use --database postgres")
     if args.database == "postgres":
         figures = asyncio.run(_on_postgres(args))
     else:
@@ -229,7 +298,9 @@ def main() -> None:
             "memory://" if args.database == "memory" else f"sqlite:///{tempfile.mkdtemp()}/cost.db"
         )
         figures = asyncio.run(run(args.requests, url, args.only, args.profile))
-    for kind in [k for k in figures if not k.endswith("_wall")]:
+    for kind in [
+        k for k in figures if k in ("lmsr_trade", "limit_order", "read_prices", "read_book")
+    ]:
         print(
             f"{kind:12} {figures[kind]:7.3f} ms CPU per request, "
             f"{figures[kind + '_wall']:7.3f} ms wall (one request at a time)"
@@ -244,6 +315,11 @@ def main() -> None:
     )
     figures["mix"] = round(mix, 3)
     print(f"{'mix':12} {mix:7.3f} ms CPU per request (35/30/20/15, as bench/api.py)")
+    if args.statements:
+        weights = {"lmsr_trade": 0.35, "limit_order": 0.30, "read_prices": 0.20, "read_book": 0.15}
+        outside = sum(w * figures[f"{kind}_outside"] for kind, w in weights.items())
+        figures["mix_outside"] = round(outside, 2)
+        print(f"{'mix':12} {outside:5.2f} statements outside the batch per request")
     print(json.dumps(figures))
 
 
