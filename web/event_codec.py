@@ -209,9 +209,13 @@ def pack(events: Sequence[DomainEvent]) -> Iterator[str]:
         yield (b"[" + b",".join(batch) + b"]").decode()
 
 
-def unpack(payload: str) -> list[DomainEvent]:
+def unpack(payload: str, wanted: Callable[[str], bool] | None = None) -> list[DomainEvent]:
+    """The events of a payload; with ``wanted``, only those whose tag it accepts (the
+    others are not decoded)."""
     try:
         rows = orjson.loads(payload)
     except orjson.JSONDecodeError:  # NaN, which the stdlib's encoder writes, orjson never
         rows = json.loads(payload)
-    return [decode_event(row) for row in rows]
+    if wanted is None:
+        return [decode_event(row) for row in rows]
+    return [decode_event(row) for row in rows if wanted(row[0])]

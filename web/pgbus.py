@@ -29,13 +29,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import orjson
 
 from domain.events import DomainEvent
 from domain.ports import Notify
 from persistence.tortoise.errors import DRIVER_ERRORS
 from web.bus import EventListener, Interest, ReconnectListener
-from web.event_codec import EVENT_TAGS, decode_event, pack
+from web.event_codec import EVENT_TAGS, pack, unpack
 
 _TYPES = {tag: kind for kind, tag in EVENT_TAGS.items()}
 
@@ -174,7 +173,7 @@ class PostgresEventBus:
         """Decode the events some listener wants (every worker receives every event,
         most of which nobody here subscribed to), and queue them for the listeners."""
         try:
-            events = [decode_event(row) for row in orjson.loads(payload) if self._wanted(row[0])]
+            events = unpack(payload, self._wanted)
         except (ValueError, KeyError, TypeError, IndexError):
             log.exception("undecodable notification ignored")
             return

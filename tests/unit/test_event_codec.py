@@ -90,3 +90,15 @@ def test_a_payload_with_nan_from_the_standard_library_is_still_read() -> None:
     (event,) = unpack(written)  # orjson refuses NaN; the standard library reads it
     assert isinstance(event, PricesChanged)
     assert math.isnan(event.prices[0]) and event.prices[1] == 0.5
+
+
+def test_only_the_wanted_events_of_a_payload_are_decoded() -> None:
+    tags = {EVENT_TAGS[type(event)] for event in EVENTS}
+    for tag in tags:
+        (payload,) = pack(EVENTS)
+        kept = [event for event in EVENTS if EVENT_TAGS[type(event)] == tag]
+        assert unpack(payload, tag.__eq__) == kept
+    assert (
+        unpack(json.dumps([["p", "m", [math.nan, 0.5], None, 1, 1, AT.isoformat()]]), "b".__eq__)
+        == []
+    )
