@@ -209,7 +209,10 @@ class PostgresEventBus:
         if conn is None or conn.is_closed():
             return False
         try:
-            await asyncio.wait_for(conn.fetchval("SELECT 1"), timeout=self._health_interval * 3)
+            # Not asyncio.wait_for: Python 3.11's returns an answer that arrives as the
+            # supervisor is cancelled and drops the cancellation, so ``stop`` waited forever.
+            async with asyncio.timeout(self._health_interval * 3):
+                await conn.fetchval("SELECT 1")
         except DRIVER_ERRORS:
             return False
         return True
