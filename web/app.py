@@ -66,7 +66,8 @@ from web.live import FanOutPublisher, LiveHub
 from web.livegroups import LiveGroups
 from web.metrics import Metrics
 from web.middleware import configure_logging, http_refusal
-from web.relay import Forwarder, RelayServer
+from web.relay import Forwarder
+from web.relayserver import RelayServer
 from web.settings import AppSettings
 from web.sweeper import run_heartbeat_watch, run_sweeper
 from web.wsprotocols import LegacyWsHandler, TransportWsHandler
@@ -303,7 +304,8 @@ def create_app(
     if slot is not None:  # market affinity (web.affinity): relay to and from the others
         metrics.slot.set(slot.slot)
         locator = MarketLocator(settings.limits.max_tokens)
-        forwarder = Forwarder(slot, locator, metrics.observe_relay)
+        timeout = settings.relay_timeout_seconds
+        forwarder = Forwarder(slot, locator, metrics.observe_relay, timeout)
     state.json_posts = posts = JsonPosts(graphql, forwarder=forwarder)
     if slot is not None:
         path = slot.socket_path(slot.slot)

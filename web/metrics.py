@@ -65,7 +65,8 @@ class Metrics:
         self.relayed_out = Counter(
             "bellwether_relayed_requests",
             "Mutations on another worker's market sent to it (web.affinity), by outcome: "
-            "forwarded (it answered), unreachable (run here), lost (it died mid-request).",
+            "forwarded (it answered), unreachable (run here: not reached, or it did not run it), "
+            "lost (it died mid-request), silent (it did not answer in time).",
             ["outcome"],
             registry=self.registry,
         )

@@ -1,144 +1,270 @@
 """Relaying a request to the worker that owns its market (``web.affinity``), over that
-worker's Unix socket, on connections kept open, a few per owner.
+worker's Unix socket, on one connection kept open per owner, many requests at once.
 
 Not HTTP: the owner does not parse the request again, nor pass it through the
-middleware (the receiving worker did both). A request is one frame, the sizes of its
-two parts then the parts: ``[client address, request id, Authorization or null]``
-as JSON, and the JSON POST's body as the client sent it; the answer is the HTTP
-status and the body. The owner runs the operation as the lean JSON path does
-(``web.jsonposts``), with the client's address (trusted proxies included) and the
-request id the receiving worker gave it, and never relays it again. The socket is
-in a directory only the workers' user can enter (0700), and it is the only way in:
-nothing a client sends over TCP can claim another address or request id.
+middleware (the receiving worker did both). A request is one frame: its number on
+the connection, the sizes of its two parts, then the parts: ``[client address,
+request id, Authorization or null]`` as JSON, and the JSON POST's body as the client
+sent it. An answer is the request's number, the HTTP status and the body, passed to
+the client as it came. Answers come back in the order their requests end, and the
+frames a worker has ready in one turn of its event loop go out in one write. The
+owner runs the operation as the lean JSON path does (``web.jsonposts``), with the
+client's address (trusted proxies included) and the request id the receiving worker
+gave it, and never relays it again. The socket is in a directory only the workers'
+user can enter (0700), and it is the only way in: nothing a client sends over TCP
+can claim another address or request id. The owner's side is ``web.relayserver``.
 
 Failures, and what the client gets:
 
 - the owner cannot be reached (its socket missing or refusing: it died, or is being
-  replaced) before anything was sent: the request runs here, which is safe (the
+  replaced), or the request was not sent (the connection failed first), or the owner
+  refused it unrun (it is stopping): the request runs here, which is safe (the
   market's row lock guards every batch);
 - the connection fails once the request was sent (the owner died mid-request): the
   command may or may not have been made, as when a worker stops mid-batch, so the
-  answer is that error (SERVICE_UNAVAILABLE, ``persistence.sequencer.STOPPED``).
+  answer is that error (SERVICE_UNAVAILABLE, ``persistence.sequencer.STOPPED``);
+- the owner does not answer within the relay's timeout (it hangs): SERVICE_UNAVAILABLE
+  again, saying that the command's fate is unknown (:data:`SILENT`); for as long again,
+  that owner's markets' requests then run here rather than wait for it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import itertools
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 from starlette.types import Scope
 
 from domain.errors import ServiceUnavailable
 from persistence.sequencer import STOPPED
-from web.affinity import MarketLocator, Target, WorkerSlot, owner, unix_listener
+from web.affinity import MarketLocator, Target, WorkerSlot, owner
 
-log = logging.getLogger("bellwether.relay")
-
+REQUEST = struct.Struct("!III")
+"""A request frame's number, then the sizes of its head and its body."""
+NUMBER = struct.Struct("!I")
 SIZES = struct.Struct("!II")
-"""A frame's two sizes (request: its parts; answer: status, then the body's size)."""
-IDLE_PER_OWNER = 64
-"""Connections kept open per owner; more are opened when more requests are in flight."""
+ANSWER = struct.Struct("!III")
+"""An answer frame's request number, status and body size."""
+NOT_RUN = 0
+"""An answer's status when the owner did not run the request (it is stopping)."""
+FAILED = 1
+"""An answer's status when running it failed in the owner (a bug): its fate unknown."""
+CHECK_SECONDS = 1.0
+"""How often (at most) a connection with requests in flight looks for one past its
+deadline: a request times out within this much after its timeout."""
 
 Answer = tuple[int, bytes]
 """An HTTP status and a JSON body."""
-RunRelayed = Callable[[bytes, str, str, str | None], Awaitable[Answer]]
-"""Runs a relayed request: (body, client address, request id, Authorization)."""
+
+
+def silent(seconds: float) -> str:
+    """The message of a relayed command whose owner did not answer in ``seconds``."""
+    return (
+        f"the worker running this command did not answer within {seconds:g} s, so it may "
+        "or may not have been made: read the current state before trying again"
+    )
 
 
 def request_frame(body: bytes, client: str, request_id: str, authorization: str | None) -> bytes:
+    """A request's frame, less its number (the connection numbers what it sends)."""
     head = orjson.dumps([client, request_id, authorization])
     return SIZES.pack(len(head), len(body)) + head + body
 
 
-async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, str, str, str | None]:
-    """The next request on a connection: body, client, request id, Authorization."""
-    head_size, body_size = SIZES.unpack(await reader.readexactly(SIZES.size))
-    client, request_id, authorization = orjson.loads(await reader.readexactly(head_size))
-    return await reader.readexactly(body_size), client, request_id, authorization
+def take_frames(
+    received: bytearray, header: struct.Struct, length: Callable[[tuple[int, ...]], int]
+) -> list[tuple[tuple[int, ...], bytes]]:
+    """The whole frames at the start of ``received``, taken out of it: each one's header
+    values and the ``length(values)`` bytes that follow them."""
+    frames, start, size = [], 0, header.size
+    while len(received) - start >= size:
+        values = header.unpack_from(received, start)
+        end = start + size + length(values)
+        if len(received) < end:
+            break
+        frames.append((values, bytes(received[start + size : end])))
+        start = end
+    del received[:start]
+    return frames
 
 
 class OwnerLost(Exception):
-    """The connection to the owner failed after the request was sent."""
+    """The connection to the owner failed after the request was sent (or the owner
+    failed running it)."""
 
 
-@dataclass(slots=True)
-class _Connection:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
+class OwnerSilent(Exception):
+    """The owner did not answer within the timeout (the request was sent)."""
+
+
+def _answer_length(values: tuple[int, ...]) -> int:
+    return values[2]
+
+
+class _Channel(asyncio.Protocol):
+    """One kept connection to an owner: requests by number, each answered by its own."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.transport: asyncio.Transport | None = None
+        self.open = False
+        self.waiting: dict[int, tuple[asyncio.Future[Answer], float]] = {}
+        """Each request in flight: its answer, and its deadline (the loop's time)."""
+        self.unsent: list[bytes] = []
+        self.unsent_numbers: list[int] = []
+        self.numbers = itertools.count()
+        self.received = bytearray()
+        self.checking: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport, self.open = transport, True
+
+    def request(self, frame: bytes) -> tuple[int, asyncio.Future[Answer]]:
+        """``frame``'s number and answer; it is sent with the others of this turn of the
+        loop."""
+        loop = asyncio.get_running_loop()
+        number = next(self.numbers) & 0xFFFFFFFF
+        future: asyncio.Future[Answer] = loop.create_future()
+        self.waiting[number] = future, loop.time() + self.timeout
+        if not self.unsent:
+            loop.call_soon(self._flush)
+        self.unsent += (NUMBER.pack(number), frame)
+        self.unsent_numbers.append(number)
+        if self.checking is None:
+            self.checking = loop.call_later(self._check_every, self._expire)
+        return number, future
+
+    @property
+    def _check_every(self) -> float:
+        return min(CHECK_SECONDS, self.timeout / 4)
+
+    def _flush(self) -> None:
+        if self.open and self.transport is not None and self.unsent:
+            self.transport.write(b"".join(self.unsent))
+        self.unsent.clear()
+        self.unsent_numbers.clear()
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+        for (number, status, _), body in take_frames(self.received, ANSWER, _answer_length):
+            waiting = self.waiting.pop(number, None)
+            if waiting is not None and not waiting[0].done():
+                waiting[0].set_result((status, body))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.open = False
+        unsent = set(self.unsent_numbers)
+        for number, (future, _) in self.waiting.items():
+            if future.done():
+                continue
+            if number in unsent:  # nothing ran: it runs here
+                future.set_result((NOT_RUN, b""))
+            else:
+                future.set_exception(OwnerLost())
+        self.waiting.clear()
+        self.unsent.clear()
+        if self.checking is not None:
+            self.checking.cancel()
+
+    def _expire(self) -> None:
+        """Fail the requests past their deadline (the oldest come first)."""
+        now = asyncio.get_running_loop().time()
+        for number, (future, deadline) in list(self.waiting.items()):
+            if deadline > now:
+                break
+            del self.waiting[number]
+            if not future.done():
+                future.set_exception(OwnerSilent())
+        self.checking = None
+        if self.waiting and self.open:
+            self.checking = asyncio.get_running_loop().call_later(self._check_every, self._expire)
 
     def close(self) -> None:
-        self.writer.close()
+        if self.transport is not None:
+            self.transport.close()
 
 
 @dataclass(slots=True)
 class RelayClient:
-    """Requests to owners' Unix sockets, on connections kept per socket path."""
+    """Requests to owners' Unix sockets, one kept connection per socket path; an owner
+    that let one time out gets none for ``timeout`` seconds (its requests run here)."""
 
-    idle: dict[Path, list[_Connection]] = field(default_factory=dict)
+    timeout: float = 15.0
+    channels: dict[Path, _Channel] = field(default_factory=dict)
+    opening: dict[Path, asyncio.Future[_Channel | None]] = field(default_factory=dict)
+    silent_until: dict[Path, float] = field(default_factory=dict)
 
     async def send(self, path: Path, frame: bytes) -> Answer | None:
-        """The owner's answer to ``frame``; None when it could not be reached (nothing
-        was sent); OwnerLost when the connection failed after the frame was sent."""
-        connection = await self._connection(path)
-        if connection is None:
+        """The owner's answer to ``frame``; None: run it here (the owner could not be
+        reached, or did not run it); OwnerLost when the connection failed after the frame
+        was sent, OwnerSilent when the owner did not answer in time."""
+        loop = asyncio.get_running_loop()
+        if self.silent_until and self.silent_until.get(path, 0.0) > loop.time():
             return None
-        kept = False
+        channel = await self._channel(path)
+        if channel is None:
+            return None
+        number, future = channel.request(frame)
         try:
-            connection.writer.write(frame)
-            status, size = SIZES.unpack(await connection.reader.readexactly(SIZES.size))
-            answer = status, await connection.reader.readexactly(size)
-            kept = self._keep(path, connection)
-            return answer
-        except (OSError, asyncio.IncompleteReadError):
-            raise OwnerLost from None
+            status, body = await future
+        except OwnerSilent:
+            self.silent_until[path] = loop.time() + self.timeout
+            raise
         finally:
-            if not kept:
-                connection.close()
+            if not future.done():  # cancelled: the client went away
+                channel.waiting.pop(number, None)
+        if status == FAILED:
+            raise OwnerLost
+        return None if status == NOT_RUN else (status, body)
 
-    async def _connection(self, path: Path) -> _Connection | None:
-        idle = self.idle.get(path)
-        while idle:
-            connection = idle.pop()
-            if not connection.reader.at_eof():
-                return connection
-            connection.close()  # its owner died since
+    async def _channel(self, path: Path) -> _Channel | None:
+        channel = self.channels.get(path)
+        if channel is not None and channel.open:
+            return channel
+        opening = self.opening.get(path)
+        if opening is None:
+            opening = self.opening[path] = asyncio.ensure_future(self._open(path))
+            opening.add_done_callback(lambda _: self.opening.pop(path, None))
+        return await asyncio.shield(opening)
+
+    async def _open(self, path: Path) -> _Channel | None:
+        loop = asyncio.get_running_loop()
         try:
-            reader, writer = await asyncio.open_unix_connection(path)
+            _, channel = await loop.create_unix_connection(
+                lambda: _Channel(self.timeout), str(path)
+            )
         except OSError:
             return None
-        return _Connection(reader, writer)
-
-    def _keep(self, path: Path, connection: _Connection) -> bool:
-        idle = self.idle.setdefault(path, [])
-        if len(idle) >= IDLE_PER_OWNER:
-            return False
-        idle.append(connection)
-        return True
+        self.channels[path] = channel
+        return channel
 
     def close(self) -> None:
-        for connections in self.idle.values():
-            for connection in connections:
-                connection.close()
-        self.idle.clear()
+        for channel in self.channels.values():
+            channel.close()
+        self.channels.clear()
 
 
 class Forwarder:
     """Relays a mutation on a market this worker does not own to the market's owner."""
 
     def __init__(
-        self, slot: WorkerSlot, locator: MarketLocator, observe: Callable[[str], None]
+        self,
+        slot: WorkerSlot,
+        locator: MarketLocator,
+        observe: Callable[[str], None],
+        timeout: float = 15.0,
     ) -> None:
         self.slot = slot
         self.locator = locator
         self.observe = observe
-        """Counts each relay by outcome: forwarded, unreachable or lost."""
-        self.client = RelayClient()
+        """Counts each relay by outcome: forwarded, unreachable, lost or silent."""
+        self.client = RelayClient(timeout)
 
     def destination(
         self, query: str, variables: object, operation_name: object
@@ -166,71 +292,21 @@ class Forwarder:
             answer = await self.client.send(self.slot.socket_path(slot), frame)
         except OwnerLost:
             self.observe("lost")
-            return 200, lost_answer(target)
+            return 200, unknown_fate_answer(target, STOPPED)
+        except OwnerSilent:
+            self.observe("silent")
+            return 200, unknown_fate_answer(target, silent(self.client.timeout))
         self.observe("unreachable" if answer is None else "forwarded")
         return answer
 
 
-def lost_answer(target: Target) -> bytes:
-    """The GraphQL answer of a command whose worker stopped mid-batch (its fate unknown)."""
+def unknown_fate_answer(target: Target, message: str) -> bytes:
+    """The GraphQL answer of a command that may or may not have been made (its worker
+    stopped mid-batch, or did not answer)."""
     error = {
-        "message": STOPPED,
+        "message": message,
         "locations": [{"line": target.line, "column": target.column}],
         "path": [target.response_key],
         "extensions": {"code": ServiceUnavailable.code},
     }
     return orjson.dumps({"data": None, "errors": [error]})
-
-
-class RelayServer:
-    """The owner's side: runs the requests other workers relay to its Unix socket."""
-
-    def __init__(self, path: Path, run: RunRelayed, received: Callable[[], Any]) -> None:
-        self.path = path
-        self.run = run
-        self.received = received
-        self.server: asyncio.Server | None = None
-        self._running: dict[asyncio.StreamWriter, bool] = {}
-        """Each open connection, and whether it is running a request."""
-        self._closing = False
-        self._idle = asyncio.Event()
-
-    async def start(self) -> None:
-        """Listen (in place of a dead predecessor's socket), before the worker serves."""
-        self.server = await asyncio.start_unix_server(self._serve, sock=unix_listener(self.path))
-
-    async def close(self) -> None:
-        """Stop listening, close the connections waiting for a request, and wait until
-        those running one have answered it (a worker stopping gracefully answers what it
-        took, as uvicorn does for its HTTP requests)."""
-        self._closing = True
-        if self.server is not None:
-            self.server.close()
-        for writer, running in list(self._running.items()):
-            if not running:
-                writer.close()
-        if any(self._running.values()):
-            self._idle.clear()
-            await self._idle.wait()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._running[writer] = False
-        try:
-            while not self._closing:
-                body, client, request_id, authorization = await read_request(reader)
-                self._running[writer] = True
-                self.received()
-                status, answer = await self.run(body, client, request_id, authorization)
-                writer.write(SIZES.pack(status, len(answer)) + answer)
-                self._running[writer] = False
-        except (asyncio.IncompleteReadError, OSError):
-            pass  # the relaying worker closed the connection (or died), or this one stops
-        except Exception:
-            # A bug: the relaying worker sees the connection close and answers
-            # SERVICE_UNAVAILABLE, as for an owner that died mid-request.
-            log.exception("a relayed request failed")
-        finally:
-            del self._running[writer]
-            writer.close()
-            if not any(self._running.values()):
-                self._idle.set()

@@ -129,6 +129,10 @@ class AppSettings:
     market_affinity: bool = True
     """With ``--workers`` above 1: relay each mutation to the worker that owns its market
     (``web.affinity``); 0 runs every request where it arrived."""
+    relay_timeout_seconds: int = 15
+    """How long a relayed mutation waits for its market's owner (``web.relay``) before
+    its client is told SERVICE_UNAVAILABLE (the command's fate unknown); that owner's
+    markets' mutations then run where they arrive for as long again."""
     gc_freeze: bool = True
     """Freeze the heap after the start (``web.app.freeze_startup_heap``); tests that start
     many apps in one process turn it off."""
@@ -190,5 +194,6 @@ class AppSettings:
             max_subscriptions_per_connection=_int(env, "MAX_SUBSCRIPTIONS_PER_CONNECTION", 50),
             live_queue_size=_int(env, "LIVE_QUEUE_SIZE", 256),
             market_affinity=_bool(env, "MARKET_AFFINITY", True),
+            relay_timeout_seconds=max(1, _seconds(env, "RELAY_TIMEOUT_SECONDS", 15, 3600)),
             gc_freeze=_bool(env, "GC_FREEZE", True),
         )
