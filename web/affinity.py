@@ -19,11 +19,12 @@ N, and the private directory of the workers' Unix sockets (:class:`WorkerSlot`).
 
 from __future__ import annotations
 
+import enum
 import functools
 import os
 import socket
 import zlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ from graphql import (
     VariableNode,
     parse,
 )
+
+from domain.errors import DomainError
 
 SLOT_ENV = "BELLWETHER_WORKER_SLOT"
 WORKERS_ENV = "BELLWETHER_WORKER_COUNT"
@@ -90,21 +93,30 @@ def unix_listener(path: Path) -> socket.socket:
     return sock
 
 
+class Named(enum.Enum):
+    """What a mutation's id names: its market, or an order (whose market is its own)."""
+
+    MARKET = "market"
+    ORDER = "order"
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where a mutation names its market: the top-level field's argument ``argument``,
-    then ``keys`` into its value (``input.marketId``, ``inputs[0].marketId``); and the
-    field's response key and position, for an error about the whole request."""
+    """Where a mutation names its market, or an order of it: the top-level field's
+    argument ``argument``, then ``keys`` into its value (``input.marketId``,
+    ``inputs[0].marketId``, ``ids[0]``); and the field's response key and position, for
+    an error about the whole request."""
 
     argument: ValueNode
     keys: tuple[str | int, ...]
     response_key: str
     line: int
     column: int
+    named: Named = Named.MARKET
 
-    def market_id(self, variables: Mapping[str, Any] | None) -> str | None:
-        """The market id the request names, if a non-empty string (else the schema
-        refuses the request wherever it runs)."""
+    def named_id(self, variables: Mapping[str, Any] | None) -> str | None:
+        """The id the request names, if a non-empty string (else the schema refuses
+        the request wherever it runs)."""
         value: Any = self.argument
         for position, key in enumerate(self.keys):
             if isinstance(value, VariableNode):
@@ -126,6 +138,13 @@ MARKET_ARGUMENTS: tuple[tuple[str, tuple[str | int, ...]], ...] = (
 )
 """Where the schema's mutations name their market (``lmsrTrade(input:)``,
 ``placeOrder(input:)``, ``placeOrders(inputs:)``, ``mintCompleteSet(marketId:)``...)."""
+ORDER_ARGUMENTS: dict[str, tuple[str, tuple[str | int, ...]]] = {
+    "cancelOrder": ("id", ()),
+    "amendOrder": ("id", ()),
+    "cancelOrders": ("ids", (0,)),
+}
+"""The mutations that name an order, not its market, and where (the first one for a
+list): their batches run in the order's market all the same."""
 
 
 class MarketLocator:
@@ -150,27 +169,64 @@ class MarketLocator:
             operations = [o for o in operations if o.name and o.name.value == operation_name]
         if len(operations) != 1 or operations[0].operation is not OperationType.MUTATION:
             return None
-        for selection in operations[0].selection_set.selections:
-            if isinstance(selection, FieldNode):
-                found = _field_target(selection)
-                if found is not None:
-                    return found
+        fields = [s for s in operations[0].selection_set.selections if isinstance(s, FieldNode)]
+        # The first field naming a market, else the first naming an order.
+        found = (_field_target(f, _market_argument(f), Named.MARKET) for f in fields)
+        orders = (_field_target(f, ORDER_ARGUMENTS.get(f.name.value), Named.ORDER) for f in fields)
+        return next((t for t in found if t is not None), None) or next(
+            (t for t in orders if t is not None), None
+        )
+
+
+def _market_argument(field: FieldNode) -> tuple[str, tuple[str | int, ...]] | None:
+    names = {argument.name.value for argument in field.arguments or ()}
+    return next(((name, keys) for name, keys in MARKET_ARGUMENTS if name in names), None)
+
+
+def _field_target(
+    field: FieldNode, argument: tuple[str, tuple[str | int, ...]] | None, named: Named
+) -> Target | None:
+    """The target of ``field`` if it has ``argument`` (its name, then keys into it)."""
+    if argument is None:
         return None
+    name, keys = argument
+    value = next((a.value for a in field.arguments or () if a.name.value == name), None)
+    if value is None:
+        return None
+    location = field.loc.source.get_location(field.loc.start) if field.loc else None
+    return Target(
+        value,
+        keys,
+        (field.alias or field.name).value,
+        location.line if location else 1,
+        location.column if location else 1,
+        named,
+    )
 
 
-def _field_target(field: FieldNode) -> Target | None:
-    arguments = {argument.name.value: argument.value for argument in field.arguments or ()}
-    for name, keys in MARKET_ARGUMENTS:
-        if name in arguments:
-            location = field.loc.source.get_location(field.loc.start) if field.loc else None
-            return Target(
-                arguments[name],
-                keys,
-                (field.alias or field.name).value,
-                location.line if location else 1,
-                location.column if location else 1,
-            )
-    return None
+class OrderMarkets:
+    """The market of each order named lately: fixed once the order is placed, so never
+    stale; looked up (``lookup``: None for no such order) when not known."""
+
+    def __init__(self, lookup: Callable[[str], Awaitable[str | None]], size: int = 8192) -> None:
+        self._lookup = lookup
+        self._size = size
+        self._known: dict[str, str] = {}
+
+    async def market_of(self, order_id: str) -> str | None:
+        """The order's market; None when unknown or not found now (the request then runs
+        where it arrived, which answers it, or its failure, as ever)."""
+        market_id = self._known.get(order_id)
+        if market_id is None:
+            try:
+                market_id = await self._lookup(order_id)
+            except DomainError:  # the database unreachable, say
+                return None
+            if market_id is not None:
+                if len(self._known) >= self._size:  # the oldest first
+                    del self._known[next(iter(self._known))]
+                self._known[order_id] = market_id
+        return market_id
 
 
 def _step(node: Any, key: str | int) -> Any:

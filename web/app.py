@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -55,7 +56,7 @@ from schema.context import Context, new_request_id
 from schema.schema import build_schema
 from schema.types.trading import BookView, remember_books
 from schema.views import StateViews
-from web.affinity import MarketLocator, WorkerSlot
+from web.affinity import MarketLocator, OrderMarkets, WorkerSlot
 from web.backends import Backend, default_hasher, open_backend
 from web.bus import EventBus, EventListener, only, open_bus
 from web.edge import Edge
@@ -217,6 +218,14 @@ class BellwetherGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
 
+async def market_of_order(state: AppState, order_id: str) -> str | None:
+    """The market of the order ``order_id`` (None: no such order), for market affinity."""
+    if state.backend is None:
+        return None
+    found = await state.backend.reads.orders_by_ids([order_id])
+    return found[0].market_id if found else None
+
+
 def remember_books_of(state: AppState) -> EventListener:
     """A bus listener: every book state announced (by any worker) is kept for ``orderBook``."""
 
@@ -305,7 +314,8 @@ def create_app(
         metrics.slot.set(slot.slot)
         locator = MarketLocator(settings.limits.max_tokens)
         timeout = settings.relay_timeout_seconds
-        forwarder = Forwarder(slot, locator, metrics.observe_relay, timeout)
+        orders = OrderMarkets(functools.partial(market_of_order, state))
+        forwarder = Forwarder(slot, locator, metrics.observe_relay, timeout, orders)
     state.json_posts = posts = JsonPosts(graphql, forwarder=forwarder)
     if slot is not None:
         path = slot.socket_path(slot.slot)

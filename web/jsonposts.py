@@ -182,7 +182,7 @@ class JsonPosts:
         """The answer of the market's owner, when another worker owns it and answered."""
         if self.forwarder is None:
             return None
-        destination = self.forwarder.destination(found[0], found[1], found[2])
+        destination = await self.forwarder.destination(found[0], found[1], found[2])
         if destination is None:
             return None
         return await self.forwarder.forward(scope, body, authorization, *destination)

@@ -42,7 +42,7 @@ from starlette.types import Scope
 
 from domain.errors import ServiceUnavailable
 from persistence.sequencer import STOPPED
-from web.affinity import MarketLocator, Target, WorkerSlot, owner
+from web.affinity import MarketLocator, Named, OrderMarkets, Target, WorkerSlot, owner
 
 REQUEST = struct.Struct("!III")
 """A request frame's number, then the sizes of its head and its body."""
@@ -259,22 +259,28 @@ class Forwarder:
         locator: MarketLocator,
         observe: Callable[[str], None],
         timeout: float = 15.0,
+        orders: OrderMarkets | None = None,
     ) -> None:
         self.slot = slot
         self.locator = locator
+        self.orders = orders
+        """Where a mutation naming an order (``cancelOrder``) finds its market; None:
+        such mutations run where they arrive."""
         self.observe = observe
         """Counts each relay by outcome: forwarded, unreachable, lost or silent."""
         self.client = RelayClient(timeout)
 
-    def destination(
+    async def destination(
         self, query: str, variables: object, operation_name: object
     ) -> tuple[int, Target] | None:
-        """The slot owning the request's market, and where the request names it, when
-        that is another worker's; None: this worker runs it."""
+        """The slot owning the request's market, and where the request names it (or an
+        order of it), when that is another worker's; None: this worker runs it."""
         target = self.locator.target(query, operation_name)
         if target is None:
             return None
-        market_id = target.market_id(variables if type(variables) is dict else None)
+        market_id = target.named_id(variables if type(variables) is dict else None)
+        if market_id is not None and target.named is Named.ORDER:
+            market_id = None if self.orders is None else await self.orders.market_of(market_id)
         if market_id is None:
             return None
         slot = owner(market_id, self.slot.workers)

@@ -1,8 +1,8 @@
 """Market affinity with ``bellwether serve --workers 2`` on PostgreSQL, over real HTTP: a
 mutation reaching the worker that does not own its market is relayed to the owner, and
 answered as if it ran where it arrived; only a relayed request (a worker's Unix socket)
-names its client's address; an owner killed mid-request costs a coded answer, never a
-500."""
+names its client's address; an owner killed mid-request, or hung, costs a coded answer,
+never a 500 or a hang; a cancel, which names an order, goes to its market's owner."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ REDEEM = "mutation($m: ID!, $q: Int!) { redeemCompleteSet(marketId: $m, quantity
 LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { accessToken } }"
 WRONG = {"u": "alice", "p": "wrong password"}
 FORWARDED = 'bellwether_relayed_requests_total{outcome="forwarded"}'
+SILENT = 'bellwether_relayed_requests_total{outcome="silent"}'
 SLOT = "bellwether_worker_slot"
 RECEIVED = "bellwether_relayed_requests_received_total"
 
@@ -109,13 +110,31 @@ async def market_per_slot(api: Api, token: str, kind: str = "ORDER_BOOK") -> dic
     return markets
 
 
+@dataclass(frozen=True)
+class TwoWorkers:
+    workers: dict[int, Worker]
+    token: str
+    """alice's."""
+    markets: dict[int, str]
+    """An order-book market owned by each slot."""
+
+    def slot_of(self, response: httpx.Response) -> int:
+        """The slot of the worker that answered ``response``."""
+        prefix = response.headers["x-request-id"][:8]
+        return next(slot for slot, worker in self.workers.items() if worker.prefix == prefix)
+
+
+async def two_workers(url: str, root: int) -> TwoWorkers:
+    workers = await workers_of(url, root)
+    async with api_at(url) as api:
+        _, token = await api.user("alice")
+        return TwoWorkers(workers, token, await market_per_slot(api, token))
+
+
 async def test_relayed_mutations_answer_as_local_ones(clean_postgres: str) -> None:
     with serve_subprocess(clean_postgres, "--workers", "2") as (url, process):
-        workers = await workers_of(url, process.pid)
-        by_prefix = {worker.prefix: slot for slot, worker in workers.items()}
-        async with api_at(url) as api:
-            _, token = await api.user("alice")
-            markets = await market_per_slot(api, token)
+        served = await two_workers(url, process.pid)
+        workers, token, markets = served.workers, served.token, served.markets
         answers: dict[tuple[str, bool], list[Any]] = {}
         sent = {0: 0, 1: 0}  # relayed by each slot
         async with fresh_connections(url) as api:
@@ -125,7 +144,7 @@ async def test_relayed_mutations_answer_as_local_ones(clean_postgres: str) -> No
                     for slot, market_id in markets.items():
                         response = await api.post(query, {"m": market_id, "q": quantity}, token)
                         assert response.status_code == 200
-                        receiver = by_prefix[response.headers["x-request-id"][:8]]
+                        receiver = served.slot_of(response)
                         answers.setdefault((kind, receiver != slot), []).append(response.json())
                         sent[receiver] += receiver != slot
         assert set(answers) == {
@@ -168,6 +187,63 @@ async def test_an_order_rate_limit_counts_a_relayed_order_once(clean_postgres: s
                     result["errors"][0]["extensions"]["code"] if "errors" in result else "ok"
                 )
         assert codes[-1] == "RATE_LIMITED"
+
+
+async def test_a_cancel_goes_to_its_orders_markets_owner(clean_postgres: str) -> None:
+    """``cancelOrder`` names an order, not a market: the worker it reaches finds the
+    order's market (and remembers it), and relays the cancel to that market's owner."""
+    with serve_subprocess(clean_postgres, "--workers", "2") as (url, process):
+        served = await two_workers(url, process.pid)
+        workers, token = served.workers, served.token
+        async with api_at(url) as api:
+            placed = []
+            for slot, market_id in served.markets.items():
+                book = {"id": market_id, "outcomes": [{"id": await outcome_of(api, market_id)}]}
+                for _ in range(8):
+                    order = await api.data(ops.PLACE_ORDER, ops.limit(book, "BUY", 1, 10), token)
+                    placed.append((order["placeOrder"]["id"], slot))
+        before = {slot: await metric(url, worker, FORWARDED) for slot, worker in workers.items()}
+        sent = {0: 0, 1: 0}
+        async with fresh_connections(url) as api:
+            for order_id, slot in placed:
+                response = await api.post(ops.CANCEL_ORDER, {"id": order_id}, token)
+                assert response.json()["data"]["cancelOrder"]["status"] == "CANCELLED"
+                receiver = served.slot_of(response)
+                sent[receiver] += receiver != slot
+        assert sum(sent.values()) > 0
+        for slot, worker in workers.items():
+            assert await metric(url, worker, FORWARDED) - before[slot] == sent[slot]
+    await assert_audit_clean(clean_postgres)
+
+
+async def test_a_hung_owner_costs_a_coded_answer_then_its_markets_run_here(
+    clean_postgres: str,
+) -> None:
+    """An owner that takes a relayed mutation and never answers (stopped, here): after
+    the relay's timeout the client is told SERVICE_UNAVAILABLE and that the command may
+    or may not have been made, never a hang or a 500; meanwhile that owner's markets'
+    mutations run where they arrive."""
+    env = {"BELLWETHER_RELAY_TIMEOUT_SECONDS": "2"}
+    with serve_subprocess(clean_postgres, "--workers", "2", env=env) as (url, process):
+        served = await two_workers(url, process.pid)
+        token, workers = served.token, served.workers
+        async with api_at(url) as api:  # one kept connection: one worker, the relaying one
+            victim = workers[1 - served.slot_of(await api.client.get("/healthz"))]
+            mint = {"m": served.markets[victim.slot], "q": 1}
+            os.kill(victim.pid, signal.SIGSTOP)
+            try:
+                async with asyncio.timeout(10):
+                    hung = await api.post(MINT, mint, token)
+                    then = await api.post(MINT, mint, token)
+            finally:
+                os.kill(victim.pid, signal.SIGCONT)
+        assert hung.status_code == 200
+        error = hung.json()["errors"][0]
+        assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "may or may not have been made" in error["message"]
+        assert then.json() == {"data": {"mintCompleteSet": {"quantity": 1, "cents": 100}}}
+        assert await metric(url, workers[1 - victim.slot], SILENT) == 1
+    await assert_audit_clean(clean_postgres)
 
 
 async def outcome_of(api: Api, market_id: str) -> str:

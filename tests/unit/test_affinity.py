@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from web.affinity import MarketLocator, WorkerSlot, owner
+from domain.errors import ServiceUnavailable
+from web.affinity import MarketLocator, Named, OrderMarkets, WorkerSlot, owner
 
 ROOT = Path(__file__).resolve().parents[2]
 LMSR = "mutation($i: LmsrTradeInput!) { lmsrTrade(input: $i) { prices } }"
@@ -73,14 +74,14 @@ def test_a_mutation_names_its_market_literally_or_by_variable(
 ) -> None:
     target = MarketLocator(2000).target(query, None)
     assert target is not None
-    assert target.market_id(variables) == expected
+    assert target.named_id(variables) == expected
 
 
 @pytest.mark.parametrize(
     ("query", "variables"),
     [
         ("query($m: ID!) { orderBook(marketId: $m, outcomeId: 1) { sequence } }", {"m": "m"}),
-        ("mutation($id: ID!) { cancelOrder(id: $id) { id } }", {"id": "o"}),
+        ("mutation($id: ID!) { revokeApiKey(id: $id) { id } }", {"id": "k"}),
         (LMSR, {"i": {"side": "BUY_YES"}}),  # invalid: the schema says so, wherever it runs
         (LMSR, {"i": {"marketId": 7}}),
         (LMSR, None),
@@ -90,7 +91,58 @@ def test_a_mutation_names_its_market_literally_or_by_variable(
 )
 def test_other_requests_name_no_market(query: str, variables: dict[str, Any] | None) -> None:
     target = MarketLocator(2000).target(query, None)
-    assert target is None or target.market_id(variables) is None
+    assert target is None or target.named_id(variables) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "expected"),
+    [
+        ("mutation($id: ID!) { cancelOrder(id: $id) { id } }", {"id": "o1"}, "o1"),
+        ('mutation { amendOrder(id: "o2", quantity: 3) { id } }', None, "o2"),
+        ("mutation($ids: [ID!]!) { cancelOrders(ids: $ids) { ok } }", {"ids": ["o3", "x"]}, "o3"),
+        ('mutation { cancelOrders(ids: ["o4"]) { ok } }', None, "o4"),
+    ],
+)
+def test_a_mutation_naming_an_order_is_located_by_it(
+    query: str, variables: dict[str, Any] | None, expected: str
+) -> None:
+    target = MarketLocator(2000).target(query, None)
+    assert target is not None and target.named is Named.ORDER
+    assert target.named_id(variables) == expected
+
+
+def test_a_field_naming_a_market_comes_before_one_naming_an_order() -> None:
+    query = 'mutation { a: cancelOrder(id: "o") { id } b: mintCompleteSet(marketId: "m") { c } }'
+    target = MarketLocator(2000).target(query, None)
+    assert target is not None and target.named is Named.MARKET
+    assert (target.named_id(None), target.response_key) == ("m", "b")
+
+
+async def test_an_orders_market_is_looked_up_once_and_remembered() -> None:
+    looked_up: list[str] = []
+
+    async def lookup(order_id: str) -> str | None:
+        looked_up.append(order_id)
+        return None if order_id == "missing" else f"market-of-{order_id}"
+
+    orders = OrderMarkets(lookup, size=2)
+    assert [await orders.market_of(o) for o in ("a", "a", "missing", "missing")] == [
+        "market-of-a",
+        "market-of-a",
+        None,
+        None,
+    ]
+    assert looked_up == ["a", "missing", "missing"]  # an order placed since may be found
+    for order_id in ("b", "c", "a"):  # two remembered at most, the oldest forgotten first
+        await orders.market_of(order_id)
+    assert looked_up[3:] == ["b", "c", "a"]
+
+
+async def test_an_order_lookup_failing_leaves_the_request_here() -> None:
+    async def down(order_id: str) -> str | None:
+        raise ServiceUnavailable("the database is unreachable")
+
+    assert await OrderMarkets(down).market_of("o") is None
 
 
 def test_the_chosen_operation_decides() -> None:
@@ -100,7 +152,7 @@ def test_the_chosen_operation_decides() -> None:
         "query C { me { id } }"
     )
     locator = MarketLocator(2000)
-    assert locator.target(query, "B").market_id(None) == "b"  # type: ignore[union-attr]
+    assert locator.target(query, "B").named_id(None) == "b"  # type: ignore[union-attr]
     assert locator.target(query, "C") is None
     assert locator.target(query, ["A"]) is None
 

@@ -19,7 +19,7 @@ import pytest
 
 from persistence.sequencer import STOPPED
 from tests.harness import wait_until
-from web.affinity import MarketLocator, WorkerSlot, owner
+from web.affinity import MarketLocator, OrderMarkets, WorkerSlot, owner
 from web.relay import (
     REQUEST,
     Answer,
@@ -166,15 +166,31 @@ def relay_to_slot_1(
     variables = {"i": {"marketId": market_of(1, 2)}}
     body = orjson.dumps({"query": QUERY, "variables": variables})
     scope: dict[str, Any] = {"client": ("10.0.0.9", 4000), "state": {"request_id": "r-1"}}
-    destination = relay.destination(QUERY, variables, None)
-    assert destination is not None and destination[0] == 1
-    return relay, lambda: relay.forward(scope, body, "Bearer t", *destination)
+    target = relay.locator.target(QUERY, None)
+    assert target is not None
+    return relay, lambda: relay.forward(scope, body, "Bearer t", 1, target)
+
+
+async def test_a_mutation_naming_an_order_goes_to_its_markets_owner(tmp_path: Path) -> None:
+    async def lookup(order_id: str) -> str | None:
+        return {"o0": market_of(0, 2), "o1": market_of(1, 2)}.get(order_id)
+
+    relay = Forwarder(WorkerSlot(0, 2, tmp_path), MarketLocator(2000), print)
+    cancel = "mutation($id: ID!) { cancelOrder(id: $id) { id } }"
+    assert await relay.destination(cancel, {"id": "o1"}, None) is None  # no lookup: here
+    relay.orders = OrderMarkets(lookup)
+    found = await relay.destination(cancel, {"id": "o1"}, None)
+    assert found is not None and found[0] == 1 and found[1].response_key == "cancelOrder"
+    assert await relay.destination(cancel, {"id": "o0"}, None) is None  # its own market
+    assert await relay.destination(cancel, {"id": "nothing"}, None) is None
 
 
 async def test_a_mutation_on_another_workers_market_goes_there(tmp_path: Path) -> None:
     outcomes: list[str] = []
     relay, forward = relay_to_slot_1(tmp_path, outcomes)
-    assert relay.destination(QUERY, {"i": {"marketId": market_of(0, 2)}}, None) is None
+    assert await relay.destination(QUERY, {"i": {"marketId": market_of(0, 2)}}, None) is None
+    found = await relay.destination(QUERY, {"i": {"marketId": market_of(1, 2)}}, None)
+    assert found is not None and found[0] == 1
     seen: list[Relayed] = []
     async with relay_server(tmp_path / "worker-1.sock", seen):
         assert await forward() == (200, b'{"data":{"ran":1}}')
