@@ -12,7 +12,8 @@ owner runs the operation as the lean JSON path does (``web.jsonposts``), with th
 client's address (trusted proxies included) and the request id the receiving worker
 gave it, and never relays it again. The socket is in a directory only the workers'
 user can enter (0700), and it is the only way in: nothing a client sends over TCP
-can claim another address or request id. The owner's side is ``web.relayserver``.
+can claim another address or request id. The owner's side is ``web.relayserver``, the
+frames' format ``web.relayframes``.
 
 Failures, and what the client gets:
 
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,23 +43,11 @@ from starlette.types import Scope
 from domain.errors import ServiceUnavailable
 from persistence.sequencer import STOPPED
 from web.affinity import MarketLocator, Named, OrderMarkets, Target, WorkerSlot, owner
+from web.relayframes import ANSWER, FAILED, NOT_RUN, NUMBER, Answer, request_frame, take_frames
 
-REQUEST = struct.Struct("!III")
-"""A request frame's number, then the sizes of its head and its body."""
-NUMBER = struct.Struct("!I")
-SIZES = struct.Struct("!II")
-ANSWER = struct.Struct("!III")
-"""An answer frame's request number, status and body size."""
-NOT_RUN = 0
-"""An answer's status when the owner did not run the request (it is stopping)."""
-FAILED = 1
-"""An answer's status when running it failed in the owner (a bug): its fate unknown."""
 CHECK_SECONDS = 1.0
 """How often (at most) a connection with requests in flight looks for one past its
 deadline: a request times out within this much after its timeout."""
-
-Answer = tuple[int, bytes]
-"""An HTTP status and a JSON body."""
 
 
 def silent(seconds: float) -> str:
@@ -68,29 +56,6 @@ def silent(seconds: float) -> str:
         f"the worker running this command did not answer within {seconds:g} s, so it may "
         "or may not have been made: read the current state before trying again"
     )
-
-
-def request_frame(body: bytes, client: str, request_id: str, authorization: str | None) -> bytes:
-    """A request's frame, less its number (the connection numbers what it sends)."""
-    head = orjson.dumps([client, request_id, authorization])
-    return SIZES.pack(len(head), len(body)) + head + body
-
-
-def take_frames(
-    received: bytearray, header: struct.Struct, length: Callable[[tuple[int, ...]], int]
-) -> list[tuple[tuple[int, ...], bytes]]:
-    """The whole frames at the start of ``received``, taken out of it: each one's header
-    values and the ``length(values)`` bytes that follow them."""
-    frames, start, size = [], 0, header.size
-    while len(received) - start >= size:
-        values = header.unpack_from(received, start)
-        end = start + size + length(values)
-        if len(received) < end:
-            break
-        frames.append((values, bytes(received[start + size : end])))
-        start = end
-    del received[:start]
-    return frames
 
 
 class OwnerLost(Exception):

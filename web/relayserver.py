@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from web.affinity import unix_listener
-from web.relay import ANSWER, FAILED, NOT_RUN, REQUEST, Answer, take_frames
+from web.relayframes import ANSWER, FAILED, NOT_RUN, REQUEST, Answer, take_frames
 
 log = logging.getLogger("bellwether.relay")
 

@@ -30,7 +30,8 @@ from tests.api.test_live_postgres import (
 from tests.api.test_live_workers import leaves
 from tests.harness import wait_until
 from web.affinity import DIRECTORY_ENV, SLOT_ENV, owner
-from web.relay import RelayClient, request_frame
+from web.relay import RelayClient
+from web.relayframes import request_frame
 
 pytestmark = pytest.mark.postgres
 __all__ = ["clean_postgres"]  # the fixture

@@ -20,15 +20,8 @@ import pytest
 from persistence.sequencer import STOPPED
 from tests.harness import wait_until
 from web.affinity import MarketLocator, OrderMarkets, WorkerSlot, owner
-from web.relay import (
-    REQUEST,
-    Answer,
-    Forwarder,
-    OwnerLost,
-    RelayClient,
-    request_frame,
-    silent,
-)
+from web.relay import Forwarder, OwnerLost, RelayClient, silent
+from web.relayframes import REQUEST, Answer, request_frame
 from web.relayserver import RelayServer
 
 QUERY = "mutation($i: LmsrTradeInput!) {\n  t: lmsrTrade(input: $i) { prices } }"
