@@ -110,6 +110,24 @@ async def test_a_connection_to_a_dead_owner_is_not_reused(tmp_path: Path) -> Non
     client.close()
 
 
+async def test_a_request_not_yet_written_when_its_connection_fails_runs_here(
+    tmp_path: Path,
+) -> None:
+    """Frames wait for the end of the loop's turn to go out together: one whose
+    connection failed before that never reached the owner, so it runs here (None),
+    while one already sent has an unknown fate."""
+    path = tmp_path / "worker-1.sock"
+    client = RelayClient()
+    async with relay_server(path, []):
+        assert await client.send(path, request_frame(b"{}", "c", "r", None)) is not None
+        channel = client.channels[path]
+        sending = asyncio.create_task(client.send(path, request_frame(b"{}", "c", "r", None)))
+        await asyncio.sleep(0)  # in the connection's queue, not written yet
+        channel.connection_lost(None)
+        assert await sending is None
+    client.close()
+
+
 async def test_an_unreachable_owner_is_none_nothing_sent(tmp_path: Path) -> None:
     client = RelayClient()
     frame = request_frame(b"{}", "10.0.0.9", "r", None)
