@@ -39,7 +39,8 @@ class _Served(asyncio.Protocol):
         self.server = server
         self.transport: asyncio.Transport | None = None
         self.received = bytearray()
-        self.running = 0
+        self.running: set[asyncio.Task[None]] = set()
+        """The requests running (held here: the loop keeps only weak references)."""
         self.answers: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -61,11 +62,12 @@ class _Served(asyncio.Protocol):
         except (orjson.JSONDecodeError, ValueError, TypeError):
             self._answer(number, FAILED, b"")  # not from a worker of ours
             return
-        self.running += 1
         self.server.received()
-        asyncio.get_running_loop().create_task(
+        task = asyncio.get_running_loop().create_task(
             self._run(number, body, client, request_id, authorization)
         )
+        self.running.add(task)
+        task.add_done_callback(self._ended)
 
     async def _run(
         self, number: int, body: bytes, client: str, request_id: str, authorization: str | None
@@ -75,8 +77,10 @@ class _Served(asyncio.Protocol):
         except Exception:
             log.exception("a relayed request failed")
             status, answer = FAILED, b""
-        self.running -= 1
         self._answer(number, status, answer)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self.running.discard(task)
         if self.server.closing and not self.running:
             self.close_after_answers()
 
