@@ -119,6 +119,10 @@ class Outcome:
     payout_cents: int | None = None
     """Cents per share once a resolution is proposed or final (0..100); None before."""
 
+    def copy(self) -> Outcome:
+        """The outcome as it stands now (for a result), field by field."""
+        return _copy_outcome(self)
+
 
 @dataclass(frozen=True, slots=True)
 class ScalarRange:
@@ -283,6 +287,10 @@ class Trade:
     sequence: int | None = None
     """+1 per trade of its market, stored (numbered as the command commits)."""
 
+    def numbered(self, sequence: int) -> Trade:
+        """This trade with its number in its market (``sequence``)."""
+        return _number_trade(self, sequence)
+
 
 @dataclass(frozen=True, slots=True)
 class SettledPosition:
@@ -326,12 +334,29 @@ def field_copier(entity: type[E]) -> Callable[[E], E]:
     :mod:`dataclasses` generates ``__init__`` (so a new field is copied too):
     ``dataclasses.replace`` costs seven times as much, and a batch copies every order
     it changes for its events and results."""
+    return cast(Callable[[E], E], _generated_copy(entity, ()))
+
+
+def field_replacer(entity: type[E], *names: str) -> Callable[..., E]:
+    """As :func:`field_copier`, with the fields ``names`` replaced: ``f(e, *values)``
+    is ``dataclasses.replace(e, **dict(zip(names, values)))`` at the cost of a copy."""
+    return _generated_copy(entity, names)
+
+
+def _generated_copy(entity: type[E], replaced: tuple[str, ...]) -> Callable[..., E]:
     names = [f.name for f in fields(entity)]  # type: ignore[arg-type]
     if any(not f.init for f in fields(entity)):  # type: ignore[arg-type]
         raise TypeError(f"{entity.__name__} has fields that __init__ does not take")
+    unknown = set(replaced) - set(names)
+    if unknown:
+        raise TypeError(f"{entity.__name__} has no fields {sorted(unknown)}")
+    values = [f"v_{n}" if n in replaced else f"e.{n}" for n in names]
+    arguments = ", ".join(["e", *(f"v_{n}" for n in replaced)])
     namespace: dict[str, object] = {"E": entity}
-    exec(f"def copy(e):\n    return E({', '.join(f'e.{n}' for n in names)})\n", namespace)
-    return cast(Callable[[E], E], namespace["copy"])
+    exec(f"def copy({arguments}):\n    return E({', '.join(values)})\n", namespace)
+    return cast(Callable[..., E], namespace["copy"])
 
 
 _copy_order = field_copier(Order)
+_copy_outcome = field_copier(Outcome)
+_number_trade = field_replacer(Trade, "sequence")

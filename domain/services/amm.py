@@ -9,7 +9,7 @@ less the fee. Payouts always go to cash.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from domain import ledger, lmsr, routing, validation
@@ -35,6 +35,7 @@ from domain.model import (
     TimeInForce,
     Trade,
     User,
+    field_replacer,
 )
 from domain.money import MAX_AMOUNT
 from domain.services import hybrid, orders
@@ -107,6 +108,10 @@ class LmsrQuote:
     @property
     def book_cents(self) -> int:
         return self.route.book_cents
+
+
+_repriced = field_replacer(LmsrQuote, "outcome", "prices_after")
+"""``_repriced(quote, outcome, prices_after)``: the quote with those two replaced."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +276,7 @@ async def trade(ctx: ServiceContext, actor_id: str, order: LmsrOrder) -> LmsrTra
         yes_pos, no_pos = _yes_no(priced.outcome, held)
         prices = market_rules.current_prices(market)
         # As things stand now: a later command of the batch moves the outcome.
-        done = replace(priced, prices_after=prices, outcome=replace(priced.outcome))
+        done: LmsrQuote = _repriced(priced, priced.outcome.copy(), prices)
         return LmsrTradeResult(done, trades[0], yes_pos, no_pos, prices)
 
     return await in_market(ctx, order.market_id, step, actor_id=actor_id)

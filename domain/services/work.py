@@ -9,7 +9,6 @@ of work, which publishes them only after the transaction commits.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -272,9 +271,7 @@ class Work:
         for index, trade in enumerate(self._trades):
             market = self._markets[trade.market_id]
             market.trade_sequence += 1
-            numbered[trade.id] = self._trades[index] = replace(
-                trade, sequence=market.trade_sequence
-            )
+            numbered[trade.id] = self._trades[index] = trade.numbered(market.trade_sequence)
         for index, event in enumerate(self._events):
             if isinstance(event, TradeExecuted) and event.trade.id in numbered:
                 self._events[index] = TradeExecuted(numbered[event.trade.id])
