@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tortoise.fields import Field
 from tortoise.fields.relational import ForeignKeyFieldInstance
 from tortoise.models import Model
 
-from persistence.tables import TABLES, Table
+from persistence.tables import TABLES, Table, _json
 from persistence.tortoise import models
 
 EXTRA_COLUMNS = {"users": {"username_key"}, "positions": {"id"}, "price_points": {"id"}}
@@ -43,3 +46,8 @@ def test_a_table_reads_every_field_of_its_entity(table: Table[object]) -> None:
 def test_the_models_store_every_column_of_a_table(table: Table[object]) -> None:
     stored = set(table.column_names) | set(table.derived)
     assert _model_columns(table.name) == stored | EXTRA_COLUMNS.get(table.name, set())
+
+
+@given(st.lists(st.floats() | st.integers(-(2**70), 2**70) | st.booleans(), max_size=5))
+def test_prices_are_stored_as_json_writes_them(values: list[float]) -> None:
+    assert _json(tuple(values)) == json.dumps(values, separators=(",", ":"))
