@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import operator
 import types
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 
 import orjson
 
@@ -69,7 +68,7 @@ def decode_event(row: list[Any]) -> DomainEvent:
 
 
 def _plain(value: Any) -> Any:
-    """What orjson writes by itself, for the stdlib's encoder (:func:`_dump`'s fallback):
+    """What orjson writes by itself, for the stdlib's encoder (:func:`pack`'s fallback):
     a datetime as ISO text, an enum as its value."""
     if isinstance(value, datetime):
         return value.isoformat()
@@ -78,59 +77,61 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot encode {value!r}")
 
 
-def _encoder(hint: Any) -> Encoder | None:
-    """A value of type ``hint`` as JSON-ready data, worked out once from the type: a
-    dataclass or NamedTuple as the list of its fields in order, containers of them
-    item by item. None when orjson writes the value as it is (str, int, float, bool,
-    None, datetime as ISO text, an enum as its value, a tuple of those as an array):
-    a command's events are encoded inside its transaction on PostgreSQL."""
+def _converter(hint: Any, helpers: dict[str, Any]) -> str | None:
+    """The name of a function (generated into ``helpers``) turning a value of type
+    ``hint`` into JSON-ready data, worked out once from the type: a dataclass or
+    NamedTuple as the list of its fields in order, containers of them item by item.
+    None when orjson writes the value as it is (str, int, float, bool, None, datetime
+    as ISO text, an enum as its value, a tuple of those as an array): a command's
+    events are encoded inside its transaction on PostgreSQL, so each encoder is one
+    generated expression, as :mod:`dataclasses` generates ``__init__``."""
     origin, args = get_origin(hint), get_args(hint)
     if origin is Union or origin is types.UnionType:
         inner = [arg for arg in args if arg is not type(None)]
         if len(inner) != 1:
             return None  # the union's members are plain (events hold no others)
-        encode = _encoder(inner[0])
-        if encode is None:
-            return None
-        return lambda value: None if value is None else encode(value)
+        convert = _converter(inner[0], helpers)
+        return convert and _helper(f"None if v is None else {convert}(v)", helpers)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            item = _encoder(args[0])
-            return None if item is None else lambda values: [item(v) for v in values]
-        items = [_encoder(arg) for arg in args]
-        if all(e is None for e in items):
+            item = _converter(args[0], helpers)
+            return item and _helper(f"[{item}(i) for i in v]", helpers)
+        items = [_converter(arg, helpers) for arg in args]
+        if all(c is None for c in items):
             return None
-        return lambda values: [v if e is None else e(v) for e, v in zip(items, values, strict=True)]
+        return _helper(_items([f"v[{i}]" for i in range(len(items))], items), helpers)
     if isinstance(hint, type) and (dataclasses.is_dataclass(hint) or hasattr(hint, "_fields")):
-        return _record_encoder(hint)
+        names = _field_names(hint)
+        converters = _field_converters(hint, helpers)
+        if hasattr(hint, "_fields") and all(c is None for c in converters):
+            return "list"
+        return _helper(_items([f"v.{name}" for name in names], converters), helpers)
     return None
 
 
-def _record_encoder(cls: type[Any]) -> Encoder:
-    """A dataclass or NamedTuple as the list of its fields in order: read at once
-    (``attrgetter`` of every field), only the fields that need it converted."""
+def _field_converters(cls: type[Any], helpers: dict[str, Any]) -> list[str | None]:
     hints = get_type_hints(cls)
-    names = _field_names(cls)
-    converted = [(i, e) for i, name in enumerate(names) if (e := _encoder(hints[name]))]
-    if hasattr(cls, "_fields") and not converted:
-        return list
-    get = operator.attrgetter(*names)
-    fields: Callable[[Any], tuple[Any, ...]] = (
-        get if len(names) > 1 else lambda value: (get(value),)
-    )
-
-    def encode(value: Any) -> list[Any]:
-        row = list(fields(value))
-        for index, convert in converted:
-            row[index] = convert(row[index])
-        return row
-
-    return encode
+    return [_converter(hints[name], helpers) for name in _field_names(cls)]
 
 
-def _event_encoder(cls: type[Any], tag: str) -> Encoder:
-    encode = _record_encoder(cls)
-    return lambda event: [tag, *encode(event)]
+def _items(values: list[str], converters: list[str | None]) -> str:
+    """Source of the list of ``values``, each through its converter if it has one."""
+    items = (v if c is None else f"{c}({v})" for v, c in zip(values, converters, strict=True))
+    return f"[{', '.join(items)}]"
+
+
+def _helper(body: str, helpers: dict[str, Any]) -> str:
+    """A function ``v -> body`` generated into ``helpers``; its name."""
+    name = f"_convert{len(helpers)}"
+    exec(f"def {name}(v):\n    return {body}\n", helpers)
+    return name
+
+
+def _event_encoder(cls: type[Any], tag: str, helpers: dict[str, Any]) -> Encoder:
+    """``[tag, *fields]`` of an event, nested records as lists (:func:`_converter`)."""
+    converters = _field_converters(cls, helpers)
+    body = _items([repr(tag), *(f"v.{name}" for name in _field_names(cls))], [None, *converters])
+    return cast(Encoder, helpers[_helper(body, helpers)])
 
 
 def _field_names(cls: type[Any]) -> list[str]:
@@ -176,27 +177,28 @@ def _same(value: Any) -> Any:
 
 
 _EVENT_DECODERS = {tag: _decoder(cls) for cls, tag in EVENT_TAGS.items()}
-_EVENT_ENCODERS = {cls: _event_encoder(cls, tag) for cls, tag in EVENT_TAGS.items()}
+_HELPERS: dict[str, Any] = {}
+_EVENT_ENCODERS = {cls: _event_encoder(cls, tag, _HELPERS) for cls, tag in EVENT_TAGS.items()}
 
 
 _json_dumps = json.JSONEncoder(separators=(",", ":"), default=_plain).encode
-
-
-def _dump(row: list[Any]) -> bytes:
-    """A row as compact JSON (UTF-8) by orjson; by the standard library where orjson
-    refuses a value (an int past 64 bits, a string with a lone surrogate)."""
-    try:
-        return orjson.dumps(row)
-    except orjson.JSONEncodeError:
-        return _json_dumps(row).encode()
 
 
 def pack(events: Sequence[DomainEvent]) -> Iterator[str]:
     """JSON payloads of at most :data:`MAX_PAYLOAD_BYTES` bytes, events in order."""
     batch: list[bytes] = []
     size = 2
+    encoders, dumps = _EVENT_ENCODERS, orjson.dumps
     for event in events:
-        item = _dump(encode_event(event))
+        encode = encoders.get(type(event))
+        if encode is None:
+            raise TypeError(f"cannot encode {event!r}")
+        row = encode(event)
+        try:  # the standard library where orjson refuses a value (an int past 64
+            # bits, a string with a lone surrogate)
+            item = dumps(row)
+        except orjson.JSONEncodeError:
+            item = _json_dumps(row).encode()
         length = len(item)
         if length + 2 > MAX_PAYLOAD_BYTES:
             raise ValueError("one event exceeds the payload limit")
