@@ -128,13 +128,10 @@ def conflated(events: list[DomainEvent]) -> list[DomainEvent]:
     states were skipped; docs/API.md), and the states between a transaction's first and
     last were never committed on their own: a batch of 20 trades announces its market's
     prices and books once, as its commit left them. Everything else is kept, in order."""
-    last: dict[tuple[str, ...], int] = {}
-    for index, event in enumerate(events):
-        state = _state_of(event)
-        if state is not None:
-            last[state] = index
+    states = [_state_of(event) for event in events]
+    last = {state: index for index, state in enumerate(states) if state is not None}
     kept = set(last.values())
-    return [e for i, e in enumerate(events) if i in kept or _state_of(e) is None]
+    return [e for i, e in enumerate(events) if states[i] is None or i in kept]
 
 
 def _state_of(event: DomainEvent) -> tuple[str, ...] | None:
