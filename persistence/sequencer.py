@@ -5,7 +5,8 @@ arrives while its market's batch is in flight waits in the queue; the drainer th
 starts the next batch, which takes everything queued, up to ``max_batch``, once its
 runner holds the market's lock (``PendingBatch.take``). Callers wait on a
 future set once their batch ran; a caller that is cancelled (a client that went
-away) leaves the batch running, since others wait on it and mutations are never cut.
+away) cancels only its future: its command stays queued or in its batch, which runs
+on (others wait on it, and mutations are never cut) and then skips that future.
 """
 
 from __future__ import annotations
@@ -32,12 +33,6 @@ class _Queue:
     items: deque[tuple[object, asyncio.Future[object]]] = field(default_factory=deque)
 
 
-def _retrieved(future: asyncio.Future[object]) -> None:
-    """A caller that went away never awaits its future: mark its outcome as seen."""
-    if not future.cancelled():
-        future.exception()
-
-
 class AsyncioSequencer:
     """Batches of up to ``max_batch`` items per key, in arrival order.
 
@@ -57,12 +52,13 @@ class AsyncioSequencer:
 
     async def run(self, key: Hashable, item: object, execute: RunBatch) -> object:
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_retrieved)
-        queue = self._queues.setdefault(key, _Queue(execute))
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = _Queue(execute)
         queue.items.append((item, future))
         if key not in self._drainers:
             self._drainers[key] = asyncio.create_task(self._drain(key, queue))
-        return await asyncio.shield(future)
+        return await future
 
     def queued(self, key: Hashable) -> int:
         """Items waiting for the next batch of ``key`` (not the one in flight)."""
