@@ -159,6 +159,7 @@ class Database:
         database = cls(url, context)
         try:
             driver.check(database.connection())
+            driver.recognise_arrays_by_type()
         except BaseException:
             await database.close()
             raise

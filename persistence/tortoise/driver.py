@@ -2,10 +2,11 @@
 
 Running hand-written statements on a transaction's own driver connection needs
 Tortoise's and aiosqlite's internals (``_current_context``, ``_in_transaction()``,
-``_finalized``, ``_connection``, ``_conn``, ``_trxlock``, ``_lock``): the rest of
+``_finalized``, ``_connection``, ``_conn``, ``_trxlock``, ``_lock``), and
+:func:`recognise_arrays_by_type` sets two of asyncpg's module globals: the rest of
 the code calls the functions below instead, and :func:`check` verifies at start-up
 (``Database.open``) that every one of them is still there, naming the installed
-Tortoise version if one is not. Upgrading Tortoise means re-reading this file and
+version of the library that lacks one. Upgrading Tortoise means re-reading this file and
 ``sqlite_engine.py``, the SQLite engine whose overrides use the same attributes of
 their base classes (it stays a module of its own: Tortoise picks its migration
 schema editor by "sqlite" in the client class's module name).
@@ -19,6 +20,7 @@ import sqlite3
 from typing import Any
 
 import aiosqlite
+import asyncpg.protocol.protocol as asyncpg_protocol
 import tortoise.context
 from tortoise.backends.base.client import (
     BaseDBAsyncClient,
@@ -51,14 +53,39 @@ def check(client: BaseDBAsyncClient) -> None:
         needs["SqliteClient._lock"] = hasattr(client, "_lock")
         needs["SqliteTransactionContext._trxlock"] = hasattr(transaction, "_trxlock")
         needs["aiosqlite.Connection._conn"] = hasattr(aiosqlite.Connection, "_conn")
+    _require("Tortoise ORM", "tortoise-orm", needs)
+    protocol = asyncpg_protocol.__name__
+    arrays = {f"{protocol}.{name}": hasattr(asyncpg_protocol, name) for name in _ARRAY_CHECKS}
+    _require("asyncpg", "asyncpg", arrays)
+
+
+def _require(label: str, distribution: str, needs: dict[str, bool]) -> None:
     missing = [name for name, present in needs.items() if not present]
     if missing:
-        version = importlib.metadata.version("tortoise-orm")
+        version = importlib.metadata.version(distribution)
         raise PersistenceError(
-            f"Tortoise ORM {version} lacks {', '.join(missing)}, which"
+            f"{label} {version} lacks {', '.join(missing)}, which"
             " persistence/tortoise/driver.py relies on: install the version pinned in"
             " pyproject.toml"
         )
+
+
+ARRAY_CONTAINERS = (list, tuple)
+"""What the adapters send as an array parameter (``= ANY($n)``, ``unnest($n::...)``)."""
+_ARRAY_CHECKS = ("IterableABC", "SizedABC")
+
+
+def recognise_arrays_by_type() -> None:
+    """Have asyncpg tell an array parameter, and a sub-array among its elements, by its
+    type (:data:`ARRAY_CONTAINERS`) instead of by ``isinstance`` against
+    ``collections.abc.Iterable`` and ``Sized``, whose ``__instancecheck__`` is a Python
+    call made for every element of every array: a batch's combined write sends a
+    thousand or two (docs/BENCHMARKS.md has what that cost). Strings, numbers, None and
+    datetimes are elements either way; a container other than a list or a tuple, which
+    the adapters never send, is now refused by asyncpg instead of read as an array.
+    Process-wide and idempotent (``Database.open`` calls it)."""
+    for name in _ARRAY_CHECKS:
+        setattr(asyncpg_protocol, name, ARRAY_CONTAINERS)
 
 
 def activate(context: TortoiseContext) -> ContextToken:
