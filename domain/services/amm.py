@@ -272,9 +272,8 @@ async def trade(ctx: ServiceContext, actor_id: str, order: LmsrOrder) -> LmsrTra
             ))  # fmt: skip
         trades += await hybrid.cross_resting(work, loaded)
         loaded.refresh_tops(work)
-        work.prices_changed(market, trades[-1].price_cents)
+        prices = work.prices_changed(market, trades[-1].price_cents)
         yes_pos, no_pos = _yes_no(priced.outcome, held)
-        prices = market_rules.current_prices(market)
         # As things stand now: a later command of the batch moves the outcome.
         done: LmsrQuote = _repriced(priced, priced.outcome.copy(), prices)
         return LmsrTradeResult(done, trades[0], yes_pos, no_pos, prices)

@@ -242,8 +242,10 @@ class Work:
         however many commands of a batch changed them)."""
         self._at_commit[key] = events
 
-    def prices_changed(self, market: Market, last_trade_cents: int | None = None) -> None:
-        """Record a price point and announce the market's new prices."""
+    def prices_changed(
+        self, market: Market, last_trade_cents: int | None = None
+    ) -> tuple[float, ...]:
+        """Record a price point and announce the market's new prices; returns them."""
         prices = market_rules.current_prices(market)
         market.price_sequence += 1
         self._points.append(PricePoint(market.id, self.now, prices))
@@ -257,6 +259,7 @@ class Work:
                 at=self.now,
             )
         )
+        return prices
 
     async def commit(self) -> None:
         await self._flush()
