@@ -299,7 +299,7 @@ def _floats(value: object) -> tuple[float, ...]:
 def _json(values: Sequence[float]) -> str:
     """Compact JSON, as the model's JSONField writes it (``json.dumps``, which writes a
     float as ``float.__repr__``); written here without the encoder ``json.dumps``
-    builds per call (a price point per command), except for NaN, the infinities
+    builds per call (a price point per market batch), except for NaN, the infinities
     (``json`` spells them otherwise; their reprs have an "n") or a non-float."""
     try:
         text = ",".join(map(float.__repr__, values))

@@ -60,7 +60,8 @@ class Work:
         self._settled: list[SettledPosition] = []
         self._platform: Platform | None = None
         self._events: list[DomainEvent] = []
-        self._points: list[PricePoint] = []
+        self._points: dict[str, PricePoint] = {}
+        """Each market's last price point: a batch's commands share one ``now``."""
         self._created: set[str] = set()
         self._actors: set[str] = set()
         self._holdings_loaded: set[tuple[str, str]] = set()
@@ -245,10 +246,14 @@ class Work:
     def prices_changed(
         self, market: Market, last_trade_cents: int | None = None
     ) -> tuple[float, ...]:
-        """Record a price point and announce the market's new prices; returns them."""
+        """Record the market's price point and announce its new prices; returns them.
+
+        One point per market per transaction, its last state (as its ``PricesChanged`` is
+        conflated): the commands of a batch share one ``now``, so points between its first
+        and last would be indistinguishable on a chart (docs/PERSISTENCE.md)."""
         prices = market_rules.current_prices(market)
         market.price_sequence += 1
-        self._points.append(PricePoint(market.id, self.now, prices))
+        self._points[market.id] = PricePoint(market.id, self.now, prices)
         self.emit(
             PricesChanged(
                 market_id=market.id,
@@ -298,7 +303,7 @@ class Work:
         await uow.orders.save_many(changed)
         for trade in self._trades:
             await uow.trades.add(trade)
-        for point in self._points:
+        for point in self._points.values():
             await uow.price_history.add(point)
         if self._settled:
             await uow.settlements.add(self._settled)
