@@ -17,7 +17,10 @@ everything holds:
   disputed or final, each 0..100 cents and summing to 100; nothing is paid out
   (reason PAYOUT) before a market is RESOLVED; a final market's pool is empty;
   and a resolved market's settlements add up to what the ledger paid out (checked
-  for markets with settlements: those resolved before they existed have none).
+  for markets with settlements: those resolved before they existed have none);
+- every market, outcome and user that a trade, a price point or a settlement names
+  exists, the outcome in that market: those tables name them by plain ids, without
+  foreign keys (docs/PERSISTENCE.md, "Foreign keys").
 """
 
 from __future__ import annotations
@@ -48,6 +51,15 @@ FINAL = frozenset({MarketStatus.RESOLVED, MarketStatus.VOIDED})
 
 
 @dataclass(frozen=True, slots=True)
+class References:
+    """What the append-only tables without foreign keys name, each once: the
+    (market, outcome) pairs of the trades, and the markets of the price points."""
+
+    traded: frozenset[tuple[str, str]] = frozenset()
+    charted: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     users: list[User]
     markets: list[Market]
@@ -56,6 +68,7 @@ class Snapshot:
     entries: Iterable[LedgerEntry]
     platform: Platform
     settlements: Sequence[SettledPosition] = ()
+    references: References = References()
 
 
 def ledger_balances(entries: Iterable[LedgerEntry]) -> dict[AccountId, int]:
@@ -88,6 +101,7 @@ def check(snapshot: Snapshot) -> list[str]:
         *_check_reservations(snapshot),
         *_check_shares(snapshot),
         *_check_resolutions(snapshot, entries),
+        *_check_references(snapshot),
     ]
 
 
@@ -218,3 +232,24 @@ def _check_payouts(market: Market) -> list[str]:
     if sum(payouts) != SHARE_PAYOUT_CENTS or not all(0 <= c <= 100 for c in payouts):
         return [f"market {market.id} payouts {payouts} are not 0..100 summing to 100"]
     return []
+
+
+def _check_references(snapshot: Snapshot) -> list[str]:
+    outcomes = {o.id: m.id for m in snapshot.markets for o in m.outcomes}
+    users = {u.id for u in snapshot.users}
+    named = snapshot.references
+    problems = [
+        f"trades name outcome {outcome_id} of market {market_id}, which does not exist"
+        for market_id, outcome_id in sorted(named.traded)
+        if outcomes.get(outcome_id) != market_id
+    ]
+    problems.extend(
+        f"price points name market {market_id}, which does not exist"
+        for market_id in sorted(named.charted - {m.id for m in snapshot.markets})
+    )
+    problems.extend(
+        f"settlement {s.id} names a user, market or outcome that does not exist"
+        for s in snapshot.settlements
+        if s.user_id not in users or outcomes.get(s.outcome_id) != s.market_id
+    )
+    return problems

@@ -136,6 +136,15 @@ async def truncate(database: Database) -> None:
         database.deactivate(token)
 
 
+async def execute_script(database: Database, sql: str) -> None:
+    """Run ``sql`` on ``database`` outside any unit of work (a test reshaping its rows)."""
+    token = database.activate()
+    try:
+        await database.connection().execute_script(sql)
+    finally:
+        database.deactivate(token)
+
+
 async def sqlite_database(directory: Path) -> Database:
     database = await Database.open(f"sqlite:///{directory / 'bellwether.db'}")
     try:

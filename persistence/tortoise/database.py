@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
-from tortoise.migrations.executor import MigrationExecutor
+from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from persistence.locks import WriterLock
 from persistence.tortoise import driver
@@ -194,8 +194,10 @@ class Database:
             self.deactivate(token)
 
     @translate_errors
-    async def migrate(self) -> list[str]:
-        """Apply every pending migration; returns the names applied."""
+    async def migrate(self, upto: str | None = None) -> list[str]:
+        """Apply every pending migration, or those up to the one named ``upto`` (a
+        database as an older release left it, for the migrations' tests); returns the
+        names applied."""
         applied: list[str] = []
 
         def progress(event: str, app_label: str, name: str) -> None:
@@ -206,7 +208,8 @@ class Database:
         try:
             apps = tortoise_config(self.url)["apps"]
             executor = MigrationExecutor(self.connection(), apps)
-            await executor.migrate(None, progress=progress)
+            targets = None if upto is None else [MigrationTarget("models", upto)]
+            await executor.migrate(targets, progress=progress)
         finally:
             self.deactivate(token)
         return applied

@@ -158,15 +158,11 @@ class PositionRecord(Model):
 
 
 class TradeRecord(Model):
+    # Append-only. Its market and outcome are plain ids, not foreign keys: `bellwether
+    # audit` checks they exist (docs/PERSISTENCE.md, "Foreign keys").
     id = _id()
-    market: fields.ForeignKeyRelation[MarketRecord] = fields.ForeignKeyField(
-        "models.MarketRecord", related_name=False, on_delete=fields.CASCADE
-    )
-    market_id: str
-    outcome: fields.ForeignKeyRelation[OutcomeRecord] = fields.ForeignKeyField(
-        "models.OutcomeRecord", related_name=False, on_delete=fields.CASCADE
-    )
-    outcome_id: str
+    market_id = fields.CharField(max_length=ID_LENGTH)
+    outcome_id = fields.CharField(max_length=ID_LENGTH)
     price_cents = fields.IntField()
     quantity = fields.BigIntField()
     is_amm = fields.BooleanField()
@@ -221,11 +217,10 @@ class LedgerEntryRecord(Model):
 
 
 class PricePointRecord(Model):
+    # A market's prices as a transaction left them (append-only); its market is a plain
+    # id, as a trade's.
     id = fields.BigIntField(primary_key=True)
-    market: fields.ForeignKeyRelation[MarketRecord] = fields.ForeignKeyField(
-        "models.MarketRecord", related_name=False, on_delete=fields.CASCADE
-    )
-    market_id: str
+    market_id = fields.CharField(max_length=ID_LENGTH)
     at = fields.DatetimeField()
     prices: fields.JSONField[list[float]] = fields.JSONField()
 

@@ -38,6 +38,8 @@ _MARKETS = Statement(
 _ORDERS = Statement(f"SELECT {ORDERS.select()} FROM orders ORDER BY id")
 _POSITIONS = Statement(f"SELECT {POSITIONS.select()} FROM positions ORDER BY id")
 _SETTLEMENTS = Statement(f"SELECT {SETTLEMENTS.select()} FROM settlements ORDER BY id")
+_TRADED = Statement("SELECT DISTINCT market_id, outcome_id FROM trades")
+_CHARTED = Statement("SELECT DISTINCT market_id FROM price_points")
 
 
 @translate_errors
@@ -60,6 +62,10 @@ async def _state(uow: TortoiseUnitOfWork) -> audit.Snapshot:
         entries=[],
         platform=Platform(issued_cents=platform.issued_cents if platform else 0),
         settlements=[SETTLEMENTS.from_row(sql, row) for row in await sql.fetch(_SETTLEMENTS)],
+        references=audit.References(
+            traded=frozenset((row[0], row[1]) for row in await sql.fetch(_TRADED)),
+            charted=frozenset(row[0] for row in await sql.fetch(_CHARTED)),
+        ),
     )
 
 

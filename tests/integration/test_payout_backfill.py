@@ -10,17 +10,10 @@ from domain.model import AmountType, LmsrSide
 from domain.services import amm, resolution
 from persistence.tortoise.database import Database
 from persistence.tortoise.snapshot import read_snapshot
+from tests import dbtools
 from tests.harness import Harness
 
 MIGRATION = importlib.import_module("persistence.migrations.0005_resolution")
-
-
-async def _execute(database: Database, sql: str) -> None:
-    token = database.activate()
-    try:
-        await database.connection().execute_script(sql)
-    finally:
-        database.deactivate(token)
 
 
 async def test_backfill_gives_old_resolved_markets_their_payout_vector(
@@ -32,10 +25,10 @@ async def test_backfill_gives_old_resolved_markets_their_payout_vector(
     await amm.trade(harness.ctx, bob.id, buy)
     await resolution.resolve_market(harness.ctx, alice.id, old.id, old.outcomes[1].id)
     # As a market resolved before migration 0005 was stored: no payouts, no settlements.
-    await _execute(database, "UPDATE outcomes SET payout_cents = NULL")
-    await _execute(database, "DELETE FROM settlements")
+    await dbtools.execute_script(database, "UPDATE outcomes SET payout_cents = NULL")
+    await dbtools.execute_script(database, "DELETE FROM settlements")
     assert audit.check(await read_snapshot(database)) != []
-    await _execute(database, MIGRATION.BACKFILL_PAYOUTS)
+    await dbtools.execute_script(database, MIGRATION.BACKFILL_PAYOUTS)
     snapshot = await read_snapshot(database)
     markets = {m.id: m for m in snapshot.markets}
     assert markets[old.id].payouts == (0, 100)

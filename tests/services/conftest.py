@@ -17,7 +17,7 @@ import pytest
 from hypothesis import strategies as st
 
 from domain import errors
-from domain.audit import Snapshot
+from domain.audit import References, Snapshot
 from domain.model import AmountType, LmsrSide
 from domain.services import complete_sets, markets
 from domain.services.books import BookCache
@@ -54,6 +54,10 @@ def memory_harness() -> Harness:
             entries=list(state.ledger),
             platform=state.platform,
             settlements=list(state.settlements),
+            references=References(
+                traded=frozenset((t.market_id, t.outcome_id) for t in state.trades),
+                charted=frozenset(p.market_id for p in state.price_history),
+            ),
         )
 
     harness = Harness(ctx, snapshot, clock)

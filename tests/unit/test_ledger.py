@@ -10,7 +10,16 @@ import pytest
 import domain
 from domain import audit, errors, ledger, positions
 from domain.ledger import Journal, Reason
-from domain.model import Market, MarketStatus, MarketType, Outcome, Platform, Position, User
+from domain.model import (
+    Market,
+    MarketStatus,
+    MarketType,
+    Outcome,
+    Platform,
+    Position,
+    SettledPosition,
+    User,
+)
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -141,6 +150,27 @@ def test_audit_reports_a_balance_that_disagrees_with_the_ledger() -> None:
     problems = audit.check(snapshot)
     assert any("cash:u1 stores 501" in p for p in problems)
     assert any("issuer issued 500" in p for p in problems)
+
+
+def test_audit_reports_trades_price_points_and_settlements_that_name_nothing() -> None:
+    market, user = _market(), _user()
+    named = audit.References(traded=frozenset({("m1", "o1")}), charted=frozenset({"m1"}))
+    snapshot = audit.Snapshot([user], [market], [], [], [], Platform(), references=named)
+    assert audit.check(snapshot) == []
+    wrong = audit.References(
+        traded=frozenset({("m1", "o1"), ("m1", "o9"), ("m2", "o2")}),
+        charted=frozenset({"m1", "m2"}),
+    )
+    settled = SettledPosition("s1", "u9", "m1", "o1", 1, 100, 40, NOW)
+    snapshot = audit.Snapshot(
+        [user], [market], [], [], [], Platform(), settlements=[settled], references=wrong
+    )
+    assert audit.check(snapshot) == [
+        "trades name outcome o9 of market m1, which does not exist",
+        "trades name outcome o2 of market m2, which does not exist",
+        "price points name market m2, which does not exist",
+        "settlement s1 names a user, market or outcome that does not exist",
+    ]
 
 
 def test_every_contract_error_code_has_one_domain_error() -> None:
