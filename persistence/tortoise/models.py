@@ -203,8 +203,8 @@ class LedgerEntryRecord(Model):
     """One movement of money (append-only). Accounts are ``kind:owner`` strings."""
 
     id = _id()
-    source = fields.CharField(max_length=48, db_index=True)
-    destination = fields.CharField(max_length=48, db_index=True)
+    source = fields.CharField(max_length=48)
+    destination = fields.CharField(max_length=48)
     amount_cents = fields.BigIntField()
     reason = fields.CharField(max_length=16)
     at = fields.DatetimeField()

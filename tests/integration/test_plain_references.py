@@ -87,10 +87,28 @@ async def test_migration_keeps_the_rows_and_drops_only_the_foreign_keys(new_url:
         harness = dbtools.database_harness(database)
         await _trade_a_little(harness)
         counts = [await _count(database, t) for t in ("trades", "price_points")]
-        assert await database.migrate() == [MIGRATION]
+        assert MIGRATION in await database.migrate()
         assert [await _count(database, t) for t in ("trades", "price_points")] == counts
         await _trade_a_little(harness, "carol", "dave")  # on the new tables
         assert audit.check(await read_snapshot(database)) == []
         await dbtools.execute_script(database, ORPHAN_TRADE)  # no foreign key refuses it now
         problems = audit.check(await read_snapshot(database))
     assert problems == ["trades name outcome no-outcome of market no-market, which does not exist"]
+
+
+_INDEXES = {
+    True: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger_entries'",
+    False: "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'ledger_entries'",
+}
+
+
+async def test_the_ledger_is_indexed_by_id_alone_after_migration_0009(new_url: str) -> None:
+    async with dbtools.opened(new_url) as database:
+        await database.migrate()
+        token = database.activate()
+        try:
+            _, rows = await database.connection().execute_query(_INDEXES[database.is_sqlite])
+        finally:
+            database.deactivate(token)
+    # The primary key's: ledger_entries_pkey, or SQLite's sqlite_autoindex_ledger_entries_1.
+    assert len(rows) == 1
