@@ -18,9 +18,10 @@ everything holds:
   (reason PAYOUT) before a market is RESOLVED; a final market's pool is empty;
   and a resolved market's settlements add up to what the ledger paid out (checked
   for markets with settlements: those resolved before they existed have none);
-- every market, outcome and user that a trade, a price point or a settlement names
-  exists, the outcome in that market: those tables name them by plain ids, without
-  foreign keys (docs/PERSISTENCE.md, "Foreign keys").
+- the market and outcome of every trade, the market of every price point, and the
+  user, market and outcome of every settlement exist, each outcome in its market:
+  those tables name them by plain ids, without foreign keys (docs/PERSISTENCE.md,
+  "Foreign keys"). A trade's users are not checked here.
 """
 
 from __future__ import annotations
