@@ -13,7 +13,7 @@ from typing import Any
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
-from persistence.migrations._state import InStateOnly
+from persistence.migrations._state import altered_in_state
 
 _INDEXES = {
     "source": "idx_ledger_entr_source_420f64",
@@ -41,13 +41,7 @@ class Migration(migrations.Migration):
     operations = [
         ops.RunPython(_drop, _create),
         *(
-            InStateOnly(
-                ops.AlterField(
-                    model_name="LedgerEntryRecord",
-                    name=column,
-                    field=fields.CharField(max_length=48),
-                )
-            )
+            altered_in_state("LedgerEntryRecord", column, fields.CharField(max_length=48))
             for column in _INDEXES
         ),
     ]

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from tortoise.fields import Field
 from tortoise.migrations import operations as ops
 
 
@@ -18,3 +19,8 @@ class InStateOnly(ops.TortoiseOperation):
 
     def state_forward(self, app_label: str, state: Any) -> None:
         self.operation.state_forward(app_label, state)
+
+
+def altered_in_state(model: str, name: str, field: Field[Any]) -> InStateOnly:
+    """``model``'s field ``name`` now declared as ``field``, in the model state only."""
+    return InStateOnly(ops.AlterField(model_name=model, name=name, field=field))

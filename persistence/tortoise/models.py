@@ -169,7 +169,7 @@ class TradeRecord(Model):
     taker_side = fields.CharField(max_length=4)
     taker_user_id = fields.CharField(max_length=ID_LENGTH, db_index=True)
     maker_user_id = fields.CharField(max_length=ID_LENGTH, null=True, db_index=True)
-    taker_order_id = fields.CharField(max_length=ID_LENGTH, null=True)
+    taker_order_id = fields.CharField(max_length=ID_LENGTH, null=True, db_index=True)
     maker_order_id = fields.CharField(max_length=ID_LENGTH, null=True, db_index=True)
     lmsr_side = fields.CharField(max_length=8, null=True)
     notional_cents = fields.BigIntField()

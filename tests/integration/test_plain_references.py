@@ -1,19 +1,23 @@
 """Trades and price points name their market and outcome by plain ids (migration 0008):
 ``bellwether audit`` reports one that names nothing, and the migration keeps an existing
-database's rows, on SQLite and PostgreSQL."""
+database's rows, on SQLite and PostgreSQL. So do the index migrations after it (0009 on
+the ledger, 0010 on trades)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from domain import audit
-from domain.model import AmountType, LmsrSide
-from domain.services import amm
+from domain.model import AmountType, LmsrSide, MarketType, OrderType, Side
+from domain.services import amm, complete_sets, orders
+from domain.services.orders import PlaceOrder
 from persistence.tortoise.database import Database
+from persistence.tortoise.queries import TortoiseReadModel
 from persistence.tortoise.snapshot import read_snapshot
 from tests import dbtools
 from tests.harness import Harness
@@ -21,6 +25,8 @@ from web import cli
 
 BEFORE = "0007_unlogged_counters"
 MIGRATION = "models.0008_plain_ids_on_appends"
+TAKER_INDEX_MIGRATION = "models.0010_trades_by_taker_order"
+TAKER_INDEX = "idx_trades_taker_o_48930b"
 ORPHAN_TRADE = (
     "INSERT INTO trades (id, market_id, outcome_id, price_cents, quantity, is_amm, taker_side,"
     " taker_user_id, executed_at, notional_cents, fee_cents) SELECT 'orphan', 'no-market',"
@@ -33,13 +39,17 @@ ORPHAN_POINT = (
 )
 
 
-async def _count(database: Database, table: str) -> int:
+async def _rows(database: Database, sql: str, *values: str) -> list[dict[str, Any]]:
     token = database.activate()
     try:
-        _, rows = await database.connection().execute_query(f"SELECT count(*) AS n FROM {table}")
+        _, rows = await database.connection().execute_query(sql, list(values))
     finally:
         database.deactivate(token)
-    return int(rows[0]["n"])
+    return [dict(row) for row in rows]
+
+
+async def _count(database: Database, table: str) -> int:
+    return int((await _rows(database, f"SELECT count(*) AS n FROM {table}"))[0]["n"])
 
 
 async def _trade_a_little(harness: Harness, creator: str = "alice", trader: str = "bob") -> None:
@@ -48,6 +58,18 @@ async def _trade_a_little(harness: Harness, creator: str = "alice", trader: str 
     for side in (LmsrSide.BUY_YES, LmsrSide.SELL_YES):
         order = amm.LmsrOrder(market.id, side, AmountType.SHARES, 3)
         await amm.trade(harness.ctx, bob.id, order)
+
+
+async def _cross_once(harness: Harness) -> tuple[str, str]:
+    """The ids of a resting ask and of the bid that crosses it (one trade)."""
+    alice, bob = await harness.user("alice"), await harness.user("bob")
+    book = await harness.market(alice, MarketType.ORDER_BOOK)
+    yes = book.outcomes[0].id
+    await complete_sets.mint_complete_set(harness.ctx, alice.id, book.id, 10)
+    ask = PlaceOrder(book.id, yes, Side.SELL, OrderType.LIMIT, 6, 60)
+    bid = PlaceOrder(book.id, yes, Side.BUY, OrderType.LIMIT, 4, 70)
+    resting = await orders.place_order(harness.ctx, alice.id, ask)
+    return resting.id, (await orders.place_order(harness.ctx, bob.id, bid)).id
 
 
 async def test_audit_reports_a_trade_and_a_price_point_whose_market_does_not_exist(
@@ -97,18 +119,31 @@ async def test_migration_keeps_the_rows_and_drops_only_the_foreign_keys(new_url:
 
 
 _INDEXES = {
-    True: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'ledger_entries'",
-    False: "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'ledger_entries'",
+    True: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1",
+    False: "SELECT indexname AS name FROM pg_indexes WHERE tablename = $1",
 }
+
+
+async def _index_names(database: Database, table: str) -> set[str]:
+    return {row["name"] for row in await _rows(database, _INDEXES[database.is_sqlite], table)}
 
 
 async def test_the_ledger_is_indexed_by_id_alone_after_migration_0009(new_url: str) -> None:
     async with dbtools.opened(new_url) as database:
         await database.migrate()
-        token = database.activate()
-        try:
-            _, rows = await database.connection().execute_query(_INDEXES[database.is_sqlite])
-        finally:
-            database.deactivate(token)
+        names = await _index_names(database, "ledger_entries")
     # The primary key's: ledger_entries_pkey, or SQLite's sqlite_autoindex_ledger_entries_1.
-    assert len(rows) == 1
+    assert len(names) == 1
+
+
+async def test_migration_0010_indexes_trades_by_taker_order_and_keeps_them(new_url: str) -> None:
+    async with dbtools.opened(new_url) as database:
+        assert TAKER_INDEX_MIGRATION not in await database.migrate(upto="0009_ledger_indexes")
+        harness = dbtools.database_harness(database)
+        ask, bid = await _cross_once(harness)
+        reads = TortoiseReadModel(database)
+        before = await reads.trades_for_orders([ask, bid])
+        assert TAKER_INDEX_MIGRATION in await database.migrate()
+        assert await reads.trades_for_orders([ask, bid]) == before
+        assert TAKER_INDEX in await _index_names(database, "trades")
+    assert before[ask] == before[bid] and len(before[ask]) == 1  # the maker's and the taker's
