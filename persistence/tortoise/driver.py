@@ -17,11 +17,12 @@ from __future__ import annotations
 import contextvars
 import importlib.metadata
 import sqlite3
-from typing import Any
+from typing import Any, TypeGuard
 
 import aiosqlite
 import asyncpg.protocol.protocol as asyncpg_protocol
 import tortoise.context
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
 from tortoise.backends.base.client import (
     BaseDBAsyncClient,
     TransactionalDBClient,
@@ -49,6 +50,8 @@ def check(client: BaseDBAsyncClient) -> None:
     }
     if isinstance(transaction, TransactionContextPooled):
         needs["TransactionalDBClient._parent._pool"] = hasattr(client, "_pool")
+    if isinstance(client, AsyncpgDBClient):
+        needs["AsyncpgDBClient._pool_init_lock"] = hasattr(client, "_pool_init_lock")
     if isinstance(client, SqliteClient):
         needs["SqliteClient._lock"] = hasattr(client, "_lock")
         needs["SqliteTransactionContext._trxlock"] = hasattr(transaction, "_trxlock")
@@ -119,6 +122,30 @@ async def begin(transaction: TransactionContext) -> TransactionalDBClient:
             if token is not None:
                 get_connections().reset(token)
         raise
+
+
+def is_pooled(client: BaseDBAsyncClient) -> TypeGuard[AsyncpgDBClient]:
+    """Whether ``client`` is asyncpg's (a pool), whose transactions
+    ``transactions.PooledTransaction`` runs itself."""
+    return isinstance(client, AsyncpgDBClient)
+
+
+async def pool_of(client: AsyncpgDBClient) -> Any:
+    """The asyncpg pool of a pooled client, created on first use as Tortoise's
+    transaction context does (one creator at a time)."""
+    if client._pool is None:
+        async with client._pool_init_lock:
+            if client._pool is None:
+                await client.create_connection(with_db=True)
+    return client._pool
+
+
+def client_on(parent: AsyncpgDBClient, connection: Any) -> TransactionalDBClient:
+    """A Tortoise client that runs ORM querysets on ``connection`` (a pooled asyncpg
+    connection in a transaction begun outside Tortoise); never commits or rolls back."""
+    client = TransactionWrapper(parent)
+    client._connection = connection
+    return client
 
 
 def driver_connection(client: TransactionalDBClient) -> Any:

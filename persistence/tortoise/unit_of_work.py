@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Self
 
-from tortoise.backends.base.client import TransactionalDBClient, TransactionContext
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.context import TortoiseContext
 
 from domain.errors import ServiceUnavailable
@@ -30,7 +30,7 @@ from domain.ledger import LedgerEntry
 from domain.model import PricePoint, SettledPosition, Trade
 from domain.ports import EventPublisher, Notify
 from persistence.tables import LEDGER_ENTRIES, PRICE_POINTS, SETTLEMENTS, TRADES
-from persistence.tortoise import driver
+from persistence.tortoise import transactions
 from persistence.tortoise.accounts import TortoiseUserRepository
 from persistence.tortoise.api_keys import TortoiseApiKeyRepository
 from persistence.tortoise.database import Database
@@ -46,6 +46,7 @@ from persistence.tortoise.sql import (
     Statement,
     Write,
 )
+from persistence.tortoise.transactions import Transaction
 
 _INSERT_TRADE = Statement(TRADES.insert, TRADES.insert_rows)
 _INSERT_ENTRY = Statement(LEDGER_ENTRIES.insert, LEDGER_ENTRIES.insert_rows)
@@ -108,8 +109,7 @@ class TortoiseUnitOfWork:
         self.pending_entries: list[Params] = []
         self.pending_points: list[Params] = []
         self._events: list[DomainEvent] = []
-        self._transaction: TransactionContext | None = None
-        self._client: TransactionalDBClient | None = None
+        self._transaction: Transaction | None = None
         self._sql: Sql | None = None
         self._token: contextvars.Token[TortoiseContext | None] | None = None
         self._locked = False
@@ -126,9 +126,13 @@ class TortoiseUnitOfWork:
 
     @property
     def db(self) -> TransactionalDBClient:
-        if self._client is None:
+        """A Tortoise client on this transaction's connection, for ``using_db``."""
+        return self._open().client
+
+    def _open(self) -> Transaction:
+        if self._transaction is None:
             raise PersistenceError("the unit of work is not open")
-        return self._client
+        return self._transaction
 
     @property
     def sql(self) -> Sql:
@@ -155,13 +159,8 @@ class TortoiseUnitOfWork:
 
     @translate_errors
     async def _begin(self) -> None:
-        connection = self.database.connection()
-        # On SQLite the transaction context connects, and gives its lock back if that
-        # fails (sqlite_engine.SharedTransactionContext).
-        transaction = driver.transaction_of(connection)
-        self._client = await driver.begin(transaction)
-        self._transaction = transaction
-        raw = driver.driver_connection(self._client)
+        self._transaction = await transactions.begin(self.database.connection())
+        raw = self._transaction.connection
         self._sql = SqliteSql(raw) if self.database.is_sqlite else PostgresSql(raw)
 
     async def __aexit__(
@@ -190,17 +189,16 @@ class TortoiseUnitOfWork:
 
     @translate_errors
     async def _rollback(self) -> None:
-        client = self._client
-        if client is not None and not driver.is_finalized(client):
-            await client.rollback()
+        if self._transaction is not None:
+            await self._transaction.rollback()
 
     async def _end(self) -> None:
         """Give back the connection, the Tortoise context and the write lock (once)."""
-        transaction, self._transaction, self._client = self._transaction, None, None
+        transaction, self._transaction = self._transaction, None
         self._sql = None
         try:
             if transaction is not None:
-                await _leave(transaction)
+                await _release(transaction)
         finally:
             if self._token is not None:
                 self.database.deactivate(self._token)
@@ -214,7 +212,7 @@ class TortoiseUnitOfWork:
         events, self._events = self._events, []
         await self._write_pending(events)
         try:
-            await _commit(self.db)
+            await _commit(self._open())
         except ServiceUnavailable as error:
             raise ServiceUnavailable(FATE_UNKNOWN) from error
         await self._end()
@@ -255,13 +253,13 @@ class TortoiseUnitOfWork:
 
 
 @translate_errors
-async def _commit(client: TransactionalDBClient) -> None:
-    await client.commit()
+async def _commit(transaction: Transaction) -> None:
+    await transaction.commit()
 
 
 @translate_errors
-async def _leave(transaction: TransactionContext) -> None:
-    await transaction.__aexit__(None, None, None)
+async def _release(transaction: Transaction) -> None:
+    await transaction.release()
 
 
 class TortoiseUnitOfWorkFactory:
