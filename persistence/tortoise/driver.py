@@ -2,7 +2,8 @@
 
 Running hand-written statements on a transaction's own driver connection needs
 Tortoise's and aiosqlite's internals (``_current_context``, ``_in_transaction()``,
-``_finalized``, ``_connection``, ``_conn``, ``_trxlock``, ``_lock``), and
+``_finalized``, ``_connection``, ``_conn``, ``_trxlock``, ``_lock``; on PostgreSQL
+the client's ``_pool`` and ``_pool_init_lock``, for ``transactions.PooledTransaction``), and
 :func:`recognise_arrays_by_type` sets two of asyncpg's module globals: the rest of
 the code calls the functions below instead, and :func:`check` verifies at start-up
 (``Database.open``) that every one of them is still there, naming the installed
