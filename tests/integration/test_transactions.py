@@ -1,0 +1,52 @@
+"""The PostgreSQL unit of work's own BEGIN, COMMIT and ROLLBACK on a pooled connection
+(persistence/tortoise/transactions.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from persistence.memory import RecordingPublisher
+from persistence.tortoise.database import Database
+from persistence.tortoise.sql import Statement
+from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
+
+pytestmark = pytest.mark.postgres
+
+_TRANSACTION_ID = Statement("SELECT txid_current()")
+
+
+async def _open_and_leave(database: Database) -> None:
+    async with TortoiseUnitOfWork(database, RecordingPublisher()) as uow:
+        await uow.sql.fetch(_TRANSACTION_ID)
+
+
+async def test_orm_querysets_of_a_unit_of_work_run_in_its_transaction(postgres_url: str) -> None:
+    database = await Database.open(postgres_url)
+    try:
+        async with TortoiseUnitOfWork(database, RecordingPublisher()) as uow:
+            ((by_hand,),) = await uow.sql.fetch(_TRANSACTION_ID)
+            _, ((by_orm,),) = await uow.db.execute_query("SELECT txid_current()")
+            await uow.commit()
+        assert by_orm == by_hand
+    finally:
+        await database.close()
+
+
+async def test_cancelled_units_of_work_give_their_connections_back(postgres_url: str) -> None:
+    """Cancelled at every await, from taking the connection to giving it back, on a pool
+    of two: afterwards two units of work still open at once."""
+    database = await Database.open(f"{postgres_url}?maxsize=2")
+    try:
+        for turns in range(40):
+            task = asyncio.create_task(_open_and_leave(database))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            task.cancel()
+            (outcome,) = await asyncio.gather(task, return_exceptions=True)
+            assert outcome is None or isinstance(outcome, asyncio.CancelledError), (turns, outcome)
+        both = asyncio.gather(_open_and_leave(database), _open_and_leave(database))
+        await asyncio.wait_for(both, timeout=10)
+    finally:
+        await database.close()
