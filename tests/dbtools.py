@@ -27,7 +27,7 @@ from persistence.sequencer import AsyncioSequencer
 from persistence.tortoise.database import Database
 from persistence.tortoise.queries import TortoiseReadModel
 from persistence.tortoise.snapshot import read_snapshot
-from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
+from persistence.tortoise.unit_of_work import TortoiseUnitOfWork, TortoiseUnitOfWorkFactory
 from tests.clock import ManualClock
 from tests.harness import START, FakeHasher, Harness
 
@@ -185,3 +185,19 @@ async def opened(url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+class SlowCommit(TortoiseUnitOfWorkFactory):
+    """Commits half a second after the command flushed (holding its locks meanwhile):
+    a wide window for a race with another worker."""
+
+    def __call__(self) -> TortoiseUnitOfWork:
+        uow = super().__call__()
+        commit = uow.commit
+
+        async def slow_commit() -> None:
+            await asyncio.sleep(0.5)
+            await commit()
+
+        uow.commit = slow_commit  # type: ignore[method-assign]
+        return uow

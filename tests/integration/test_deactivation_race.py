@@ -13,25 +13,9 @@ from domain.model import MarketType, OrderType, Side
 from domain.services import accounts, complete_sets, orders
 from persistence.tortoise.database import Database
 from persistence.tortoise.snapshot import read_snapshot
-from persistence.tortoise.unit_of_work import TortoiseUnitOfWork, TortoiseUnitOfWorkFactory
 from tests import dbtools
 
 pytestmark = pytest.mark.postgres
-
-
-class SlowCommit(TortoiseUnitOfWorkFactory):
-    """Commits half a second after the command flushed: a wide window for the race."""
-
-    def __call__(self) -> TortoiseUnitOfWork:
-        uow = super().__call__()
-        commit = uow.commit
-
-        async def slow_commit() -> None:
-            await asyncio.sleep(0.5)
-            await commit()
-
-        uow.commit = slow_commit  # type: ignore[method-assign]
-        return uow
 
 
 async def test_deactivation_during_a_placement_leaves_no_resting_order(postgres_url: str) -> None:
@@ -42,7 +26,7 @@ async def test_deactivation_during_a_placement_leaves_no_resting_order(postgres_
         admin, bob = await harness.user("root", admin=True), await harness.user("bob")
         market = await harness.market(admin, MarketType.ORDER_BOOK)
         await complete_sets.mint_complete_set(harness.ctx, bob.id, market.id, 10)
-        placer = replace(harness.ctx, uow=SlowCommit(placer_db, harness.bus))  # type: ignore[attr-defined]
+        placer = replace(harness.ctx, uow=dbtools.SlowCommit(placer_db, harness.bus))  # type: ignore[attr-defined]
         # a SELL moves no cash: only the actor's row lock makes the deactivation wait
         order = orders.PlaceOrder(
             market.id, market.outcomes[0].id, Side.SELL, OrderType.LIMIT, 10, 60
