@@ -140,6 +140,14 @@ class MarketRepository(Protocol):
         """Load and lock the market: trading in one market is serialized."""
         ...
 
+    async def get_for_update_holding(
+        self, market_id: str, user_ids: Sequence[str]
+    ) -> tuple[Market, tuple[list[User], list[Position]] | None] | None:
+        """``get_for_update``, with ``users.get_many_holding(market_id, user_ids)`` as read
+        after the lock, in one round trip where the adapter can; None for the holders when
+        it cannot (the caller loads them itself); None if there is no such market."""
+        ...
+
     async def add(self, market: Market) -> None: ...
 
     async def save(self, market: Market) -> None: ...
@@ -271,6 +279,11 @@ class UnitOfWorkFactory(Protocol):
 class PendingBatch(Protocol):
     """A batch whose items are taken when its runner is ready for them (its market
     locked), so that the items that arrived while it waited for the lock join it."""
+
+    def peek(self) -> list[Any]:
+        """What the first ``take`` would take now, without taking it (once taken, the
+        batch's items)."""
+        ...
 
     def take(self) -> list[Any]:
         """The batch's items, in arrival order: the first call takes what is queued then

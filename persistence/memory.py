@@ -148,6 +148,14 @@ class InMemoryMarketRepository(_Repository):
     async def get_for_update(self, market_id: str) -> Market | None:
         return await self.get(market_id)
 
+    async def get_for_update_holding(
+        self, market_id: str, user_ids: Sequence[str]
+    ) -> tuple[Market, tuple[list[User], list[Position]] | None] | None:
+        market = await self.get_for_update(market_id)
+        if market is None:
+            return None
+        return market, await InMemoryUserRepository(self._uow).get_many_holding(market_id, user_ids)
+
     async def add(self, market: Market) -> None:
         self._state.markets[market.id] = copy.deepcopy(market)
 

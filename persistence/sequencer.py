@@ -12,6 +12,7 @@ on (others wait on it, and mutations are never cut) and then skips that future.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import Counter, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -95,7 +96,7 @@ class AsyncioSequencer:
 class _Batch:
     """The next batch of a queue (``PendingBatch``): its items are popped on the first
     ``take``, so those that arrive until then (while the runner waits for its lock)
-    are in it."""
+    are in it; ``peek`` shows what is queued meanwhile."""
 
     __slots__ = ("_items", "_queue", "_sequencer", "taken")
 
@@ -103,6 +104,11 @@ class _Batch:
         self._sequencer, self._queue = sequencer, queue
         self._items: list[object] | None = None
         self.taken: list[tuple[object, asyncio.Future[object]]] = []
+
+    def peek(self) -> list[object]:
+        if self._items is not None:
+            return self._items
+        return [item for item, _ in itertools.islice(self._queue.items, self._sequencer.max_batch)]
 
     def take(self) -> list[object]:
         if self._items is None:

@@ -68,6 +68,9 @@ class Ready:
     def __init__(self, items: list[Pending]) -> None:
         self.items = items
 
+    def peek(self) -> list[Pending]:
+        return self.items
+
     def take(self) -> list[Pending]:
         return self.items
 
@@ -144,18 +147,26 @@ async def _apply(
 
 
 async def _prepare(work: Work, market_id: str, batch: PendingBatch) -> None:
-    """Lock the market, take the batch's steps, take the market's books kept since its
-    last batch if still valid, then load every actor with its positions there (one
-    query), with the owners of the books' first orders (the makers the batch most likely
-    meets, else loaded when met); an unknown market is each step's own NOT_FOUND."""
+    """Lock the market and load the actors queued by then with their positions there,
+    with the owners of the first orders of the books kept since its last batch (the
+    makers the batch most likely meets, else loaded when met): one round trip where
+    the holders can be read with the lock (``Work.market_holding``). Then take the
+    batch's steps (those that came while it waited for the lock too), load the actors
+    still missing, and take the market's kept books if still valid. An unknown market
+    is each step's own NOT_FOUND."""
+    cache, scope = work.ctx.books, work.ctx.uow
+    user_ids = _actors(batch.peek())
+    if cache is not None:
+        user_ids |= cache.head_owners(scope, market_id)
     try:
-        market = await work.market(market_id)
+        market = await work.market_holding(market_id, user_ids)
     except NotFound:
         return
-    cache = work.ctx.books
-    kept = None if cache is None else cache.take(work.ctx.uow, market)
-    user_ids = {pending.actor_id for pending in batch.take() if pending.actor_id}
+    await work.load_holders(market, user_ids | _actors(batch.take()))
+    kept = None if cache is None else cache.take(scope, market)
     if kept is not None:
         await adopt_books(work, kept, market)
-        user_ids |= kept.head_owners()
-    await work.load_holders(market, user_ids)
+
+
+def _actors(steps: list[Pending]) -> set[str]:
+    return {pending.actor_id for pending in steps if pending.actor_id}

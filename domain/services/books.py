@@ -165,6 +165,12 @@ class BookCache:
         self.hits += 1
         return kept[1]
 
+    def head_owners(self, scope: object, market_id: str) -> set[str]:
+        """``LoadedBooks.head_owners`` of the market's kept books, valid or not (read
+        before the lock: they are who the next batch loads with its actors)."""
+        kept = self._books.get((scope, market_id))
+        return set() if kept is None else kept[1].head_owners()
+
     def keep(self, scope: object, loaded: LoadedBooks) -> None:
         """Keep books a batch committed (its market object is as stored now)."""
         if not loaded.touched:  # announced: the sequences say what it holds

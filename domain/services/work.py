@@ -118,6 +118,23 @@ class Work:
             self.attach_market(market)
         return self._markets[market_id]
 
+    async def market_holding(self, market_id: str, user_ids: Iterable[str]) -> Market:
+        """:meth:`market`, locked, with the users of ``user_ids`` and their positions in it
+        as :meth:`load_holders` loads them if the repository could read them with the lock
+        (on PostgreSQL: unless someone else held it since the statement's snapshot), in
+        one round trip; else :meth:`load_holders` reads them once the caller asks."""
+        if market_id in self._markets:
+            return self._markets[market_id]
+        new = sorted(set(user_ids) - self._users.keys())
+        found = await self.uow.markets.get_for_update_holding(market_id, new)
+        if found is None:
+            raise NotFound(f"no market {market_id}")
+        market, holders = found
+        self.attach_market(market)
+        if holders is not None:
+            self._attach_holders(market, new, *holders)
+        return market
+
     def attach_market(self, market: Market, *, new: bool = False) -> None:
         if new:
             self._created.add(market.id)
@@ -170,12 +187,18 @@ class Work:
         new = sorted(set(user_ids) - self._users.keys())
         if new:
             users, positions = await self.uow.users.get_many_holding(market.id, new)
-            for user in users:
-                self.attach_user(user)
-            for found in positions:
-                self._positions.setdefault((found.user_id, found.outcome_id), found)
-            self._holdings_loaded.update((u, market.id) for u in new)
+            self._attach_holders(market, new, users, positions)
         await self.load_holdings(market, user_ids)
+
+    def _attach_holders(
+        self, market: Market, user_ids: list[str], users: list[User], positions: list[Position]
+    ) -> None:
+        """Track users read with their positions in ``market`` (all of ``user_ids``')."""
+        for user in users:
+            self.attach_user(user)
+        for found in positions:
+            self._positions.setdefault((found.user_id, found.outcome_id), found)
+        self._holdings_loaded.update((u, market.id) for u in user_ids)
 
     def holding(self, market_id: str, user_id: str, outcome_id: str) -> Position:
         """A position loaded by :meth:`load_holdings` (or tracked earlier), without I/O."""

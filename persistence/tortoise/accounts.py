@@ -49,13 +49,13 @@ _TAKE_FILL_SEQUENCES = Statement(
 USERS_BY_IDS = ListStatement(f"SELECT {USER_COLUMNS} FROM users WHERE id {{values}}")
 """Users by id (the repository's and the read model's)."""
 _POSITIONS_AT = len(USERS.columns)
-_HOLDING = ListStatement(
+HOLDING = ListStatement(
     f"SELECT {USERS.select('u')}, {POSITIONS.select('p')} FROM users u LEFT JOIN positions p"
     " ON p.user_id = u.id AND p.market_id = $1 WHERE u.id {values} ORDER BY u.id, p.id",
     fixed=1,
 )
 """Users with their positions in a market: a user's row once per position (or once,
-its position columns NULL, if it holds none there)."""
+its position columns NULL, if it holds none there). ``$1`` the market, ``$2`` the users."""
 _BALANCES_OF = ListStatement(
     f"SELECT id, {', '.join(USER_BALANCES)} FROM users WHERE id {{values}}"
 )
@@ -119,8 +119,8 @@ class TortoiseUserRepository:
         users = self._remember_all(rows[:1])
         return users[0] if users else None
 
-    def _remember_all(self, rows: list[Row]) -> list[User]:
-        users = [USERS.from_row(self._uow.sql, row) for row in rows]
+    def _remember_all(self, rows: list[Row], at: int = 0) -> list[User]:
+        users = [USERS.from_row(self._uow.sql, row, at) for row in rows]
         for user in users:
             self._loaded[user.id] = copy.copy(user)
             self._handed_out[user.id] = user
@@ -166,11 +166,16 @@ class TortoiseUserRepository:
     ) -> tuple[list[User], list[Position]]:
         if not user_ids:
             return [], []
-        rows = await self._uow.sql.fetch_in(_HOLDING, (market_id,), list(user_ids))
-        users = {row[0]: row for row in rows}  # in id order, each once
-        held = [row for row in rows if row[_POSITIONS_AT] is not None]
-        positions = self._uow.positions.remember_rows(held, _POSITIONS_AT)
-        return self._remember_all(list(users.values())), positions
+        rows = await self._uow.sql.fetch_in(HOLDING, (market_id,), list(user_ids))
+        return self.remember_holding(rows)
+
+    def remember_holding(self, rows: list[Row], at: int = 0) -> tuple[list[User], list[Position]]:
+        """The users and positions of :data:`HOLDING`'s rows (its columns from ``at`` on),
+        remembered as loaded."""
+        users = {row[at]: row for row in rows}  # in id order, each once
+        held = [row for row in rows if row[at + _POSITIONS_AT] is not None]
+        positions = self._uow.positions.remember_rows(held, at + _POSITIONS_AT)
+        return self._remember_all(list(users.values()), at), positions
 
     @translate_errors
     async def get_by_username(self, username: str) -> User | None:

@@ -221,6 +221,7 @@ class TortoiseUnitOfWork:
 
     @translate_errors
     async def _write_pending(self, events: Sequence[DomainEvent]) -> None:
+        self.markets.defer_touches()
         writes = self.pending_writes
         writes.extend((_INSERT_TRADE, params) for params in self.pending_trades)
         writes.extend((_INSERT_POINT, params) for params in self.pending_points)
