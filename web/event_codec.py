@@ -51,14 +51,6 @@ Decoder = Callable[[Any], Any]
 Encoder = Callable[[Any], Any]
 
 
-def encode_event(event: DomainEvent) -> list[Any]:
-    encode = _EVENT_ENCODERS.get(type(event))
-    if encode is None:
-        raise TypeError(f"cannot encode {event!r}")
-    row: list[Any] = encode(event)
-    return row
-
-
 def decode_event(row: list[Any]) -> DomainEvent:
     decode = _EVENT_DECODERS.get(row[0])
     if decode is None:
