@@ -171,37 +171,34 @@ class MarketLocator:
             return None
         fields = [s for s in operations[0].selection_set.selections if isinstance(s, FieldNode)]
         # The first field naming a market, else the first naming an order.
-        found = (_field_target(f, _market_argument(f), Named.MARKET) for f in fields)
-        orders = (_field_target(f, ORDER_ARGUMENTS.get(f.name.value), Named.ORDER) for f in fields)
-        return next((t for t in found if t is not None), None) or next(
-            (t for t in orders if t is not None), None
-        )
-
-
-def _market_argument(field: FieldNode) -> tuple[str, tuple[str | int, ...]] | None:
-    names = {argument.name.value for argument in field.arguments or ()}
-    return next(((name, keys) for name, keys in MARKET_ARGUMENTS if name in names), None)
+        for field in fields:
+            if found := _field_target(field, MARKET_ARGUMENTS, Named.MARKET):
+                return found
+        for field in fields:
+            order = ORDER_ARGUMENTS.get(field.name.value)
+            if order and (found := _field_target(field, (order,), Named.ORDER)):
+                return found
+        return None
 
 
 def _field_target(
-    field: FieldNode, argument: tuple[str, tuple[str | int, ...]] | None, named: Named
+    field: FieldNode, candidates: tuple[tuple[str, tuple[str | int, ...]], ...], named: Named
 ) -> Target | None:
-    """The target of ``field`` if it has ``argument`` (its name, then keys into it)."""
-    if argument is None:
-        return None
-    name, keys = argument
-    value = next((a.value for a in field.arguments or () if a.name.value == name), None)
-    if value is None:
-        return None
-    location = field.loc.source.get_location(field.loc.start) if field.loc else None
-    return Target(
-        value,
-        keys,
-        (field.alias or field.name).value,
-        location.line if location else 1,
-        location.column if location else 1,
-        named,
-    )
+    """The target of ``field`` at the first of ``candidates`` (an argument's name, then
+    keys into it) that it has."""
+    arguments = {argument.name.value: argument.value for argument in field.arguments or ()}
+    for name, keys in candidates:
+        if name in arguments:
+            location = field.loc.source.get_location(field.loc.start) if field.loc else None
+            return Target(
+                arguments[name],
+                keys,
+                (field.alias or field.name).value,
+                location.line if location else 1,
+                location.column if location else 1,
+                named,
+            )
+    return None
 
 
 class OrderMarkets:
