@@ -126,7 +126,7 @@ class TortoiseMarketRepository:
         if self._uow.database.is_sqlite or not user_ids:
             market = await self.get_for_update(market_id)
             return None if market is None else (market, None)
-        rows = await self._uow.sql.fetch(_GET_FOR_UPDATE_HOLDING, (market_id, sorted(user_ids)))
+        rows = await self._uow.sql.fetch(_GET_FOR_UPDATE_HOLDING, (market_id, list(user_ids)))
         locked = [row for row in rows if row[0] is not None]
         market = await self._locked_from(locked)
         if market is None:
