@@ -8,8 +8,6 @@ state follows with ``AlterField`` applied to the state only (on SQLite an ``Alte
 would rebuild the whole table).
 """
 
-from typing import Any
-
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
@@ -21,25 +19,19 @@ _INDEXES = {
 }
 
 
-async def _drop(_apps: Any, editor: Any) -> None:
-    for index in _INDEXES.values():
-        await editor.client.execute_script(f'DROP INDEX IF EXISTS "{index}"')
-
-
-async def _create(_apps: Any, editor: Any) -> None:
-    for column, index in _INDEXES.items():
-        await editor.client.execute_script(
-            f'CREATE INDEX IF NOT EXISTS "{index}" ON "ledger_entries" ("{column}")'
-        )
-
-
 class Migration(migrations.Migration):
     dependencies = [("models", "0008_plain_ids_on_appends")]
 
     initial = False
 
     operations = [
-        ops.RunPython(_drop, _create),
+        ops.RunSQL(
+            [f'DROP INDEX IF EXISTS "{index}"' for index in _INDEXES.values()],
+            [
+                f'CREATE INDEX IF NOT EXISTS "{index}" ON "ledger_entries" ("{column}")'
+                for column, index in _INDEXES.items()
+            ],
+        ),
         *(
             altered_in_state("LedgerEntryRecord", column, fields.CharField(max_length=48))
             for column in _INDEXES

@@ -9,8 +9,6 @@ to the state only (on SQLite an ``AlterField`` would rebuild the whole table). A
 ``CREATE INDEX`` blocks writes to ``trades`` while it builds.
 """
 
-from typing import Any
-
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
@@ -19,23 +17,16 @@ from persistence.migrations._state import altered_in_state
 _INDEX = "idx_trades_taker_o_48930b"
 
 
-async def _create(_apps: Any, editor: Any) -> None:
-    await editor.client.execute_script(
-        f'CREATE INDEX IF NOT EXISTS "{_INDEX}" ON "trades" ("taker_order_id")'
-    )
-
-
-async def _drop(_apps: Any, editor: Any) -> None:
-    await editor.client.execute_script(f'DROP INDEX IF EXISTS "{_INDEX}"')
-
-
 class Migration(migrations.Migration):
     dependencies = [("models", "0009_ledger_indexes")]
 
     initial = False
 
     operations = [
-        ops.RunPython(_create, _drop),
+        ops.RunSQL(
+            f'CREATE INDEX IF NOT EXISTS "{_INDEX}" ON "trades" ("taker_order_id")',
+            f'DROP INDEX IF EXISTS "{_INDEX}"',
+        ),
         altered_in_state(
             "TradeRecord",
             "taker_order_id",
