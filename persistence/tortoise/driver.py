@@ -3,7 +3,7 @@
 Running hand-written statements on a transaction's own driver connection needs
 Tortoise's and aiosqlite's internals (``_current_context``, ``_in_transaction()``,
 ``_finalized``, ``_connection``, ``_conn``, ``_trxlock``, ``_lock``; on PostgreSQL
-the client's ``_pool`` and ``_pool_init_lock``, for ``transactions.PooledTransaction``), and
+the client's ``_pool``, for ``transactions.PooledTransaction``), and
 :func:`recognise_arrays_by_type` sets two of asyncpg's module globals: the rest of
 the code calls the functions below instead, and :func:`check` verifies at start-up
 (``Database.open``) that every one of them is still there, naming the installed
@@ -51,8 +51,6 @@ def check(client: BaseDBAsyncClient) -> None:
     }
     if isinstance(transaction, TransactionContextPooled):
         needs["TransactionalDBClient._parent._pool"] = hasattr(client, "_pool")
-    if isinstance(client, AsyncpgDBClient):
-        needs["AsyncpgDBClient._pool_init_lock"] = hasattr(client, "_pool_init_lock")
     if isinstance(client, SqliteClient):
         needs["SqliteClient._lock"] = hasattr(client, "_lock")
         needs["SqliteTransactionContext._trxlock"] = hasattr(transaction, "_trxlock")
@@ -132,12 +130,10 @@ def is_pooled(client: BaseDBAsyncClient) -> TypeGuard[AsyncpgDBClient]:
 
 
 async def pool_of(client: AsyncpgDBClient) -> Any:
-    """The asyncpg pool of a pooled client, created on first use as Tortoise's
-    transaction context does (one creator at a time)."""
+    """The asyncpg pool of a pooled client, created on first use by Tortoise's own
+    connection wrapper (one creator at a time)."""
     if client._pool is None:
-        async with client._pool_init_lock:
-            if client._pool is None:
-                await client.create_connection(with_db=True)
+        await client.acquire_connection().ensure_connection()
     return client._pool
 
 
