@@ -36,6 +36,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import orjson
 from starlette.types import Scope
@@ -87,7 +88,8 @@ class _Channel(asyncio.Protocol):
         self.checking: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A stream transport (uvloop's are not subclasses of asyncio.Transport).
+        transport = cast(asyncio.Transport, transport)
         self.transport, self.open = transport, True
 
     def request(self, frame: bytes) -> tuple[int, asyncio.Future[Answer]]:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -44,7 +44,8 @@ class _Served(asyncio.Protocol):
         self.answers: list[bytes] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A stream transport (uvloop's are not subclasses of asyncio.Transport).
+        transport = cast(asyncio.Transport, transport)
         self.transport = transport
         self.server.connections.add(self)
 

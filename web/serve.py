@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -37,6 +38,8 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "ws_per_message_deflate": False,
 }
 """What ``bellwether serve`` sets on uvicorn (the API tests' server uses the same)."""
+LOOPS = ("asyncio", "uvloop")
+"""uvicorn's event loops a worker may run (:func:`request_worker_loop`)."""
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,6 +57,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     serve.add_argument("--live-port", type=int, default=0, help="default: --port + 1")
     # A live worker accepts on the socket its supervisor bound (web.workers).
     serve.add_argument("--socket-fd", type=int, default=None, help=argparse.SUPPRESS)
+    # Each request worker of several runs uvloop (request_worker_loop), told by its supervisor.
+    serve.add_argument("--loop", choices=LOOPS, default="asyncio", help=argparse.SUPPRESS)
     serve.set_defaults(run=serve_command)
     export = sub.add_parser("export-schema", help="write the SDL to schema/schema.graphql")
     export.add_argument("--output", type=Path, default=SCHEMA_FILE)
@@ -95,10 +100,9 @@ def serve_command(args: argparse.Namespace) -> int:
         "access_log": False,
         "log_level": "warning",
         **UVICORN_OPTIONS,
-        # asyncio's own loop, not uvloop: the same CPU per request here, and a lower p99
-        # under load (it queues newly read requests behind the work already waiting;
-        # figures in docs/BENCHMARKS.md).
-        "loop": "asyncio",
+        # asyncio's own loop for a server of one process; its supervisor gives each
+        # request worker of several uvloop (request_worker_loop).
+        "loop": args.loop,
     }
     with live_workers(args):
         return run_workers(args, options, settings.market_affinity)
@@ -116,7 +120,7 @@ def run_workers(args: argparse.Namespace, options: dict[str, Any], affinity: boo
         with relay_directory(affinity) as directory:
             sockets = listening_sockets(args.host, args.port, args.workers)
             supervisor = Supervisor(
-                worker_command(args.host, args.port),
+                worker_command(args.host, args.port, request_worker_loop()),
                 sockets,
                 "request worker",
                 slot_env(args.workers, directory),
@@ -157,9 +161,22 @@ def slot_env(workers: int, directory: Path | None) -> Callable[[int], Mapping[st
     return env
 
 
-def worker_command(host: str, port: int) -> list[str]:
+def worker_command(host: str, port: int, loop: str = "asyncio") -> list[str]:
     """A worker process's command line, less its ``--socket-fd`` (``web.workers``)."""
-    return [sys.executable, "-m", "web.cli", "serve", "--host", host, "--port", str(port)]
+    command = [sys.executable, "-m", "web.cli", "serve", "--host", host, "--port", str(port)]
+    return command if loop == "asyncio" else [*command, "--loop", loop]
+
+
+def request_worker_loop() -> str:
+    """The event loop of each request worker of several: uvloop where it is installed.
+
+    One process serving alone keeps asyncio's own loop: it is always busy, and asyncio
+    queues the requests it reads behind the work already waiting, which gave it the
+    lower p99. Each of several workers is idle part of the time, so it turns its loop
+    more often per request, for fewer events each turn (PostgreSQL's answers, the
+    relay, NOTIFY), and uvloop's cheaper turns save CPU per request; figures in
+    docs/BENCHMARKS.md."""
+    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
 
 
 def supervise(supervisor: Supervisor) -> int:

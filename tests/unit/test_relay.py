@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import orjson
+import pytest
 
 from tests.harness import wait_until
 from web.relay import OwnerLost, RelayClient
@@ -189,3 +190,35 @@ async def test_a_stopping_owner_answers_what_it_runs_and_leaves_the_rest_unrun(
     await wait_until(lambda: not relay.channels[path].open)
     assert await relay.send(path, request_frame(b"{}", "c", "after", None)) is None
     relay.close()
+
+
+def test_the_relay_behaves_the_same_on_uvloop(tmp_path: Path) -> None:
+    """Each request worker of several runs uvloop (``web.serve.request_worker_loop``),
+    whose transports are not asyncio's own classes: the same exchanges on it."""
+    uvloop = pytest.importorskip("uvloop")
+    from tests.unit.test_forwarder import (  # inside: not collected twice
+        test_a_silent_owner_is_service_unavailable_then_passed_over,
+        test_an_owner_dying_mid_request_is_service_unavailable,
+    )
+
+    scenarios = (
+        test_an_owner_answers_on_one_kept_connection,
+        test_requests_in_flight_together_get_each_its_own_answer,
+        test_a_request_not_yet_written_when_its_connection_fails_runs_here,
+        test_an_owner_failing_one_request_fails_that_one_alone,
+        test_an_owner_dying_mid_request_is_service_unavailable,
+        test_a_silent_owner_is_service_unavailable_then_passed_over,
+        test_a_stopping_owner_answers_what_it_runs_and_leaves_the_rest_unrun,
+    )
+    for number, scenario in enumerate(scenarios):
+        place = tmp_path / str(number)  # a Unix socket's path is short
+        place.mkdir()
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            assert isinstance(runner.get_loop(), uvloop.Loop)
+            runner.run(within(10, scenario(place)))
+
+
+async def within(seconds: float, scenario: Awaitable[None]) -> None:
+    """``scenario``, failing instead of hanging (a transport refused: nothing answers)."""
+    async with asyncio.timeout(seconds):
+        await scenario
