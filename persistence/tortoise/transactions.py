@@ -9,6 +9,12 @@ on the same connection, made on first use. They must name it: no Tortoise contex
 variable points a bare queryset at the transaction. SQLite keeps Tortoise's
 context (:class:`TortoiseTransaction`, see ``sqlite_engine``).
 
+A PostgreSQL transaction plans its statements generically (``SET LOCAL plan_cache_mode``,
+sent with ``BEGIN`` in one message): its statements look rows up by key, so the plan
+does not depend on the values, but PostgreSQL re-plans on every execution a prepared
+statement whose generic plan it estimates dearer than the custom ones, as for an array
+``= ANY($n)`` of a few ids, which it costs as ten (docs/PERSISTENCE.md, "Generic plans").
+
 Errors come out as the driver raises them; the unit of work translates them.
 """
 
@@ -24,6 +30,9 @@ from tortoise.backends.base.client import (
 )
 
 from persistence.tortoise import driver
+
+BEGIN = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
+"""One simple-query message: the transaction and its planning mode in one round trip."""
 
 
 class Transaction(Protocol):
@@ -66,7 +75,7 @@ class PooledTransaction:
         pool = await driver.pool_of(parent)
         connection = await pool.acquire()
         try:
-            await connection.execute("BEGIN")
+            await connection.execute(BEGIN)
         except BaseException:
             await pool.release(connection)
             raise

@@ -50,3 +50,30 @@ async def test_cancelled_units_of_work_give_their_connections_back(postgres_url:
         await asyncio.wait_for(both, timeout=10)
     finally:
         await database.close()
+
+
+_PLAN_CACHE_MODE = Statement("SELECT current_setting('plan_cache_mode')")
+
+
+async def test_a_unit_of_work_plans_generically_and_its_connection_goes_back_as_it_was(
+    postgres_url: str,
+) -> None:
+    """Its statements are planned once per connection, not again at every execution; the
+    setting is the transaction's (``SET LOCAL``): on a pool of one, the same connection
+    outside a unit of work plans as the server says."""
+    database = await Database.open(f"{postgres_url}?maxsize=1")
+    try:
+        for commit in (True, False):  # left without commit: rolled back
+            async with TortoiseUnitOfWork(database, RecordingPublisher()) as uow:
+                ((inside,),) = await uow.sql.fetch(_PLAN_CACHE_MODE)
+                if commit:
+                    await uow.commit()
+            assert inside == "force_generic_plan"
+            token = database.activate()
+            try:
+                _, (row,) = await database.connection().execute_query(_PLAN_CACHE_MODE.postgres)
+            finally:
+                database.deactivate(token)
+            assert row["current_setting"] == "auto"
+    finally:
+        await database.close()
