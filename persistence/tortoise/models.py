@@ -18,6 +18,16 @@ def _id() -> fields.CharField[str]:
     return fields.CharField(max_length=ID_LENGTH, primary_key=True)
 
 
+class NonNullIndex(Index):
+    """An index of a nullable column's non-NULL values (``WHERE column IS NOT NULL``): a
+    row whose column is NULL costs it no entry, and a lookup by value (``=``, ``IN``)
+    still uses it, on PostgreSQL (prepared statements too) as on SQLite."""
+
+    def __init__(self, *, fields: tuple[str, ...] | list[str], name: str | None = None) -> None:
+        super().__init__(fields=fields, name=name)
+        self.extra = " WHERE " + " AND ".join(f'"{field}" IS NOT NULL' for field in self.fields)
+
+
 class UserRecord(Model):
     id = _id()
     username = fields.CharField(max_length=64, db_index=True)
@@ -157,6 +167,14 @@ class PositionRecord(Model):
         indexes = (Index(fields=("user_id", "market_id")), Index(fields=("market_id",)))
 
 
+TRADE_PARTIAL = {
+    "maker_user_id": "idx_trades_maker_u_6f0f89",
+    "taker_order_id": "idx_trades_taker_o_48930b",
+    "maker_order_id": "idx_trades_maker_o_75527f",
+}
+"""Trades' indexes of their non-NULL values only, by column (the names they had in full)."""
+
+
 class TradeRecord(Model):
     # Append-only. Its market and outcome are plain ids, not foreign keys: `bellwether
     # audit` checks they exist (docs/PERSISTENCE.md, "Foreign keys").
@@ -168,9 +186,9 @@ class TradeRecord(Model):
     is_amm = fields.BooleanField()
     taker_side = fields.CharField(max_length=4)
     taker_user_id = fields.CharField(max_length=ID_LENGTH, db_index=True)
-    maker_user_id = fields.CharField(max_length=ID_LENGTH, null=True, db_index=True)
-    taker_order_id = fields.CharField(max_length=ID_LENGTH, null=True, db_index=True)
-    maker_order_id = fields.CharField(max_length=ID_LENGTH, null=True, db_index=True)
+    maker_user_id = fields.CharField(max_length=ID_LENGTH, null=True)
+    taker_order_id = fields.CharField(max_length=ID_LENGTH, null=True)
+    maker_order_id = fields.CharField(max_length=ID_LENGTH, null=True)
     lmsr_side = fields.CharField(max_length=8, null=True)
     notional_cents = fields.BigIntField()
     fee_cents = fields.BigIntField(default=0)
@@ -179,7 +197,11 @@ class TradeRecord(Model):
 
     class Meta:
         table = "trades"
-        indexes = (Index(fields=("market_id", "executed_at")),)
+        # An LMSR trade has no maker and no order: those three cost it no entry (0011).
+        indexes = (
+            Index(fields=("market_id", "executed_at")),
+            *(NonNullIndex(fields=(column,), name=name) for column, name in TRADE_PARTIAL.items()),
+        )
 
 
 class SettlementRecord(Model):

@@ -1,7 +1,7 @@
 """Trades and price points name their market and outcome by plain ids (migration 0008):
 ``bellwether audit`` reports one that names nothing, and the migration keeps an existing
 database's rows, on SQLite and PostgreSQL. So do the index migrations after it (0009 on
-the ledger, 0010 on trades)."""
+the ledger, 0010 and 0011 on trades)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,12 @@ BEFORE = "0007_unlogged_counters"
 MIGRATION = "models.0008_plain_ids_on_appends"
 TAKER_INDEX_MIGRATION = "models.0010_trades_by_taker_order"
 TAKER_INDEX = "idx_trades_taker_o_48930b"
+PARTIAL_INDEX_MIGRATION = "models.0011_partial_trade_indexes"
+PARTIAL_INDEXES = {
+    "idx_trades_maker_u_6f0f89": "maker_user_id",
+    TAKER_INDEX: "taker_order_id",
+    "idx_trades_maker_o_75527f": "maker_order_id",
+}
 ORPHAN_TRADE = (
     "INSERT INTO trades (id, market_id, outcome_id, price_cents, quantity, is_amm, taker_side,"
     " taker_user_id, executed_at, notional_cents, fee_cents) SELECT 'orphan', 'no-market',"
@@ -147,3 +153,46 @@ async def test_migration_0010_indexes_trades_by_taker_order_and_keeps_them(new_u
         assert await reads.trades_for_orders([ask, bid]) == before
         assert TAKER_INDEX in await _index_names(database, "trades")
     assert before[ask] == before[bid] and len(before[ask]) == 1  # the maker's and the taker's
+
+
+_INDEX_SQL = {
+    True: "SELECT name, sql AS definition FROM sqlite_master WHERE type = 'index'",
+    False: "SELECT indexname AS name, indexdef AS definition FROM pg_indexes",
+}
+
+
+async def _index_definitions(database: Database) -> dict[str, str]:
+    rows = await _rows(database, _INDEX_SQL[database.is_sqlite])
+    return {row["name"]: row["definition"] or "" for row in rows}
+
+
+async def test_migration_0011_indexes_makers_and_orders_where_a_trade_has_them(
+    new_url: str,
+) -> None:
+    """An LMSR trade (no maker, no order) no longer enters those three indexes; the
+    reads by them find what they found before."""
+    async with dbtools.opened(new_url) as database:
+        before_0011 = "0010_trades_by_taker_order"
+        assert PARTIAL_INDEX_MIGRATION not in await database.migrate(upto=before_0011)
+        harness = dbtools.database_harness(database)
+        ask, bid = await _cross_once(harness)  # alice's ask, the maker's side of a trade
+        reads = TortoiseReadModel(database)
+        alice = await reads.user_by_username("alice")
+        assert alice is not None
+        lmsr = await harness.market(alice)
+        for side in (LmsrSide.BUY_YES, LmsrSide.SELL_YES):  # no maker, no order
+            await amm.trade(
+                harness.ctx, alice.id, amm.LmsrOrder(lmsr.id, side, AmountType.SHARES, 3)
+            )
+
+        async def read() -> tuple[object, ...]:
+            page = await reads.trades_page(alice.id, None, 10, None)
+            return await reads.trades_for_orders([ask, bid]), [t.id for t in page.items]
+
+        before = await read()
+        assert PARTIAL_INDEX_MIGRATION in await database.migrate()
+        assert await read() == before
+        definitions = await _index_definitions(database)
+    for name, column in PARTIAL_INDEXES.items():
+        assert f"{column} IS NOT NULL" in definitions[name].replace("(", "").replace('"', "")
+    assert len(before[1]) == 3  # alice's: the maker's side of the cross, two LMSR trades
