@@ -435,14 +435,10 @@ async def fresh_postgres(*, migrated: bool = True) -> str:
     return url
 
 
-def start_server(
-    database_url: str, workers: int, tree: Path = ROOT
-) -> tuple[subprocess.Popen[bytes], str]:
-    """``bellwether serve --workers N`` (what users run) on a free port, from ``tree``'s
-    code (this interpreter: the trees compared must share their dependencies)."""
-    port = free_port()
-    env = {
-        **os.environ,
+def server_env(database_url: str) -> dict[str, str]:
+    """The app's settings for a benchmark on ``database_url`` (``bench/request_cost.py``
+    runs the app in process with the same)."""
+    return {
         "BELLWETHER_DATABASE_URL": database_url,
         "BELLWETHER_DEMO": "0",
         "BELLWETHER_JWT_SECRET": "bench-secret-" + "x" * 40,
@@ -453,6 +449,15 @@ def start_server(
         "BELLWETHER_ORDER_RATE_PER_SECOND": "1000000",
         "BELLWETHER_ORDER_BURST": "1000000",
     }
+
+
+def start_server(
+    database_url: str, workers: int, tree: Path = ROOT
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``bellwether serve --workers N`` (what users run) on a free port, from ``tree``'s
+    code (this interpreter: the trees compared must share their dependencies)."""
+    port = free_port()
+    env = {**os.environ, **server_env(database_url)}
     command = [sys.executable, "-m", "web.cli", "serve", "--port", str(port)]
     process = subprocess.Popen([*command, "--workers", str(workers)], cwd=tree, env=env)
     url = f"http://127.0.0.1:{port}"

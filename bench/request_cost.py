@@ -45,6 +45,7 @@ from api import (  # noqa: E402
     PRICES,
     limit_order_vars,
     lmsr_trade_vars,
+    server_env,
 )
 
 from tests.api.asgi import request_scope  # noqa: E402
@@ -93,13 +94,7 @@ class AsgiClient:
 
 def use_database(database_url: str) -> None:
     """The app's settings for a benchmark on ``database_url`` (``app_from_env`` reads them)."""
-    os.environ.update(
-        BELLWETHER_DATABASE_URL=database_url,
-        BELLWETHER_DEMO="0",
-        BELLWETHER_JWT_SECRET="bench-secret-" + "x" * 40,
-        BELLWETHER_LOG_LEVEL="WARNING",
-        BELLWETHER_SWEEP_INTERVAL_SECONDS="600",
-    )
+    os.environ.update(server_env(database_url), BELLWETHER_SWEEP_INTERVAL_SECONDS="600")
 
 
 Request = tuple[str, dict[str, Any], str | None]
