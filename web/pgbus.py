@@ -26,12 +26,12 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from domain.events import DomainEvent
 from domain.ports import Notify
+from persistence.postgres_url import PostgresParams
 from persistence.tortoise.errors import DRIVER_ERRORS
 from web.bus import EventListener, Interest, ReconnectListener
 from web.event_codec import EVENT_TAGS, pack, unpack
@@ -41,12 +41,6 @@ _TYPES = {tag: kind for kind, tag in EVENT_TAGS.items()}
 log = logging.getLogger("bellwether.bus")
 
 CHANNEL = "bellwether_events"
-
-
-def asyncpg_dsn(url: str) -> str:
-    """The database URL as asyncpg takes it (``postgresql://``, no Tortoise options)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(scheme="postgresql", query=""))
 
 
 class PostgresEventBus:
@@ -60,7 +54,8 @@ class PostgresEventBus:
         health_interval: float = 1.0,
         max_backoff: float = 5.0,
     ) -> None:
-        self._dsn = asyncpg_dsn(dsn)
+        # The pool's server and database, Unix socket included, without its options.
+        self._connect_kwargs = PostgresParams.parse(dsn).connect_kwargs()
         self._channel = channel
         self._health_interval = health_interval
         self._max_backoff = max_backoff
@@ -155,7 +150,7 @@ class PostgresEventBus:
 
     async def _publisher(self) -> asyncpg.Connection:
         if self._publish_conn is None or self._publish_conn.is_closed():
-            self._publish_conn = await asyncpg.connect(self._dsn, timeout=5)
+            self._publish_conn = await asyncpg.connect(**self._connect_kwargs, timeout=5)
         return self._publish_conn
 
     async def _discard_publisher(self) -> None:
@@ -164,7 +159,7 @@ class PostgresEventBus:
             conn.terminate()
 
     async def _listen(self) -> None:
-        conn = await asyncpg.connect(self._dsn, timeout=5)
+        conn = await asyncpg.connect(**self._connect_kwargs, timeout=5)
         await conn.add_listener(self._channel, self._on_notify)
         self._listen_conn = conn
         self._connected.set()

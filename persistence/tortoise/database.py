@@ -5,7 +5,9 @@ One URL, ``BELLWETHER_DATABASE_URL``, names the database:
 - ``sqlite:///absolute/path.db`` (three slashes then an absolute path),
 - ``sqlite://relative/path.db`` or ``sqlite:relative.db`` (relative to the
   working directory), ``sqlite://:memory:`` (tests only),
-- ``postgres://user:pass@host:port/db`` (also ``postgresql://``), through asyncpg.
+- ``postgres://user:pass@host:port/db`` (also ``postgresql://``), through asyncpg; a
+  Unix socket as ``postgres://user@%2Fvar%2Frun%2Fpostgresql/db`` or
+  ``postgres://user@/db?host=/var/run/postgresql`` (``persistence.postgres_url``).
 
 A :class:`Database` owns one Tortoise context (its own connection pool). It
 never touches Tortoise's global state, so two of them in one process behave as
@@ -19,13 +21,13 @@ import contextvars
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from persistence.locks import WriterLock
+from persistence.postgres_url import PostgresParams
 from persistence.tortoise import driver
 from persistence.tortoise.checkpoints import BACKSTOP_PAGES, Checkpointer
 from persistence.tortoise.errors import PersistenceError, translate_errors
@@ -68,17 +70,13 @@ class DatabaseUrl:
 
 
 def _postgres_credentials(url: str) -> dict[str, Any]:
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
+    params = PostgresParams.parse(url)
+    options = dict(params.options)
     return {
-        "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 5432,
-        "user": unquote(parts.username or "postgres"),
-        "password": unquote(parts.password or ""),
-        "database": parts.path.lstrip("/") or "postgres",
-        "minsize": int(query.pop("minsize", 1)),
-        "maxsize": int(query.pop("maxsize", DEFAULT_POOL_SIZE)),
-        **query,
+        **params.connect_kwargs(),
+        "minsize": int(options.pop("minsize", 1)),
+        "maxsize": int(options.pop("maxsize", DEFAULT_POOL_SIZE)),
+        **options,
     }
 
 
