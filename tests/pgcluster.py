@@ -4,7 +4,9 @@ free port, stopped and deleted afterwards.
 The fault tests stop and start *this* cluster, never the machine's own server
 (``BELLWETHER_TEST_POSTGRES_URL``), which other checkouts and test runs share.
 ``initdb`` refuses to run as root, so as root the cluster runs as the ``postgres``
-OS user (Debian's packages create it) in a directory that user owns.
+OS user (Debian's packages create it) in a directory that user owns. It listens on
+127.0.0.1 and, when asked, on a Unix-domain socket in a directory of its own (in the
+cluster's directory, so its user's, which root reads anyway).
 
 The binaries come from ``BELLWETHER_PG_BIN`` or the newest
 ``/usr/lib/postgresql/*/bin`` (Debian's layout), else from ``PATH``.
@@ -61,9 +63,10 @@ def _free_port() -> int:
 
 
 class ThrowawayCluster:
-    """One PostgreSQL server of our own, reachable at ``admin_url`` (user postgres, trust)."""
+    """One PostgreSQL server of our own, reachable at ``admin_url`` (user postgres, trust),
+    and through a Unix socket in ``socket_directory`` when one is asked for."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, unix_socket: bool = False) -> None:
         bin_directory = _bin_directory()
         assert bin_directory is not None, unavailable_reason()
         self.bin = bin_directory
@@ -72,6 +75,7 @@ class ThrowawayCluster:
         self.log = directory / "postgres.log"
         self.port = _free_port()
         self.admin_url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        self.socket_directory = directory / "socket" if unix_socket else None
         self._as_user = pwd.getpwnam(OS_USER) if os.geteuid() == 0 else None
 
     def _run(self, *command: str, timeout: float = 60) -> None:
@@ -99,10 +103,13 @@ class ThrowawayCluster:
             str(self.bin / "initdb"),
             *("-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"),
         )
+        if self.socket_directory is not None:
+            self._run("mkdir", "-m", "0700", str(self.socket_directory))
 
     def start(self) -> None:
         options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
+            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories='{self.socket_directory or ''}' "
             # fsync off: writes reach the OS, which outlives a crash of the server (stop
             # -m immediate) though not of the machine; synchronous_commit stays on, so
             # an acknowledged commit survives the crashes the tests cause.
@@ -128,11 +135,12 @@ class ThrowawayCluster:
 
 
 @contextlib.contextmanager
-def throwaway_cluster() -> Iterator[ThrowawayCluster]:
-    """A started cluster of our own; stopped and its directory deleted afterwards."""
+def throwaway_cluster(*, unix_socket: bool = False) -> Iterator[ThrowawayCluster]:
+    """A started cluster of our own (with a Unix socket if asked); stopped and its
+    directory deleted afterwards."""
     directory = Path(tempfile.mkdtemp(prefix="bellwether-pg-"))
     try:
-        cluster = ThrowawayCluster(directory)
+        cluster = ThrowawayCluster(directory, unix_socket=unix_socket)
         cluster.init()
         cluster.start()
         try:

@@ -1,0 +1,109 @@
+"""PostgreSQL through a real Unix-domain socket, named in each of libpq's two URL forms:
+the pool, migrations, a service call and the event bus's LISTEN all go over it.
+
+The server is a throwaway cluster of this module's own that listens on a socket in its
+directory (``tests/pgcluster.py``) as well as on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import pytest
+
+from domain.events import BookChanged, DomainEvent
+from persistence.memory import RecordingPublisher
+from persistence.tortoise.database import Database
+from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
+from tests import dbtools
+from tests.pgcluster import ThrowawayCluster
+from web.pgbus import PostgresEventBus
+
+pytestmark = pytest.mark.postgres
+AT = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+def socket_urls(cluster: ThrowawayCluster) -> dict[str, str]:
+    """The cluster's admin URL over its socket, in both forms, port included (it names the
+    socket file; the cluster's is not PostgreSQL's default)."""
+    directory = str(cluster.socket_directory)
+    return {
+        "in the host": f"postgres://postgres@{quote(directory, safe='')}:{cluster.port}/postgres",
+        "in the query": f"postgres://postgres@/postgres?host={directory}&port={cluster.port}",
+    }
+
+
+@pytest.fixture(params=["in the host", "in the query"])
+async def socket_url(
+    request: pytest.FixtureRequest, socket_postgres: ThrowawayCluster
+) -> AsyncIterator[str]:
+    """A new database on the cluster, migrated through the socket, named by a socket URL."""
+    admin = socket_urls(socket_postgres)[request.param]
+    url = await dbtools.create_postgres_database(admin)
+    yield url
+    await dbtools.drop_postgres_database(url, socket_postgres.admin_url)
+
+
+async def server_address(database: Database) -> object:
+    """``inet_server_addr()`` on a connection of the pool: NULL over a Unix socket."""
+    token = database.activate()
+    try:
+        rows = await database.connection().execute_query_dict("SELECT inet_server_addr() AS a")
+    finally:
+        database.deactivate(token)
+    return rows[0]["a"]
+
+
+async def test_the_pool_migrates_and_serves_over_the_socket(socket_url: str) -> None:
+    async with dbtools.opened(socket_url) as database:
+        assert await database.migrate() == [], "migrated through the socket already"
+        harness = dbtools.database_harness(database)
+        alice = await harness.user("alice")
+        assert (await harness.snapshot()).users[0].id == alice.id
+        await harness.assert_invariants()
+        assert await server_address(database) is None
+
+
+async def test_the_bus_listens_over_the_socket(socket_url: str) -> None:
+    """An event published in a unit of work's transaction reaches the bus's LISTEN, whose
+    connection is on the socket too (no client address)."""
+    bus = PostgresEventBus(socket_url, channel="socket_test")
+    received: list[DomainEvent] = []
+
+    async def listener(events: Sequence[DomainEvent]) -> None:
+        received.extend(events)
+
+    bus.add_listener(listener)
+    await bus.start()
+    try:
+        async with dbtools.opened(socket_url) as database:
+            units = TortoiseUnitOfWorkFactory(database, RecordingPublisher(), bus.in_transaction)
+            event = BookChanged("m", "o", 1, AT)
+            async with units() as uow:
+                uow.emit(event)
+                await uow.commit()
+            async with asyncio.timeout(5):
+                while not received:  # noqa: ASYNC110 - polling a plain list
+                    await asyncio.sleep(0.02)
+            assert received == [event]
+            assert await listening_client_address(database, bus.channel) is None
+    finally:
+        await bus.stop()
+
+
+async def listening_client_address(database: Database, channel: str) -> object:
+    """The client address of the backend that LISTENs on ``channel`` (NULL: a socket)."""
+    token = database.activate()
+    try:
+        rows = await database.connection().execute_query_dict(
+            "SELECT client_addr, client_port FROM pg_stat_activity WHERE query = $1",
+            [f'LISTEN "{channel}"'],
+        )
+    finally:
+        database.deactivate(token)
+    (row,) = rows
+    assert row["client_port"] == -1, row  # -1: a Unix socket
+    return row["client_addr"]
