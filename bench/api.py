@@ -7,6 +7,8 @@ last line is one JSON object of the figures.
 
     python bench/api.py                                  # SQLite, 1 worker, 20 clients
     python bench/api.py --database postgres --workers 2  # PostgreSQL at 127.0.0.1:5432
+    BELLWETHER_BENCH_POSTGRES='postgres://postgres@%2Fvar%2Frun%2Fpostgresql/postgres' \
+        python bench/api.py --database postgres ...      # ... through its Unix socket
     python bench/api.py --url http://127.0.0.1:8000      # an already running server
     python bench/api.py --floor                          # only { __typename }: the stack's cost
     python bench/api.py --batch --clients 4              # placeOrders/cancelOrders vs singles
@@ -422,6 +424,7 @@ async def fresh_postgres(*, migrated: bool = True) -> str:
     import asyncpg
 
     from persistence.tortoise.database import migrate
+    from tests.dbtools import with_database
 
     admin = await asyncpg.connect(PG_ADMIN)
     try:
@@ -429,7 +432,7 @@ async def fresh_postgres(*, migrated: bool = True) -> str:
         await admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
     finally:
         await admin.close()
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
+    url = with_database(PG_ADMIN, BENCH_DATABASE)  # a socket URL's ?host=/dir kept
     if migrated:
         await migrate(url)
     return url

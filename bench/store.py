@@ -23,8 +23,12 @@ is analyzed. ``--warmup 0`` leaves both out (the figures before 2026-12-06 21:10
 Then ``pgbench -c TASKS -T SECONDS`` (TPC-B, scale 1) measures what the same server
 does with one small transaction per client at a time. ``--database-url`` names the
 server (and the database to connect to for administration, default the local
-``postgres``); the benchmark creates its own throwaway databases there, one for the
-store and one for pgbench, and drops them afterwards. The last line printed is one
+``postgres``), over TCP or a Unix socket
+(``postgres://postgres@%2Fvar%2Frun%2Fpostgresql/postgres`` or
+``postgres://postgres@/postgres?host=/var/run/postgresql``, ``persistence.postgres_url``);
+pgbench connects the same way, so the comparison stays like for like. The benchmark
+creates its own throwaway databases there, one for the store and one for pgbench, and
+drops them afterwards. The last line printed is one
 JSON object: ``pgbench_tps``, ``lmsr_trades_per_s``, ``crossing_orders_per_s`` and
 their ratios. Run it alone (``flock /tmp/bellwether-bench.lock``).
 """
@@ -44,7 +48,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -56,6 +59,7 @@ from domain.markets import MarketSpec
 from domain.model import AmountType, LmsrSide, MarketType, OrderType, Side, TimeInForce
 from domain.services import accounts, amm, complete_sets, markets, orders
 from domain.services.context import ServiceContext
+from persistence.postgres_url import PostgresParams
 from persistence.sequencer import AsyncioSequencer
 from persistence.tortoise.database import migrate
 from tests.dbtools import create_empty_postgres_database, drop_postgres_database
@@ -218,14 +222,14 @@ def _quantiles(sizes: list[int]) -> list[int]:
 
 
 def _pgbench(url: str, *args: str) -> str:
-    parts = urlsplit(url)
-    env = {**os.environ, "PGPASSWORD": parts.password or ""}
+    """pgbench on the store's server: ``-h`` is the socket directory for a socket URL."""
+    params = PostgresParams.parse(url)
+    env = {**os.environ, "PGPASSWORD": params.password}
     command = [
         "pgbench",
-        *("-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432)),
-        *("-U", parts.username or "postgres"),
+        *("-h", params.host, "-p", str(params.port), "-U", params.user),
         *args,
-        parts.path[1:],
+        params.database,
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:

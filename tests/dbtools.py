@@ -23,6 +23,7 @@ import pytest
 from domain.services.books import BookCache
 from domain.services.context import ServiceContext, Settings
 from persistence.memory import RecordingPublisher
+from persistence.postgres_url import PostgresParams
 from persistence.sequencer import AsyncioSequencer
 from persistence.tortoise.database import Database
 from persistence.tortoise.queries import TortoiseReadModel
@@ -104,7 +105,7 @@ async def create_postgres_database(admin: str | None = None) -> str:
 
 async def drop_postgres_database(url: str, admin: str | None = None) -> None:
     """Drop the database of ``url``, connected as ``admin`` (default: the test server)."""
-    name = urlsplit(url).path.lstrip("/")
+    name = PostgresParams.parse(url).database
     conn = await asyncpg.connect(admin or admin_url(), timeout=5)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
