@@ -31,6 +31,7 @@ from persistence.tortoise.snapshot import read_snapshot
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWork, TortoiseUnitOfWorkFactory
 from tests.clock import ManualClock
 from tests.harness import START, FakeHasher, Harness
+from web import cli
 
 T = TypeVar("T")
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -177,6 +178,13 @@ def database_harness(database: Database) -> Harness:
     harness.database = database  # type: ignore[attr-defined]
     harness.bus = bus  # type: ignore[attr-defined]
     return harness
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, url: str, *argv: str) -> int:
+    """Run a ``bellwether`` command on the database at ``url`` (it calls asyncio.run
+    itself: call this off the test's loop)."""
+    monkeypatch.setenv("BELLWETHER_DATABASE_URL", url)
+    return cli.main(list(argv))
 
 
 @asynccontextmanager

@@ -10,8 +10,8 @@ import pytest
 from domain.model import AmountType, LmsrSide, Side
 from domain.services import amm, complete_sets, orders, resolution
 from persistence.tortoise.database import Database
+from tests import dbtools
 from tests.harness import Harness
-from tests.integration.test_operations import _run_cli
 from tests.services.test_order_book_trading import limit
 
 
@@ -30,9 +30,9 @@ async def test_audit_balances_a_hybrid_market_before_and_after_resolution(
     [bid] = await harness.ctx.read_model.resting_orders(market.id)
     assert bid.filled_quantity > 0  # crossed: the maker filled it as far as Green fell
     database: Database = harness.database  # type: ignore[attr-defined]
-    assert await asyncio.to_thread(_run_cli, monkeypatch, database.url, "audit") == 0
+    assert await asyncio.to_thread(dbtools.run_cli, monkeypatch, database.url, "audit") == 0
     await resolution.resolve_market(
         harness.ctx, market.creator_id, market.id, market.outcomes[0].id
     )
-    assert await asyncio.to_thread(_run_cli, monkeypatch, database.url, "audit") == 0
+    assert await asyncio.to_thread(dbtools.run_cli, monkeypatch, database.url, "audit") == 0
     await harness.assert_invariants()

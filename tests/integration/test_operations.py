@@ -17,13 +17,6 @@ from tests.harness import Harness
 from web import cli
 from web.sweeper import run_sweeper, sweep_once
 
-
-def _run_cli(monkeypatch: pytest.MonkeyPatch, url: str, *argv: str) -> int:
-    """Run a command (it calls asyncio.run itself: call this off the test's loop)."""
-    monkeypatch.setenv("BELLWETHER_DATABASE_URL", url)
-    return cli.main(list(argv))
-
-
 MIGRATIONS = Path(__file__).resolve().parents[2] / "persistence" / "migrations"
 
 
@@ -56,7 +49,7 @@ async def test_audit_passes_then_fails_when_one_balance_is_off_by_one_cent(
 ) -> None:
     await _trade_a_little(harness)
     database: Database = harness.database  # type: ignore[attr-defined]
-    assert await asyncio.to_thread(_run_cli, monkeypatch, database.url, "audit") == 0
+    assert await asyncio.to_thread(dbtools.run_cli, monkeypatch, database.url, "audit") == 0
     async with harness.ctx.uow() as uow:
         bob = await uow.users.get_by_username("bob")
         assert bob is not None
@@ -64,7 +57,7 @@ async def test_audit_passes_then_fails_when_one_balance_is_off_by_one_cent(
             f"UPDATE users SET cash_cents = cash_cents + 1 WHERE id = '{bob.id}'"
         )
         await uow.commit()
-    assert await asyncio.to_thread(_run_cli, monkeypatch, database.url, "audit") == 1
+    assert await asyncio.to_thread(dbtools.run_cli, monkeypatch, database.url, "audit") == 1
     assert f"cash:{bob.id} stores" in capsys.readouterr().out
 
 
@@ -145,4 +138,4 @@ async def test_audit_balances_after_a_hybrid_markets_routed_and_crossed_trades(
     # YES at 62 %: the maker took the rest of the ask at 52 and some of the one at 60.
     assert [(o.price_cents, o.filled_quantity > 0) for o in resting] == [(60, True)]
     database: Database = harness.database  # type: ignore[attr-defined]
-    assert await asyncio.to_thread(_run_cli, monkeypatch, database.url, "audit") == 0
+    assert await asyncio.to_thread(dbtools.run_cli, monkeypatch, database.url, "audit") == 0

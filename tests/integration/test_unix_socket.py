@@ -40,9 +40,9 @@ def socket_urls(cluster: ThrowawayCluster) -> dict[str, str]:
 async def socket_url(
     request: pytest.FixtureRequest, socket_postgres: ThrowawayCluster
 ) -> AsyncIterator[str]:
-    """A new database on the cluster, migrated through the socket, named by a socket URL."""
+    """A new empty database on the cluster, named by a socket URL."""
     admin = socket_urls(socket_postgres)[request.param]
-    url = await dbtools.create_postgres_database(admin)
+    url = await dbtools.create_empty_postgres_database(admin)
     yield url
     await dbtools.drop_postgres_database(url, socket_postgres.admin_url)
 
@@ -59,12 +59,21 @@ async def server_address(database: Database) -> object:
 
 async def test_the_pool_migrates_and_serves_over_the_socket(socket_url: str) -> None:
     async with dbtools.opened(socket_url) as database:
-        assert await database.migrate() == [], "migrated through the socket already"
+        assert await database.migrate(), "no migration applied"
         harness = dbtools.database_harness(database)
         alice = await harness.user("alice")
         assert (await harness.snapshot()).users[0].id == alice.id
         await harness.assert_invariants()
         assert await server_address(database) is None
+
+
+async def test_the_cli_migrates_and_audits_over_the_socket(
+    socket_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert await asyncio.to_thread(dbtools.run_cli, monkeypatch, socket_url, "migrate") == 0
+    assert await asyncio.to_thread(dbtools.run_cli, monkeypatch, socket_url, "audit") == 0
+    async with dbtools.opened(socket_url) as database:
+        assert await database.migrate() == [], "the CLI migrated it"
 
 
 async def test_the_bus_listens_over_the_socket(socket_url: str) -> None:
@@ -80,6 +89,7 @@ async def test_the_bus_listens_over_the_socket(socket_url: str) -> None:
     await bus.start()
     try:
         async with dbtools.opened(socket_url) as database:
+            await database.migrate()
             units = TortoiseUnitOfWorkFactory(database, RecordingPublisher(), bus.in_transaction)
             event = BookChanged("m", "o", 1, AT)
             async with units() as uow:
