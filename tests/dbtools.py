@@ -147,6 +147,16 @@ async def execute_script(database: Database, sql: str) -> None:
         database.deactivate(token)
 
 
+async def fetch_rows(database: Database, sql: str, *values: str) -> list[dict[str, Any]]:
+    """The rows of ``sql`` on ``database``, outside any unit of work."""
+    token = database.activate()
+    try:
+        _, rows = await database.connection().execute_query(sql, list(values))
+    finally:
+        database.deactivate(token)
+    return [dict(row) for row in rows]
+
+
 async def sqlite_database(directory: Path) -> Database:
     database = await Database.open(f"sqlite:///{directory / 'bellwether.db'}")
     try:

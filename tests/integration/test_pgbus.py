@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -13,10 +13,11 @@ import pytest
 
 from domain.events import BookChanged, DomainEvent, PricesChanged
 from persistence.memory import RecordingPublisher
-from persistence.tortoise.database import Database
 from persistence.tortoise.errors import PersistenceError
 from persistence.tortoise.sql import Statement
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
+from tests import dbtools
+from tests.bustools import listening, until
 from web.bus import only
 from web.pgbus import PostgresEventBus
 
@@ -42,21 +43,8 @@ async def _dsn() -> str:
 async def bus() -> AsyncIterator[tuple[PostgresEventBus, list[DomainEvent]]]:
     channel = f"test_{os.getpid()}_{id(object())}"
     bus = PostgresEventBus(await _dsn(), channel=channel, health_interval=0.1)
-    received: list[DomainEvent] = []
-
-    async def listener(events: Sequence[DomainEvent]) -> None:
-        received.extend(events)
-
-    bus.add_listener(listener)
-    await bus.start()
-    yield bus, received
-    await bus.stop()
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not condition():  # noqa: ASYNC110 - polling a plain list
-            await asyncio.sleep(0.02)
+    async with listening(bus) as received:
+        yield bus, received
 
 
 async def test_published_events_reach_listeners_in_order(
@@ -67,7 +55,7 @@ async def test_published_events_reach_listeners_in_order(
         PricesChanged("m", (0.5, 0.5), None, 0, i, AT) for i in range(1, 50)
     ]
     await publisher.publish(events)
-    await _until(lambda: len(received) == len(events))
+    await until(lambda: len(received) == len(events))
     assert received == events
 
 
@@ -94,7 +82,7 @@ async def test_listener_reconnects_after_its_connection_is_killed(
         await reconnected.wait()
     event = BookChanged("m", "o", 1, AT)
     await publisher.publish([event])
-    await _until(lambda: event in received)
+    await until(lambda: event in received)
     assert publisher.reconnects >= 1
 
 
@@ -117,20 +105,11 @@ async def test_a_publish_on_a_cut_connection_is_retried_never_raised() -> None:
     """``publish`` runs after the command committed: a connection cut mid-operation must
     not make it raise (the API would answer INTERNAL_SERVER_ERROR for a stored order)."""
     bus = CutOnce(await _dsn(), channel=f"test_{os.getpid()}_{id(object())}")
-    received: list[DomainEvent] = []
-
-    async def listener(events: Sequence[DomainEvent]) -> None:
-        received.extend(events)
-
-    bus.add_listener(listener)
-    await bus.start()
-    try:
+    async with listening(bus) as received:
         event = BookChanged("m", "o", 1, AT)
         await bus.publish([event])
-        await _until(lambda: event in received)
+        await until(lambda: event in received)
         assert bus.cut and bus.dropped_publishes == 0
-    finally:
-        await bus.stop()
 
 
 async def test_events_no_listener_wants_are_not_decoded_nor_dispatched() -> None:
@@ -155,12 +134,12 @@ async def test_events_no_listener_wants_are_not_decoded_nor_dispatched() -> None
         book, price = BookChanged("m", "o", 1, AT), PricesChanged("m", (0.5, 0.5), None, 0, 1, AT)
         await bus.publish([price])
         await bus.publish([book, price])
-        await _until(lambda: bool(books))
+        await until(lambda: bool(books))
         assert books == [[book]] and prices == [[book]], "the price is decoded for no one"
         wanted.add(PricesChanged)
         later = replace(price, sequence=2)
         await bus.publish([later])
-        await _until(lambda: len(prices) == 2)
+        await until(lambda: len(prices) == 2)
         assert prices[1] == [later] and books[1] == [later]
     finally:
         await bus.stop()
@@ -173,23 +152,12 @@ async def units(
     """Units of work whose events ride their transaction as the NOTIFY of a bus on
     their database (NOTIFY reaches the listeners of the same database)."""
     bus = PostgresEventBus(postgres_url, channel=f"test_{os.getpid()}_{id(object())}")
-    received: list[DomainEvent] = []
-
-    async def listener(events: Sequence[DomainEvent]) -> None:
-        received.extend(events)
-
-    bus.add_listener(listener)
-    await bus.start()
-    database = await Database.open(postgres_url)
-    try:
+    async with listening(bus) as received, dbtools.opened(postgres_url) as database:
         yield (
             TortoiseUnitOfWorkFactory(database, RecordingPublisher(), bus.in_transaction),
             bus,
             received,
         )
-    finally:
-        await database.close()
-        await bus.stop()
 
 
 Units = tuple[TortoiseUnitOfWorkFactory, PostgresEventBus, list[DomainEvent]]
@@ -210,7 +178,7 @@ async def test_a_committed_unit_of_work_notifies_in_its_transaction(units: Units
         PricesChanged("m", (0.5, 0.5), None, 0, i, AT) for i in range(1, 400)
     ]  # more than one payload
     await _committed(factory, events)
-    await _until(lambda: len(received) == len(events))
+    await until(lambda: len(received) == len(events))
     assert received == events
     assert publisher.dropped_publishes == 0 and publisher._publish_conn is None
 
@@ -222,7 +190,7 @@ async def test_a_rolled_back_unit_of_work_notifies_nothing(units: Units) -> None
     # Notifications arrive in commit order: once the later one is here, the first never comes.
     later = BookChanged("m", "o", 2, AT)
     await _committed(factory, [later])
-    await _until(lambda: bool(received))
+    await until(lambda: bool(received))
     assert received == [later]
 
 
@@ -240,5 +208,5 @@ async def test_a_failing_combined_write_notifies_nothing(units: Units) -> None:
             await uow.commit()
     later = BookChanged("m", "o", 2, AT)
     await _committed(factory, [later])
-    await _until(lambda: bool(received))
+    await until(lambda: bool(received))
     assert received == [later]

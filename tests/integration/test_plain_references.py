@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,6 +19,7 @@ from persistence.tortoise.database import Database
 from persistence.tortoise.queries import TortoiseReadModel
 from persistence.tortoise.snapshot import read_snapshot
 from tests import dbtools
+from tests.dbtools import fetch_rows
 from tests.harness import Harness
 from web import cli
 
@@ -45,17 +45,8 @@ ORPHAN_POINT = (
 )
 
 
-async def _rows(database: Database, sql: str, *values: str) -> list[dict[str, Any]]:
-    token = database.activate()
-    try:
-        _, rows = await database.connection().execute_query(sql, list(values))
-    finally:
-        database.deactivate(token)
-    return [dict(row) for row in rows]
-
-
 async def _count(database: Database, table: str) -> int:
-    return int((await _rows(database, f"SELECT count(*) AS n FROM {table}"))[0]["n"])
+    return int((await fetch_rows(database, f"SELECT count(*) AS n FROM {table}"))[0]["n"])
 
 
 async def _trade_a_little(harness: Harness, creator: str = "alice", trader: str = "bob") -> None:
@@ -131,7 +122,7 @@ _INDEXES = {
 
 
 async def _index_names(database: Database, table: str) -> set[str]:
-    return {row["name"] for row in await _rows(database, _INDEXES[database.is_sqlite], table)}
+    return {row["name"] for row in await fetch_rows(database, _INDEXES[database.is_sqlite], table)}
 
 
 async def test_the_ledger_is_indexed_by_id_alone_after_migration_0009(new_url: str) -> None:
@@ -162,7 +153,7 @@ _INDEX_SQL = {
 
 
 async def _index_definitions(database: Database) -> dict[str, str]:
-    rows = await _rows(database, _INDEX_SQL[database.is_sqlite])
+    rows = await fetch_rows(database, _INDEX_SQL[database.is_sqlite])
     return {row["name"]: row["definition"] or "" for row in rows}
 
 

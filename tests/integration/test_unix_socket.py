@@ -8,17 +8,17 @@ directory (``tests/pgcluster.py``) as well as on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
 
-from domain.events import BookChanged, DomainEvent
+from domain.events import BookChanged
 from persistence.memory import RecordingPublisher
-from persistence.tortoise.database import Database
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 from tests import dbtools
+from tests.bustools import listening, until
 from tests.pgcluster import ThrowawayCluster
 from web.pgbus import PostgresEventBus
 
@@ -47,16 +47,6 @@ async def socket_url(
     await dbtools.drop_postgres_database(url, socket_postgres.admin_url)
 
 
-async def server_address(database: Database) -> object:
-    """``inet_server_addr()`` on a connection of the pool: NULL over a Unix socket."""
-    token = database.activate()
-    try:
-        rows = await database.connection().execute_query_dict("SELECT inet_server_addr() AS a")
-    finally:
-        database.deactivate(token)
-    return rows[0]["a"]
-
-
 async def test_the_pool_migrates_and_serves_over_the_socket(socket_url: str) -> None:
     async with dbtools.opened(socket_url) as database:
         assert await database.migrate(), "no migration applied"
@@ -64,7 +54,9 @@ async def test_the_pool_migrates_and_serves_over_the_socket(socket_url: str) -> 
         alice = await harness.user("alice")
         assert (await harness.snapshot()).users[0].id == alice.id
         await harness.assert_invariants()
-        assert await server_address(database) is None
+        # NULL: the pool's connection is on a Unix socket.
+        (row,) = await dbtools.fetch_rows(database, "SELECT inet_server_addr() AS addr")
+        assert row["addr"] is None
 
 
 async def test_the_cli_migrates_and_audits_over_the_socket(
@@ -80,40 +72,18 @@ async def test_the_bus_listens_over_the_socket(socket_url: str) -> None:
     """An event published in a unit of work's transaction reaches the bus's LISTEN, whose
     connection is on the socket too (no client address)."""
     bus = PostgresEventBus(socket_url, channel="socket_test")
-    received: list[DomainEvent] = []
-
-    async def listener(events: Sequence[DomainEvent]) -> None:
-        received.extend(events)
-
-    bus.add_listener(listener)
-    await bus.start()
-    try:
-        async with dbtools.opened(socket_url) as database:
-            await database.migrate()
-            units = TortoiseUnitOfWorkFactory(database, RecordingPublisher(), bus.in_transaction)
-            event = BookChanged("m", "o", 1, AT)
-            async with units() as uow:
-                uow.emit(event)
-                await uow.commit()
-            async with asyncio.timeout(5):
-                while not received:  # noqa: ASYNC110 - polling a plain list
-                    await asyncio.sleep(0.02)
-            assert received == [event]
-            assert await listening_client_address(database, bus.channel) is None
-    finally:
-        await bus.stop()
-
-
-async def listening_client_address(database: Database, channel: str) -> object:
-    """The client address of the backend that LISTENs on ``channel`` (NULL: a socket)."""
-    token = database.activate()
-    try:
-        rows = await database.connection().execute_query_dict(
+    async with dbtools.opened(socket_url) as database, listening(bus) as received:
+        await database.migrate()
+        units = TortoiseUnitOfWorkFactory(database, RecordingPublisher(), bus.in_transaction)
+        event = BookChanged("m", "o", 1, AT)
+        async with units() as uow:
+            uow.emit(event)
+            await uow.commit()
+        await until(lambda: bool(received))
+        assert received == [event]
+        (listener,) = await dbtools.fetch_rows(
+            database,
             "SELECT client_addr, client_port FROM pg_stat_activity WHERE query = $1",
-            [f'LISTEN "{channel}"'],
+            f'LISTEN "{bus.channel}"',
         )
-    finally:
-        database.deactivate(token)
-    (row,) = rows
-    assert row["client_port"] == -1, row  # -1: a Unix socket
-    return row["client_addr"]
+        assert (listener["client_addr"], listener["client_port"]) == (None, -1)  # a socket
