@@ -74,8 +74,7 @@ class TortoiseSharedCounters:
             return rows
         # Each statement is atomic on its own: on PostgreSQL it runs on a pooled
         # connection outside any transaction, one round trip instead of three.
-        async with database.connection().acquire_connection() as connection:
-            return list(await connection.fetch(statement.postgres, *params))
+        return await database.statement(statement.postgres, params)
 
     def _now(self) -> float:
         return self._clock.now().timestamp()

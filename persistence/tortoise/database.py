@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -142,6 +143,8 @@ class Database:
         )
         self.writer: asyncio.Task[object] | None = None  # holder of write_lock
         self.checkpointer: Checkpointer | None = None
+        self._kept: Any = None  # PostgreSQL: the pooled connection kept for statements
+        self._closing = False
 
     @classmethod
     @translate_errors
@@ -212,7 +215,47 @@ class Database:
             self.deactivate(token)
         return applied
 
+    async def statement(self, text: str, args: Sequence[object]) -> list[Any]:
+        """The rows of one statement outside any transaction (PostgreSQL), atomic on its
+        own: reads outside units of work, shared counters.
+
+        It runs on a pooled connection that this database keeps between such statements
+        instead of giving it back to the pool after each: asyncpg's pool acquire and
+        release (a shielded task, two more turns of the event loop) cost about as much
+        CPU as the statement itself (docs/PERSISTENCE.md, "Statements outside
+        transactions"). While the kept one is busy, a statement takes another from the
+        pool; afterwards one of them is kept, any other given back. A statement that
+        fails or is cancelled gives its connection back to the pool, which resets it,
+        or replaces it if broken."""
+        pool = await self._pool()
+        connection, self._kept = self._kept, None
+        if connection is not None and driver.is_gone(connection):  # the server closed it
+            await pool.release(connection)  # (a no-op if asyncpg gave it back already)
+            connection = None
+        if connection is None:
+            connection = await pool.acquire()
+        try:
+            rows = await connection.fetch(text, *args)
+        except BaseException:
+            await pool.release(connection)
+            raise
+        if self._kept is None and not self._closing:
+            self._kept = connection
+        else:
+            await pool.release(connection)
+        return list(rows)
+
+    async def _pool(self) -> Any:
+        client = self.connection()
+        if not driver.is_pooled(client):
+            raise PersistenceError("only a PostgreSQL database has a pool")
+        return await driver.pool_of(client)
+
     async def close(self) -> None:
+        self._closing = True  # statements in flight give their connection back
+        if self._kept is not None:  # the pool waits for every connection to come back
+            connection, self._kept = self._kept, None
+            await (await self._pool()).release(connection)
         if self.checkpointer is not None:
             await self.checkpointer.stop()
             self.checkpointer = None

@@ -21,6 +21,7 @@ import sqlite3
 from typing import Any, TypeGuard
 
 import aiosqlite
+import asyncpg
 import asyncpg.protocol.protocol as asyncpg_protocol
 import tortoise.context
 from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
@@ -135,6 +136,16 @@ async def pool_of(client: AsyncpgDBClient) -> Any:
     if client._pool is None:
         await client.acquire_connection().ensure_connection()
     return client._pool
+
+
+def is_gone(connection: Any) -> bool:
+    """Whether a pooled asyncpg connection kept out of the pool can no longer run a
+    statement: closed, or given back already by asyncpg itself (it returns a pooled
+    connection whose server closed it to its pool, and its proxy then refuses every call)."""
+    try:
+        return bool(connection.is_closed())
+    except asyncpg.InterfaceError:
+        return True
 
 
 def client_on(parent: AsyncpgDBClient, connection: Any) -> TransactionalDBClient:

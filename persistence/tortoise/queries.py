@@ -127,8 +127,10 @@ class TortoiseReadModel:
     @translate_errors
     async def _read(self, text: str, params: Params) -> list[Row]:
         database = self._database
+        if not database.is_sqlite:
+            return cast(list[Row], await database.statement(text, params))
         client = database.connection()
-        connection = driver.connected_sqlite3(client) if database.is_sqlite else None
+        connection = driver.connected_sqlite3(client)
         if connection is not None:
             # In the loop's thread, like the unit of work (``sqlite_engine``): a WAL read
             # takes microseconds, a hop to aiosqlite's thread and back far longer.

@@ -1,0 +1,109 @@
+"""``Database.statement`` on PostgreSQL: one statement outside any transaction, on a
+pooled connection the database keeps between statements (docs/PERSISTENCE.md,
+"Statements outside transactions")."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from persistence.tortoise import driver
+from persistence.tortoise.database import Database
+
+pytestmark = pytest.mark.postgres
+
+PID = "SELECT pg_backend_pid()"
+
+
+@pytest.fixture
+async def database(postgres_url: str) -> AsyncIterator[Database]:
+    database = await Database.open(postgres_url)
+    try:
+        yield database
+    finally:
+        await asyncio.wait_for(database.close(), 30)  # a kept connection never blocks it
+
+
+async def pid(database: Database) -> int:
+    return int((await database.statement(PID, ()))[0][0])
+
+
+async def checked_out(database: Database) -> int:
+    """The pool's connections not idle in it."""
+    pool = await driver.pool_of(database.connection())
+    return int(pool.get_size() - pool.get_idle_size())
+
+
+async def test_statements_one_after_another_run_on_one_kept_connection(
+    database: Database,
+) -> None:
+    first = await pid(database)
+    assert [await pid(database) for _ in range(3)] == [first] * 3
+    assert await checked_out(database) == 1
+
+
+async def test_concurrent_statements_take_pooled_connections_and_one_is_kept(
+    database: Database,
+) -> None:
+    rows = await asyncio.gather(
+        *(database.statement("SELECT pg_backend_pid(), pg_sleep(0.05)", ()) for _ in range(5))
+    )
+    assert len({row[0][0] for row in rows}) == 5  # none waited for another's connection
+    assert await checked_out(database) == 1  # the other four went back to the pool
+    kept = await pid(database)
+    assert kept in {row[0][0] for row in rows}
+
+
+async def test_a_failing_statement_gives_its_connection_back_and_the_next_runs(
+    database: Database,
+) -> None:
+    await pid(database)
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await database.statement("SELECT 1 / $1::int", (0,))
+    assert await checked_out(database) == 0
+    assert (await database.statement("SELECT 6 / $1::int", (3,)))[0][0] == 2
+
+
+async def test_a_cancelled_statement_gives_its_connection_back(database: Database) -> None:
+    await pid(database)
+    sleeping = asyncio.create_task(database.statement("SELECT pg_sleep(5)", ()))
+    await asyncio.sleep(0.2)
+    sleeping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sleeping
+    assert await checked_out(database) == 0
+    assert await pid(database) > 0
+
+
+async def test_a_kept_connection_the_server_closed_is_replaced(
+    database: Database, postgres_url: str
+) -> None:
+    """As asyncpg's pool does at acquire: the statement after it connects anew, it does
+    not fail."""
+    gone = await pid(database)
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", gone)
+    finally:
+        await admin.close()
+    for _ in range(100):  # until the loop has read the server's goodbye
+        if driver.is_gone(database._kept):
+            break
+        await asyncio.sleep(0.05)
+    assert await pid(database) != gone
+
+
+async def test_a_statement_in_flight_when_the_database_closes_gives_its_connection_back(
+    postgres_url: str,
+) -> None:
+    database = await Database.open(postgres_url)
+    await pid(database)
+    sleeping = asyncio.create_task(database.statement("SELECT pg_sleep(0.3)", ()))
+    await asyncio.sleep(0.1)
+    closing = asyncio.create_task(database.close())
+    assert len(await sleeping) == 1
+    await asyncio.wait_for(closing, 30)
+    assert database._kept is None  # given back, or the pool would wait for it
