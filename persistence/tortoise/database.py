@@ -226,7 +226,8 @@ class Database:
         transactions"). While the kept one is busy, a statement takes another from the
         pool; afterwards one of them is kept, any other given back. A statement that
         fails or is cancelled gives its connection back to the pool, which resets it,
-        or replaces it if broken."""
+        or replaces it if broken. A pool of one keeps nothing: its one connection is the
+        units of work's, which would wait for it forever."""
         pool = await self._pool()
         connection, self._kept = self._kept, None
         if connection is not None and driver.is_gone(connection):  # the server closed it
@@ -239,7 +240,7 @@ class Database:
         except BaseException:
             await pool.release(connection)
             raise
-        if self._kept is None and not self._closing:
+        if self._kept is None and not self._closing and pool.get_max_size() > 1:
             self._kept = connection
         else:
             await pool.release(connection)

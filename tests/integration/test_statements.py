@@ -10,8 +10,11 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from persistence.memory import RecordingPublisher
 from persistence.tortoise import driver
 from persistence.tortoise.database import Database
+from persistence.tortoise.sql import Statement
+from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
 
 pytestmark = pytest.mark.postgres
 
@@ -55,6 +58,19 @@ async def test_concurrent_statements_take_pooled_connections_and_one_is_kept(
     assert await checked_out(database) == 1  # the other four went back to the pool
     kept = await pid(database)
     assert kept in {row[0][0] for row in rows}
+
+
+async def test_a_pool_of_one_keeps_no_connection_so_a_unit_of_work_still_runs(
+    postgres_url: str,
+) -> None:
+    database = await Database.open(f"{postgres_url}?maxsize=1")
+    try:
+        await pid(database)
+        assert await checked_out(database) == 0
+        async with asyncio.timeout(10), TortoiseUnitOfWork(database, RecordingPublisher()) as uow:
+            assert [row[0] for row in await uow.sql.fetch(Statement("SELECT 1"))] == [1]
+    finally:
+        await asyncio.wait_for(database.close(), 30)
 
 
 async def test_a_failing_statement_gives_its_connection_back_and_the_next_runs(
