@@ -50,7 +50,7 @@ class PostgresParams:
             port=int(port),
             user=unquote(parts.username or DEFAULT_NAME),
             password=unquote(parts.password or ""),
-            database=parts.path.lstrip("/") or DEFAULT_NAME,
+            database=unquote(parts.path.lstrip("/")) or DEFAULT_NAME,
             options=options,
         )
 

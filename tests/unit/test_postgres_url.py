@@ -22,6 +22,25 @@ def test_a_tcp_url_reads_as_it_always_did() -> None:
     assert not params.is_socket
 
 
+@pytest.mark.parametrize(
+    ("url", "host", "password"),
+    [
+        ("postgres://app:p%40ss%3Aw%2F@[::1]:5433/trades", "::1", "p@ss:w/"),
+        ("postgres://app:p@ss:w@[2001:DB8::5]:5433/trades", "2001:db8::5", "p@ss:w"),
+    ],
+)
+def test_an_ipv6_host_and_a_password_of_special_characters_read_as_libpq_reads_them(
+    url: str, host: str, password: str
+) -> None:
+    params = PostgresParams.parse(url)
+    assert (params.host, params.port, params.password) == (host, 5433, password)
+    assert not params.is_socket
+
+
+def test_a_percent_encoded_database_name_is_decoded_as_libpq_and_asyncpg_do() -> None:
+    assert PostgresParams.parse("postgres://app@db/trades%20eu%2D1").database == "trades eu-1"
+
+
 def test_an_empty_url_means_the_local_server_as_postgres() -> None:
     params = PostgresParams.parse("postgresql://")
     assert params == PostgresParams("127.0.0.1", 5432, "postgres", "", "postgres")
