@@ -15,6 +15,7 @@ from persistence.tortoise import driver
 from persistence.tortoise.database import Database
 from persistence.tortoise.sql import Statement
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWork
+from tests.pgcluster import ThrowawayCluster
 
 pytestmark = pytest.mark.postgres
 
@@ -110,6 +111,21 @@ async def test_a_kept_connection_the_server_closed_is_replaced(
             break
         await asyncio.sleep(0.05)
     assert await pid(database) != gone
+
+
+async def test_the_statement_after_a_server_restart_runs_on_a_new_connection(
+    throwaway_postgres: ThrowawayCluster,
+) -> None:
+    """The kept connection's server went away while it was idle (a restart of this test's
+    own cluster): the next statement connects anew instead of failing."""
+    database = await Database.open(throwaway_postgres.admin_url)
+    try:
+        before = await pid(database)
+        await asyncio.to_thread(throwaway_postgres.stop)
+        await asyncio.to_thread(throwaway_postgres.start)
+        assert await pid(database) != before
+    finally:
+        await asyncio.wait_for(database.close(), 30)
 
 
 async def test_a_statement_in_flight_when_the_database_closes_gives_its_connection_back(
