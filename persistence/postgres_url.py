@@ -34,7 +34,7 @@ class PostgresParams:
     port: int
     """The TCP port, or the number in the socket file's name (``.s.PGSQL.<port>``)."""
     user: str
-    password: str
+    password: str = field(repr=False)  # kept out of logs and tracebacks
     database: str
     options: dict[str, str] = field(default_factory=dict)
     """The query's other parameters, for the pool (Tortoise's ``minsize``, ``maxsize``)."""

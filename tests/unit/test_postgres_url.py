@@ -37,6 +37,11 @@ def test_an_ipv6_host_and_a_password_of_special_characters_read_as_libpq_reads_t
     assert not params.is_socket
 
 
+def test_the_password_stays_out_of_the_parameters_repr() -> None:
+    params = PostgresParams.parse("postgres://app:s3cret@db/trades")
+    assert params.password == "s3cret" and "s3cret" not in repr(params)
+
+
 def test_a_percent_encoded_database_name_is_decoded_as_libpq_and_asyncpg_do() -> None:
     assert PostgresParams.parse("postgres://app@db/trades%20eu%2D1").database == "trades eu-1"
 
