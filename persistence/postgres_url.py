@@ -25,6 +25,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5432
 DEFAULT_NAME = "postgres"
 """The user and the database when the URL names none."""
+CONNECTION_OPTIONS = ("ssl",)
+"""Options of the query that say how to connect (asyncpg's ``ssl``: ``require``,
+``verify-full``, ...), so every connection to the server takes them, the bus's too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +62,17 @@ class PostgresParams:
         return self.host.startswith("/")
 
     def connect_kwargs(self) -> dict[str, Any]:
-        """Where and as whom to connect, as asyncpg (and Tortoise's pool) take it: no
-        ``options`` (asyncpg would send them to the server as settings)."""
+        """Where, as whom and how to connect, as asyncpg (and Tortoise's pool) take it:
+        of the ``options`` only :data:`CONNECTION_OPTIONS` (asyncpg would send the others
+        to the server as settings)."""
+        how = {name: value for name, value in self.options.items() if name in CONNECTION_OPTIONS}
         return {
             "host": self.host,
             "port": self.port,
             "user": self.user,
             "password": self.password,
             "database": self.database,
+            **how,
         }
 
 

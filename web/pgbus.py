@@ -54,7 +54,7 @@ class PostgresEventBus:
         health_interval: float = 1.0,
         max_backoff: float = 5.0,
     ) -> None:
-        # The pool's server and database, Unix socket included, without its options.
+        # The pool's server and database, Unix socket and ssl included, not its pool options.
         self._connect_kwargs = PostgresParams.parse(dsn).connect_kwargs()
         self._channel = channel
         self._health_interval = health_interval

@@ -87,6 +87,13 @@ def test_connection_arguments_leave_the_pool_options_out() -> None:
     }
 
 
+def test_how_to_connect_is_in_the_connection_arguments_so_the_bus_takes_it_too() -> None:
+    """``?ssl=verify-full`` verifies the server for the pool and the bus's LISTEN alike."""
+    url = "postgres://app:pw@db.example.org/trades?ssl=verify-full&maxsize=3"
+    assert PostgresParams.parse(url).connect_kwargs()["ssl"] == "verify-full"
+    assert credentials(url)["ssl"] == "verify-full"
+
+
 @pytest.mark.parametrize(
     "url",
     [
