@@ -1,10 +1,9 @@
 """The PostgreSQL event bus in tests: started with a listener that gathers what it
-receives, and a wait for what should arrive."""
+receives (wait for it with ``tests.harness.wait_until``)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from domain.events import DomainEvent
@@ -26,9 +25,3 @@ async def listening(bus: PostgresEventBus) -> AsyncIterator[list[DomainEvent]]:
         yield received
     finally:
         await bus.stop()
-
-
-async def until(condition: Callable[[], bool], within: float = 5) -> None:
-    async with asyncio.timeout(within):
-        while not condition():  # noqa: ASYNC110 - polling a plain list
-            await asyncio.sleep(0.02)

@@ -17,7 +17,8 @@ from persistence.tortoise.errors import PersistenceError
 from persistence.tortoise.sql import Statement
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 from tests import dbtools
-from tests.bustools import listening, until
+from tests.bustools import listening
+from tests.harness import wait_until
 from web.bus import only
 from web.pgbus import PostgresEventBus
 
@@ -55,7 +56,7 @@ async def test_published_events_reach_listeners_in_order(
         PricesChanged("m", (0.5, 0.5), None, 0, i, AT) for i in range(1, 50)
     ]
     await publisher.publish(events)
-    await until(lambda: len(received) == len(events))
+    await wait_until(lambda: len(received) == len(events))
     assert received == events
 
 
@@ -82,7 +83,7 @@ async def test_listener_reconnects_after_its_connection_is_killed(
         await reconnected.wait()
     event = BookChanged("m", "o", 1, AT)
     await publisher.publish([event])
-    await until(lambda: event in received)
+    await wait_until(lambda: event in received)
     assert publisher.reconnects >= 1
 
 
@@ -108,7 +109,7 @@ async def test_a_publish_on_a_cut_connection_is_retried_never_raised() -> None:
     async with listening(bus) as received:
         event = BookChanged("m", "o", 1, AT)
         await bus.publish([event])
-        await until(lambda: event in received)
+        await wait_until(lambda: event in received)
         assert bus.cut and bus.dropped_publishes == 0
 
 
@@ -134,12 +135,12 @@ async def test_events_no_listener_wants_are_not_decoded_nor_dispatched() -> None
         book, price = BookChanged("m", "o", 1, AT), PricesChanged("m", (0.5, 0.5), None, 0, 1, AT)
         await bus.publish([price])
         await bus.publish([book, price])
-        await until(lambda: bool(books))
+        await wait_until(lambda: bool(books))
         assert books == [[book]] and prices == [[book]], "the price is decoded for no one"
         wanted.add(PricesChanged)
         later = replace(price, sequence=2)
         await bus.publish([later])
-        await until(lambda: len(prices) == 2)
+        await wait_until(lambda: len(prices) == 2)
         assert prices[1] == [later] and books[1] == [later]
     finally:
         await bus.stop()
@@ -178,7 +179,7 @@ async def test_a_committed_unit_of_work_notifies_in_its_transaction(units: Units
         PricesChanged("m", (0.5, 0.5), None, 0, i, AT) for i in range(1, 400)
     ]  # more than one payload
     await _committed(factory, events)
-    await until(lambda: len(received) == len(events))
+    await wait_until(lambda: len(received) == len(events))
     assert received == events
     assert publisher.dropped_publishes == 0 and publisher._publish_conn is None
 
@@ -190,7 +191,7 @@ async def test_a_rolled_back_unit_of_work_notifies_nothing(units: Units) -> None
     # Notifications arrive in commit order: once the later one is here, the first never comes.
     later = BookChanged("m", "o", 2, AT)
     await _committed(factory, [later])
-    await until(lambda: bool(received))
+    await wait_until(lambda: bool(received))
     assert received == [later]
 
 
@@ -208,5 +209,5 @@ async def test_a_failing_combined_write_notifies_nothing(units: Units) -> None:
             await uow.commit()
     later = BookChanged("m", "o", 2, AT)
     await _committed(factory, [later])
-    await until(lambda: bool(received))
+    await wait_until(lambda: bool(received))
     assert received == [later]

@@ -18,7 +18,8 @@ from domain.events import BookChanged
 from persistence.memory import RecordingPublisher
 from persistence.tortoise.unit_of_work import TortoiseUnitOfWorkFactory
 from tests import dbtools
-from tests.bustools import listening, until
+from tests.bustools import listening
+from tests.harness import wait_until
 from tests.pgcluster import ThrowawayCluster
 from web.pgbus import PostgresEventBus
 
@@ -79,7 +80,7 @@ async def test_the_bus_listens_over_the_socket(socket_url: str) -> None:
         async with units() as uow:
             uow.emit(event)
             await uow.commit()
-        await until(lambda: bool(received))
+        await wait_until(lambda: bool(received))
         assert received == [event]
         (listener,) = await dbtools.fetch_rows(
             database,
