@@ -37,6 +37,10 @@ APP_LABEL = "models"
 MODELS_MODULE = "persistence.tortoise.models"
 MIGRATIONS_MODULE = "persistence.migrations"
 DEFAULT_POOL_SIZE = 20
+KEPT_STATEMENTS = 1000
+"""Every this many statements outside transactions, the kept connection goes back to
+the pool (:meth:`Database.statement`), whose own rules then apply to it (asyncpg closes a
+connection after 50,000 queries, and one idle for five minutes)."""
 
 
 class Dialect(StrEnum):
@@ -145,6 +149,7 @@ class Database:
         self.checkpointer: Checkpointer | None = None
         self._kept: Any = None  # PostgreSQL: the pooled connection kept for statements
         self._closing = False
+        self._statements = 0
 
     @classmethod
     @translate_errors
@@ -226,9 +231,10 @@ class Database:
         transactions"). While the kept one is busy, a statement takes another from the
         pool; afterwards one of them is kept, any other given back. A statement that
         fails or is cancelled gives its connection back to the pool, which resets it,
-        or replaces it if broken. A pool of one keeps nothing: its one connection is the
+        or replaces it if broken; so does every :data:`KEPT_STATEMENTS`-th statement, for
+        the pool's own recycling. A pool of one keeps nothing: its one connection is the
         units of work's, which would wait for it forever."""
-        pool = await self._pool()
+        pool = await self.pool()
         connection, self._kept = self._kept, None
         if connection is not None and driver.is_gone(connection):  # the server closed it
             await pool.release(connection)  # (a no-op if asyncpg gave it back already)
@@ -240,13 +246,20 @@ class Database:
         except BaseException:
             await pool.release(connection)
             raise
-        if self._kept is None and not self._closing and pool.get_max_size() > 1:
+        self._statements += 1
+        if (
+            self._kept is None
+            and not self._closing
+            and pool.get_max_size() > 1
+            and self._statements % KEPT_STATEMENTS
+        ):
             self._kept = connection
         else:
             await pool.release(connection)
         return list(rows)
 
-    async def _pool(self) -> Any:
+    async def pool(self) -> Any:
+        """The asyncpg pool (PostgreSQL only)."""
         client = self.connection()
         if not driver.is_pooled(client):
             raise PersistenceError("only a PostgreSQL database has a pool")
@@ -256,7 +269,7 @@ class Database:
         self._closing = True  # statements in flight give their connection back
         if self._kept is not None:  # the pool waits for every connection to come back
             connection, self._kept = self._kept, None
-            await (await self._pool()).release(connection)
+            await (await self.pool()).release(connection)
         if self.checkpointer is not None:
             await self.checkpointer.stop()
             self.checkpointer = None

@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 
 from persistence.memory import RecordingPublisher
+from persistence.tortoise import database as database_module
 from persistence.tortoise import driver
 from persistence.tortoise.database import Database
 from persistence.tortoise.sql import Statement
@@ -37,7 +38,7 @@ async def pid(database: Database) -> int:
 
 async def checked_out(database: Database) -> int:
     """The pool's connections not idle in it."""
-    pool = await driver.pool_of(database.connection())
+    pool = await database.pool()
     return int(pool.get_size() - pool.get_idle_size())
 
 
@@ -139,3 +140,17 @@ async def test_a_statement_in_flight_when_the_database_closes_gives_its_connecti
     assert len(await sleeping) == 1
     await asyncio.wait_for(closing, 30)
     assert database._kept is None  # given back, or the pool would wait for it
+
+
+async def test_every_so_many_statements_the_kept_connection_goes_back_to_the_pool(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So that asyncpg's pool recycles it as it does the others (after so many queries)."""
+    monkeypatch.setattr(database_module, "KEPT_STATEMENTS", 3)
+    kept = []
+    for _ in range(3):
+        await pid(database)
+        kept.append(await checked_out(database))
+    assert kept == [1, 1, 0]
+    await pid(database)
+    assert await checked_out(database) == 1
