@@ -72,8 +72,8 @@ class TortoiseSharedCounters:
                 rows = await uow.sql.fetch(statement, params)
                 await uow.commit()
             return rows
-        # Each statement is atomic on its own: on PostgreSQL it runs on a pooled
-        # connection outside any transaction, one round trip instead of three.
+        # Each statement is atomic on its own: on PostgreSQL it runs outside any
+        # transaction (Database.statement), one round trip instead of three.
         return await database.statement(statement.postgres, params)
 
     def _now(self) -> float:

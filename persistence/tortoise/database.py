@@ -242,7 +242,7 @@ class Database:
         if connection is None:
             connection = await pool.acquire()
         try:
-            rows = await connection.fetch(text, *args)
+            rows: list[Any] = await connection.fetch(text, *args)
         except BaseException:
             await pool.release(connection)
             raise
@@ -256,7 +256,7 @@ class Database:
             self._kept = connection
         else:
             await pool.release(connection)
-        return list(rows)
+        return rows  # asyncpg's fetch gives a list already
 
     async def pool(self) -> Any:
         """The asyncpg pool (PostgreSQL only)."""
